@@ -1,0 +1,79 @@
+"""``tracker.Client``: explicit, run-id based access to a runs directory (and, later, the registry)."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from . import store
+from .config import get_tracking_dir
+from .entities import Experiment, Metric, Run, UnreadableRun
+from .filter import parse_filter, sort_runs
+from .store import MetricSeries
+
+
+class RunNotFoundError(LookupError):
+    pass
+
+
+class Client:
+    """Read runs, experiments and metric histories from one runs directory."""
+
+    def __init__(self, tracking_dir: str | os.PathLike | None = None) -> None:
+        self.tracking_dir = Path(tracking_dir).absolute() if tracking_dir is not None else get_tracking_dir()
+
+    # -- runs ------------------------------------------------------------------------------
+    def scan(self) -> tuple[list[Run], list[UnreadableRun]]:
+        """Every readable run, and every unreadable one with the reason."""
+        return store.read_all_runs(self.tracking_dir)
+
+    def unreadable_runs(self) -> list[UnreadableRun]:
+        return self.scan()[1]
+
+    def search_experiments(self) -> list[Experiment]:
+        return store.read_experiments(self.tracking_dir, self.scan()[0])
+
+    def search_runs(self, experiments: list[str] | str | None = None, filter_string: str = "",
+                    order_by: list[str] | str | None = None, max_results: int | None = None) -> list[Run]:
+        """Runs matching ``filter_string`` (the filter grammar), sorted by ``order_by`` (default: newest first)."""
+        matcher = parse_filter(filter_string)  # parse first: a bad filter fails before any reading
+        if isinstance(experiments, str):
+            experiments = [experiments]
+        runs = [
+            run for run in self.scan()[0]
+            if (experiments is None or run.info.experiment in experiments) and matcher.matches(run)
+        ]
+        runs = sort_runs(runs, order_by)
+        return runs[:max_results] if max_results is not None else runs
+
+    def _run_path(self, run_id: str) -> Path:
+        path = store.run_dir(self.tracking_dir, run_id)
+        if not store.is_run_dir_name(run_id) or not path.is_dir():
+            raise RunNotFoundError(f"no run {run_id!r} in {self.tracking_dir}")
+        return path
+
+    def get_run(self, run_id: str) -> Run:
+        result = store.read_run(self._run_path(run_id))
+        if isinstance(result, UnreadableRun):
+            raise ValueError(f"run {run_id} is unreadable: {result.reason}")
+        return result
+
+    def delete_run(self, run_id: str) -> None:
+        """Remove a run's directory from disk (registered models keep their own copies)."""
+        shutil.rmtree(self._run_path(run_id))
+
+    # -- metrics -----------------------------------------------------------------------------
+    def metric_series(self, run_id: str, key: str) -> MetricSeries:
+        """The whole history of ``key`` as numpy arrays (steps, timestamps, values)."""
+        return store.read_metric(self._run_path(run_id), key)
+
+    def read_metric_tail(self, run_id: str, key: str, position: int) -> MetricSeries:
+        """Only what was appended since ``position`` (from a previous read's ``.position``)."""
+        return store.read_metric(self._run_path(run_id), key, position)
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        s = self.metric_series(run_id, key)
+        return [
+            Metric(key, float(v), int(st), int(ts))
+            for st, ts, v in zip(s.steps.tolist(), s.timestamps.tolist(), s.values.tolist())
+        ]

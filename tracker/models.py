@@ -1,0 +1,128 @@
+"""Model directories: a manifest with the sha256 of every file, and URIs that name them.
+
+A model directory (written by a flavor's ``save_model``/``log_model``)::
+
+    tracker-model.json   flavor, model class, versions, run id, signature, files + sha256
+    model.skops          the model (skops by default; pickle only when asked)
+    input_example.json   when an input example was given
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import store
+from .config import get_tracking_dir
+
+MANIFEST = "tracker-model.json"
+MODEL_FORMAT_VERSION = 1
+
+
+class ModelIntegrityError(ValueError):
+    """A model's files do not match the sha256 recorded when it was saved or registered."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What ``log_model`` returns (MLflow's ``ModelInfo``)."""
+
+    model_uri: str
+    artifact_path: str
+    run_id: str | None
+    flavor: str
+    path: str
+    registered_model_version: int | None = None
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def hash_tree(root: str | os.PathLike, skip: tuple[str, ...] = (MANIFEST,)) -> dict[str, str]:
+    """sha256 of every file under ``root`` (or of ``root`` itself when it is a file), by relative path."""
+    root = Path(root)
+    if root.is_file():
+        return {root.name: sha256_file(root)}
+    return {
+        p.relative_to(root).as_posix(): sha256_file(p)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.relative_to(root).as_posix() not in skip
+    }
+
+
+def verify_files(root: str | os.PathLike, expected: dict[str, str]) -> None:
+    """Raise ModelIntegrityError naming every file that is missing or changed."""
+    root = Path(root)
+    problems = []
+    for rel, digest in expected.items():
+        path = root / rel if root.is_dir() else root
+        if not path.is_file():
+            problems.append(f"{rel} is missing")
+        elif sha256_file(path) != digest:
+            problems.append(f"{rel} has changed (sha256 differs from the recorded one)")
+    if problems:
+        raise ModelIntegrityError(f"model at {root} failed its integrity check: " + "; ".join(problems))
+
+
+def read_manifest(model_dir: str | os.PathLike) -> dict[str, Any]:
+    path = Path(model_dir) / MANIFEST
+    if not path.is_file():
+        raise FileNotFoundError(f"{model_dir} is not a tracker model directory (no {MANIFEST})")
+    manifest = store.read_json(path)
+    if not isinstance(manifest, dict) or "flavor" not in manifest:
+        raise ValueError(f"{path} is not a model manifest")
+    return manifest
+
+
+def write_manifest(model_dir: Path, manifest: dict[str, Any]) -> None:
+    manifest = {"format_version": MODEL_FORMAT_VERSION, **manifest, "files": hash_tree(model_dir)}
+    store.write_json_atomic(model_dir / MANIFEST, manifest)
+
+
+def environment_versions(extra: dict[str, str] | None = None) -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        tracker_version = version("tracker")
+    except PackageNotFoundError:
+        tracker_version = "unknown"
+    return {"python": platform.python_version(), "tracker": tracker_version, **(extra or {})}
+
+
+def resolve_model_uri(uri: str | os.PathLike) -> Path:
+    """A local path for ``runs:/<run_id>/<path>``, ``models:/...``, ``file://...`` or a plain path."""
+    text = str(uri)
+    if text.startswith("runs:/"):
+        rest = text[len("runs:/"):].strip("/")
+        run_id, _, rel = rest.partition("/")
+        run_path = store.run_dir(get_tracking_dir(), run_id)
+        if not store.is_run_dir_name(run_id) or not run_path.is_dir():
+            raise ValueError(f"{text}: no run {run_id!r} in {get_tracking_dir()}")
+        path = store.resolve_inside(run_path / store.ARTIFACTS_DIR, rel, "model path")
+    elif text.startswith("models:/"):
+        from .registry import resolve_models_uri  # the registry owns models:/ names
+        path = resolve_models_uri(text)
+    elif text.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+        path = Path(unquote(urlparse(text).path))
+    else:
+        path = Path(text)
+    if not path.exists():
+        raise FileNotFoundError(f"{text}: nothing at {path}")
+    return path
+
+
+def load_model(model_uri: str | os.PathLike, trust_pickle: bool = False) -> Any:
+    """Load any model by URI, dispatching on its manifest's flavor (or a bare model file's suffix)."""
+    path = resolve_model_uri(model_uri)
+    if path.is_dir() and not (path / MANIFEST).is_file():
+        raise ValueError(f"{model_uri}: {path} is a directory without {MANIFEST}; it holds files, not a loadable model")
+    from . import sklearn as sklearn_flavor
+    return sklearn_flavor.load_model(path, trust_pickle=trust_pickle)

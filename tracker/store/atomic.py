@@ -1,0 +1,34 @@
+"""Small documents are replaced atomically: a reader sees the old file or the new one, never half."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any, fsync: bool = True) -> None:
+    """Write ``obj`` as JSON to a temp file beside ``path``, fsync it, then rename over ``path``."""
+    path = Path(path)
+    data = json.dumps(obj, ensure_ascii=False, indent=1, sort_keys=False).encode("utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            if fsync:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """Read a JSON document; NaN and Infinity tokens are accepted (metric summaries hold them)."""
+    with open(path, "rb") as f:
+        return json.loads(f.read().decode("utf-8"))

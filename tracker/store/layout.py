@@ -1,0 +1,89 @@
+"""Where things live inside a runs directory, and how keys become file names.
+
+The layout (documented in docs/format.md)::
+
+    <runs dir>/
+        experiments/<name-file>.json     one small document per experiment
+        <run_id>/                        one directory per run (32 hex characters)
+            run.json                     info, params, tags and metric summaries
+            heartbeat                    touched by a live writer; its mtime is the heartbeat
+            metrics/<key-file>.metric    append-only framed records, one file per key
+            artifacts/                   whatever the run logged
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+FORMAT_VERSION = 1
+
+RUN_DOC = "run.json"
+HEARTBEAT = "heartbeat"
+METRICS_DIR = "metrics"
+ARTIFACTS_DIR = "artifacts"
+EXPERIMENTS_DIR = "experiments"
+METRIC_SUFFIX = ".metric"
+
+MAX_KEY_LENGTH = 250
+MAX_PARAM_VALUE_LENGTH = 6000
+
+_RUN_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def is_run_dir_name(name: str) -> bool:
+    """Run directories are named by their 32-hex run id; anything else in the root is not a run."""
+    return bool(_RUN_ID.match(name))
+
+
+def validate_key(key: object, what: str = "key") -> str:
+    """Keys of params, metrics and tags: non-empty text, at most 250 characters, no NUL."""
+    if not isinstance(key, str):
+        raise TypeError(f"{what} must be a string, got {type(key).__name__}: {key!r}")
+    if not key:
+        raise ValueError(f"{what} must not be empty")
+    if len(key) > MAX_KEY_LENGTH:
+        raise ValueError(f"{what} {key[:40]!r}... is {len(key)} characters long; the limit is {MAX_KEY_LENGTH}")
+    if "\x00" in key:
+        raise ValueError(f"{what} {key!r} contains a NUL character")
+    return key
+
+
+def key_file_name(key: str) -> str:
+    """A file name for a key that can never leave the directory and never collides.
+
+    Everything but ``[A-Za-z0-9_-]`` is percent-encoded, so ``/`` and ``..`` cannot
+    escape; a hash of the exact key is appended because two keys differing only in
+    case would otherwise collide on case-insensitive file systems (macOS, Windows),
+    and because long unicode keys must be cut to fit the 255-byte name limit.
+    """
+    readable = quote(key, safe="-_")[:120]
+    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+    return f"{readable}~{digest}{METRIC_SUFFIX}"
+
+
+def experiment_file_name(name: str) -> str:
+    return key_file_name(name)[: -len(METRIC_SUFFIX)] + ".json"
+
+
+def run_dir(root: str | os.PathLike, run_id: str) -> Path:
+    return Path(root) / run_id
+
+
+def metric_path(run_path: str | os.PathLike, key: str) -> Path:
+    return Path(run_path) / METRICS_DIR / key_file_name(key)
+
+
+def resolve_inside(base: Path, relative: str | None, what: str = "artifact_path") -> Path:
+    """Join ``relative`` to ``base`` and refuse anything that would land outside it."""
+    if relative in (None, "", "."):
+        return base
+    rel = str(relative).replace("\\", "/")
+    if rel.startswith("/") or re.match(r"^[A-Za-z]:", rel) or os.path.isabs(rel):
+        raise ValueError(f"{what} {relative!r} must be relative to the run's artifacts, not absolute")
+    parts = [p for p in rel.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise ValueError(f"{what} {relative!r} escapes the run's artifact directory")
+    return base.joinpath(*parts)

@@ -1,0 +1,89 @@
+"""Reading a runs directory: runs, experiments and metric histories as plain objects."""
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..entities import Experiment, Run, UnreadableRun
+from . import layout
+from .atomic import read_json, write_json_atomic
+from .metricfile import MetricSeries, read_series
+from .rundoc import document_to_run, read_document
+
+DEFAULT_EXPERIMENT = "Default"
+
+
+def iter_run_dirs(root: str | os.PathLike) -> Iterator[os.DirEntry]:
+    """Every run directory directly under ``root`` (non-run entries are skipped)."""
+    try:
+        entries = os.scandir(root)
+    except FileNotFoundError:
+        return
+    with entries:
+        for entry in entries:
+            if layout.is_run_dir_name(entry.name) and entry.is_dir(follow_symlinks=False):
+                yield entry
+
+
+def read_run(run_path: str | os.PathLike) -> Run | UnreadableRun:
+    """One run, or an ``UnreadableRun`` saying why: a damaged run never raises here."""
+    path = Path(run_path)
+    try:
+        return document_to_run(read_document(path), path)
+    except FileNotFoundError:
+        reason = "run.json is missing"
+    except PermissionError as e:
+        reason = f"permission denied: {e.filename}"
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        # json.JSONDecodeError is a ValueError: truncated or garbage run.json lands here
+        reason = f"run.json is damaged: {e}"
+    except OSError as e:
+        reason = f"cannot read run.json: {e.strerror or e}"
+    return UnreadableRun(path.name, str(path), reason)
+
+
+def read_all_runs(root: str | os.PathLike) -> tuple[list[Run], list[UnreadableRun]]:
+    runs: list[Run] = []
+    bad: list[UnreadableRun] = []
+    for entry in iter_run_dirs(root):
+        result = read_run(entry.path)
+        (runs if isinstance(result, Run) else bad).append(result)
+    return runs, bad
+
+
+def read_metric(run_path: str | os.PathLike, key: str, position: int = 0) -> MetricSeries:
+    return read_series(layout.metric_path(run_path, key), position)
+
+
+def ensure_experiment(root: str | os.PathLike, name: str) -> None:
+    """Record an experiment so it is listed even before it has runs; harmless when it exists."""
+    layout.validate_key(name, "experiment name")
+    folder = Path(root) / layout.EXPERIMENTS_DIR
+    path = folder / layout.experiment_file_name(name)
+    if path.exists():
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(path, {"name": name, "creation_time": int(time.time() * 1000)})
+
+
+def read_experiments(root: str | os.PathLike, runs: list[Run] | None = None) -> list[Experiment]:
+    """Experiments recorded in ``experiments/`` plus any named by a run, with run counts."""
+    created: dict[str, int] = {}
+    folder = Path(root) / layout.EXPERIMENTS_DIR
+    if folder.is_dir():
+        for path in folder.glob("*.json"):
+            try:
+                doc = read_json(path)
+                created[str(doc["name"])] = int(doc.get("creation_time") or 0)
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # a damaged experiment file hides nothing: its runs still name it
+    counts: dict[str, int] = {}
+    for run in runs if runs is not None else read_all_runs(root)[0]:
+        counts[run.info.experiment] = counts.get(run.info.experiment, 0) + 1
+        created.setdefault(run.info.experiment, run.info.start_time)
+    return sorted(
+        (Experiment(name, ts, counts.get(name, 0)) for name, ts in created.items()),
+        key=lambda e: (e.name != DEFAULT_EXPERIMENT, e.name.lower()),
+    )
