@@ -22,7 +22,6 @@ No ``eval`` anywhere: user text never reaches the interpreter.
 """
 from __future__ import annotations
 
-import math
 import operator
 import re
 import unicodedata
@@ -31,10 +30,8 @@ from typing import Any, Callable, Iterable, NamedTuple
 
 from tracker.entities import Run
 
-__all__ = [
-    "FilterSyntaxError", "RunFilter", "parse_filter", "filter_runs",
-    "parse_order_by", "sort_runs", "is_filter_expression",
-]
+__all__ = ["FilterSyntaxError", "RunFilter", "parse_filter", "filter_runs",
+           "parse_order_by", "sort_runs", "is_filter_expression"]
 
 Predicate = Callable[[Run], bool]
 
@@ -52,10 +49,8 @@ _NUMERIC_ATTRIBUTES = {"start_time", "end_time"}
 _KEYWORDS = {"and", "or", "not", "like", "ilike", "in"}
 _OPS = ("!=", ">=", "<=", "==", "=", ">", "<")  # longest first, so '>=' is not read as '>' '='
 _ORDERING_OPS = {">", ">=", "<", "<="}
-_CMP: dict[str, Callable[[Any, Any], bool]] = {
-    "=": operator.eq, "!=": operator.ne, ">": operator.gt,
-    ">=": operator.ge, "<": operator.lt, "<=": operator.le,
-}
+_CMP: dict[str, Callable[[Any, Any], bool]] = {"=": operator.eq, "!=": operator.ne, ">": operator.gt,
+                                                ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # Deep nesting would otherwise hit RecursionError, which is not a ValueError.
 _MAX_DEPTH = 100
@@ -83,10 +78,6 @@ class _Token(NamedTuple):
     text: str  # as written, for messages
 
 
-def _is_word_start(c: str) -> bool:
-    return c.isalpha() or c == "_"
-
-
 def _is_word_char(c: str) -> bool:
     # Combining marks (category M*) are needed for keys in e.g. Devanagari or Thai.
     return c.isalnum() or c in "_-/." or unicodedata.category(c)[0] == "M"
@@ -97,11 +88,9 @@ def _read_quoted(text: str, start: int, what: str, kind: str) -> tuple[str, int]
     quote, out, i = text[start], [], start + 1
     while i < len(text):
         c = text[i]
-        if quote != "`" and c == "\\" and text[i + 1:i + 2] in (quote, "\\"):
+        escaped = (c == "\\" and text[i + 1:i + 2] in (quote, "\\")) or (c == quote == text[i + 1:i + 2])
+        if escaped and quote != "`":  # \' \\ and SQL's doubled '' (backquoted keys have no escapes)
             out.append(text[i + 1])
-            i += 2
-        elif c == quote and quote != "`" and text[i + 1:i + 2] == quote:  # SQL's '' escape
-            out.append(quote)
             i += 2
         elif c == quote:
             return "".join(out), i + 1
@@ -127,13 +116,14 @@ def _tokenize(text: str, kind: str) -> list[_Token]:
             tokens.append(_Token("string", value, start, text[start:i]))
         elif (m := _NUMBER.match(text, i)) is not None:
             i = m.end()
-            if i < n and _is_word_char(text[i]):
-                raise FilterSyntaxError(f"malformed number {text[start:i + 1]!r}", text, start, kind)
+            if i < n and _is_word_char(text[i]):  # 1abc, 1.2.3: report the whole thing
+                bad = re.match(r"[\w.]*", text[i:]).group()  # type: ignore[union-attr]
+                raise FilterSyntaxError(f"malformed number {text[start:i] + bad!r}", text, start, kind)
             tokens.append(_Token("number", float(m.group()), start, m.group()))
         elif c == "`":
             raise FilterSyntaxError("a backquoted key must follow a prefix, as in metrics.`val/acc`",
                                     text, i, kind)
-        elif _is_word_start(c):
+        elif c.isalpha() or c == "_":
             while i < n and _is_word_char(text[i]):
                 i += 1
             word = text[start:i]
@@ -242,12 +232,9 @@ class _Parser:
         return node
 
     def or_expr(self) -> Any:
-        return self.bool_chain("or", self.and_expr)
+        return self.chain("or", lambda: self.chain("and", self.unary))  # AND binds tighter
 
-    def and_expr(self) -> Any:
-        return self.bool_chain("and", self.unary)
-
-    def bool_chain(self, word: str, operand: Callable[[], Any]) -> Any:
+    def chain(self, word: str, operand: Callable[[], Any]) -> Any:
         # Flat children rather than nested pairs: long a OR b OR c... chains cost no recursion.
         children = [operand()]
         while self.at_kw(word):
@@ -465,17 +452,20 @@ def _parse_order_clause(clause: str) -> tuple[Field, bool]:
 
 def _sort_pass(runs: list[Run], field: Field, descending: bool) -> list[Run]:
     """Stable sort on one field, runs lacking it (or NaN) last whatever the direction."""
-    get = field.getter()
-    values = [get(run) for run in runs]
+    values = list(map(field.getter(), runs))
     if field.kind == "param":
         # Sort numerically when every present value is a number: '9' before '10', 1e-3 before 0.01.
-        numbers = [None if v is None else _to_float(v) for v in values]
-        if all(n is not None for n, v in zip(numbers, values) if v is not None):
+        numbers = [v if v is None else _to_float(v) for v in values]
+        if all(n is not None or v is None for n, v in zip(numbers, values)):
             values = numbers
-    values = [None if isinstance(v, float) and math.isnan(v) else v for v in values]
-    present = [(v, run) for v, run in zip(values, runs) if v is not None]
+    present, missing = [], []
+    for value, run in zip(values, runs):
+        if value is None or value != value:  # value != value only for NaN, which breaks sorting
+            missing.append(run)
+        else:
+            present.append((value, run))
     present.sort(key=operator.itemgetter(0), reverse=descending)  # reverse=True stays stable
-    return [run for _, run in present] + [run for v, run in zip(values, runs) if v is None]
+    return [run for _, run in present] + missing
 
 
 def parse_order_by(clauses: str | list[str] | None) -> Callable[[Iterable[Run]], list[Run]]:

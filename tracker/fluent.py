@@ -19,7 +19,7 @@ from .config import get_tracking_dir
 from .context import capture_context
 from .entities import Run, RunInfo, RunStatus
 from .names import generate_run_name
-from .writer import FLUSHER, RunWriter
+from .writer import FLUSHER, RunWriter, to_float
 
 _stack: list[RunWriter] = []  # active runs, innermost last
 _stack_lock = threading.RLock()
@@ -187,14 +187,9 @@ def log_metric(key: str, value: Any, step: int | None = None, timestamp: int | N
 def log_metrics(metrics: dict[str, Any], step: int | None = None) -> None:
     writer = _stack[-1] if _stack else _current()
     # validate every value first, so a bad one logs none of the batch
-    values = {key: writer_value(key, value) for key, value in metrics.items()}
+    values = {key: value if type(value) is float else to_float(key, value) for key, value in metrics.items()}
     for key, value in values.items():
         writer.log_metric(key, value, step)
-
-
-def writer_value(key: str, value: Any) -> float:
-    from .writer import _to_float
-    return value if type(value) is float else _to_float(key, value)
 
 
 def set_tag(key: str, value: Any) -> None:

@@ -26,7 +26,7 @@ FLUSH_SECONDS = 0.2
 _POINT = np.dtype([("step", "<i8"), ("time", "<f8"), ("value", "<f8")])
 
 
-def _to_float(key: str, value: Any) -> float:
+def to_float(key: str, value: Any) -> float:
     if isinstance(value, (str, bytes)) or not hasattr(type(value), "__float__"):
         raise TypeError(f"metric {key!r}: value {value!r} is a {type(value).__name__}, not a number")
     return float(value)
@@ -134,7 +134,7 @@ class RunWriter:
         if state is None:
             state = self._add_key(key)
         if type(value) is not float:
-            value = _to_float(key, value)
+            value = to_float(key, value)
         if step is None:
             step = state.next_step
         elif type(step) is not int:

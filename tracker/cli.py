@@ -1,0 +1,137 @@
+"""``tracker``: list and show runs, write demo runs, open the desktop app."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from .client import Client, RunNotFoundError
+from .config import get_tracking_dir
+
+
+def _fmt_time(ms: int | None) -> str:
+    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S") if ms else "-"
+
+
+def _fmt_value(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    client = Client(args.dir)
+    order = [args.sort] if args.sort else None
+    runs = client.search_runs(args.experiment, args.filter or "", order)
+    metric_keys = sorted({k for r in runs for k in r.data.metrics})[:4]
+    header = ["RUN ID", "NAME", "EXPERIMENT", "STATUS", "STARTED", *metric_keys]
+    rows = [
+        [r.info.run_id[:8], r.info.run_name, r.info.experiment, r.info.status, _fmt_time(r.info.start_time),
+         *(_fmt_value(r.data.metrics[k]) if k in r.data.metrics else "-" for k in metric_keys)]
+        for r in runs
+    ]
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+    for row in [header, *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+    bad = client.unreadable_runs()
+    for u in bad:
+        print(f"warning: run {u.run_id} is unreadable: {u.reason}", file=sys.stderr)
+    print(f"{len(runs)} run(s) in {client.tracking_dir}", file=sys.stderr)
+    return 0
+
+
+def _find_run(client: Client, run_id: str):
+    if len(run_id) < 32:  # accept the short id `tracker ls` prints
+        matches = [r for r in client.search_runs() if r.info.run_id.startswith(run_id)]
+        if len(matches) != 1:
+            raise RunNotFoundError(f"{len(matches)} runs start with {run_id!r}; give more of the id")
+        return matches[0]
+    return client.get_run(run_id)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    client = Client(args.dir)
+    run = _find_run(client, args.run_id)
+    info = run.info
+    if args.json:
+        print(json.dumps({"info": info.__dict__, "params": run.data.params, "tags": run.data.tags,
+                          "metrics": {k: s.__dict__ for k, s in run.data.summaries.items()}}, indent=2, default=str))
+        return 0
+    print(f"Run {info.run_id}  {info.run_name!r}")
+    print(f"  experiment  {info.experiment}")
+    print(f"  status      {info.status}" + (f"  ({info.error})" if info.error else ""))
+    print(f"  started     {_fmt_time(info.start_time)}   ended {_fmt_time(info.end_time)}")
+    commit = run.data.tags.get("tracker.source.git.commit")
+    if commit:
+        dirty = " (dirty)" if run.data.tags.get("tracker.source.git.dirty") == "true" else ""
+        print(f"  git         {commit} {run.data.tags.get('tracker.source.git.branch', '')}{dirty}")
+    print(f"  artifacts   {info.artifact_uri}")
+    for title, items in (("Params", run.data.params), ("Tags", {
+            k: v for k, v in run.data.tags.items() if not k.startswith("tracker.")})):
+        if items:
+            print(title)
+            for k, v in sorted(items.items()):
+                print(f"  {k} = {v}")
+    if run.data.summaries:
+        print("Metrics (last / min / max / count)")
+        for k, s in sorted(run.data.summaries.items()):
+            print(f"  {k}: {_fmt_value(s.last)} / {_fmt_value(s.min)} / {_fmt_value(s.max)} / {s.count}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import write_demo_runs
+    root = Path(args.dir) if args.dir else get_tracking_dir()
+    write_demo_runs(root)
+    print(f"Wrote demo runs to {root}")
+    return cmd_ls(argparse.Namespace(dir=root, experiment=None, filter=None, sort=None))
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    try:
+        from app.main import main as app_main
+    except ImportError as e:
+        print(f"the desktop app is not available: {e}", file=sys.stderr)
+        return 1
+    return app_main([str(args.dir)] if args.dir else [])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tracker", description="Local-first experiment tracker")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ls = sub.add_parser("ls", help="list runs")
+    ls.add_argument("--dir", default=None, help="runs directory (default: $TRACKER_DIR or ./runs)")
+    ls.add_argument("--experiment", action="append", help="only this experiment (repeatable)")
+    ls.add_argument("--filter", help="filter expression, e.g. \"metrics.accuracy > 0.9 and params.max_depth = '10'\"")
+    ls.add_argument("--sort", help="order, e.g. 'metrics.accuracy DESC' (default: newest first)")
+    ls.set_defaults(func=cmd_ls)
+    show = sub.add_parser("show", help="show one run")
+    show.add_argument("run_id", help="run id (or a unique prefix)")
+    show.add_argument("--dir", default=None)
+    show.add_argument("--json", action="store_true", help="print as JSON")
+    show.set_defaults(func=cmd_show)
+    demo = sub.add_parser("demo", help="write demo runs")
+    demo.add_argument("dir", nargs="?", help="runs directory (default: $TRACKER_DIR or ./runs)")
+    demo.set_defaults(func=cmd_demo)
+    ui = sub.add_parser("ui", help="open the desktop app")
+    ui.add_argument("dir", nargs="?")
+    ui.set_defaults(func=cmd_ui)
+    try:
+        from .registry_cli import add_models_parser
+        add_models_parser(sub)
+    except ImportError:
+        pass
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except (ValueError, LookupError, FileNotFoundError, PermissionError) as e:
+        print(f"tracker: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
