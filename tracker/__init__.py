@@ -15,6 +15,7 @@ from .fluent import (
     set_experiment, set_tag, set_tags, start_run,
 )
 from .models import ModelInfo, ModelIntegrityError, load_model
+from .registry import register_model
 
 
 def search_runs(experiments=None, filter_string: str = "", order_by=None, max_results=None) -> list[Run]:

@@ -9,6 +9,7 @@ from . import store
 from .config import get_tracking_dir
 from .entities import Experiment, Metric, Run, UnreadableRun
 from .filter import parse_filter, sort_runs
+from .registry.client_mixin import RegistryClientMixin
 from .store import MetricSeries
 
 
@@ -16,7 +17,7 @@ class RunNotFoundError(LookupError):
     pass
 
 
-class Client:
+class Client(RegistryClientMixin):
     """Read runs, experiments and metric histories from one runs directory."""
 
     def __init__(self, tracking_dir: str | os.PathLike | None = None) -> None:

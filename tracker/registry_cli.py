@@ -1,0 +1,232 @@
+"""``tracker models ...``: the model registry from the command line.
+
+    tracker models ls                                   tracker models history NAME [--version N]
+    tracker models show NAME                            tracker models lineage NAME VERSION
+    tracker models register SOURCE NAME [--tag k=v] [--description TEXT]
+    tracker models stage NAME VERSION STAGE [--archive-existing] [--comment TEXT]
+    tracker models alias NAME ALIAS VERSION             tracker models alias NAME ALIAS --delete
+
+``tracker.cli`` calls ``add_models_parser(subparsers)``; the parsed arguments go to
+``run_models_command(args)``, which returns the exit status (0, or 2 after printing an error).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from datetime import datetime
+
+from .client import Client
+from .models import ModelIntegrityError
+
+
+def add_models_parser(subparsers) -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--dir", default=None, help="runs directory (default: $TRACKER_DIR or ./runs)")
+    common.add_argument("--json", action="store_true", help="print as JSON")
+    models = subparsers.add_parser("models", help="model registry: versions, stages, aliases, lineage")
+    sub = models.add_subparsers(dest="models_command", required=True, metavar="COMMAND")
+    ls = sub.add_parser("ls", parents=[common], help="list registered models")
+    ls.add_argument("--all", action="store_true", help="include deleted models")
+    show = sub.add_parser("show", parents=[common], help="a model and its versions")
+    show.add_argument("name")
+    show.add_argument("--all", action="store_true", help="include deleted versions")
+    reg = sub.add_parser("register", parents=[common], help="register a file, directory or runs:/ URI")
+    reg.add_argument("source", help="runs:/<run_id>/<path>, models:/..., or a file or directory")
+    reg.add_argument("name")
+    reg.add_argument("--description", default=None)
+    reg.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE", help="repeatable")
+    stage = sub.add_parser("stage", parents=[common], help="move a version to a stage")
+    stage.add_argument("name")
+    stage.add_argument("version")
+    stage.add_argument("stage", help="None, Staging, Production or Archived (any case)")
+    stage.add_argument("--archive-existing", action="store_true",
+                       help="move the versions already in that stage to Archived")
+    stage.add_argument("--comment", default=None)
+    alias = sub.add_parser("alias", parents=[common], help="point an alias at a version (or --delete it)")
+    alias.add_argument("name")
+    alias.add_argument("alias")
+    alias.add_argument("version", nargs="?")
+    alias.add_argument("--delete", action="store_true")
+    hist = sub.add_parser("history", parents=[common], help="the audit log of a model")
+    hist.add_argument("name")
+    hist.add_argument("--version", default=None)
+    lin = sub.add_parser("lineage", parents=[common], help="run, params, metrics and git commit of a version")
+    lin.add_argument("name")
+    lin.add_argument("version")
+    models.set_defaults(func=run_models_command)
+    return models
+
+
+def run_models_command(args: argparse.Namespace) -> int:
+    handler = _COMMANDS[args.models_command]
+    try:
+        return handler(Client(args.dir), args) or 0
+    except (ValueError, LookupError, OSError, ModelIntegrityError) as e:
+        print(f"tracker: error: {e}", file=sys.stderr)
+        return 2
+
+
+# ------------------------------------------------------------------------------- formatting
+
+def _time(ms: int | None) -> str:
+    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S") if ms else "-"
+
+
+def _table(header: list[str], rows: list[list]) -> None:
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+    for row in [header, *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+def _json(obj) -> None:
+    print(json.dumps(obj, indent=2, default=str))
+
+
+def _run(mv) -> str:
+    return mv.run_id[:8] if mv.run_id else "-"
+
+
+# ---------------------------------------------------------------------------------- commands
+
+def _ls(client: Client, args) -> int:
+    models = client.search_registered_models(include_deleted=args.all)
+    if args.json:
+        _json([asdict(m) for m in models])
+        return 0
+    rows = [[m.name + (" (deleted)" if m.deleted else ""), m.latest_version or "-",
+             ",".join(map(str, m.versions_in("Staging"))) or "-",
+             ",".join(map(str, m.versions_in("Production"))) or "-",
+             ",".join(f"{a}->v{v}" for a, v in m.aliases.items()) or "-", _time(m.last_updated_timestamp)]
+            for m in models]
+    _table(["NAME", "LATEST", "STAGING", "PRODUCTION", "ALIASES", "UPDATED"], rows)
+    print(f"{len(models)} model(s) in {client.tracking_dir}", file=sys.stderr)
+    return 0
+
+
+def _show(client: Client, args) -> int:
+    model = client.get_registered_model(args.name)
+    versions = client.list_model_versions(args.name, include_deleted=args.all)
+    if args.json:
+        _json({**asdict(model), "versions": [asdict(v) for v in versions]})
+        return 0
+    print(f"Model {model.name!r}  ({model.version_count} version(s), latest v{model.latest_version or '-'})")
+    if model.description:
+        print(f"  description  {model.description}")
+    for key, value in sorted(model.tags.items()):
+        print(f"  tag          {key} = {value}")
+    print(f"  created      {_time(model.creation_timestamp)}   updated {_time(model.last_updated_timestamp)}")
+    rows = [[v.version, v.current_stage + (" (deleted)" if v.deleted else ""), ",".join(v.aliases) or "-",
+             _run(v), _time(v.creation_timestamp), v.user, v.source] for v in versions]
+    if rows:
+        _table(["VERSION", "STAGE", "ALIASES", "RUN", "CREATED", "USER", "SOURCE"], rows)
+    return 0
+
+
+def _register(client: Client, args) -> int:
+    tags = {}
+    for item in args.tag:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--tag {item!r}: use KEY=VALUE")
+        tags[key] = value
+    mv = client.register_model(args.source, args.name, tags=tags or None, description=args.description)
+    if args.json:
+        _json(asdict(mv))
+        return 0
+    run = {"run": f"run {mv.run_id}", "sha256": f"run {mv.run_id} (found by content)",
+           "manifest": f"run {mv.run_id} (named by the model's manifest)",
+           "model": f"run {mv.run_id} (through the source version)"}.get(mv.run_link or "", "no known run")
+    print(f"Registered {mv.name!r} version {mv.version} from {mv.source} ({run})")
+    print(f"  stored at {mv.storage_path}")
+    return 0
+
+
+def _stage(client: Client, args) -> int:
+    before = {v.version: v.current_stage for v in client.list_model_versions(args.name)}
+    mv = client.transition_model_version_stage(args.name, args.version, args.stage,
+                                               archive_existing_versions=args.archive_existing,
+                                               comment=args.comment)
+    archived = [v.version for v in client.list_model_versions(args.name)
+                if v.version != mv.version and v.current_stage != before.get(v.version)]
+    if args.json:
+        _json({**asdict(mv), "archived_versions": archived})
+        return 0
+    print(f"{mv.name} v{mv.version}: {before.get(mv.version)} -> {mv.current_stage}"
+          + (f" (archived v{', v'.join(map(str, archived))})" if archived else ""))
+    return 0
+
+
+def _alias(client: Client, args) -> int:
+    if args.delete:
+        client.delete_registered_model_alias(args.name, args.alias)
+        print(f"{args.name}@{args.alias} deleted")
+        return 0
+    if args.version is None:
+        raise ValueError("give the VERSION the alias should point at (or --delete)")
+    client.set_registered_model_alias(args.name, args.alias, args.version)
+    mv = client.get_model_version_by_alias(args.name, args.alias)
+    print(json.dumps(asdict(mv), indent=2, default=str) if args.json else f"{args.name}@{args.alias} -> v{mv.version}")
+    return 0
+
+
+def _history(client: Client, args) -> int:
+    entries = client.get_model_history(args.name, args.version)
+    if args.json:
+        _json([asdict(e) for e in entries])
+        return 0
+    rows = [[_time(e.timestamp), e.version if e.version is not None else "-",
+             e.action + (f" {e.key}" if e.key else ""), e.from_value if e.from_value is not None else "-",
+             e.to_value if e.to_value is not None else "-", e.user, e.comment or ""] for e in entries]
+    _table(["TIME", "VERSION", "ACTION", "FROM", "TO", "USER", "COMMENT"], rows)
+    return 0
+
+
+def _lineage(client: Client, args) -> int:
+    lin = client.get_model_lineage(args.name, args.version)
+    if args.json:
+        _json(lin.to_dict())
+        return 0
+    print(f"{lin.name} v{lin.version}  from {lin.source}")
+    if lin.run_id:
+        how = {"sha256": "found by content", "manifest": "named by the model's manifest",
+               "model": "through the source version"}.get(lin.run_link or "", "")
+        state = "" if lin.run_exists else "  [run deleted; snapshot below]"
+        print(f"  run          {lin.run_id} {lin.run_name or ''} {f'({how})' if how else ''}{state}".rstrip())
+        print(f"  experiment   {lin.experiment or '-'}   status {lin.run_status or '-'}   "
+              f"started {_time(lin.run_start_time)}")
+        if lin.run_artifact_path:
+            print(f"  artifact     {lin.run_artifact_path}")
+    else:
+        print("  run          no known run")
+    if lin.git_commit:
+        dirty = {True: " (dirty", False: "", None: ""}[lin.git_dirty]
+        dirty += f"; diff at {lin.git_diff_artifact})" if lin.git_dirty and lin.git_diff_artifact else \
+            (")" if lin.git_dirty else "")
+        print(f"  git          {lin.git_commit} {lin.git_branch or '(detached)'}{dirty}")
+        if lin.git_repo_url:
+            print(f"  repository   {lin.git_repo_url}")
+        if lin.git_commit_details:
+            d = lin.git_commit_details
+            subject = (d.get("message", "").splitlines() or [""])[0]
+            print(f"  commit       {d.get('author', '')}, {d.get('date', '')}: {subject}")
+    if lin.source_name:
+        print(f"  script       {lin.source_name}")
+    if lin.source_argv:
+        print(f"  argv         {' '.join(lin.source_argv)}")
+    for title, items in (("Params", lin.params), ("Metrics", lin.metrics)):
+        if items:
+            print(title)
+            for key, value in sorted(items.items()):
+                print(f"  {key} = {value}")
+    print("Files (sha256)")
+    for rel, digest in sorted(lin.files.items()):
+        print(f"  {digest}  {rel}")
+    if lin.other_runs:
+        print(f"Also in the artifacts of: {', '.join(lin.other_runs)}")
+    return 0
+
+
+_COMMANDS = {"ls": _ls, "show": _show, "register": _register, "stage": _stage, "alias": _alias,
+             "history": _history, "lineage": _lineage}
