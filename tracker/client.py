@@ -22,11 +22,25 @@ class Client(RegistryClientMixin):
 
     def __init__(self, tracking_dir: str | os.PathLike | None = None) -> None:
         self.tracking_dir = Path(tracking_dir).absolute() if tracking_dir is not None else get_tracking_dir()
+        self._run_index = None
 
     # -- runs ------------------------------------------------------------------------------
     def scan(self) -> tuple[list[Run], list[UnreadableRun]]:
-        """Every readable run, and every unreadable one with the reason."""
-        return store.read_all_runs(self.tracking_dir)
+        """Every readable run, and every unreadable one with the reason.
+
+        Served through the directory's index (``tracker.index``) so only changed runs are
+        read; a plain scan when the index cannot be used or ``TRACKER_NO_INDEX`` is set.
+        """
+        if os.environ.get("TRACKER_NO_INDEX") or not self.tracking_dir.is_dir():
+            return store.read_all_runs(self.tracking_dir)
+        from .index import IndexUnavailable, RunIndex
+        if self._run_index is None:
+            self._run_index = RunIndex(self.tracking_dir)
+        try:
+            result = self._run_index.refresh()
+        except IndexUnavailable:
+            return store.read_all_runs(self.tracking_dir)
+        return result.runs, result.unreadable
 
     def unreadable_runs(self) -> list[UnreadableRun]:
         return self.scan()[1]

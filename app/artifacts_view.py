@@ -1,0 +1,271 @@
+"""A run's artifacts: a file tree (``artifactTree``) and a preview of the selected file."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QDir, QItemSelection, QModelIndex, QPoint, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QFontDatabase, QImageReader, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView, QApplication, QFileSystemModel, QHeaderView, QLabel, QMenu, QPlainTextEdit,
+    QScrollArea, QSplitter, QStackedWidget, QStyle, QStyledItemDelegate, QStyleOptionViewItem,
+    QTableView, QTreeView, QVBoxLayout, QWidget,
+)
+
+from app import desktop
+from app.highlight import Highlighter
+from app.preview import Preview, load_preview
+from app.table_model import TableModel
+
+
+class _ImageView(QScrollArea):
+    """An image scaled down to fit (never up), crisp at the device pixel ratio."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._pixmap = QPixmap()
+        self._label = QLabel(self)
+        self._label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWidget(self._label)
+        self.setWidgetResizable(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+    def set_pixmap(self, pixmap: QPixmap) -> None:
+        self._pixmap = pixmap
+        self._rescale()
+
+    def pixmap(self) -> QPixmap:
+        return self._pixmap
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._rescale()
+
+    def _rescale(self) -> None:
+        if self._pixmap.isNull():
+            self._label.clear()
+            return
+        room = self.viewport().size() - QSize(16, 16)
+        size = self._pixmap.size()
+        if size.width() > room.width() or size.height() > room.height():
+            ratio = self.devicePixelRatioF()
+            scaled = self._pixmap.scaled(room * ratio, Qt.AspectRatioMode.KeepAspectRatio,
+                                         Qt.TransformationMode.SmoothTransformation)
+            scaled.setDevicePixelRatio(ratio)
+            self._label.setPixmap(scaled)
+        else:
+            self._label.setPixmap(self._pixmap)
+
+
+class _FileDelegate(QStyledItemDelegate):
+    """Folder and file icons from the style when the platform has no icon theme (offscreen,
+    minimal desktops), and rows with a little air."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        super().initStyleOption(option, index)
+        if index.column() == 0 and option.icon.isNull():
+            style = option.widget.style() if option.widget else QApplication.style()
+            model = index.model()
+            folder = isinstance(model, QFileSystemModel) and model.isDir(index)
+            option.icon = style.standardIcon(QStyle.StandardPixmap.SP_DirIcon if folder
+                                             else QStyle.StandardPixmap.SP_FileIcon)
+            option.features |= QStyleOptionViewItem.ViewItemFeature.HasDecoration
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        size = super().sizeHint(option, index)
+        return QSize(size.width(), max(size.height(), option.fontMetrics.height() + 8))
+
+
+class ArtifactsView(QWidget):
+    """``set_root(folder)`` shows that folder; selecting a file previews it.
+
+    ``contextMenuAboutToShow(menu, path)`` lets other panels add actions (issue 6 adds
+    "Register model..."); items can be dragged out as file URLs.
+    """
+
+    contextMenuAboutToShow = Signal(QMenu, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._root: Path | None = None
+        self.fs_model = QFileSystemModel(self)
+        self.fs_model.setReadOnly(True)
+        self.fs_model.setFilter(QDir.Filter.AllEntries | QDir.Filter.NoDotAndDotDot | QDir.Filter.Hidden)
+
+        self.tree = QTreeView(self)
+        self.tree.setObjectName("artifactTree")
+        self.tree.setAccessibleName("Artifacts")
+        self.tree.setModel(self.fs_model)
+        self.tree.setItemDelegate(_FileDelegate(self.tree))
+        self.tree.setUniformRowHeights(True)
+        self.tree.setSortingEnabled(True)
+        self.tree.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.setDragEnabled(True)
+        self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        for column in (2, 3):  # type, date modified: name and size are what matter here
+            self.tree.setColumnHidden(column, True)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+
+        self.no_artifacts = QLabel("This run has no artifacts", self)
+        self.no_artifacts.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_artifacts.setProperty("muted", True)
+        self.tree_stack = QStackedWidget(self)
+        self.tree_stack.addWidget(self.tree)
+        self.tree_stack.addWidget(self.no_artifacts)
+
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.preview_title = QLabel(self)
+        self.preview_title.setObjectName("previewTitle")
+        self.preview_title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.preview_note = QLabel(self)
+        self.preview_note.setProperty("muted", True)
+        self.text_view = QPlainTextEdit(self)
+        self.text_view.setObjectName("artifactText")
+        self.text_view.setAccessibleName("Artifact text preview")
+        self.text_view.setReadOnly(True)
+        self.text_view.setFont(mono)
+        self.text_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self._highlighter = Highlighter(self.text_view.document())
+        self.table_model = TableModel([], self, sortable=False)
+        self.table_view = QTableView(self)
+        self.table_view.setObjectName("artifactTable")
+        self.table_view.setAccessibleName("Artifact table preview")
+        self.table_view.setModel(self.table_model)
+        self.table_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table_view.setAlternatingRowColors(True)
+        self.table_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.image_view = _ImageView(self)
+        self.image_view.setObjectName("artifactImage")
+        self.image_view.setAccessibleName("Artifact image preview")
+        self.message = QLabel("Select a file to preview it", self)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.message.setProperty("muted", True)
+        self.preview_stack = QStackedWidget(self)
+        for widget in (self.message, self.text_view, self.table_view, self.image_view):
+            self.preview_stack.addWidget(widget)
+
+        preview = QWidget(self)
+        preview_layout = QVBoxLayout(preview)
+        preview_layout.setContentsMargins(0, 0, 0, 0)
+        preview_layout.setSpacing(2)
+        preview_layout.addWidget(self.preview_title)
+        preview_layout.addWidget(self.preview_stack, 1)
+        preview_layout.addWidget(self.preview_note)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.tree_stack)
+        self.splitter.addWidget(preview)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+
+        self.tree.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.tree.customContextMenuRequested.connect(self._on_context_menu)
+        self.clear_preview()
+
+    # ---- root -------------------------------------------------------------------------
+
+    def set_root(self, folder: str | Path | None) -> None:
+        """Show ``folder`` (a run's artifacts directory); None or a missing folder: none."""
+        folder = Path(folder) if folder is not None else None
+        if folder == self._root:
+            return
+        self._root = folder
+        self.clear_preview()
+        if folder is None or not folder.is_dir():
+            self.tree.setRootIndex(QModelIndex())
+            self.tree_stack.setCurrentWidget(self.no_artifacts)
+            return
+        index = self.fs_model.setRootPath(str(folder))
+        self.tree.setRootIndex(index)
+        self.tree_stack.setCurrentWidget(self.tree)
+
+    def root(self) -> Path | None:
+        return self._root
+
+    def index_of(self, path: str | Path) -> QModelIndex:
+        return self.fs_model.index(str(path))
+
+    def select(self, path: str | Path) -> bool:
+        index = self.index_of(path)
+        if not index.isValid():
+            return False
+        self.tree.setCurrentIndex(index)
+        return True
+
+    # ---- preview ----------------------------------------------------------------------
+
+    def clear_preview(self) -> None:
+        self.preview_title.setText("")
+        self.preview_note.setText("")
+        self.preview_note.hide()
+        self.message.setText("Select a file to preview it")
+        self.preview_stack.setCurrentWidget(self.message)
+
+    def preview_file(self, path: str | Path) -> Preview:
+        """Show a preview of ``path`` (capped reads; see ``app.preview``) and return it."""
+        preview = load_preview(path)
+        self.preview_title.setText(Path(path).name)
+        self.preview_note.setText(preview.note)
+        self.preview_note.setVisible(bool(preview.note))
+        if preview.kind in ("text", "json", "yaml", "diff"):
+            self._highlighter.set_kind(preview.kind)
+            self.text_view.setPlainText(preview.text)
+            self.preview_stack.setCurrentWidget(self.text_view)
+        elif preview.kind == "table":
+            header, body = (preview.rows[0], preview.rows[1:]) if preview.rows else ([], [])
+            self.table_model.set_rows(body, header)
+            self.table_view.resizeColumnsToContents()
+            self.preview_stack.setCurrentWidget(self.table_view)
+        elif preview.kind == "image":
+            reader = QImageReader(preview.path)
+            reader.setAutoTransform(True)
+            image = reader.read()
+            if image.isNull():
+                self.message.setText(f"Cannot show this image: {reader.errorString()}")
+                self.preview_stack.setCurrentWidget(self.message)
+            else:
+                self.image_view.set_pixmap(QPixmap.fromImage(image))
+                self.preview_note.setText(f"{image.width()} × {image.height()} px, {preview.note}")
+                self.preview_note.show()
+                self.preview_stack.setCurrentWidget(self.image_view)
+        else:
+            self.message.setText(preview.text)
+            self.preview_stack.setCurrentWidget(self.message)
+        return preview
+
+    def current_preview_kind(self) -> str:
+        widget = self.preview_stack.currentWidget()
+        return {self.text_view: "text", self.table_view: "table", self.image_view: "image"}.get(
+            widget, "message")
+
+    @Slot(QItemSelection, QItemSelection)
+    def _on_selection_changed(self, selected: QItemSelection, deselected: QItemSelection) -> None:
+        indexes = self.tree.selectionModel().selectedRows(0)
+        if not indexes:
+            self.clear_preview()
+            return
+        self.preview_file(self.fs_model.filePath(indexes[0]))
+
+    # ---- context menu -----------------------------------------------------------------
+
+    def context_menu(self, path: str) -> QMenu:
+        menu = QMenu(self)
+        menu.addAction("Reveal in File Manager", lambda: desktop.reveal(path))
+        menu.addAction("Copy Path", lambda: desktop.copy_text(path))
+        self.contextMenuAboutToShow.emit(menu, path)
+        return menu
+
+    @Slot(QPoint)
+    def _on_context_menu(self, pos: QPoint) -> None:
+        index = self.tree.indexAt(pos)
+        path = self.fs_model.filePath(index) if index.isValid() else str(self._root or "")
+        if path:
+            self.context_menu(path).exec(self.tree.viewport().mapToGlobal(pos))

@@ -1,0 +1,105 @@
+"""How values read on screen: times, durations, numbers, sizes. Plain functions, no Qt."""
+from __future__ import annotations
+
+import json
+import math
+import shlex
+import time
+from datetime import datetime
+
+COMMIT_TAG = "tracker.source.git.commit"
+BRANCH_TAG = "tracker.source.git.branch"
+DIRTY_TAG = "tracker.source.git.dirty"
+REPO_TAG = "tracker.source.git.repoURL"
+DIFF_TAG = "tracker.source.git.diff"
+SOURCE_TAG = "tracker.source.name"
+ARGV_TAG = "tracker.source.argv"
+HOST_TAG = "tracker.host"
+USER_TAG = "tracker.user"
+
+
+def format_time(ms: int | None, seconds: bool = False) -> str:
+    """Local time, e.g. "2025-11-26 09:28" (with ":13" seconds when asked)."""
+    if not ms:
+        return ""
+    try:
+        moment = datetime.fromtimestamp(ms / 1000)
+    except (OverflowError, OSError, ValueError):
+        return ""
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def format_duration(ms: int | float | None) -> str:
+    """"420 ms", "12.3 s", "4m 05s", "2h 03m", "3d 04h"."""
+    if ms is None or ms < 0:
+        return ""
+    if ms < 1000:
+        return f"{int(ms)} ms"
+    s = ms / 1000
+    if s < 60:
+        return f"{s:.1f} s"
+    s = int(s)
+    if s < 3600:
+        return f"{s // 60}m {s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h {s % 3600 // 60:02d}m"
+    return f"{s // 86400}d {s % 86400 // 3600:02d}h"
+
+
+def elapsed_ms(start_ms: int, now_ms: float | None = None) -> float:
+    now_ms = time.time() * 1000 if now_ms is None else now_ms
+    return max(0.0, now_ms - start_ms)
+
+
+def format_number(value: float | None) -> str:
+    """About four significant digits, no exponent between 1e-3 and 1e6, no trailing zeros."""
+    if value is None:
+        return ""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    magnitude = abs(value)
+    if value == int(value) and magnitude < 1e9:
+        return str(int(value))
+    if magnitude < 1e-3 or magnitude >= 1e6:
+        return f"{value:.3e}"
+    decimals = max(0, 4 - (math.floor(math.log10(magnitude)) + 1))
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def format_size(size: int | None) -> str:
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return ""
+
+
+def to_number(text: str) -> float | None:
+    """A param's value as a number when it reads as one, else None."""
+    try:
+        number = float(text)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def short_commit(commit: str | None) -> str:
+    return (commit or "")[:7]
+
+
+def argv_text(tags: dict[str, str]) -> str:
+    """The command line from the ``tracker.source.argv`` tag (a JSON list), shell-quoted."""
+    raw = tags.get(ARGV_TAG)
+    if not raw:
+        return ""
+    try:
+        argv = json.loads(raw)
+    except ValueError:
+        return raw
+    return shlex.join(str(a) for a in argv) if isinstance(argv, list) else str(argv)

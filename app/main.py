@@ -1,0 +1,54 @@
+"""``tracker-app [DIR]``: open the desktop app on DIR, or on the directory used last."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+APP_NAME = "Tracker"
+ORGANIZATION = "tracker"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="tracker-app", description="Browse runs logged with tracker.")
+    parser.add_argument("directory", nargs="?", help="the runs directory (default: the one used last)")
+    parser.add_argument("--theme", choices=("system", "light", "dark"), help="override the saved theme")
+    return parser.parse_args(argv)
+
+
+def configure_application() -> None:
+    """Names that QSettings and the desktop use; call before creating the QApplication."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtGui import QGuiApplication
+    QCoreApplication.setOrganizationName(ORGANIZATION)
+    QCoreApplication.setApplicationName(APP_NAME)
+    QGuiApplication.setDesktopFileName("tracker")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the app. ``argv`` is the arguments after the program name (default: sys.argv[1:])."""
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_application()
+    from PySide6.QtWidgets import QApplication
+
+    from app import errors, resources, theme
+    from app.main_window import MainWindow
+    from app.settings import Settings
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "tracker-app"])
+    app.setWindowIcon(resources.app_icon())
+    settings = Settings()
+    theme.apply_theme(app, args.theme or settings.get_str("appearance/theme", "system"))
+    errors.install(app)
+    directory: str | None = args.directory
+    if directory is None and settings.last_directory and Path(settings.last_directory).is_dir():
+        directory = settings.last_directory
+    window = MainWindow(directory)
+    window.show()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

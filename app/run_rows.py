@@ -1,0 +1,337 @@
+"""The runs table's logic without Qt: rows, columns, filtering, sorting and nesting.
+
+``RunsTableModel`` is a thin Qt adapter over these. Everything is computed in Python with
+key functions: a ``QSortFilterProxyModel`` over a Python model calls back into Python for
+every comparison (measured here: 5.7 s to sort 10,000 rows, 65-120 ms to re-filter them),
+while ``arrange`` below filters, sorts and nests 10,000 rows in a few tens of milliseconds.
+"""
+from __future__ import annotations
+
+import operator
+from itertools import chain
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from tracker.entities import Run, UnreadableRun
+from tracker.filter import is_filter_expression, parse_filter
+
+from app.formatting import (
+    COMMIT_TAG, DIRTY_TAG, BRANCH_TAG, elapsed_ms, format_duration, format_number, format_time,
+    short_commit, to_number,
+)
+
+UNREADABLE = "UNREADABLE"
+
+
+_EMPTY: dict = {}
+
+
+class Row:
+    """One run in the table. Identity is stable while the run lives, so selections follow it.
+
+    ``info``/``params``/``metrics``/``tags`` are shortcuts for the column functions, which
+    run thousands of times per sort (``info`` is None and the dicts empty for unreadable runs).
+    """
+
+    __slots__ = ("run", "run_id", "parent_id", "status", "name", "start", "info", "params",
+                 "metrics", "tags", "_search", "depth")
+
+    def __init__(self, run: Run | UnreadableRun) -> None:
+        self.depth = 0
+        self.update(run)
+
+    def update(self, run: Run | UnreadableRun) -> None:
+        self.run = run
+        if isinstance(run, UnreadableRun):
+            self.run_id, self.parent_id, self.status, self.name = run.run_id, None, UNREADABLE, run.run_id
+            self.start = -1  # after every real run, newest first
+            self.info, self.params, self.metrics, self.tags = None, _EMPTY, _EMPTY, _EMPTY
+            self._search = f"{run.run_id}\n{run.path}\n{run.reason}".lower()
+            return
+        info = run.info
+        self.run_id, self.parent_id, self.status, self.name = (
+            info.run_id, info.parent_run_id, info.status, info.run_name)
+        self.start = info.start_time
+        self.info, self.params, self.metrics, self.tags = info, run.data.params, run.data.metrics, run.data.tags
+        self._search = None
+
+    @property
+    def search(self) -> str:
+        """What plain-text filtering looks in: name, id, experiment, user, tags as key=value.
+
+        Built on first use: opening 10,000 runs should not pay for a search never typed.
+        """
+        if self._search is None:
+            info = self.info
+            self._search = "\n".join(chain((info.run_name, info.run_id, info.experiment, info.user),
+                                           map("=".join, self.tags.items()))).lower()
+        return self._search
+
+    @property
+    def unreadable(self) -> bool:
+        return self.status == UNREADABLE
+
+    def __repr__(self) -> str:
+        return f"<Row {self.run_id[:8]} {self.status}>"
+
+
+# ---- columns ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # "name", "params.lr", "metrics.accuracy", ...
+    title: str
+    value: Callable[[Row], Any]  # the raw value (Qt.UserRole, sorting); None when missing
+    text: Callable[[Row], str]  # what the cell shows
+    numeric: bool = False  # right-aligned
+    tooltip: Callable[[Row], str] | None = None
+    export: Callable[[Row], Any] | None = None  # the CSV value, when not the raw one
+
+
+def _info(attr: str) -> Callable[[Row], Any]:
+    get = operator.attrgetter(attr)
+    return lambda r: None if r.info is None else get(r.info)
+
+
+def _name_text(r: Row) -> str:
+    if r.depth:
+        return "\u2003" * (r.depth - 1) + "\u21b3 " + r.name
+    return r.name
+
+
+def _name_tip(r: Row) -> str:
+    if r.unreadable:
+        return f"Unreadable run {r.run_id}\n{r.run.reason}"
+    return f"{r.name}\n{r.run_id}"
+
+
+def _status_tip(r: Row) -> str:
+    if r.unreadable:
+        return f"Unreadable: {r.run.reason}"
+    error = r.run.info.error
+    return r.status.capitalize() + (f"\n{error.strip().splitlines()[-1]}" if error else "")
+
+
+def _duration(r: Row) -> float | None:
+    info = r.info
+    if info is None:
+        return None
+    if info.end_time is not None:
+        return info.end_time - info.start_time
+    return elapsed_ms(info.start_time) if r.status == "RUNNING" else None
+
+
+def _tag(key: str) -> Callable[[Row], str | None]:
+    return lambda r: r.tags.get(key)
+
+
+def _commit_text(r: Row) -> str:
+    tags = r.tags
+    commit = short_commit(tags.get(COMMIT_TAG))
+    return commit + "*" if commit and tags.get(DIRTY_TAG) == "true" else commit
+
+
+def _commit_tip(r: Row) -> str:
+    tags = r.tags
+    if not tags.get(COMMIT_TAG):
+        return ""
+    dirty = " (uncommitted changes)" if tags.get(DIRTY_TAG) == "true" else ""
+    return f"{tags[COMMIT_TAG]}\nbranch {tags.get(BRANCH_TAG) or '(detached)'}{dirty}"
+
+
+def _text_of(value: Callable[[Row], Any]) -> Callable[[Row], str]:
+    return lambda r: value(r) or ""
+
+
+_experiment = _info("experiment")
+_user = _info("user")
+_start = _info("start_time")
+_commit = _tag(COMMIT_TAG)
+
+FIXED_COLUMNS: tuple[Column, ...] = (
+    Column("status", "", operator.attrgetter("status"), lambda r: "", tooltip=_status_tip,
+           export=operator.attrgetter("status")),
+    Column("name", "Name", operator.attrgetter("name"), _name_text, tooltip=_name_tip,
+           export=operator.attrgetter("name")),
+    Column("experiment", "Experiment", _experiment, _text_of(_experiment)),
+    Column("started", "Started", _start, lambda r: format_time(_start(r)),
+           tooltip=lambda r: format_time(_start(r), seconds=True),
+           export=lambda r: format_time(_start(r), seconds=True)),
+    Column("duration", "Duration", _duration, lambda r: format_duration(_duration(r)), numeric=True,
+           export=lambda r: None if (d := _duration(r)) is None else round(d / 1000, 3)),
+    Column("user", "User", _user, _text_of(_user)),
+    Column("commit", "Commit", _commit, _commit_text, tooltip=_commit_tip),
+)
+FIXED_KEYS = tuple(c.key for c in FIXED_COLUMNS)
+_FIXED = {c.key: c for c in FIXED_COLUMNS}
+
+
+def param_column(key: str) -> Column:
+    def text(r: Row) -> str:
+        return r.params.get(key, "")
+
+    def value(r: Row) -> Any:
+        raw = r.params.get(key)
+        if raw is None:
+            return None
+        number = to_number(raw)
+        return raw if number is None else number
+    return Column(f"params.{key}", key, value, text, tooltip=lambda r: f"param {key}",
+                  export=lambda r: text(r) or None)
+
+
+def metric_column(key: str) -> Column:
+    def value(r: Row) -> float | None:
+        return r.metrics.get(key)
+
+    def tip(r: Row) -> str:
+        summary = None if r.unreadable else r.run.data.summaries.get(key)
+        if summary is None:
+            return f"metric {key}"
+        return (f"metric {key}: last {summary.last!r} at step {summary.last_step}\n"
+                f"min {format_number(summary.min)}, max {format_number(summary.max)}, "
+                f"{summary.count} values")
+    return Column(f"metrics.{key}", key, value, lambda r: format_number(value(r)), numeric=True,
+                  tooltip=tip)
+
+
+def column_for(key: str) -> Column:
+    if key in _FIXED:
+        return _FIXED[key]
+    if key.startswith("params."):
+        return param_column(key[len("params."):])
+    if key.startswith("metrics."):
+        return metric_column(key[len("metrics."):])
+    raise KeyError(key)
+
+
+# ---- filtering --------------------------------------------------------------------------
+
+class RowFilter:
+    """Which rows show: one experiment (or all), then a grammar expression or plain words.
+
+    Raises ``FilterSyntaxError`` (with ``.position``) for a malformed expression.
+    """
+
+    def __init__(self, experiment: str | None = None, text: str = "") -> None:
+        self.experiment = experiment
+        self.text = text
+        self.predicate = parse_filter(text).matches if is_filter_expression(text) else None
+        self.words = () if self.predicate is not None else tuple(text.lower().split())
+
+    def with_experiment(self, experiment: str | None) -> "RowFilter":
+        return RowFilter(experiment, self.text)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.experiment is None and self.predicate is None and not self.words
+
+    def compile(self) -> Callable[[Row], bool]:
+        experiment, predicate, words = self.experiment, self.predicate, self.words
+        if predicate is not None:
+            if experiment is None:
+                return lambda r: r.info is not None and predicate(r.run)
+            return lambda r: (r.info is not None and r.info.experiment == experiment
+                              and predicate(r.run))
+        if words:
+            def match(r: Row) -> bool:
+                search = r.search
+                return all(w in search for w in words)
+            if experiment is None:
+                return match
+            return lambda r: (r.info is not None and r.info.experiment == experiment
+                              and match(r))
+        if experiment is None:
+            return lambda r: True
+        return lambda r: r.info is not None and r.info.experiment == experiment
+
+
+# ---- sorting and nesting ----------------------------------------------------------------
+
+def base_order(rows: Iterable[Row]) -> list[Row]:
+    """Newest first, then by run id (unreadable runs last): ties never depend on read order."""
+    ordered = sorted(rows, key=operator.attrgetter("run_id"))
+    ordered.sort(key=operator.attrgetter("start"), reverse=True)  # stable: ties keep run id order
+    return ordered
+
+
+def _text_key(v: Any) -> tuple[int, Any]:
+    # numbers before text within a column; text without case
+    if isinstance(v, (int, float)):
+        return (0, v)
+    return (1, str(v).lower())
+
+
+def arrange(rows: Iterable[Row], accepts: Callable[[Row], bool], column: Column | None,
+            descending: bool = False) -> list[Row]:
+    """The rows that pass ``accepts``, sorted on ``column`` (missing values last in either
+    direction), each nested run right after its parent with ``depth`` set.
+
+    ``rows`` should come in ``base_order``, which breaks ties.
+    """
+    visible = [r for r in rows if accepts(r)]
+    if column is not None and not (column.key == "started" and descending):  # base order already
+        value = column.value
+        keys: list[Any] = []
+        present: list[Row] = []
+        missing: list[Row] = []
+        numeric = True
+        for r in visible:
+            v = value(r)
+            if v is None or v != v:  # None or NaN
+                missing.append(r)
+            else:
+                keys.append(v)
+                present.append(r)
+                if numeric and not isinstance(v, (int, float)):
+                    numeric = False
+        if not numeric:
+            keys = [_text_key(v) for v in keys]
+        # Sort positions, not (key, row) pairs: fewer objects for the garbage collector.
+        order = sorted(range(len(keys)), key=keys.__getitem__, reverse=descending)  # stable
+        visible = [present[i] for i in order]
+        visible.extend(missing)
+    return nest(visible)
+
+
+def nest(ordered: list[Row]) -> list[Row]:
+    """Move each run right after its parent (siblings keep their relative order)."""
+    if all(r.parent_id is None for r in ordered):  # the common case, without the bookkeeping
+        for r in ordered:
+            r.depth = 0
+        return ordered
+    ids = {r.run_id for r in ordered}
+    children: dict[str, list[Row]] = {}
+    roots: list[Row] = []
+    for r in ordered:
+        parent = r.parent_id
+        if parent is not None and parent != r.run_id and parent in ids:
+            children.setdefault(parent, []).append(r)
+        else:
+            roots.append(r)
+    out: list[Row] = []
+    placed: set[str] = set()
+
+    def place(root: Row) -> None:  # depth-first, iterative: deep chains cost no recursion
+        stack = [(root, 0)]
+        while stack:
+            r, depth = stack.pop()
+            if r.run_id in placed:
+                continue
+            placed.add(r.run_id)
+            r.depth = depth
+            out.append(r)
+            stack.extend((c, depth + 1) for c in reversed(children.get(r.run_id, ())))
+
+    for r in roots:
+        if r.run_id in children:
+            place(r)
+        else:
+            r.depth = 0
+            out.append(r)
+    if len(out) < len(ordered):  # runs in a parent cycle (damaged data) have no root
+        shown = set(out)
+        for r in ordered:
+            if r not in shown and r.run_id not in placed:
+                place(r)
+    return out

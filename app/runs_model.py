@@ -1,0 +1,308 @@
+"""``RunsTableModel``: a thin Qt adapter over ``tracker`` runs, for the runs table.
+
+DisplayRole is the text a cell shows, ``Qt.UserRole`` the raw value (numbers as numbers,
+None when missing); sorting compares those raw values in Python (see ``app.run_rows``).
+Filtering and sorting move rows with insert/remove or ``layoutChanged`` plus persistent
+index updates, never a reset, so the selection and current run survive them and live updates.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Iterable
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal, Slot
+
+from tracker.entities import Run, UnreadableRun
+
+from app import resources
+from app.run_rows import (
+    FIXED_COLUMNS, FIXED_KEYS, Column, Row, RowFilter, arrange, base_order, column_for,
+)
+
+DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+DECORATION = int(Qt.ItemDataRole.DecorationRole)
+TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+RAW = int(Qt.ItemDataRole.UserRole)  # the raw value
+RUN_ROLE = RAW + 1  # the Run or UnreadableRun of the row
+RUN_ID_ROLE = RAW + 2
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_FINE_GRAINED_LIMIT = 24  # more insert/remove ranges than this: one layout change instead
+
+AnyRun = Run | UnreadableRun
+
+
+def _ranges(indexes: list[int]) -> list[tuple[int, int]]:
+    """[1, 2, 3, 7, 8] -> [(1, 3), (7, 8)]"""
+    out: list[tuple[int, int]] = []
+    for i in indexes:
+        if out and out[-1][1] == i - 1:
+            out[-1] = (out[-1][0], i)
+        else:
+            out.append((i, i))
+    return out
+
+
+class RunsTableModel(QAbstractTableModel):
+    """Rows are runs (filtered, sorted, nested); columns are fixed ones plus chosen keys."""
+
+    countsChanged = Signal()  # the number of runs, or of visible runs, changed
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._by_id: dict[str, Row] = {}
+        self._base: list[Row] | None = []  # every row in base order; None: to recompute
+        self._rows: list[Row] = []  # the visible rows, in display order
+        self._columns: list[Column] = list(FIXED_COLUMNS)
+        self._filter = RowFilter()
+        self._sort_key: str | None = "started"
+        self._descending = True
+        # Plain-text search strings are built lazily; after loading, a few hundred rows at a
+        # time in idle moments, so neither the load nor the first keystroke pays for all.
+        self._warm: list[Row] = []
+        self._warm_timer = QTimer(self)
+        self._warm_timer.setInterval(0)
+        self._warm_timer.timeout.connect(self._on_warm)
+
+    # ---- Qt ----------------------------------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._columns)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = DISPLAY) -> Any:
+        row = self._rows[index.row()]
+        column = self._columns[index.column()]
+        if role == DISPLAY:
+            return column.text(row)
+        if role == RAW:
+            return column.value(row)
+        if role == DECORATION:
+            return resources.status_icon(row.status) if column.key == "status" else None
+        if role == ALIGNMENT:
+            return _RIGHT if column.numeric else None
+        if role == TOOLTIP:
+            return (column.tooltip(row) or None) if column.tooltip is not None else None
+        if role == RUN_ROLE:
+            return row.run
+        if role == RUN_ID_ROLE:
+            return row.run_id
+        # issue 5: the run's plot color (a swatch in the name cell) will be served here.
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self._columns):
+            return None
+        column = self._columns[section]
+        if role == DISPLAY:
+            return column.title
+        if role == TOOLTIP:
+            return {"status": "Status", "commit": "Git commit (* = uncommitted changes)"}.get(
+                column.key, column.key)
+        if role == ALIGNMENT:
+            return (_RIGHT if column.numeric
+                    else Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        key = self._columns[column].key if 0 <= column < len(self._columns) else None
+        self.set_sort(key, order == Qt.SortOrder.DescendingOrder)
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    def run_at(self, row: int) -> AnyRun:
+        return self._rows[row].run
+
+    def row_of(self, run_id: str) -> int | None:
+        target = self._by_id.get(run_id)
+        if target is None:
+            return None
+        for i, row in enumerate(self._rows):
+            if row is target:
+                return i
+        return None
+
+    def get(self, run_id: str) -> AnyRun | None:
+        row = self._by_id.get(run_id)
+        return None if row is None else row.run
+
+    def runs(self) -> list[AnyRun]:
+        return [row.run for row in self._by_id.values()]
+
+    def rows(self) -> list[Row]:
+        """The visible rows, in display order."""
+        return list(self._rows)
+
+    def visible_runs(self) -> list[AnyRun]:
+        return [row.run for row in self._rows]
+
+    def total_count(self) -> int:
+        return len(self._by_id)
+
+    def visible_count(self) -> int:
+        return len(self._rows)
+
+    def columns(self) -> list[Column]:
+        return list(self._columns)
+
+    def column_keys(self) -> list[str]:
+        return [c.key for c in self._columns]
+
+    def column_index(self, key: str) -> int:
+        return self.column_keys().index(key)
+
+    def extra_columns(self) -> list[str]:
+        return [c.key for c in self._columns[len(FIXED_COLUMNS):]]
+
+    def available_keys(self) -> tuple[list[str], list[str]]:
+        """(param keys, metric keys) over all runs, sorted."""
+        params: set[str] = set()
+        metrics: set[str] = set()
+        for row in self._by_id.values():
+            if not row.unreadable:
+                params.update(row.run.data.params)
+                metrics.update(row.run.data.metrics)
+        return sorted(params, key=str.lower), sorted(metrics, key=str.lower)
+
+    def experiment_counts(self) -> Counter:
+        return Counter(row.info.experiment for row in self._by_id.values() if row.info is not None)
+
+    def sort_state(self) -> tuple[str | None, bool]:
+        return self._sort_key, self._descending
+
+    def row_filter(self) -> RowFilter:
+        return self._filter
+
+    # ---- changing ---------------------------------------------------------------------
+
+    def set_runs(self, runs: Iterable[AnyRun]) -> None:
+        """Replace every run (opening a directory): the one place that resets the model."""
+        self.beginResetModel()
+        self._by_id = {}
+        for run in runs:
+            row = Row(run)
+            self._by_id[row.run_id] = row
+        self._base = None
+        self._rows = self._arranged()
+        self.endResetModel()
+        self.countsChanged.emit()
+        self._warm = list(self._by_id.values())
+        self._warm_timer.start()
+
+    @Slot()
+    def _on_warm(self) -> None:
+        batch, self._warm = self._warm[-500:], self._warm[:-500]
+        for row in batch:
+            row.search  # noqa: B018 (builds and caches it)
+        if not self._warm:
+            self._warm_timer.stop()
+
+    def upsert(self, runs: Iterable[AnyRun]) -> None:
+        """Runs that appeared or changed on disk: insert rows or update them in place."""
+        changed: list[Row] = []
+        for run in runs:
+            run_id = run.run_id if isinstance(run, UnreadableRun) else run.info.run_id
+            row = self._by_id.get(run_id)
+            if row is None:
+                self._by_id[run_id] = Row(run)
+            else:
+                row.update(run)
+                changed.append(row)
+        self._base = None
+        self._apply(self._arranged())
+        self._emit_changed(changed)
+        self.countsChanged.emit()
+
+    def remove(self, run_ids: Iterable[str]) -> None:
+        removed = [self._by_id.pop(run_id) for run_id in run_ids if run_id in self._by_id]
+        if removed:
+            self._base = None
+            self._apply(self._arranged())
+            self.countsChanged.emit()
+
+    def set_filter(self, row_filter: RowFilter) -> None:
+        self._filter = row_filter
+        self._apply(self._arranged())
+        self.countsChanged.emit()
+
+    def set_sort(self, key: str | None, descending: bool = False) -> None:
+        if (key, descending) == (self._sort_key, self._descending):
+            return  # QTableView.sortByColumn asks twice; rows are kept sorted anyway
+        self._sort_key, self._descending = key, descending
+        self._apply(self._arranged())
+
+    def set_extra_columns(self, keys: Iterable[str]) -> None:
+        """Show these param/metric columns after the fixed ones (kept ones keep their place)."""
+        wanted = [k for k in dict.fromkeys(keys) if k not in FIXED_KEYS]
+        fixed = len(FIXED_COLUMNS)
+        current = self.extra_columns()
+        gone = [fixed + i for i, k in enumerate(current) if k not in wanted]
+        for start, end in reversed(_ranges(gone)):
+            self.beginRemoveColumns(QModelIndex(), start, end)
+            del self._columns[start:end + 1]
+            self.endRemoveColumns()
+        new = [column_for(k) for k in wanted if k not in current]
+        if new:
+            start = len(self._columns)
+            self.beginInsertColumns(QModelIndex(), start, start + len(new) - 1)
+            self._columns.extend(new)
+            self.endInsertColumns()
+        if self._sort_key is not None and self._sort_key not in self.column_keys():
+            self.set_sort("started", True)
+
+    # ---- internals --------------------------------------------------------------------
+
+    def _arranged(self) -> list[Row]:
+        if self._base is None:
+            self._base = base_order(self._by_id.values())
+        column = column_for(self._sort_key) if self._sort_key in self.column_keys() else None
+        return arrange(self._base, self._filter.compile(), column, self._descending)
+
+    def _emit_changed(self, rows: list[Row]) -> None:
+        if not rows or not self._rows:
+            return
+        wanted = set(rows)
+        positions = [i for i, row in enumerate(self._rows) if row in wanted]
+        if positions:
+            last = len(self._columns) - 1
+            self.dataChanged.emit(self.index(positions[0], 0), self.index(positions[-1], last))
+
+    def _apply(self, target: list[Row]) -> None:
+        """Turn the visible rows into ``target`` keeping persistent indexes (selections) valid."""
+        old = self._rows
+        if len(old) == len(target) and all(a is b for a, b in zip(old, target)):
+            return
+        old_set, new_set = set(old), set(target)
+        removed = [i for i, row in enumerate(old) if row not in new_set]
+        inserted = [i for i, row in enumerate(target) if row not in old_set]
+        kept_old = [row for row in old if row in new_set]
+        kept_new = [row for row in target if row in old_set]
+        same_order = all(a is b for a, b in zip(kept_old, kept_new))
+        removed_ranges, inserted_ranges = _ranges(removed), _ranges(inserted)
+        if same_order and len(removed_ranges) + len(inserted_ranges) <= _FINE_GRAINED_LIMIT:
+            for start, end in reversed(removed_ranges):
+                self.beginRemoveRows(QModelIndex(), start, end)
+                del self._rows[start:end + 1]
+                self.endRemoveRows()
+            for start, end in inserted_ranges:
+                self.beginInsertRows(QModelIndex(), start, end)
+                self._rows[start:start] = target[start:end + 1]
+                self.endInsertRows()
+            return
+        self._relayout(target)
+
+    def _relayout(self, target: list[Row]) -> None:
+        self.layoutAboutToBeChanged.emit()
+        old = self._rows
+        position = {row: i for i, row in enumerate(target)}
+        persistent = self.persistentIndexList()
+        moved = []
+        for index in persistent:
+            i = index.row()
+            j = position.get(old[i]) if 0 <= i < len(old) else None
+            moved.append(self.createIndex(j, index.column()) if j is not None else QModelIndex())
+        self._rows = list(target)
+        self.changePersistentIndexList(persistent, moved)
+        self.layoutChanged.emit()

@@ -1,0 +1,422 @@
+"""Benchmark of the desktop app's data side on a large runs directory (issue 4). Headless.
+
+    .venv/bin/python bench/bench_app.py            # 10,000 runs x 20 params x 10 metrics x 100 steps
+    .venv/bin/python bench/bench_app.py -n 2000 --dir /tmp/runs-2k
+
+Measures, each in a fresh process (QT_QPA_PLATFORM=offscreen):
+- start to a filled runs table, cold (no index) and warm (index in place): from just before
+  the process is spawned to the moment the runs table holds every run, and to its first paint;
+- a filter keystroke to an updated (and repainted) table;
+- peak memory (``resource.getrusage`` maxrss) of the app process;
+- a run written by another process, visible in the table after the writer's flush, and a
+  new metric value of a running run visible after its flush.
+It drives the full window (``app.MainWindow``, table ``runsTable``, filter ``runFilter``)
+when it can be imported, and ``app.runs_source.RunsSource`` plus the index alone otherwise
+(then the filter figure is ``tracker.filter`` over the loaded runs).
+
+The generated directory is kept (``--dir``, default under the temp dir) and reused when it
+matches. "Cold" means no index; the OS page cache stays warm (dropping it would disturb
+everything else on the machine).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+
+TIMEOUT_S = 120
+LIVE_WRITER = """
+import sys, time, tracker
+from tracker.writer import FLUSHER
+with tracker.start_run(run_name=sys.argv[1]) as run:
+    tracker.log_metric("loss", 1.0)
+    FLUSHER.flush_all()
+    print(run.info.run_id, time.time(), flush=True)
+    sys.stdin.readline()
+    tracker.log_metric("loss", 0.5)
+    FLUSHER.flush_all()
+    print(time.time(), flush=True)
+    sys.stdin.readline()
+"""
+
+
+# ---- the child: one app process ------------------------------------------------------------
+
+def child(args: argparse.Namespace) -> None:
+    t_main = time.time()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication, QLineEdit, QTableView
+
+    import app.runs_source  # noqa: F401  (tracker and the index come with it)
+    if args.mode == "window":
+        try:
+            from app import MainWindow
+        except ImportError:
+            args.mode = "source"
+    t_imported = time.time()
+    qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    qapp.setOrganizationName("tracker-bench")
+    qapp.setApplicationName("Tracker")
+    window = None
+    out: dict = {"mode": args.mode, "t_main": t_main, "t_imported": t_imported}
+    root = Path(args.root)
+    expected = args.expect
+    loaded: list = []
+
+    if args.mode == "window":
+        window = MainWindow(None)
+        window.resize(1400, 900)
+        window.show()
+        table = window.findChild(QTableView, "runsTable")
+        edit = window.findChild(QLineEdit, "runFilter")
+        source = window.source
+        source.loaded.connect(loaded.append)
+        out["t_constructed"] = time.time()
+        window.open_directory(root)
+        filled = lambda: table.model().rowCount() == expected  # noqa: E731
+    else:
+        from app.runs_source import RunsSource
+        source = RunsSource()
+        source.loaded.connect(loaded.append)
+        out["t_constructed"] = time.time()
+        source.open(root)
+        filled = lambda: bool(loaded)  # noqa: E731
+    t_open = time.time()
+    worst_gap = _pump_until(qapp, filled, TIMEOUT_S)
+    out["t_filled"] = time.time()
+    if window is not None:
+        table.viewport().repaint()
+        out["t_painted"] = time.time()
+    out["open_to_filled"] = out["t_filled"] - t_open
+    out["construct"] = out["t_constructed"] - t_imported
+    out["worker_load"] = loaded[0].seconds if loaded else float("nan")
+    out["worst_gui_gap_ms_while_loading"] = worst_gap * 1000
+    out["rows"] = table.model().rowCount() if window is not None else len(loaded[0].runs) + len(loaded[0].unreadable)
+    out["watch_mode"] = source.watch_mode
+
+    if args.filter:
+        out["filter"] = _bench_filter(qapp, window, edit if window else None, table if window else None,
+                                      source if window is None else None, loaded[0] if window is None else None)
+    if args.live:
+        out["live"] = _bench_live(qapp, window, source, root)
+    out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if window is not None:
+        window.close()
+    else:
+        source.close()
+    print("RESULT " + json.dumps(out), flush=True)
+
+
+def _pump_until(app, condition, timeout: float) -> float:
+    """Run the event loop until ``condition()`` holds (checked every 5 ms by a timer).
+
+    Returns the longest interval between two timer ticks: how long the GUI thread was
+    unresponsive at worst. (A loop that polls processEvents() would make the GUI thread
+    take the GIL a thousand times a second and slow the worker thread it waits for.)
+    """
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    if condition():
+        return 0.0
+    loop = QEventLoop()
+    deadline = time.monotonic() + timeout
+    state = {"last": time.monotonic(), "worst": 0.0, "late": False}
+
+    def tick() -> None:
+        now = time.monotonic()
+        state["worst"] = max(state["worst"], now - state["last"])
+        state["last"] = now
+        if condition():
+            loop.quit()
+        elif now > deadline:
+            state["late"] = True
+            loop.quit()
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(tick)
+    timer.start()
+    loop.exec()
+    timer.stop()
+    if state["late"]:
+        raise TimeoutError("the condition did not hold in time")
+    return state["worst"]
+
+
+def _bench_filter(app, window, edit, table, source, snapshot) -> dict:
+    from tracker.filter import filter_runs
+
+    runs = [r for r in (window.runs_model.runs() if window is not None else snapshot.runs) if hasattr(r, "info")]
+    results = {}
+    cases = [  # (text typed up to its last character, description)
+        ("metrics.accuracy > 0.9", "expression, last keystroke"),
+        ("params.optimizer = 'adam' and metrics.loss < 0.2", "compound expression, last keystroke"),
+        ("run-0042", "plain text (names and tags), last keystroke"),
+        ("run-004", "plain text, a keystroke removing a character"),
+    ]
+    for text, label in cases:
+        if window is None:
+            t0 = time.perf_counter()
+            n = len(filter_runs(runs, text)) if not text.startswith("run-") else sum(
+                text in r.info.run_name for r in runs)
+            results[label] = {"ms": (time.perf_counter() - t0) * 1000, "rows": n}
+            continue
+        from PySide6.QtCore import Qt
+        from PySide6.QtTest import QTest
+
+        times = []
+        for _ in range(5):
+            if label.startswith("plain text, a keystroke removing"):
+                edit.setText(text + "2")
+                _settle(app)
+                t0 = time.perf_counter()
+                QTest.keyClick(edit, Qt.Key.Key_Backspace)
+            else:
+                edit.setText(text[:-1])
+                _settle(app)
+                t0 = time.perf_counter()
+                QTest.keyClick(edit, text[-1])
+            _settle(app)
+            table.viewport().repaint()
+            times.append((time.perf_counter() - t0) * 1000)
+        rows = table.model().rowCount()
+        expected = len(filter_runs(runs, text)) if not text.startswith("run-") else None
+        results[label] = {"ms_median": statistics.median(times), "ms_max": max(times), "rows": rows,
+                          "rows_by_tracker_filter": expected}
+    if window is not None:
+        edit.setText("")
+        _settle(app)
+    return results
+
+
+def _settle(app) -> None:
+    for _ in range(3):  # a zero-interval timer fires on the next pass of the loop
+        app.processEvents()
+
+
+def _bench_live(app, window, source, root: Path, repeats: int = 5) -> dict:
+    seen: dict[str, object] = {}
+    source.runs_changed.connect(lambda runs: seen.update((getattr(r, "info", r).run_id, r) for r in runs))
+
+    def value(run_id: str):
+        run = window.runs_model.get(run_id) if window is not None else seen.get(run_id)
+        return getattr(getattr(run, "data", None), "metrics", {}).get("loss")
+
+    new_run, new_value = [], []
+    env = {**os.environ, "TRACKER_DIR": str(root)}
+    for i in range(repeats):
+        proc = subprocess.Popen([sys.executable, "-c", LIVE_WRITER, f"bench-live-{i}"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True, env=env)
+        line = _readline(app, proc)
+        run_id, t_flush = line.split()
+        _pump_until(app, lambda: value(run_id) == 1.0, 30)
+        new_run.append(time.time() - float(t_flush))
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        t_flush = float(_readline(app, proc))
+        _pump_until(app, lambda: value(run_id) == 0.5, 30)
+        new_value.append(time.time() - float(t_flush))
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        proc.wait(timeout=30)
+        proc.stdin.close()
+        proc.stdout.close()
+    return {"new_run_ms": [round(x * 1000) for x in new_run], "new_value_ms": [round(x * 1000) for x in new_value]}
+
+
+def _readline(app, proc) -> str:
+    """Read a line from the writer while keeping the event loop running."""
+    box: list[str] = []
+    reader = threading.Thread(target=lambda: box.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    _pump_until(app, lambda: not reader.is_alive(), 60)
+    if not box or not box[0]:
+        raise RuntimeError("the writer process ended early")
+    return box[0].strip()
+
+
+# ---- the parent: prepare, spawn, report ---------------------------------------------------------
+
+def _drop_index(root: Path, cache: Path) -> None:
+    for p in root.glob(".tracker-index.db*"):
+        p.unlink()
+    shutil.rmtree(cache, ignore_errors=True)
+
+
+def _remove_live_runs(root: Path) -> None:
+    """Runs a previous live measurement left behind (so every measurement sees the same N runs)."""
+    from tracker import store
+    for run in store.read_all_runs(root)[0]:
+        if run.info.run_name.startswith("bench-live-"):
+            shutil.rmtree(run.path, ignore_errors=True)
+
+
+def _spawn(root: Path, mode: str, workdir: Path, *flags: str) -> dict:
+    expected = sum(1 for e in os.scandir(root) if len(e.name) == 32 and e.is_dir())
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(workdir / "config"),
+           "XDG_CACHE_HOME": str(workdir / "cache"), "PYTHONPATH": str(REPO)}
+    env.pop("TRACKER_POLLING", None)
+    shutil.rmtree(workdir / "config", ignore_errors=True)  # fresh QSettings every time
+    t_spawn = time.time()
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", mode, str(root),
+                           "--expect", str(expected), *flags],
+                          capture_output=True, text=True, env=env, timeout=TIMEOUT_S * 3)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"child failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    out = json.loads(lines[-1][len("RESULT "):])
+    out["start_to_filled"] = out["t_filled"] - t_spawn
+    if "t_painted" in out:
+        out["start_to_painted"] = out["t_painted"] - t_spawn
+    out["python_and_imports"] = out["t_imported"] - t_spawn
+    return out
+
+
+_INDEX_ONLY = """
+import sys, time
+from tracker.index import RunIndex
+t0 = time.perf_counter()
+result = RunIndex(sys.argv[1]).refresh()
+print(time.perf_counter() - t0, result.cached, result.reread)
+"""
+
+
+def _index_alone(root: Path, workdir: Path) -> tuple[float, int, int]:
+    """RunIndex.refresh in a fresh process without Qt: seconds, runs from the index, runs read."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(workdir / "cache"), "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-c", _INDEX_ONLY, str(root)], capture_output=True, text=True,
+                         env=env, timeout=TIMEOUT_S, check=True).stdout.split()
+    return float(out[0]), int(out[1]), int(out[2])
+
+
+def _machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, load average {load:.2f}"
+
+
+def _ensure_runs(root: Path, n: int) -> None:
+    marker = root / ".bench-generated.json"
+    wanted = {"runs": n, "params": 20, "metrics": 10, "steps": 100, "version": 2}
+    try:
+        if json.loads(marker.read_text()) == wanted:
+            return
+    except (OSError, ValueError):
+        pass
+    from generate_runs import generate
+    if root.exists():
+        shutil.rmtree(root)
+    t0 = time.perf_counter()
+    generate(root, n)
+    marker.write_text(json.dumps(wanted))
+    print(f"generated {n:,} runs x 20 params x 10 metrics x 100 steps in {time.perf_counter() - t0:.1f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", "--runs", type=int, default=10_000)
+    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "tracker-bench-runs")
+    parser.add_argument("--repeat", type=int, default=3, help="warm starts to measure (the median is reported)")
+    parser.add_argument("--child", nargs=2, metavar=("MODE", "ROOT"), help=argparse.SUPPRESS)
+    parser.add_argument("--filter", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--live", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--expect", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        args.mode, args.root = args.child
+        child(args)
+        return
+
+    sys.path.insert(0, str(HERE))
+    root = args.dir.absolute()
+    workdir = Path(tempfile.mkdtemp(prefix="tracker-bench-"))
+    try:
+        _ensure_runs(root, args.runs)
+        _remove_live_runs(root)
+        print(f"bench_app: {args.runs:,} runs in {root}\n{_machine()}\n")
+        mode = "window"
+        try:
+            import app  # noqa: F401
+            from app.main_window import MainWindow  # noqa: F401
+        except ImportError as e:
+            print(f"app.MainWindow is not importable ({e}): measuring RunsSource and the index alone\n")
+            mode = "source"
+
+        _drop_index(root, workdir / "cache")
+        cold_index = _index_alone(root, workdir)
+        warm_index = sorted(_index_alone(root, workdir) for _ in range(3))[1]
+        print(f"tracker.index.RunIndex.refresh alone: cold {cold_index[0]:.2f} s ({cold_index[2]:,} runs read), "
+              f"warm {warm_index[0]:.2f} s ({warm_index[1]:,} from the index; median of 3)\n")
+
+        rows = []
+        _drop_index(root, workdir / "cache")
+        cold = _spawn(root, mode, workdir)
+        rows.append(("cold (no index)", cold))
+        warm = [_spawn(root, mode, workdir) for _ in range(args.repeat)]
+        warm.sort(key=lambda r: r["start_to_filled"])
+        rows.append((f"warm (index), median of {len(warm)}", warm[len(warm) // 2]))
+        source_cold_warm = []
+        if mode == "window":
+            _drop_index(root, workdir / "cache")
+            source_cold_warm.append(("RunsSource alone, cold", _spawn(root, "source", workdir)))
+            source_cold_warm.append(("RunsSource alone, warm", _spawn(root, "source", workdir)))
+
+        print(f"{'':32s} {'start->filled':>13s} {'->painted':>9s} {'python+imports':>14s} {'window':>7s} "
+              f"{'open->filled':>12s} {'(worker)':>8s} {'gui gap':>8s} {'maxrss':>7s}")
+        for label, r in rows + source_cold_warm:
+            painted = f"{r['start_to_painted']:.2f} s" if "start_to_painted" in r else "-"
+            print(f"{label:32s} {r['start_to_filled']:11.2f} s {painted:>9s} {r['python_and_imports']:12.2f} s "
+                  f"{r['construct']:5.2f} s {r['open_to_filled']:10.2f} s {r['worker_load']:6.2f} s "
+                  f"{r['worst_gui_gap_ms_while_loading']:5.0f} ms {r['maxrss_mb']:4.0f} MB")
+        print(f"  rows shown: {rows[0][1]['rows']:,}; watching with {rows[0][1]['watch_mode']}")
+        print("  start: just before the process is spawned; window: constructing it (or the RunsSource);"
+              "\n  (worker): the loading thread's own time; gui gap: the longest the GUI thread was"
+              " unresponsive while loading")
+        if len(warm) > 1:
+            print("  warm start->filled, all: " + ", ".join(f"{r['start_to_filled']:.2f} s" for r in warm))
+
+        detail = _spawn(root, mode, workdir, "--filter", "--live")
+        print("\nfilter keystroke to updated, repainted table (5 keystrokes each):")
+        for label, f in detail["filter"].items():
+            if "ms_median" in f:
+                check = "" if f["rows_by_tracker_filter"] in (None, f["rows"]) else \
+                    f"  (tracker.filter says {f['rows_by_tracker_filter']:,}!)"
+                print(f"  {label:45s} median {f['ms_median']:6.1f} ms, max {f['ms_max']:6.1f} ms, "
+                      f"{f['rows']:,} rows{check}")
+            else:
+                print(f"  {label:45s} {f['ms']:6.1f} ms (tracker.filter, no window), {f['rows']:,} rows")
+        live = detail["live"]
+        print("\nanother process's run, visible after its flush (5 writers):")
+        print(f"  new run:             {', '.join(map(str, live['new_run_ms']))} ms "
+              f"(max {max(live['new_run_ms'])} ms)")
+        print(f"  new metric value:    {', '.join(map(str, live['new_value_ms']))} ms "
+              f"(max {max(live['new_value_ms'])} ms)")
+        print(f"\npeak memory (maxrss) of that process: {detail['maxrss_mb']:.0f} MB")
+        _remove_live_runs(root)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""The runs table model: Qt's model tester, sorting, filtering, nesting, incremental updates."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel, Qt
+
+from app_fixtures import *  # noqa: F401,F403
+from app_fixtures import log_run, write_unreadable
+
+from tracker import store
+from tracker.entities import Run, RunData, RunInfo, UnreadableRun
+
+from app.run_rows import Row, RowFilter, arrange, base_order, column_for, nest
+from app.runs_model import RAW, RUN_ROLE, RunsTableModel
+
+
+def make_run(name, start=1_000, params=None, metrics=None, parent=None, experiment="exp",
+             status="FINISHED", run_id=None, tags=None) -> Run:
+    run_id = run_id or f"{abs(hash(name)) % 16**32:032x}"
+    info = RunInfo(run_id, name, experiment, status, start, start + 500, "", parent_run_id=parent)
+    return Run(info, RunData(params or {}, tags or {}, metrics or {}), f"/nowhere/{run_id}")
+
+
+def names(model: RunsTableModel) -> list[str]:
+    column = model.column_index("name")
+    return [model.index(r, column).data().lstrip("\u2003\u21b3 ") for r in range(model.rowCount())]
+
+
+@pytest.fixture
+def disk_runs(runs_root):
+    parent = log_run("parent", "exp-a", params={"depth": "10"}, metrics={"acc": 0.5})
+    with_child = tracker_start_nested(parent)
+    log_run("small", "exp-a", params={"depth": "9"}, metrics={"acc": 0.9})
+    log_run("big", "exp-b", params={"depth": "100"}, metrics={"acc": 0.7})
+    log_run("crashed", "exp-b", fail=True)
+    write_unreadable(runs_root)
+    runs, bad = store.read_all_runs(runs_root)
+    return [*runs, *bad], with_child
+
+
+def tracker_start_nested(parent_id: str) -> str:
+    import tracker
+    with tracker.start_run(run_id=parent_id):
+        with tracker.start_run(run_name="child", nested=True) as child:
+            tracker.log_param("depth", "11")
+            return child.info.run_id
+
+
+def test_qt_model_tester_through_every_kind_of_change(qtmodeltester, disk_runs):
+    runs, _ = disk_runs
+    model = RunsTableModel()
+    model.set_runs(runs[:3])
+    qtmodeltester.check(model)  # the tester stays attached: every change below is checked too
+    model.upsert(runs[3:])
+    model.set_extra_columns(["params.depth", "metrics.acc"])
+    model.sort(model.column_index("params.depth"), Qt.SortOrder.AscendingOrder)
+    model.set_filter(RowFilter(None, "metrics.acc > 0.6"))
+    model.set_filter(RowFilter("exp-a"))
+    model.set_filter(RowFilter())
+    model.remove([runs[0].info.run_id])
+    model.set_extra_columns(["metrics.acc"])
+    model.upsert(runs[:1])
+    assert model.total_count() == len(runs)
+
+
+def test_params_sort_as_numbers_and_missing_values_go_last(qapp):
+    model = RunsTableModel()
+    model.set_runs([make_run("nine", params={"depth": "9"}), make_run("ten", params={"depth": "10"}),
+                    make_run("hundred", params={"depth": "100"}), make_run("none"),
+                    make_run("tiny", params={"depth": "1e-3"})])
+    model.set_extra_columns(["params.depth"])
+    column = model.column_index("params.depth")
+    model.sort(column, Qt.SortOrder.AscendingOrder)
+    assert names(model) == ["tiny", "nine", "ten", "hundred", "none"]
+    model.sort(column, Qt.SortOrder.DescendingOrder)
+    assert names(model) == ["hundred", "ten", "nine", "tiny", "none"]
+    assert model.index(0, column).data() == "100"
+    assert model.index(0, column).data(RAW) == 100.0  # the raw value under Qt.UserRole
+
+
+def test_metrics_sort_numerically_with_nan_and_missing_last(qapp):
+    model = RunsTableModel()
+    model.set_runs([make_run("a", metrics={"loss": 10.0}), make_run("b", metrics={"loss": 9.5}),
+                    make_run("c", metrics={"loss": float("nan")}), make_run("d"),
+                    make_run("e", metrics={"loss": -1.0})])
+    model.set_extra_columns(["metrics.loss"])
+    column = model.column_index("metrics.loss")
+    model.sort(column, Qt.SortOrder.AscendingOrder)
+    assert names(model)[:3] == ["e", "b", "a"]
+    assert set(names(model)[3:]) == {"c", "d"}
+    model.sort(column, Qt.SortOrder.DescendingOrder)
+    assert names(model)[:3] == ["a", "b", "e"]
+    assert model.index(0, column).data(Qt.ItemDataRole.TextAlignmentRole) is not None  # numbers right
+
+
+def test_nested_runs_follow_their_parent_whatever_the_sort(qapp):
+    parent = make_run("parent", start=1, metrics={"m": 5.0}, run_id="a" * 32)
+    runs = [parent,
+            make_run("child-low", start=2, metrics={"m": 1.0}, parent="a" * 32),
+            make_run("child-high", start=3, metrics={"m": 9.0}, parent="a" * 32),
+            make_run("other", start=4, metrics={"m": 3.0})]
+    model = RunsTableModel()
+    model.set_runs(runs)
+    model.set_extra_columns(["metrics.m"])
+    model.sort(model.column_index("metrics.m"), Qt.SortOrder.AscendingOrder)
+    assert names(model) == ["other", "parent", "child-low", "child-high"]
+    name = model.column_index("name")
+    assert model.index(2, name).data().startswith("\u21b3 ")
+    model.sort(model.column_index("metrics.m"), Qt.SortOrder.DescendingOrder)
+    assert names(model) == ["parent", "child-high", "child-low", "other"]
+    # filtered out parent: its children stand alone
+    model.set_filter(RowFilter(None, "child"))
+    assert names(model) == ["child-high", "child-low"]
+    assert not model.index(0, name).data().startswith("\u21b3")
+
+
+def test_nest_survives_a_parent_cycle():
+    a = Row(make_run("a", run_id="a" * 32, parent="b" * 32))
+    b = Row(make_run("b", run_id="b" * 32, parent="a" * 32))
+    assert {r.run_id for r in nest([a, b])} == {"a" * 32, "b" * 32}
+
+
+def test_grammar_and_plain_text_filters(qapp):
+    model = RunsTableModel()
+    model.set_runs([make_run("resnet-a", metrics={"acc": 0.95}, params={"opt": "adam"}),
+                    make_run("resnet-b", metrics={"acc": 0.5}, tags={"stage": "prod"}),
+                    make_run("vit", metrics={"acc": 0.99}, experiment="other")])
+    model.set_filter(RowFilter(None, "metrics.acc > 0.9 and params.opt = 'adam'"))
+    assert names(model) == ["resnet-a"]
+    model.set_filter(RowFilter(None, "RESNET"))
+    assert sorted(names(model)) == ["resnet-a", "resnet-b"]
+    model.set_filter(RowFilter(None, "stage=prod"))  # plain text also matches tags
+    assert names(model) == ["resnet-b"]
+    model.set_filter(RowFilter("other", "metrics.acc > 0.9"))
+    assert names(model) == ["vit"]
+
+
+def test_unreadable_runs_show_a_warning_and_never_match_expressions(qapp):
+    bad = UnreadableRun("e" * 32, "/nowhere/" + "e" * 32, "run.json is damaged: Expecting value")
+    model = RunsTableModel()
+    model.set_runs([make_run("ok"), bad])
+    row = model.row_of("e" * 32)
+    status = model.index(row, model.column_index("status"))
+    assert status.data(Qt.ItemDataRole.DecorationRole) is not None
+    assert "damaged" in status.data(Qt.ItemDataRole.ToolTipRole)
+    assert status.data(RUN_ROLE) is bad
+    model.set_filter(RowFilter(None, "damaged"))
+    assert model.visible_count() == 1
+    model.set_filter(RowFilter(None, "attributes.status = 'FINISHED'"))
+    assert names(model) == ["ok"]
+
+
+def test_live_updates_insert_and_update_rows_and_keep_the_selection(qtbot):
+    from PySide6.QtWidgets import QTableView
+    model = RunsTableModel()
+    model.set_runs([make_run("old", start=1), make_run("older", start=0)])
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.selectionModel().select(model.index(1, 0), QItemSelectionModel.SelectionFlag.Select
+                                 | QItemSelectionModel.SelectionFlag.Rows)
+    resets = []
+    model.modelReset.connect(lambda: resets.append(1))
+    with qtbot.waitSignal(model.rowsInserted):
+        model.upsert([make_run("new", start=5)])  # newest first: inserted above the selection
+    assert names(model) == ["new", "old", "older"]
+    selected = [i.row() for i in view.selectionModel().selectedRows()]
+    assert selected == [2] and names(model)[2] == "older"
+    with qtbot.waitSignal(model.dataChanged):
+        model.upsert([make_run("older", start=0, status="FAILED")])
+    assert model.index(2, 0).data(RAW) == "FAILED"
+    with qtbot.waitSignal(model.rowsRemoved):
+        model.remove([make_run("old").info.run_id])
+    assert [i.row() for i in view.selectionModel().selectedRows()] == [1]
+    assert not resets
+
+
+def test_arrange_orders_ties_by_base_order():
+    rows = [Row(make_run(n, start=s, metrics={"m": 1.0})) for n, s in (("x", 1), ("y", 3), ("z", 2))]
+    ordered = arrange(base_order(rows), lambda r: True, column_for("metrics.m"), False)
+    assert [r.name for r in ordered] == ["y", "z", "x"]  # equal keys: newest first

@@ -1,0 +1,350 @@
+"""The run index (tracker.index): incremental refresh, damaged input, liveness, concurrency."""
+import json
+import math
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tracker import Client, store
+from tracker.entities import RunStatus, UnreadableRun
+from tracker.index import INDEX_NAME, SCHEMA_VERSION, IndexResult, RunIndex, user_cache_path
+from tracker.writer import RunWriter
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def make_run(root, name="run", experiment="Default", params=None, metrics=None, status=RunStatus.FINISHED):
+    writer = RunWriter.create(root, name, experiment)
+    if params:
+        writer.log_params(params)
+    for key, values in (metrics or {}).items():
+        for v in values:
+            writer.log_metric(key, v)
+    writer.flush()
+    if status is not None:
+        writer.end(status)
+    return writer
+
+
+def by_id(runs):
+    return {r.info.run_id: r for r in runs}
+
+
+@pytest.fixture
+def root(tracking_dir):
+    tracking_dir.mkdir(parents=True, exist_ok=True)
+    return tracking_dir
+
+
+@pytest.fixture(autouse=True)
+def cache_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_cold_then_warm_matches_a_plain_scan(root):
+    make_run(root, "a", params={"lr": 0.1, "depth": 3}, metrics={"loss": [1.0, 0.5, 0.7], "acc": [0.9]})
+    make_run(root, "b", experiment="other", status=RunStatus.FAILED)
+    live = make_run(root, "live", params={"x": "y"}, metrics={"loss": [2.0]}, status=None)  # this process: RUNNING
+    child = RunWriter.create(root, "child", "Default", parent_run_id=live.run_id)
+    child.end()
+
+    index = RunIndex(root)
+    cold = index.refresh()
+    assert (cold.reread, cold.cached, cold.removed) == (4, 0, 0)
+    assert cold.path == root / INDEX_NAME and cold.path.is_file()
+    expected, bad = store.read_all_runs(root)
+    assert bad == [] and cold.unreadable == []
+    assert by_id(cold.runs) == by_id(expected)  # every field of every run, summaries included
+
+    warm = RunIndex(root).refresh()
+    assert (warm.reread, warm.cached) == (0, 4)
+    assert by_id(warm.runs) == by_id(expected)
+    assert by_id(warm.runs)[live.run_id].info.status == RunStatus.RUNNING
+    assert [r.info.run_id for r in warm.runs] == [r.info.run_id for r in cold.runs]
+    live.end()
+
+
+def test_nan_and_infinite_metrics_survive(root):
+    run = make_run(root, "n", metrics={"loss": [1.0, float("inf"), float("nan")]})
+    RunIndex(root).refresh()
+    summary = RunIndex(root).refresh().runs[0].data.summaries["loss"]
+    assert math.isnan(summary.last) and summary.max == math.inf and summary.min == 1.0 and summary.count == 3
+    assert run.run_id
+
+
+def test_changed_new_and_removed_runs(root):
+    a = make_run(root, "a", params={"p": 1})
+    b = make_run(root, "b")
+    index = RunIndex(root)
+    index.refresh()
+
+    writer = RunWriter.resume(root, a.run_id)  # a changes
+    writer.set_tags({"note": "changed"})
+    writer.end()
+    c = make_run(root, "c")  # c is new
+    shutil.rmtree(root / b.run_id)  # b vanishes
+
+    result = index.refresh()
+    assert (result.reread, result.cached, result.removed) == (2, 0, 1)
+    runs = by_id(result.runs)
+    assert set(runs) == {a.run_id, c.run_id}
+    assert runs[a.run_id].data.tags["note"] == "changed"
+    again = index.refresh()
+    assert (again.reread, again.cached, again.removed) == (0, 2, 0)
+
+
+def test_a_replaced_run_json_of_the_same_size_is_noticed(root):
+    a = make_run(root, "aaaa")
+    index = RunIndex(root)
+    index.refresh()
+    doc = json.loads((root / a.run_id / "run.json").read_text())
+    doc["info"]["run_name"] = "bbbb"  # same length, same second: only the inode tells
+    st = os.stat(root / a.run_id / "run.json")
+    store.write_json_atomic(root / a.run_id / "run.json", doc)
+    os.utime(root / a.run_id / "run.json", ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert os.stat(root / a.run_id / "run.json").st_size == st.st_size
+    assert index.refresh().runs[0].info.run_name == "bbbb"
+
+
+def test_damaged_and_missing_run_json_are_listed_with_reasons(root):
+    good = make_run(root, "good")
+    broken = make_run(root, "broken")
+    (root / broken.run_id / "run.json").write_text('{"info": {"run_id": "')  # torn
+    empty_dir = root / ("e" * 32)
+    empty_dir.mkdir()
+    (root / "not-a-run").mkdir()
+    (root / ("f" * 32)).write_text("a file, not a run directory")
+
+    index = RunIndex(root)
+    first = index.refresh()
+    assert [r.info.run_id for r in first.runs] == [good.run_id]
+    reasons = {u.run_id: u.reason for u in first.unreadable}
+    assert set(reasons) == {broken.run_id, "e" * 32}
+    assert "damaged" in reasons[broken.run_id]
+    assert "missing" in reasons["e" * 32]
+    assert all(isinstance(u, UnreadableRun) and u.path.startswith(str(root)) for u in first.unreadable)
+
+    second = index.refresh()  # the damaged one is served from the index, reason included
+    assert second.cached == 2 and second.reread == 1  # the dir without run.json is re-checked each time
+    assert {u.run_id: u.reason for u in second.unreadable} == reasons
+
+    store.write_document(root / broken.run_id, json.loads(json.dumps(broken.doc)))  # repaired
+    third = index.refresh()
+    assert {r.info.run_id for r in third.runs} == {good.run_id, broken.run_id}
+
+
+def test_a_corrupt_index_file_is_rebuilt(root):
+    make_run(root, "a")
+    make_run(root, "b")
+    RunIndex(root).refresh()
+    (root / INDEX_NAME).write_bytes(b"this is not a database" * 100)
+    result = RunIndex(root).refresh()
+    assert len(result.runs) == 2 and result.reread == 2
+    assert RunIndex(root).refresh().cached == 2
+    with sqlite3.connect(root / INDEX_NAME) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_truncated_index_file_is_rebuilt(root):
+    for i in range(30):
+        make_run(root, f"r{i}", params={f"p{j}": "x" * 200 for j in range(10)})
+    RunIndex(root).refresh()
+    data = (root / INDEX_NAME).read_bytes()
+    (root / INDEX_NAME).write_bytes(data[: len(data) // 2])
+    result = RunIndex(root).refresh()
+    assert len(result.runs) == 30
+    assert RunIndex(root).refresh().cached == 30
+
+
+def test_an_index_from_an_older_schema_is_rebuilt(root):
+    make_run(root, "a")
+    RunIndex(root).refresh()
+    with sqlite3.connect(root / INDEX_NAME) as db:
+        db.execute("PRAGMA user_version = 1")
+        db.execute("CREATE TABLE leftover (x)")
+    result = RunIndex(root).refresh()
+    assert result.reread == 1 and len(result.runs) == 1
+    with sqlite3.connect(root / INDEX_NAME) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert tables == {"runs"}
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_an_index_from_a_newer_tracker_is_left_alone(root, cache_home):
+    make_run(root, "a")
+    RunIndex(root).refresh()
+    with sqlite3.connect(root / INDEX_NAME) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    result = RunIndex(root).refresh()
+    assert len(result.runs) == 1
+    assert result.path == user_cache_path(root) and str(result.path).startswith(str(cache_home))
+    with sqlite3.connect(root / INDEX_NAME) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+
+
+def test_a_read_only_root_uses_the_per_user_cache(root, cache_home, monkeypatch):
+    make_run(root, "a")
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == root else real_access(p, mode))
+    result = RunIndex(root).refresh()
+    assert result.path == user_cache_path(root) and result.path.is_file()
+    assert not (root / INDEX_NAME).exists()
+    assert RunIndex(root).refresh().cached == 1
+
+
+def test_an_empty_root_gets_no_index_until_it_has_runs(root):
+    assert RunIndex(root).refresh() == IndexResult() and os.listdir(root) == []
+    run = make_run(root, "first")
+    assert RunIndex(root).refresh().reread == 1 and (root / INDEX_NAME).exists()
+    shutil.rmtree(root / run.run_id)
+    result = RunIndex(root).refresh()
+    assert result.removed == 1 and result.runs == []
+
+
+def test_a_missing_root_raises_and_creates_nothing(tmp_path, cache_home):
+    with pytest.raises(FileNotFoundError):
+        RunIndex(tmp_path / "nope").refresh()
+    assert not (tmp_path / "nope").exists() and not cache_home.exists()
+    assert RunIndex(tmp_path / "nope").update(["a" * 32]) == []
+
+
+def test_a_killed_writer_reads_killed_without_run_json_changing(root):
+    code = (
+        "import sys, tracker\n"
+        "run = tracker.start_run(run_name='victim')\n"
+        "tracker.log_metric('x', 1.0)\n"
+        "from tracker.writer import FLUSHER\n"
+        "FLUSHER.flush_all()\n"
+        "print(run.info.run_id, flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, cwd=REPO, env={**os.environ, "TRACKER_DIR": str(root)})
+    try:
+        run_id = proc.stdout.readline().strip()
+        index = RunIndex(root)
+        run = by_id(index.refresh().runs)[run_id]
+        assert run.info.status == RunStatus.RUNNING and run.data.metrics == {"x": 1.0}
+        assert by_id(index.refresh().runs)[run_id].info.status == RunStatus.RUNNING
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        proc.stdin.close()
+    after = index.refresh()
+    assert after.reread == 0  # run.json did not change: the status is re-derived from the index row
+    assert by_id(after.runs)[run_id].info.status == RunStatus.KILLED
+    assert [r.info.status for r in index.update([run_id])] == [RunStatus.KILLED]
+
+
+def test_update_rereads_only_the_given_runs(root):
+    a = make_run(root, "a")
+    b = make_run(root, "b")
+    index = RunIndex(root)
+    index.refresh()
+    writer = RunWriter.resume(root, a.run_id)
+    writer.set_tags({"t": "1"})
+    writer.end()
+    shutil.rmtree(root / b.run_id)
+    updated = index.update([a.run_id, b.run_id, "not-a-run-id", a.run_id])
+    assert [r.info.run_id for r in updated] == [a.run_id]
+    assert updated[0].data.tags["t"] == "1"
+    result = index.refresh()
+    assert (result.cached, result.reread, result.removed) == (1, 0, 0)  # update already dropped b
+
+
+def test_progress_and_cancel(root):
+    for i in range(300):
+        store.write_document(_bare_run(root, i), _bare_doc(i))
+    seen = []
+    result = RunIndex(root).refresh(progress=lambda done, total: seen.append((done, total)))
+    assert seen[0] == (0, 300) and seen[-1] == (300, 300) and len(seen) >= 3
+    assert len(result.runs) == 300
+
+    (root / INDEX_NAME).unlink()
+    calls = []
+    partial = RunIndex(root).refresh(should_stop=lambda: calls.append(1) or len(calls) > 2)
+    assert partial.cancelled and 0 < len(partial.runs) < 300
+    resumed = RunIndex(root).refresh()  # what was read before the stop was kept
+    assert resumed.cached == len(partial.runs) and len(resumed.runs) == 300
+
+
+def _bare_run(root, i):
+    path = root / f"{i:032x}"
+    path.mkdir()
+    return path
+
+
+def _bare_doc(i):
+    doc = store.new_document(f"{i:032x}", f"r{i}", "Default", 1000 + i)
+    doc["info"]["status"] = RunStatus.FINISHED
+    doc["params"] = {"i": str(i)}
+    return doc
+
+
+_REFRESH_SCRIPT = """
+import sys
+from tracker.index import RunIndex
+result = RunIndex(sys.argv[1], busy_timeout=30).refresh()
+print(len(result.runs), len(result.unreadable))
+"""
+
+
+def test_processes_refreshing_at_once(root):
+    for i in range(400):
+        store.write_document(_bare_run(root, i), _bare_doc(i))
+    procs = [subprocess.Popen([sys.executable, "-c", _REFRESH_SCRIPT, str(root)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=REPO) for _ in range(4)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in outputs]
+    assert [out.split() for out, _ in outputs] == [["400", "0"]] * 4
+    result = RunIndex(root).refresh()
+    assert result.cached == 400 and result.reread == 0
+
+
+def test_client_scan_uses_the_index_and_keeps_search_semantics(root, monkeypatch):
+    make_run(root, "a", params={"lr": "0.1"}, metrics={"acc": [0.5]})
+    make_run(root, "b", params={"lr": "0.2"}, metrics={"acc": [0.9]})
+    client = Client(root)
+    names = [r.info.run_name for r in client.search_runs(filter_string="metrics.acc > 0.6")]
+    assert names == ["b"]
+    assert (root / INDEX_NAME).is_file()
+    assert [r.info.run_name for r in client.search_runs(order_by="metrics.acc DESC")] == ["b", "a"]
+    assert [e.run_count for e in client.search_experiments()] == [2]
+
+    monkeypatch.setenv("TRACKER_NO_INDEX", "1")
+    (root / INDEX_NAME).unlink()
+    assert len(Client(root).scan()[0]) == 2 and not (root / INDEX_NAME).exists()
+
+
+def test_client_scan_falls_back_when_no_index_can_be_opened(root, monkeypatch, cache_home):
+    make_run(root, "a")
+    monkeypatch.setattr(os, "access", lambda p, mode: False)
+    cache_home.mkdir()
+    (cache_home / "tracker").write_text("a file where the cache directory would go")
+    runs, bad = Client(root).scan()
+    assert len(runs) == 1 and bad == []
+
+
+def test_client_scan_of_a_missing_directory_is_empty(tmp_path, cache_home):
+    assert Client(tmp_path / "missing").scan() == ([], [])
+    assert not (tmp_path / "missing").exists() and not cache_home.exists()
+
+
+def test_clear_empties_the_index(root):
+    make_run(root, "a")
+    index = RunIndex(root)
+    index.refresh()
+    index.clear()
+    assert index.refresh().reread == 1
+
+
+def test_index_result_defaults():
+    assert IndexResult() == IndexResult([], [], 0, 0, 0, False, True, None)
