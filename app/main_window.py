@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar,
@@ -31,6 +31,7 @@ from app.runs_view import RunsView, default_columns
 from app.settings import Settings
 from app.tasks import DemoRunsTask
 from app.welcome import WelcomePage
+from app.window_panels import install_panels
 
 
 def _run_id(run: Run | UnreadableRun) -> str:
@@ -39,6 +40,9 @@ def _run_id(run: Run | UnreadableRun) -> str:
 
 class MainWindow(QMainWindow):
     """``MainWindow(runs_dir)`` opens ``runs_dir``; ``None`` shows the welcome page."""
+
+    directoryOpened = Signal(object)  # panels beside the runs (plots, registry) follow the directory
+    closing = Signal()  # panels stop their workers before the window goes
 
     def __init__(self, runs_dir: str | Path | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,6 +60,7 @@ class MainWindow(QMainWindow):
         self._build_ui()
         self._build_menus()
         self._connect()
+        install_panels(self)
         self._restore_settings()
         if runs_dir is not None:
             self.open_directory(runs_dir)
@@ -207,6 +212,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
+        self.closing.emit()
         self.source.close()
         self.demo_task.wait()
         super().closeEvent(event)
@@ -227,6 +233,7 @@ class MainWindow(QMainWindow):
         self.progress.show()
         self.statusBar().showMessage(f"Loading {path}…")
         self.source.open(path)
+        self.directoryOpened.emit(path)
 
     @Slot()
     def choose_directory(self) -> None:

@@ -393,3 +393,17 @@ def test_a_relative_source_is_recorded_as_an_absolute_path(client, tmp_path, mon
     make_file(tmp_path)
     monkeypatch.chdir(tmp_path / "src")
     assert client.register_model("model.bin", "m").source == str(tmp_path / "src" / "model.bin")
+
+
+def test_runs_uri_is_resolved_in_the_clients_own_directory(tmp_path):
+    """A Client for another directory finds runs:/ sources there, not in the global tracking dir."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    other = tmp_path / "elsewhere"
+    tracker.set_tracking_dir(other)
+    with tracker.start_run() as run:
+        tracker.sklearn.log_model(LogisticRegression().fit(np.eye(2), [0, 1]), "clf")
+    tracker.set_tracking_dir(tmp_path / "runs")
+    version = tracker.Client(other).register_model(f"runs:/{run.info.run_id}/clf", "m")
+    assert version.run_id == run.info.run_id

@@ -96,15 +96,19 @@ def environment_versions(extra: dict[str, str] | None = None) -> dict[str, str]:
     return {"python": platform.python_version(), "tracker": tracker_version, **(extra or {})}
 
 
-def resolve_model_uri(uri: str | os.PathLike) -> Path:
-    """A local path for ``runs:/<run_id>/<path>``, ``models:/...``, ``file://...`` or a plain path."""
+def resolve_model_uri(uri: str | os.PathLike, tracking_dir: str | os.PathLike | None = None) -> Path:
+    """A local path for ``runs:/<run_id>/<path>``, ``models:/...``, ``file://...`` or a plain path.
+
+    ``runs:/`` URIs are looked up in ``tracking_dir`` (default: the current tracking directory).
+    """
     text = str(uri)
     if text.startswith("runs:/"):
+        root = Path(tracking_dir) if tracking_dir is not None else get_tracking_dir()
         rest = text[len("runs:/"):].strip("/")
         run_id, _, rel = rest.partition("/")
-        run_path = store.run_dir(get_tracking_dir(), run_id)
+        run_path = store.run_dir(root, run_id)
         if not store.is_run_dir_name(run_id) or not run_path.is_dir():
-            raise ValueError(f"{text}: no run {run_id!r} in {get_tracking_dir()}")
+            raise ValueError(f"{text}: no run {run_id!r} in {root}")
         path = store.resolve_inside(run_path / store.ARTIFACTS_DIR, rel, "model path")
     elif text.startswith("models:/"):
         from .registry import resolve_models_uri  # the registry owns models:/ names

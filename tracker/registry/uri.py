@@ -139,7 +139,8 @@ def locate_source(registry: "Registry", model_uri: str | os.PathLike, run_id: st
         snapshot = {k: v for k, v in data.items()
                     if k not in ("registered_by", "creation_timestamp", "run_artifact_path", "other_runs")}
         return Source(text, path, row.run_id, artifact_path, "model" if row.run_id else None, snapshot, other_runs)
-    path = resolve_model_uri(text) if text.startswith(("runs:/", "file://")) else Path(text).expanduser()
+    path = (resolve_model_uri(text, registry.tracking_dir) if text.startswith(("runs:/", "file://"))
+            else Path(text).expanduser())
     if not path.exists():
         raise FileNotFoundError(f"cannot register {text}: nothing at {path}")
     plain = not text.startswith(("runs:/", "file://"))

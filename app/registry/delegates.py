@@ -1,0 +1,172 @@
+"""Painting for the registry panel: stage pills, alias chips, two-line model rows, alias editing."""
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtWidgets import QLineEdit, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+
+from app.registry.item_models import MODEL_ROLE, stage_summary
+from app.theme import is_dark
+
+# (background, text) per stage, light and dark.
+_STAGE_COLORS = {
+    False: {"Production": ("#d4f4dd", "#116329"), "Staging": ("#fff1c2", "#7a4b00"),
+            "Archived": ("#eaeef2", "#57606a"), "None": ("#eef1f4", "#6e7781"), "alias": ("#ddf4ff", "#0550ae")},
+    True: {"Production": ("#1c3f2a", "#7ee2a8"), "Staging": ("#4a3a12", "#f5d08a"),
+           "Archived": ("#2d3138", "#9aa0a6"), "None": ("#25282d", "#8b919a"), "alias": ("#132f4c", "#8cc8ff")},
+}
+
+
+def stage_colors(stage: str, palette: QPalette) -> tuple[QColor, QColor]:
+    bg, fg = _STAGE_COLORS[is_dark(palette)].get(stage, _STAGE_COLORS[False]["None"])
+    return QColor(bg), QColor(fg)
+
+
+def pill_font(font: QFont) -> QFont:
+    small = QFont(font)
+    small.setPointSizeF(max(7.0, font.pointSizeF() * 0.88))
+    small.setWeight(QFont.Weight.DemiBold)
+    return small
+
+
+def draw_pill(painter: QPainter, left: int, center_y: int, text: str, bg: QColor, fg: QColor,
+              font: QFont, max_right: int | None = None) -> int:
+    """A rounded label at (left, center_y); returns its right edge (nothing drawn if no room)."""
+    metrics = QFontMetrics(font)
+    width, height = metrics.horizontalAdvance(text) + 14, metrics.height() + 4
+    if max_right is not None and left + width > max_right:
+        return left
+    rect = QRectF(left, center_y - height / 2, width, height)
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(bg)
+    painter.drawRoundedRect(rect, height / 2, height / 2)
+    painter.setPen(fg)
+    painter.setFont(font)
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+    painter.restore()
+    return int(rect.right())
+
+
+def _background(option: QStyleOptionViewItem, index: QModelIndex, delegate: QStyledItemDelegate,
+                painter: QPainter) -> None:
+    """The item's background and selection, without its text."""
+    opt = QStyleOptionViewItem(option)
+    delegate.initStyleOption(opt, index)
+    opt.text = ""
+    style = opt.widget.style() if opt.widget else None
+    if style is not None:
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+
+
+class StageDelegate(QStyledItemDelegate):
+    """The stage as a colored pill."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        _background(option, index, self, painter)
+        stage = index.data(Qt.ItemDataRole.DisplayRole) or ""
+        bg, fg = stage_colors(stage, option.palette)
+        draw_pill(painter, option.rect.left() + 6, option.rect.center().y() + 1, stage, bg, fg,
+                  pill_font(option.font), option.rect.right() - 2)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        size = super().sizeHint(option, index)
+        return QSize(size.width() + 24, size.height())
+
+
+class AliasDelegate(QStyledItemDelegate):
+    """Aliases as chips; edited as text ("champion, candidate")."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        _background(option, index, self, painter)
+        version = index.data(MODEL_ROLE)
+        aliases = version.aliases if version is not None else []
+        bg, fg = stage_colors("alias", option.palette)
+        font = pill_font(option.font)
+        x, y = option.rect.left() + 6, option.rect.center().y() + 1
+        for alias in aliases:
+            right = draw_pill(painter, x, y, f"@{alias}", bg, fg, font, option.rect.right() - 2)
+            if right == x:
+                painter.save()
+                painter.setPen(option.palette.color(QPalette.ColorRole.PlaceholderText))
+                painter.drawText(QRect(x, option.rect.top(), option.rect.right() - x, option.rect.height()),
+                                 Qt.AlignmentFlag.AlignVCenter, "…")
+                painter.restore()
+                break
+            x = right + 4
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
+                     index: QModelIndex | QPersistentModelIndex) -> QWidget:
+        editor = QLineEdit(parent)
+        editor.setObjectName("aliasEditor")
+        editor.setAccessibleName("Aliases")
+        editor.setPlaceholderText("champion, candidate")
+        editor.setToolTip("Aliases separated by commas: letters, digits, '_' and '-'")
+        return editor
+
+
+class DescriptionDelegate(QStyledItemDelegate):
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
+                     index: QModelIndex | QPersistentModelIndex) -> QWidget:
+        editor = QLineEdit(parent)
+        editor.setObjectName("descriptionEditor")
+        editor.setAccessibleName("Description")
+        editor.setPlaceholderText("What is this version?")
+        return editor
+
+
+class ModelItemDelegate(QStyledItemDelegate):
+    """Two lines: the name and latest version; then the versions in Production and Staging."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        _background(option, index, self, painter)
+        model = index.data(MODEL_ROLE)
+        if model is None:
+            return
+        view = option.widget
+        drop_row = view.property("dropRow") if view is not None else None
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        pal = option.palette
+        rect = option.rect.adjusted(10, 5, -10, -5)
+        painter.save()
+        if drop_row == index.row():  # a drag hovers this model: registering goes here
+            pen = QColor(pal.color(QPalette.ColorRole.Highlight))
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRectF(option.rect.adjusted(2, 1, -2, -1)), 4, 4)
+        text = pal.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+        muted = text if selected else pal.color(QPalette.ColorRole.PlaceholderText)
+        bold = QFont(option.font)
+        bold.setWeight(QFont.Weight.DemiBold)
+        metrics = QFontMetrics(bold)
+        line = metrics.height()
+        latest = f"v{model.latest_version}" if model.latest_version else "no versions"
+        latest_w = option.fontMetrics.horizontalAdvance(latest) + 8
+        painter.setFont(bold)
+        painter.setPen(text)
+        top = QRect(rect.left(), rect.top(), rect.width() - latest_w, line)
+        painter.drawText(top, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                         metrics.elidedText(model.name, Qt.TextElideMode.ElideRight, top.width()))
+        painter.setFont(option.font)
+        painter.setPen(muted)
+        painter.drawText(QRect(rect.right() - latest_w, rect.top(), latest_w, line),
+                         Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, latest)
+        y = rect.top() + line + 4 + line // 2 + 1
+        x = rect.left()
+        font = pill_font(option.font)
+        summary = stage_summary(model)
+        for stage, versions in summary:
+            bg, fg = stage_colors(stage, pal)
+            right = draw_pill(painter, x, y, f"{stage} {versions}", bg, fg, font, rect.right())
+            x = right + 5 if right != x else x
+        if not summary:  # nothing staged: say how many versions there are
+            painter.setPen(muted)
+            count = model.version_count
+            painter.drawText(QRect(x, y - line // 2 - 2, rect.width(), line + 4), Qt.AlignmentFlag.AlignVCenter,
+                             f"{count} version{'s' if count != 1 else ''}")
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        line = option.fontMetrics.height()
+        return QSize(200, line * 2 + 18)

@@ -1,0 +1,180 @@
+"""The registry panel's two small dialogs: promoting to Production, and registering a drop.
+
+Each is opened by one method of the panel (``_ask_promotion``, ``_ask_registration``), so tests
+replace that method and never see a modal window.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget,
+)
+
+from tracker.registry import validate_name
+
+from app.formatting import format_size
+from app.registry.jobs import DropSource
+
+
+@dataclass(frozen=True)
+class Promotion:
+    archive: bool
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Registration:
+    name: str
+    description: str = ""
+    stage: str = "None"
+    archive: bool = True
+
+
+def _muted(text: str, parent: QWidget) -> QLabel:
+    label = QLabel(text, parent)
+    label.setProperty("muted", True)
+    label.setWordWrap(True)
+    return label
+
+
+class PromoteDialog(QDialog):
+    """"Move fraud v4 to Production?" with "archive the version now in Production" ticked."""
+
+    def __init__(self, name: str, version: int, in_production: list[int], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("promoteDialog")
+        self.setWindowTitle("Promote to Production")
+        title = QLabel(f"Move <b>{name}</b> version <b>{version}</b> to Production?", self)
+        current = ", ".join(f"v{n}" for n in in_production)
+        self.archive = QCheckBox(f"Archive the version now in Production ({current})" if in_production
+                                 else "Archive the version now in Production", self)
+        self.archive.setObjectName("archiveExisting")
+        self.archive.setAccessibleName("Archive the version now in Production")
+        self.archive.setChecked(True)
+        self.archive.setEnabled(bool(in_production))
+        note = _muted("Scripts loading models:/{}/Production get version {} from now on.".format(name, version)
+                      if in_production else "No version is in Production yet.", self)
+        self.comment = QLineEdit(self)
+        self.comment.setObjectName("promoteComment")
+        self.comment.setAccessibleName("Comment")
+        self.comment.setPlaceholderText("Why (optional, kept in the history)")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Promote")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.setSpacing(10)
+        for widget in (title, note, self.archive, self.comment, buttons):
+            layout.addWidget(widget)
+        self.setMinimumWidth(420)
+
+    def result_value(self) -> Promotion:
+        return Promotion(self.archive.isChecked() and self.archive.isEnabled(), self.comment.text().strip())
+
+
+def describe_source(source: DropSource) -> str:
+    """"rf-100-10 (iris-random-forest), found from its path in the run's artifacts"."""
+    if not source.run_id:
+        return "No producing run found (no run's artifacts hold this content)"
+    who = source.run_name or source.run_id[:8]
+    if source.experiment:
+        who += f" ({source.experiment})"
+    how = {"path": "found from its path in the run's artifacts",
+           "manifest": "named by the model's manifest",
+           "sha256": f"found by content hash: the run's artifacts hold an identical {source.artifact_path}"}
+    text = f"{who}, {how.get(source.found_by or '', '')}"
+    if source.other_runs:
+        text += f"; {len(source.other_runs)} other run{'s' if len(source.other_runs) > 1 else ''} hold it too"
+    return text
+
+
+class RegisterDialog(QDialog):
+    """Model name (new or existing), description, initial stage; shows the source and its run."""
+
+    def __init__(self, source: DropSource, models: list[str], model_name: str | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("registerDialog")
+        self.setWindowTitle("Register Model Version")
+        self._models = set(models)
+        self.name = QComboBox(self)
+        self.name.setObjectName("registerName")
+        self.name.setAccessibleName("Model name")
+        self.name.setEditable(True)
+        self.name.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.name.addItems(sorted(models, key=str.lower))
+        self.name.setEditText(model_name or source.suggested_name)
+        self.name_note = _muted("", self)
+        self.description = QLineEdit(self)
+        self.description.setObjectName("registerDescription")
+        self.description.setAccessibleName("Description")
+        self.description.setPlaceholderText("What is this version? (optional)")
+        self.stage = QComboBox(self)
+        self.stage.setObjectName("registerStage")
+        self.stage.setAccessibleName("Initial stage")
+        self.stage.addItems(["None", "Staging", "Production"])
+        self.archive = QCheckBox("Archive the version now in that stage", self)
+        self.archive.setObjectName("registerArchive")
+        self.archive.setAccessibleName("Archive the version now in that stage")
+        self.archive.setChecked(True)
+        kind = "folder" if source.is_dir else "file"
+        what = QLabel(f"{source.path.name} <span>({kind}, {source.files} file{'s' if source.files != 1 else ''}, "
+                      f"{format_size(source.size)})</span>", self)
+        what.setToolTip(str(source.path))
+        run = QLabel(describe_source(source), self)
+        run.setObjectName("registerRun")
+        run.setWordWrap(True)
+        self.error = QLabel(self)
+        self.error.setObjectName("filterError")  # the app's inline error style
+        self.error.setWordWrap(True)
+        form = QFormLayout()
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(8)
+        form.addRow("Source", what)
+        form.addRow("Run", run)
+        form.addRow("Model", self.name)
+        form.addRow("", self.name_note)
+        form.addRow("Description", self.description)
+        form.addRow("Stage", self.stage)
+        form.addRow("", self.archive)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
+                                        self)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Register")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(480)
+        self.name.editTextChanged.connect(self._on_name_changed)
+        self.stage.currentTextChanged.connect(self._on_stage_changed)
+        self._on_name_changed(self.name.currentText())
+        self._on_stage_changed(self.stage.currentText())
+
+    @Slot(str)
+    def _on_name_changed(self, text: str) -> None:
+        try:
+            validate_name(text)
+        except ValueError as e:
+            self.error.setText(str(e).capitalize())
+            self.name_note.setText("")
+            ok = False
+        else:
+            self.error.setText("")
+            self.name_note.setText("A new version of this model" if text in self._models
+                                   else "A new model, starting at version 1")
+            ok = True
+        self.error.setVisible(not ok)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
+
+    @Slot(str)
+    def _on_stage_changed(self, stage: str) -> None:
+        self.archive.setVisible(stage != "None")
+        self.archive.setText(f"Archive the version now in {stage}")
+
+    def result_value(self) -> Registration:
+        return Registration(self.name.currentText().strip(), self.description.text().strip(),
+                            self.stage.currentText(), self.archive.isChecked())

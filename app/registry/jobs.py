@@ -1,0 +1,364 @@
+"""What the registry panel's workers run: plain functions over ``tracker`` (no Qt here).
+
+Every function takes the tracking directory first and returns plain objects; the panel runs
+them on a worker thread (``app.registry.worker``) and gets the result back by signal. Nothing
+here creates ``registry.db`` except the writes: viewing a folder never leaves a file behind.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shlex
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import tracker
+from tracker import store
+from tracker.entities import Run
+from tracker.registry import (
+    STAGES, HistoryEntry, Lineage, ModelVersion, RegisteredModel, RegistryNotFoundError, validate_alias,
+)
+
+Progress = Callable[[int, int], None]
+DB_FILE = "registry.db"
+URL_ENV = "TRACKER_REGISTRY_URL"
+MANIFEST = "tracker-model.json"
+_used: set[str] = set()  # tracking dirs whose registry this process (thread) opened
+_lineages: OrderedDict[tuple, Lineage] = OrderedDict()  # lineage is a snapshot: cache it
+_LINEAGE_CACHE = 4000
+
+
+class DropError(ValueError):
+    """A drop that cannot be registered; the message says why, for the user."""
+
+
+# ------------------------------------------------------------------------------ reading
+
+@dataclass(frozen=True)
+class VersionRow:
+    version: ModelVersion
+    run_name: str | None = None
+    digest: str = ""  # the file's sha256, or a digest over every file's path and sha256
+    files: int = 0
+
+
+@dataclass
+class RegistryState:
+    exists: bool
+    token: tuple[int, int] | None = None
+    models: list[RegisteredModel] = field(default_factory=list)
+    model: str | None = None  # whose versions and history follow (None: no model, or it is gone)
+    versions: list[VersionRow] = field(default_factory=list)
+    history: list[HistoryEntry] = field(default_factory=list)
+
+
+def registry_exists(tracking_dir: Path) -> bool:
+    return bool(os.environ.get(URL_ENV)) or (Path(tracking_dir) / DB_FILE).is_file()
+
+
+def client(tracking_dir: Path) -> tracker.Client:
+    _used.add(str(tracking_dir))
+    return tracker.Client(tracking_dir)
+
+
+def close_connections() -> None:
+    """Close this thread's database connections (peewee keeps one per thread)."""
+    for path in list(_used):
+        if not registry_exists(Path(path)):
+            continue  # deleted meanwhile: opening it now would create it again
+        try:
+            tracker.Client(path).registry.db.close()
+        except Exception:  # noqa: BLE001 - a registry deleted meanwhile: nothing to close
+            pass
+
+
+def changed_token(tracking_dir: Path) -> tuple[int, int] | None:
+    """``registry_changed_token()``, or None while there is no registry yet."""
+    if not registry_exists(tracking_dir):
+        return None
+    return client(tracking_dir).registry_changed_token()
+
+
+def content_digest(files: dict[str, str]) -> str:
+    """The sha256 of a one-file version; for several files, one over every path and sha256."""
+    if len(files) == 1:
+        return next(iter(files.values()))
+    text = "".join(f"{rel}\0{sha}\n" for rel, sha in sorted(files.items()))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def lineage_of(tracking_dir: Path, name: str, version: int, created: int) -> Lineage:
+    key = (str(tracking_dir), name, version, created)
+    found = _lineages.get(key)
+    if found is None:
+        found = client(tracking_dir).get_model_lineage(name, version)
+        _lineages[key] = found
+        while len(_lineages) > _LINEAGE_CACHE:
+            _lineages.popitem(last=False)
+    return found
+
+
+def load_state(tracking_dir: Path, model: str | None) -> RegistryState:
+    """Every model, and the versions and history of ``model`` (one consistent read)."""
+    if not registry_exists(tracking_dir):
+        return RegistryState(exists=False)
+    c = client(tracking_dir)
+    state = RegistryState(exists=True, token=c.registry_changed_token(), models=c.search_registered_models())
+    if model is None or model not in {m.name for m in state.models}:
+        return state
+    try:
+        versions = c.list_model_versions(model)
+        state.history = c.get_model_history(model)
+    except RegistryNotFoundError:  # deleted between the two reads: the next poll catches up
+        return state
+    state.model = model
+    for v in versions:
+        lin = lineage_of(tracking_dir, v.name, v.version, v.creation_timestamp)
+        state.versions.append(VersionRow(v, lin.run_name, content_digest(lin.files) if lin.files else "",
+                                         len(lin.files)))
+    return state
+
+
+# ------------------------------------------------------------------------------ lineage
+
+@dataclass(frozen=True)
+class LineageInfo:
+    lineage: Lineage
+    version: ModelVersion | None
+    repo_root: str | None  # the repository on this machine, when it is still there
+    reproduce: str  # e.g. "git checkout <sha> && python train.py --lr 0.1"
+
+
+def reproduce_command(lin: Lineage, repo_root: str | None = None) -> str:
+    """``git checkout <sha> && python <script> <args>``, the script relative to the repository."""
+    argv = list(lin.source_argv or ([lin.source_name] if lin.source_name else []))
+    parts = []
+    if lin.git_commit:
+        parts.append(f"git checkout {lin.git_commit}")
+    if argv:
+        script = argv[0]
+        name = lin.source_name or ""
+        if not os.path.isabs(script) and os.path.isabs(name) and os.path.basename(name) == os.path.basename(script):
+            script = name  # argv[0] was relative to a working directory we no longer know
+        if repo_root and os.path.isabs(script):
+            try:
+                script = os.path.relpath(script, repo_root)
+            except ValueError:
+                pass
+        if script.endswith((".py", ".pyw")) or script.startswith("-"):
+            parts.append(shlex.join(["python", script, *argv[1:]]))
+        else:
+            parts.append(shlex.join([script, *argv[1:]]))
+    return " && ".join(parts)
+
+
+def load_lineage(tracking_dir: Path, name: str, version: int) -> LineageInfo:
+    c = client(tracking_dir)
+    mv = c.get_model_version(name, version)
+    lin = c.get_model_lineage(name, version)  # fresh: run_exists may have changed
+    root = None
+    if lin.source_name and os.path.isabs(lin.source_name):
+        from tracker.context import find_git_root
+        folder = os.path.dirname(lin.source_name)
+        root = find_git_root(folder) if os.path.isdir(folder) else None
+    return LineageInfo(lin, mv, root, reproduce_command(lin, root))
+
+
+# ------------------------------------------------------------------------------ writing
+
+def transition(tracking_dir: Path, name: str, version: int, stage: str, archive: bool = False,
+               comment: str | None = None) -> ModelVersion:
+    return client(tracking_dir).transition_model_version_stage(
+        name, version, stage, archive_existing_versions=archive, comment=comment or None)
+
+
+def parse_aliases(text: str) -> list[str]:
+    """``"champion, @candidate  b"`` -> ["champion", "candidate", "b"]; ValueError for a bad one."""
+    names = [a.strip().lstrip("@") for a in text.replace(",", " ").split()]
+    return list(dict.fromkeys(validate_alias(a) for a in names if a))
+
+
+def set_aliases(tracking_dir: Path, name: str, version: int, aliases: list[str]) -> ModelVersion:
+    """Make ``aliases`` exactly the aliases of this version (moving them from others if needed)."""
+    c = client(tracking_dir)
+    current = c.get_model_version(name, version).aliases
+    for alias in current:
+        if alias not in aliases:
+            c.delete_registered_model_alias(name, alias)
+    for alias in aliases:
+        if alias not in current:
+            c.set_registered_model_alias(name, alias, version)
+    return c.get_model_version(name, version)
+
+
+def set_description(tracking_dir: Path, name: str, version: int, description: str) -> ModelVersion:
+    return client(tracking_dir).update_model_version(name, version, description=description)
+
+
+# ------------------------------------------------------------------------------ registering
+
+@dataclass(frozen=True)
+class DropSource:
+    """What a drop (or "Register model...") would register, and where it came from."""
+
+    path: Path  # the one file or folder to register
+    files: int
+    size: int  # bytes
+    run_id: str | None = None
+    run_name: str | None = None
+    experiment: str | None = None
+    found_by: str | None = None  # "path" (inside the run's artifacts), "manifest", "sha256", or None
+    artifact_path: str | None = None
+    other_runs: tuple[str, ...] = ()
+    suggested_name: str = ""
+    run_exists: bool = False
+    is_dir: bool = False
+
+
+def _one_source(paths: list[Path]) -> Path:
+    """The single file or folder several dropped paths stand for, or DropError."""
+    if not paths:
+        raise DropError("Nothing to register: the drop held no files")
+    unique = list(dict.fromkeys(Path(os.path.abspath(p)) for p in paths))
+    # A folder dropped with some of its own contents is just the folder.
+    outer = [p for p in unique if not any(o != p and o in p.parents for o in unique)]
+    if len(outer) == 1:
+        return outer[0]
+    parents = {p.parent for p in outer}
+    if len(parents) == 1:
+        folder = parents.pop()
+        try:
+            everything = {folder / e for e in os.listdir(folder) if not e.startswith(".")}
+        except OSError:
+            everything = set()
+        if everything and everything == set(outer):  # every entry of one folder: that folder
+            return folder
+        raise DropError(f"{len(outer)} items from {folder.name or folder} are not one model: drop a single "
+                        "file or the folder that holds the model's files")
+    names = ", ".join(p.name for p in outer[:3]) + (", ..." if len(outer) > 3 else "")
+    raise DropError(f"Several unrelated files ({names}) from different folders: drop one model file "
+                    "or folder at a time")
+
+
+def _scan(path: Path) -> tuple[int, int, Path | None]:
+    """(file count, total bytes, the file that identifies the content: the largest non-manifest one)."""
+    if not path.exists():
+        raise DropError(f"{path} does not exist (it may have been moved or deleted)")
+    if path.is_file():
+        size = path.stat().st_size
+        if size == 0:
+            raise DropError(f"{path.name} is an empty file: there is nothing to register")
+        return 1, size, path
+    if not path.is_dir():
+        raise DropError(f"{path.name} is neither a file nor a folder")
+    count, total, key, key_size = 0, 0, None, -1
+    for folder, dirs, names in os.walk(path):
+        dirs.sort()
+        for n in names:
+            full = Path(folder) / n
+            try:
+                size = full.stat().st_size if full.is_file() else None
+            except OSError:
+                size = None
+            if size is None:
+                continue
+            count += 1
+            total += size
+            if n != MANIFEST and size > key_size:
+                key, key_size = full, size
+    if count == 0:
+        raise DropError(f"{path.name} is an empty folder: there is nothing to register")
+    return count, total, key or path / MANIFEST
+
+
+def inspect_paths(tracking_dir: Path, paths: list[Path]) -> DropSource:
+    """Check a drop and find the run it came from: by its path in a run's artifacts, by the
+    manifest of a tracker model folder, else by content (``find_runs_by_file``)."""
+    from tracker.registry.lineage import manifest_run_id, run_of_path
+    path = _one_source([Path(p) for p in paths])
+    files, size, key = _scan(path)
+    run_id = artifact = found_by = None
+    others: tuple[str, ...] = ()
+    if (hit := run_of_path(tracking_dir, path)) is not None:
+        (run_id, artifact), found_by = hit, "path"
+    elif path.is_dir() and (owner := manifest_run_id(path)) and (tracking_dir / owner).is_dir():
+        run_id, found_by = owner, "manifest"
+    elif key is not None and key.stat().st_size > 0 and tracking_dir.is_dir():
+        matches = client(tracking_dir).find_runs_by_file(key) if registry_exists(tracking_dir) else \
+            _find_without_registry(tracking_dir, key)
+        if matches:
+            run_id, artifact, found_by = matches[0].run_id, matches[0].artifact_path, "sha256"
+            others = tuple(sorted({m.run_id for m in matches[1:]} - {run_id}))
+    run = store.read_run(store.run_dir(tracking_dir, run_id)) if run_id else None
+    run_name = run.info.run_name if isinstance(run, Run) else None
+    stem = path.stem if path.is_file() else path.name
+    if stem.lower() in ("model", "artifacts", "models", "") and run_name:
+        stem = run_name
+    return DropSource(path, files, size, run_id, run_name, run.info.experiment if isinstance(run, Run) else None,
+                      found_by, artifact, others, stem.replace("/", "-").strip() or "model", isinstance(run, Run),
+                      path.is_dir())
+
+
+def _find_without_registry(tracking_dir: Path, key: Path):
+    """``find_runs_by_file`` without opening (and so creating) the registry database."""
+    from tracker.models import sha256_file
+    from tracker.registry.lineage import find_artifacts
+    return find_artifacts(tracking_dir, sha256_file(key), key.stat().st_size)
+
+
+def _copied_bytes(tmp_root: Path, before: set[str]) -> int:
+    total = 0
+    try:
+        entries = [e for e in os.scandir(tmp_root) if e.name not in before]
+    except OSError:
+        return 0
+    for entry in entries:
+        for folder, _, names in os.walk(entry.path):
+            for n in names:
+                try:
+                    total += os.stat(os.path.join(folder, n)).st_size
+                except OSError:
+                    pass
+    return total
+
+
+def register(tracking_dir: Path, source: DropSource, name: str, description: str = "", stage: str = "None",
+             archive: bool = True, progress: Progress | None = None) -> ModelVersion:
+    """Register ``source`` as the next version of ``name``, then move it to ``stage``.
+
+    ``Registry.register_model`` copies (and hashes) every file before numbering the version; a
+    watcher thread reports the bytes copied so far from the size of that copy.
+    """
+    c = client(tracking_dir)
+    tmp_root = tracking_dir / "registry" / ".tmp"
+    try:
+        before = set(os.listdir(tmp_root))
+    except OSError:
+        before = set()
+    done = threading.Event()
+
+    def watch() -> None:
+        best = 0  # the copy is renamed into place at the end: never go back to 0
+        while not done.wait(0.1):
+            best = max(best, min(_copied_bytes(tmp_root, before), source.size))
+            progress(best, source.size)
+
+    watcher = threading.Thread(target=watch, name="register-progress", daemon=True) if progress else None
+    if watcher is not None:
+        progress(0, source.size)
+        watcher.start()
+    try:
+        mv = c.register_model(source.path, name, description=description or None)
+    finally:
+        done.set()
+        if watcher is not None:
+            watcher.join()
+    if progress:
+        progress(source.size, source.size)
+    if stage and stage != STAGES[0]:
+        mv = c.transition_model_version_stage(name, mv.version, stage,
+                                              archive_existing_versions=archive and stage in STAGES[1:3])
+    return mv
