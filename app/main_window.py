@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar,
-    QSplitter, QStackedWidget, QVBoxLayout, QWidget,
+    QSplitter, QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
 )
 
 import tracker
@@ -76,8 +76,15 @@ class MainWindow(QMainWindow):
         self.details.set_name_resolver(self._run_name)
         self.right_splitter = QSplitter(Qt.Orientation.Vertical)
         self.right_splitter.setObjectName("rightSplitter")
+        # Below the runs: the current run's details, and (from window_panels) charts and
+        # compare views of the selected runs, as tabs sharing the space.
+        self.lower_tabs = QTabWidget(self)
+        self.lower_tabs.setObjectName("lowerTabs")
+        self.lower_tabs.setAccessibleName("Run details, charts and comparison")
+        self.lower_tabs.setDocumentMode(True)
+        self.lower_tabs.addTab(self.details, "Run")
         self.right_splitter.addWidget(self.runs_view)
-        self.right_splitter.addWidget(self.details)
+        self.right_splitter.addWidget(self.lower_tabs)
         self.right_splitter.setChildrenCollapsible(False)
         self.right_splitter.setSizes([440, 360])
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -127,7 +134,7 @@ class MainWindow(QMainWindow):
 
         self.view_menu = self.menuBar().addMenu("&View")
         self.show_experiments_action = self._panel_action("&Experiments", self.experiments_panel, "Ctrl+1")
-        self.show_details_action = self._panel_action("Run &Details", self.details, "Ctrl+2")
+        self.show_details_action = self._panel_action("Run &Details and Charts", self.lower_tabs, "Ctrl+2")
         self._panels_end = self.view_menu.addSeparator()
         self.columns_menu = self.view_menu.addMenu("&Columns")
         self.columns_menu.aboutToShow.connect(self._fill_columns_menu)

@@ -15,6 +15,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from tracker.entities import Run, UnreadableRun
 
 from app import resources
+from app.run_colors import swatch_icon
 from app.run_rows import (
     FIXED_COLUMNS, FIXED_KEYS, Column, Row, RowFilter, arrange, base_order, column_for,
 )
@@ -80,7 +81,11 @@ class RunsTableModel(QAbstractTableModel):
         if role == RAW:
             return column.value(row)
         if role == DECORATION:
-            return resources.status_icon(row.status) if column.key == "status" else None
+            if column.key == "status":
+                return resources.status_icon(row.status)
+            if column.key == "name" and row.info is not None:
+                return swatch_icon(row.run_id)  # the run's color in the charts
+            return None
         if role == ALIGNMENT:
             return _RIGHT if column.numeric else None
         if role == TOOLTIP:
@@ -89,7 +94,6 @@ class RunsTableModel(QAbstractTableModel):
             return row.run
         if role == RUN_ID_ROLE:
             return row.run_id
-        # issue 5: the run's plot color (a swatch in the name cell) will be served here.
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:

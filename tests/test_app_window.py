@@ -307,17 +307,20 @@ def test_missing_directory_gives_a_status_message(qtbot, tmp_path):
 
 
 def test_every_interactive_control_has_an_accessible_name(qtbot, runs_root):
-    from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QHeaderView, QLineEdit,
-                                   QPlainTextEdit, QTabWidget)
+    from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractSlider, QAbstractSpinBox,
+                                   QComboBox, QHeaderView, QLineEdit, QPlainTextEdit, QTabWidget)
     log_run("failed-one", fail=True, artifacts={"a.txt": "x"})
     window = open_window(qtbot, runs_root, 1)
-    kinds = (QAbstractButton, QLineEdit, QAbstractItemView, QPlainTextEdit, QTabWidget)
+    kinds = (QAbstractButton, QLineEdit, QAbstractItemView, QPlainTextEdit, QTabWidget, QComboBox,
+             QAbstractSpinBox, QAbstractSlider)
     missing = []
     from PySide6.QtWidgets import QWidget
     for widget in (w for w in window.findChildren(QWidget) if isinstance(w, kinds)):
+        grandparent = widget.parent().parent()
         if (isinstance(widget, QHeaderView) or widget.parent().inherits("QLineEdit")
-                or widget.objectName().startswith("qt_")):
-            continue  # Qt's own parts: a view's header, a clear button, a corner button
+                or widget.parent().inherits("QAbstractSpinBox") or widget.inherits("QScrollBar")
+                or isinstance(grandparent, QComboBox) or widget.objectName().startswith("qt_")):
+            continue  # Qt's own parts: a header, a clear button, a combo's popup list, a scroll bar
         if isinstance(widget, QAbstractButton) and widget.text():
             continue  # a button's text is its accessible name
         if not widget.accessibleName():

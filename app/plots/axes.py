@@ -1,0 +1,136 @@
+"""Bottom axes for the three x modes, and chart colors taken from the Qt palette."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QPalette
+
+from .series_math import X_RELATIVE, X_WALL
+
+_TIME_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800,
+               21600, 43200, 86400, 172800, 604800)
+
+
+def short_number(value: float) -> str:
+    """Tick text for steps: 950, 12k, 1.5M."""
+    magnitude = abs(value)
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if magnitude >= limit:
+            text = f"{value / limit:.2f}".rstrip("0").rstrip(".")
+            return text + suffix
+    if value == int(value):
+        return str(int(value))
+    return f"{value:.3g}"
+
+
+def format_duration_tick(seconds: float, spacing: float) -> str:
+    """Relative time: 45s, 2m, 1h30m, 2d4h."""
+    s = round(seconds)
+    sign = "-" if s < 0 else ""
+    s = abs(s)
+    if spacing < 1:
+        return f"{seconds:.3g}s"
+    if s < 60:
+        return f"{sign}{s}s"
+    if s < 3600:
+        m, r = divmod(s, 60)
+        return f"{sign}{m}m" + (f"{r:02d}s" if r else "")
+    if s < 86400:
+        h, r = divmod(s, 3600)
+        return f"{sign}{h}h" + (f"{r // 60:02d}m" if r // 60 else "")
+    d, r = divmod(s, 86400)
+    return f"{sign}{d}d" + (f"{r // 3600}h" if r // 3600 else "")
+
+
+class StepAxis(pg.AxisItem):
+    """Steps: plain tick spacing, compact labels (1.5M rather than 1.5e+06)."""
+
+    def __init__(self, orientation: str = "bottom", **kwargs) -> None:
+        super().__init__(orientation, **kwargs)
+        self.enableAutoSIPrefix(False)
+
+    def tickStrings(self, values, scale, spacing):
+        if self.logMode:
+            return super().tickStrings(values, scale, spacing)
+        return [short_number(v * scale) for v in values]
+
+
+class DurationAxis(pg.AxisItem):
+    """Seconds since the run started, ticked at whole seconds, minutes, hours or days."""
+
+    def __init__(self, orientation: str = "bottom", **kwargs) -> None:
+        super().__init__(orientation, **kwargs)
+        self.enableAutoSIPrefix(False)
+
+    def tickSpacing(self, minVal, maxVal, size):
+        span = abs(maxVal - minVal)
+        if span == 0:
+            return []
+        target = span / max(2.0, size / 90.0)  # one label every ~90 px
+        if target < 1:
+            return super().tickSpacing(minVal, maxVal, size)
+        major = next((t for t in _TIME_STEPS if t >= target), None)
+        if major is None:
+            major = 86400 * 10 ** math.ceil(math.log10(target / 86400))
+        minor = next((t for t in reversed(_TIME_STEPS) if t <= major / 4), major / 5)
+        return [(major, 0), (minor, 0)]
+
+    def tickStrings(self, values, scale, spacing):
+        return [format_duration_tick(v, spacing) for v in values]
+
+
+class ValueAxis(pg.AxisItem):
+    """The y axis: on a log scale, labels only at 1, 2 and 5 of each decade (0.05, 0.1, 0.2...)."""
+
+    def __init__(self, orientation: str = "left", **kwargs) -> None:
+        super().__init__(orientation, **kwargs)
+        self.enableAutoSIPrefix(False)
+
+    def logTickStrings(self, values, scale, spacing):
+        labels = []
+        for v in values:
+            x = 10.0 ** float(v) * scale
+            if x <= 0 or not math.isfinite(x):
+                labels.append("")
+                continue
+            mantissa = round(x / 10.0 ** math.floor(math.log10(x) + 1e-9), 6)
+            if mantissa not in (1.0, 2.0, 5.0):
+                labels.append("")
+            elif x < 1e-3 or x >= 1e5:
+                labels.append(f"{x:.0e}".replace("e-0", "e-").replace("e+0", "e"))
+            else:
+                labels.append(f"{x:.4g}")
+        return labels
+
+
+def make_bottom_axis(x_axis: str) -> pg.AxisItem:
+    if x_axis == X_WALL:
+        return pg.DateAxisItem(orientation="bottom")
+    if x_axis == X_RELATIVE:
+        return DurationAxis("bottom")
+    return StepAxis("bottom")
+
+
+AXIS_LABELS = {"step": "step", X_RELATIVE: "time since start", X_WALL: "wall time"}
+
+
+@dataclass(frozen=True)
+class ChartColors:
+    background: QColor
+    text: QColor
+    axis: QColor
+    faint: QColor  # legend and readout frames
+    dark: bool
+
+    @classmethod
+    def from_palette(cls, pal: QPalette) -> "ChartColors":
+        background = pal.color(QPalette.ColorRole.Base)
+        text = pal.color(QPalette.ColorRole.Text)
+        dark = background.lightness() < 128
+        axis = QColor(text)
+        axis.setAlpha(150)
+        faint = QColor(text)
+        faint.setAlpha(40)
+        return cls(background, text, axis, faint, dark)

@@ -1,0 +1,355 @@
+"""One chart: one metric key, one curve item (plus a smoothed one) per run, updated in place.
+
+pyqtgraph is configured once per PlotItem, before any curve is added (DESIGN.md): peak
+downsampling and clip-to-view on the PlotItem, because ``PlotItem.addItem`` overwrites
+each curve's own settings and a per-curve ``clipToView`` raises in 0.14.
+
+The chart follows its data (x and y ranges from bounds computed on the worker) until the
+user pans or zooms; pyqtgraph's own auto-range is off, because it recomputes every curve's
+bounds on each repaint and keeps clip-to-view from clipping.
+"""
+from __future__ import annotations
+
+import html
+import time
+from contextlib import contextmanager
+
+import pyqtgraph as pg
+from PySide6.QtCore import QPoint, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QLabel, QToolButton
+
+from app.run_colors import color_for
+
+from .axes import AXIS_LABELS, ChartColors, ValueAxis, make_bottom_axis
+from .readout import CrosshairMixin
+from .updates import UpdateQueue
+from .series_math import X_STEP, PlotSettings, Prepared
+
+MAX_LEGEND_RUNS = 8  # exported images name up to this many runs in a legend inside the chart
+ANTIALIAS_MAX_POINTS = 5_000  # smooth lines for short series; long ones stay on the fast path
+AUTO_DOWNSAMPLE_FACTOR = 1.0  # peak bins per pixel (pyqtgraph's default 5 draws 10 points a pixel)
+
+
+class _RunCurves:
+    __slots__ = ("run_id", "name", "start_ms", "raw", "smooth", "prepared", "drawn", "style", "visible")
+
+    def __init__(self, run_id: str, name: str, start_ms: int) -> None:
+        self.run_id = run_id
+        self.name = name
+        self.start_ms = start_ms
+        self.raw: pg.PlotDataItem | None = None  # created once (empty, then setData), on the queue
+        self.smooth: pg.PlotDataItem | None = None  # created the first time smoothing is on
+        self.prepared: Prepared | None = None  # the newest data
+        self.drawn: Prepared | None = None  # the data the curves hold
+        self.style: tuple | None = None  # what _style last applied
+        self.visible = True
+
+
+class MetricChart(CrosshairMixin, pg.PlotWidget):
+    """The chart of one metric key. The panel owns data and settings; this draws them."""
+
+    hovered = Signal(float)  # x under the mouse, in data units
+    hover_left = Signal()
+    menu_requested = Signal(QPoint)  # global position for the chart's menu
+
+    def __init__(self, key: str, parent=None, queue: UpdateQueue | None = None) -> None:
+        super().__init__(parent)
+        self.key = key
+        self.setObjectName("metricChart")
+        self.setAccessibleName(f"Chart of {key}")
+        self.settings = PlotSettings()
+        self.runs: dict[str, _RunCurves] = {}
+        self._queue = queue
+        self._pending: dict[str, None] = {}  # run ids whose curves need creating or new data
+        self.follow = True  # ranges follow the data until the user pans or zooms
+        self._range: tuple | None = None
+        item = self.getPlotItem()
+        item.setDownsampling(auto=True, mode="peak")
+        item.setClipToView(True)
+        item.setMenuEnabled(False)
+        item.vb.setMenuEnabled(False)
+        item.vb.disableAutoRange()
+        item.vb.sigRangeChangedManually.connect(self._on_manual_range)
+        item.hideButtons()
+        item.showGrid(x=True, y=True, alpha=0.12)
+        item.setAxisItems({"bottom": make_bottom_axis(X_STEP), "left": ValueAxis("left")})
+        # On screen the panel's legend names the runs; exports get this one (export_legend).
+        self.legend = pg.LegendItem(offset=(-6, 6), labelTextSize="8pt", verSpacing=-6)
+        self.legend.setParentItem(item.vb)
+        self.legend.setVisible(False)
+        self._vline = pg.InfiniteLine(angle=90, movable=False)
+        self._vline.setVisible(False)
+        item.addItem(self._vline, ignoreBounds=True)
+        self._markers = pg.ScatterPlotItem(size=7, pxMode=True)
+        self._markers.setZValue(10)
+        item.addItem(self._markers, ignoreBounds=True)
+        self.readout = QLabel(self)
+        self.readout.setObjectName("chartReadout")
+        self.readout.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.readout.setTextFormat(Qt.TextFormat.RichText)
+        self.readout.hide()
+        self.menu_button = QToolButton(self)
+        self.menu_button.setObjectName("chartMenuButton")
+        self.menu_button.setText("⋯")
+        self.menu_button.setAutoRaise(True)
+        self.menu_button.setToolTip("Export and zoom")
+        self.menu_button.setAccessibleName(f"{key} chart menu")
+        self.menu_button.clicked.connect(self._on_menu_button)
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        self.apply_palette(self.palette())
+
+    # -- runs and data -----------------------------------------------------------------
+    def run_ids(self) -> list[str]:
+        return list(self.runs)
+
+    def ensure_run(self, run_id: str, name: str, start_ms: int = 0) -> None:
+        """The run gets a curve (created on the update queue, then only updated)."""
+        curves = self.runs.get(run_id)
+        if curves is None:
+            self.runs[run_id] = _RunCurves(run_id, name, start_ms)
+            self._mark(run_id)
+            return
+        curves.start_ms = start_ms
+        curves.name = name
+
+    def remove_run(self, run_id: str) -> None:
+        curves = self.runs.pop(run_id, None)
+        if curves is None:
+            return
+        item = self.getPlotItem()
+        for curve in (curves.raw, curves.smooth):
+            if curve is not None:
+                item.removeItem(curve)
+        self._mark(run_id)
+
+    def set_series(self, run_id: str, prepared: Prepared) -> None:
+        curves = self.runs.get(run_id)
+        if curves is not None:
+            curves.prepared = prepared
+            self._mark(run_id)
+
+    def _mark(self, run_id: str) -> None:
+        self._pending[run_id] = None
+        if self._queue is None:
+            self.apply_pending()
+            return
+        if len(self._pending) > 1 and self.updatesEnabled():
+            # A batch (a selection, a settings change): paint once when it is all in, not
+            # after every slice (a 100-curve repaint costs more than a slice).
+            self.setUpdatesEnabled(False)
+        self._queue.add(self)
+
+    @property
+    def settled(self) -> bool:
+        """No curve work waiting on the update queue."""
+        return not self._pending
+
+    def apply_pending(self, deadline: float | None = None) -> bool:
+        """Create curves and hand them new data, until ``deadline``; True when all done."""
+        while self._pending:
+            if deadline is not None and time.perf_counter() > deadline:
+                return False
+            run_id = next(iter(self._pending))
+            del self._pending[run_id]
+            curves = self.runs.get(run_id)
+            if curves is not None:
+                self._draw(curves)
+        self.update_range()
+        if not self.updatesEnabled():
+            self.setUpdatesEnabled(True)
+        return True
+
+    def _draw(self, curves: _RunCurves) -> None:
+        if curves.raw is None:
+            curves.raw = self._new_curve(z=1, visible=curves.visible)
+        p = curves.prepared
+        if p is not None and p is not curves.drawn:
+            curves.drawn = p
+            antialias = len(p) <= ANTIALIAS_MAX_POINTS
+            curves.raw.setData(p.x, p.y_draw, connect=p.connect, antialias=antialias, skipFiniteCheck=p.finite)
+            if p.smoothed_draw is not None:
+                if curves.smooth is None:
+                    curves.smooth = self._new_curve(z=2, visible=curves.visible)
+                curves.smooth.setData(p.x, p.smoothed_draw, connect=p.smoothed_connect, antialias=antialias,
+                                      skipFiniteCheck=not isinstance(p.smoothed_connect, str)
+                                      or p.smoothed_connect == "all")
+            elif curves.smooth is not None and curves.smooth.xData is not None:
+                curves.smooth.setData([], [])
+        self._style(curves)
+
+    def _new_curve(self, z: int, visible: bool) -> pg.PlotDataItem:
+        curve = pg.PlotDataItem()
+        curve.setZValue(z)
+        curve.setVisible(visible)
+        # After the PlotItem's configuration, addItem hands the curve peak downsampling and
+        # clip-to-view; one min/max bin per pixel column draws exactly what every point would.
+        self.getPlotItem().addItem(curve)
+        curve.opts["autoDownsampleFactor"] = AUTO_DOWNSAMPLE_FACTOR
+        return curve
+
+    def apply_settings(self, settings: PlotSettings) -> None:
+        """Axis, log scale and styles; the data itself comes back through ``set_series``."""
+        old = self.settings
+        self.settings = settings
+        item = self.getPlotItem()
+        if old.x_axis != settings.x_axis:
+            item.setAxisItems({"bottom": make_bottom_axis(settings.x_axis)})
+            self._color_axes()
+            self.follow = True
+        if old.log_y != settings.log_y:
+            item.setLogMode(False, settings.log_y)
+            self.follow = True
+        if old.ignore_outliers != settings.ignore_outliers:
+            self.follow = True
+        for curves in self.runs.values():
+            self._style(curves)
+
+    # -- ranges ----------------------------------------------------------------------------
+    @Slot(object)
+    def _on_manual_range(self, _mask) -> None:
+        self.follow = False
+
+    def update_range(self, force: bool = False) -> None:
+        """While following: x spans the data, y spans it too, or with "ignore outliers" the
+        runs' 5th to 95th percentiles (in log10 units on a log axis)."""
+        if not self.follow:
+            return
+        shown = [c.drawn for c in self.runs.values() if c.drawn is not None and c.visible and c.drawn.x_bounds]
+        if not shown:
+            return
+        x0 = min(p.x_bounds[0] for p in shown)
+        x1 = max(p.x_bounds[1] for p in shown)
+        use_robust = self.settings.ignore_outliers and any(p.robust for p in shown)
+        ys = [p.robust if use_robust else p.y_bounds for p in shown]
+        ys = [y for y in ys if y is not None]
+        if not ys:
+            return
+        y0, y1 = min(y[0] for y in ys), max(y[1] for y in ys)
+        x0, x1 = _padded(x0, x1, 0.02)
+        y0, y1 = _padded(y0, y1, 0.08 if use_robust else 0.05)
+        if force or (x0, x1, y0, y1) != self._range:
+            self._range = (x0, x1, y0, y1)
+            self.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+
+    @Slot()
+    def reset_zoom(self) -> None:
+        self.follow = True
+        self.update_range(force=True)
+
+    def visible_x_range(self) -> tuple[float, float]:
+        return tuple(self.getPlotItem().vb.viewRange()[0])
+
+    # -- looks -------------------------------------------------------------------------------
+    def _style(self, curves: _RunCurves) -> None:
+        """Pens and symbols, set only when they change (each set re-runs pyqtgraph's updateItems)."""
+        if curves.raw is None:
+            return
+        p = curves.drawn
+        smoothed = p is not None and p.smoothed is not None
+        few = p is not None and len(p) <= ANTIALIAS_MAX_POINTS
+        style = (smoothed, few, self.settings.show_points, self._colors.dark, curves.smooth is not None)
+        if style == curves.style:
+            return
+        curves.style = style
+        color = color_for(curves.run_id)
+        width = 1.5 if few else 1  # wide pens are slow on long series (DESIGN.md: 3 px, 552 ms)
+        raw_color = QColor(color)
+        if smoothed:
+            raw_color.setAlpha(80 if self._colors.dark else 70)
+        curves.raw.setPen(pg.mkPen(raw_color, width=1 if smoothed else width))
+        if curves.smooth is not None:
+            curves.smooth.setPen(pg.mkPen(color, width=width))
+        if self.settings.show_points:
+            curves.raw.setSymbol("o")
+            curves.raw.setSymbolSize(4)
+            curves.raw.setSymbolPen(None)
+            curves.raw.setSymbolBrush(raw_color if smoothed else color)
+        elif curves.raw.opts["symbol"] is not None:
+            curves.raw.setSymbol(None)
+
+    @contextmanager
+    def export_legend(self):
+        """While exporting: a legend inside the chart naming its visible runs (up to 8)."""
+        shown = [c for c in self.runs.values() if c.visible and c.drawn is not None]
+        if not 0 < len(shown) <= MAX_LEGEND_RUNS:
+            yield
+            return
+        self.legend.setLabelTextColor(self._colors.text)
+        for curves in shown:
+            sample = pg.PlotDataItem(pen=pg.mkPen(color_for(curves.run_id), width=2))
+            self.legend.addItem(sample, html.escape(curves.name))
+        self.legend.setVisible(True)
+        try:
+            yield
+        finally:
+            self.legend.clear()
+            self.legend.setVisible(False)
+
+    def set_run_visible(self, run_id: str, visible: bool) -> None:
+        """Hide or show a run's curves (the panel's legend chips)."""
+        curves = self.runs.get(run_id)
+        if curves is None or curves.visible == visible:
+            return
+        curves.visible = visible
+        for curve in (curves.raw, curves.smooth):
+            if curve is not None:
+                curve.setVisible(visible)
+        self.update_range()
+
+    def apply_palette(self, pal: QPalette) -> None:
+        self._colors = c = ChartColors.from_palette(pal)
+        self.setBackground(c.background)
+        self.getPlotItem().setTitle(html.escape(self.key), color=c.text.name(), size="10pt")
+        self._color_axes()
+        self.legend.setLabelTextColor(c.text)
+        legend_bg = QColor(c.background)
+        legend_bg.setAlpha(215)
+        self.legend.setBrush(legend_bg)
+        self.legend.setPen(pg.mkPen(c.faint))
+        line = QColor(c.text)
+        line.setAlpha(110)
+        self._vline.setPen(pg.mkPen(line, width=1, style=Qt.PenStyle.DashLine))
+        bg, fg = c.background, c.text
+        self.readout.setStyleSheet(
+            f"QLabel#chartReadout {{ background: rgba({bg.red()},{bg.green()},{bg.blue()},235); "
+            f"color: {fg.name()}; border: 1px solid rgba({fg.red()},{fg.green()},{fg.blue()},60); "
+            "border-radius: 4px; padding: 4px 6px; }")
+        for curves in self.runs.values():
+            self._style(curves)
+
+    def _color_axes(self) -> None:
+        c = self._colors
+        item = self.getPlotItem()
+        for name in ("left", "bottom"):
+            axis = item.getAxis(name)
+            axis.setPen(pg.mkPen(c.axis))
+            axis.setTextPen(pg.mkPen(c.text))
+        item.getAxis("bottom").setLabel(AXIS_LABELS[self.settings.x_axis], color=c.axis.name())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        button = self.__dict__.get("menu_button")  # resizeEvent runs inside PlotWidget.__init__
+        if button is not None:
+            size = button.sizeHint()
+            button.setGeometry(self.width() - size.width() - 4, 2, size.width(), size.height())
+
+    # -- menu ----------------------------------------------------------------------------
+    @Slot()
+    def _on_menu_button(self) -> None:
+        self.menu_requested.emit(self.menu_button.mapToGlobal(QPoint(0, self.menu_button.height())))
+
+    @Slot(object)
+    def _on_mouse_clicked(self, event) -> None:
+        if event.button() == Qt.MouseButton.RightButton and not event.isAccepted():
+            event.accept()
+            self.menu_requested.emit(event.screenPos().toPoint())
+
+
+def _padded(lo: float, hi: float, fraction: float) -> tuple[float, float]:
+    span = hi - lo
+    if span <= 0:
+        span = abs(lo) * 0.1 or 1.0
+        return lo - span, hi + span
+    return lo - span * fraction, hi + span * fraction

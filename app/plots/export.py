@@ -1,0 +1,163 @@
+"""Exporting a chart: PNG, SVG, CSV of the data on screen, and the image to the clipboard.
+
+pyqtgraph 0.14's SVGExporter fails on curves (pyqtgraph#3485): the SVG is drawn by
+rendering the chart's scene through ``QSvgGenerator`` + ``QPainter`` instead. PNG goes
+through pyqtgraph's ``ImageExporter``, which works.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import re
+from datetime import datetime, timezone
+
+import numpy as np
+from PySide6.QtCore import QPoint, QRectF, QSize, Slot
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu
+
+from .chart import MetricChart
+
+CSV_COLUMNS = ("run", "run_id", "metric", "step", "wall_time", "relative_s", "value", "smoothed")
+
+
+def chart_image(chart: MetricChart, scale: float = 1.0) -> QImage:
+    """The chart (title, axes, legend, curves) as an image, ``scale`` times its size on screen."""
+    from pyqtgraph.exporters import ImageExporter  # imported late: it builds parameter trees
+
+    with chart.export_legend():
+        exporter = ImageExporter(chart.getPlotItem())
+        width = max(1, int(round(chart.getPlotItem().sceneBoundingRect().width() * scale)))
+        exporter.parameters()["width"] = width
+        return exporter.export(toBytes=True)
+
+
+def export_png(chart: MetricChart, path: str | os.PathLike, scale: float = 1.0) -> None:
+    image = chart_image(chart, scale)
+    if not image.save(os.fspath(path), "PNG"):
+        raise OSError(f"could not write {path}")
+
+
+def export_svg(chart: MetricChart, path: str | os.PathLike) -> None:
+    """Vector SVG of the chart, rendered from its scene (curves, axes, text)."""
+    item = chart.getPlotItem()
+    source = item.sceneBoundingRect()
+    size = QSize(int(source.width()), int(source.height()))
+    generator = QSvgGenerator()
+    generator.setFileName(os.fspath(path))
+    generator.setSize(size)
+    generator.setViewBox(QRectF(0, 0, source.width(), source.height()))
+    generator.setTitle(chart.key)
+    generator.setDescription(f"{chart.key}: {len(chart.runs)} runs, exported from tracker")
+    painter = QPainter()
+    if not painter.begin(generator):
+        raise OSError(f"could not write {path}")
+    try:
+        with chart.export_legend():
+            target = QRectF(0, 0, source.width(), source.height())
+            painter.fillRect(target, chart.backgroundBrush())
+            chart.scene().render(painter, target, source)
+    finally:
+        painter.end()
+    if not os.path.exists(path):
+        raise OSError(f"could not write {path}")
+
+
+def copy_image(chart: MetricChart) -> QImage:
+    image = chart_image(chart)
+    QApplication.clipboard().setImage(image)
+    return image
+
+
+def export_csv(chart: MetricChart, path: str | os.PathLike, visible_only: bool = True) -> int:
+    """The points on screen (full resolution, not the drawn subsample), raw and smoothed.
+
+    Values are written as logged (``nan`` and ``inf`` included), with full precision.
+
+    ``visible_only`` keeps the points within the chart's current x range; hidden runs
+    (clicked off in the legend) are left out. Returns the number of rows written.
+    """
+    lo, hi = chart.visible_x_range() if visible_only else (-np.inf, np.inf)
+    rows = 0
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(CSV_COLUMNS)
+        for curves in chart.runs.values():
+            p = curves.drawn
+            if p is None or not curves.visible:
+                continue
+            keep = (p.x >= lo) & (p.x <= hi)
+            steps = p.steps[keep].tolist()
+            stamps = p.timestamps[keep]
+            wall = [_iso(t) for t in stamps.tolist()]
+            run = curves.name
+            relative = ((stamps - curves.start_ms) / 1000.0).tolist()
+            values = p.raw[keep].tolist()
+            smoothed = p.smoothed_raw[keep].tolist() if p.smoothed_raw is not None else [""] * len(steps)
+            writer.writerows(
+                (run, curves.run_id, chart.key, s, w, r, v, m)
+                for s, w, r, v, m in zip(steps, wall, relative, values, smoothed))
+            rows += len(steps)
+    return rows
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="milliseconds")
+
+
+class ChartExportActions:
+    """The panel's chart menu and exports; expects ``chart(key)``, ``_qsettings`` and
+    ``status_message``. Every save dialog goes through ``ask_save_path``."""
+
+    def chart_menu(self, chart: MetricChart) -> QMenu:
+        menu = QMenu(self)
+        menu.setObjectName("chartMenu")
+        menu.addAction("Export as PNG…", lambda: self.export_chart(chart.key, "png"))
+        menu.addAction("Export as SVG…", lambda: self.export_chart(chart.key, "svg"))
+        menu.addAction("Export data as CSV…", lambda: self.export_chart(chart.key, "csv"))
+        menu.addAction("Copy image", lambda: self.copy_chart_image(chart.key))
+        menu.addSeparator()
+        menu.addAction("Reset zoom", chart.reset_zoom)
+        return menu
+
+    @Slot(QPoint)
+    def _on_chart_menu(self, pos: QPoint) -> None:
+        chart = self.sender()
+        if isinstance(chart, MetricChart):
+            self.chart_menu(chart).exec(pos)
+
+    _FILTERS = {"png": "PNG image (*.png)", "svg": "SVG image (*.svg)", "csv": "CSV file (*.csv)"}
+
+    def ask_save_path(self, caption: str, suggested: str, name_filter: str) -> str:
+        """The one save dialog (tests replace this method)."""
+        path, _ = QFileDialog.getSaveFileName(self, caption, suggested, name_filter)
+        return path
+
+    def export_chart(self, key: str, fmt: str, path: str | os.PathLike | None = None) -> str | None:
+        """Write chart ``key`` as "png", "svg" or "csv" (asks where when ``path`` is None)."""
+        chart = self.chart(key)
+        if path is None:
+            folder = str(self._qsettings.value("plots/export_dir", os.path.expanduser("~")))
+            name = re.sub(r"[^\w.-]+", "_", key).strip("_") or "metric"
+            path = self.ask_save_path(f"Export {key}", os.path.join(folder, f"{name}.{fmt}"), self._FILTERS[fmt])
+            if not path:
+                return None
+            self._qsettings.setValue("plots/export_dir", os.path.dirname(path))
+        path = os.fspath(path)
+        try:
+            if fmt == "png":
+                export_png(chart, path)
+            elif fmt == "svg":
+                export_svg(chart, path)
+            else:
+                export_csv(chart, path)
+        except OSError as e:
+            self.status_message.emit(f"Could not export {key}: {e}")
+            return None
+        self.status_message.emit(f"Exported {key} to {path}")
+        return path
+
+    def copy_chart_image(self, key: str) -> None:
+        copy_image(self.chart(key))
+        self.status_message.emit(f"Copied the chart of {key}")

@@ -1,0 +1,119 @@
+"""The crosshair: a line at the hovered x, a dot on each run's curve and a readout of the values."""
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPoint, QPointF, Slot
+
+from app.formatting import format_number, format_time
+from app.run_colors import color_for
+
+from .axes import format_duration_tick
+from .series_math import X_RELATIVE, X_STEP, value_at
+
+MAX_ROWS = 12
+
+
+def x_text(x_axis: str, prepared, i: int) -> str:
+    if x_axis == X_STEP:
+        return f"step {int(prepared.steps[i]):,}"
+    if x_axis == X_RELATIVE:
+        return format_duration_tick(float(prepared.x[i]), 1) + " since start"
+    return format_time(int(float(prepared.x[i]) * 1000), seconds=True)
+
+
+def readout_html(rows, x_axis: str) -> str:
+    """``rows``: (run_id, name, prepared, index, raw, smoothed or None), any order.
+
+    Highest value first; the smoothed value in bold with the raw one beside it.
+    """
+    def shown(row) -> float:
+        value = row[5] if row[5] is not None else row[4]
+        return value if math.isfinite(value) else -math.inf
+
+    rows = sorted(rows, key=shown, reverse=True)
+    _, _, prepared, i, _, _ = rows[0]
+    lines = [f"<b>{html.escape(x_text(x_axis, prepared, i))}</b>"]
+    for run_id, name, _, _, raw, smooth in rows[:MAX_ROWS]:
+        color = color_for(run_id).name()
+        value = format_number(smooth if smooth is not None else raw)
+        extra = f" <span style='color:gray'>({format_number(raw)})</span>" if smooth is not None else ""
+        lines.append(f"<span style='color:{color}'>●</span> {html.escape(_elide(name))}"
+                     f"&nbsp;&nbsp;<b>{value}</b>{extra}")
+    if len(rows) > MAX_ROWS:
+        lines.append(f"… and {len(rows) - MAX_ROWS} more")
+    return "<br>".join(lines)
+
+
+def _elide(name: str, limit: int = 32) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+class CrosshairMixin:
+    """MetricChart's hover behaviour; expects ``runs``, ``settings``, ``readout``, ``_vline``,
+    ``_markers``, ``_colors`` and the ``hovered``/``hover_left`` signals."""
+
+    @Slot(object)
+    def _on_mouse_moved(self, pos: QPointF) -> None:
+        vb = self.getPlotItem().vb
+        if not vb.sceneBoundingRect().contains(pos):
+            self.hide_crosshair()
+            self.hover_left.emit()
+            return
+        x = vb.mapSceneToView(pos).x()
+        self.show_crosshair(x, readout_at=self.mapFromScene(pos))
+        self.hovered.emit(x)
+
+    def leaveEvent(self, event) -> None:
+        super().leaveEvent(event)
+        self.hide_crosshair()
+        self.hover_left.emit()
+
+    def hide_crosshair(self) -> None:
+        self._vline.setVisible(False)
+        self._markers.setData([], [])
+        self.readout.hide()
+
+    def show_crosshair(self, x: float, readout_at: QPoint | None = None) -> list[tuple[str, float, float | None]]:
+        """Mark every run's point nearest ``x``; with ``readout_at``, list their values there.
+
+        Returns ``(run_id, raw value, smoothed value or None)`` per run shown.
+        """
+        self._vline.setPos(x)
+        self._vline.setVisible(True)
+        rows, xs, ys, brushes = [], [], [], []
+        for curves in self.runs.values():
+            p = curves.drawn
+            if p is None or not curves.visible:
+                continue
+            i = value_at(p.x, p.y, x)
+            if i is None:
+                continue
+            raw = float(p.y[i])
+            smooth = float(p.smoothed[i]) if p.smoothed is not None else None
+            shown = smooth if smooth is not None else raw
+            rows.append((curves.run_id, curves.name, p, i, raw, smooth))
+            if np.isfinite(shown):
+                xs.append(float(p.x[i]))
+                ys.append(float(np.log10(shown)) if self.settings.log_y else shown)
+                brushes.append(pg.mkBrush(color_for(curves.run_id)))
+        self._markers.setData(xs, ys, brush=brushes, pen=pg.mkPen(self._colors.background, width=1.5))
+        if readout_at is not None:
+            self._show_readout(rows, readout_at)
+        return [(run_id, raw, smooth) for run_id, _, _, _, raw, smooth in rows]
+
+    def _show_readout(self, rows, at: QPoint) -> None:
+        if not rows:
+            self.readout.hide()
+            return
+        self.readout.setText(readout_html(rows, self.settings.x_axis))
+        self.readout.adjustSize()
+        w, h = self.readout.width(), self.readout.height()
+        left = at.x() + 14 if at.x() + 14 + w < self.width() else at.x() - 14 - w
+        top = min(max(4, at.y() - h // 2), max(4, self.height() - h - 4))
+        self.readout.move(max(4, left), top)
+        self.readout.show()
+        self.readout.raise_()
