@@ -20,30 +20,8 @@ import tracker  # noqa: E402
 
 
 def write_runs(root: Path) -> None:
-    """The demo runs, plus a small sweep with nested runs and a failed run to show those."""
-    try:
-        from tracker.demo import write_demo_runs
-    except ImportError:
-        write_demo_runs = None
-    if write_demo_runs is not None:
-        write_demo_runs(root)
-    tracker.set_tracking_dir(root)
-    with tracker.start_run(run_name="lr-sweep", experiment="mnist-mlp",
-                           description="Three learning rates, one nested run each."):
-        tracker.log_param("optimizer", "sgd")
-        for lr in (0.1, 0.01, 0.001):
-            with tracker.start_run(run_name=f"sgd-lr-{lr}", experiment="mnist-mlp", nested=True):
-                tracker.log_params({"lr": lr, "batch_size": 64, "optimizer": "sgd", "epochs": 20})
-                for epoch in range(20):
-                    tracker.log_metrics({"train/loss": 2.3 / (1 + epoch * lr * 10),
-                                         "val/accuracy": 1 - 0.9 / (1 + epoch * lr * 12)}, step=epoch)
-    try:
-        with tracker.start_run(run_name="mlp-diverged", experiment="mnist-mlp"):
-            tracker.log_params({"lr": 1.0, "batch_size": 64, "optimizer": "sgd", "epochs": 200})
-            tracker.log_metrics({"train/loss": float("nan")}, step=3)
-            raise FloatingPointError("loss became NaN at epoch 3")
-    except FloatingPointError:
-        pass
+    from tracker.demo import write_demo_runs
+    write_demo_runs(root)
 
 
 def main() -> int:
@@ -74,9 +52,12 @@ def main() -> int:
             window.show()
             while window.runs_model.total_count() == 0:
                 app.processEvents()
-            window.runs_view.select_run(_find(window, "mlp-long-training"))
-            for _ in range(20):
+            _select(window, ["sgd-lr-0.1", "sgd-lr-0.01", "sgd-lr-0.001"])
+            window.lower_tabs.setCurrentWidget(window.plots)
+            plots = window.plots
+            while plots.is_loading() or not plots.charts():
                 app.processEvents()
+            _settle(app)
             window.grab().save(str(out / f"screenshot-{name}.png"))
             print(out / f"screenshot-{name}.png")
             if args.extra:
@@ -85,6 +66,15 @@ def main() -> int:
             window.deleteLater()
             app.processEvents()
     return 0
+
+
+def _select(window, names: list[str]) -> None:
+    from PySide6.QtCore import QItemSelectionModel
+    model, selection = window.runs_model, window.runs_view.table.selectionModel()
+    flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+    window.runs_view.select_run(_find(window, names[0]))
+    for name in names[1:]:
+        selection.select(model.index(model.row_of(_find(window, name)), 0), flags)
 
 
 def _find(window, name: str) -> str:
@@ -101,6 +91,8 @@ def _settle(app) -> None:
 
 def _extra(app, window, out: Path, name: str) -> None:
     details = window.details
+    window.lower_tabs.setCurrentWidget(details)
+    window.runs_view.select_run(_find(window, "mlp-long-training"))
     details.tabs.setCurrentWidget(details.artifacts)
     root = details.artifacts.root()
     while root is not None and not details.artifacts.index_of(root / "config.json").isValid():

@@ -1,4 +1,5 @@
-"""Demo runs: the iris random-forest example over a small grid, plus a longer training curve.
+"""Demo runs: the iris random-forest example over a small grid, a long training curve,
+a learning-rate sweep of nested runs, and a run that failed.
 
 Used by ``tracker demo DIR``, ``make run`` on first start and the app's "Create demo runs".
 """
@@ -27,7 +28,7 @@ def write_demo_runs(root: str | os.PathLike, progress=None) -> None:
 
     previous = config._tracking_dir
     config.set_tracking_dir(root)
-    total = len(GRID) + 1
+    total = len(GRID) + 3
     try:
         iris = load_iris()
         x_train, x_test, y_train, y_test = train_test_split(
@@ -45,6 +46,8 @@ def write_demo_runs(root: str | os.PathLike, progress=None) -> None:
             if progress:
                 progress(i, total)
         _training_curve()
+        _lr_sweep()
+        _diverged()
         if progress:
             progress(total, total)
     finally:
@@ -64,3 +67,32 @@ def _training_curve(epochs: int = 200) -> None:
             fluent.log_metrics({"train/loss": loss, "val/loss": val_loss, "val/accuracy": acc}, step=epoch)
         fluent.log_dict({"layers": [784, 256, 128, 10], "activation": "relu"}, "config.json")
         fluent.log_text("epoch,note\n0,start\n120,overfitting begins\n", "notes.csv")
+
+
+def _lr_sweep() -> None:
+    """A parent run with one nested run per learning rate, as a hyper-parameter sweep logs."""
+    rng = random.Random(11)
+    with fluent.start_run(run_name="lr-sweep", experiment="mnist-mlp",
+                          description="Three learning rates, one nested run each."):
+        fluent.log_param("optimizer", "sgd")
+        for lr in (0.1, 0.01, 0.001):
+            with fluent.start_run(run_name=f"sgd-lr-{lr}", experiment="mnist-mlp", nested=True):
+                fluent.log_params({"lr": lr, "batch_size": 64, "optimizer": "sgd", "epochs": 60})
+                for epoch in range(60):
+                    fluent.log_metrics({
+                        "train/loss": 2.3 / (1 + epoch * lr * 10) + rng.gauss(0, 0.02),
+                        "val/accuracy": 1 - 0.9 / (1 + epoch * lr * 12) - rng.uniform(0, 0.02),
+                    }, step=epoch)
+
+
+def _diverged() -> None:
+    """A run whose loss blew up: it ends FAILED with the exception recorded."""
+    try:
+        with fluent.start_run(run_name="mlp-diverged", experiment="mnist-mlp"):
+            fluent.log_params({"lr": 1.0, "batch_size": 64, "optimizer": "sgd", "epochs": 200})
+            for epoch, loss in enumerate((2.3, 3.9, 41.0)):
+                fluent.log_metric("train/loss", loss, step=epoch)
+            fluent.log_metric("train/loss", float("nan"), step=3)
+            raise FloatingPointError("loss became NaN at epoch 3")
+    except FloatingPointError:
+        pass
