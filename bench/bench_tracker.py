@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -14,21 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import describe_machine  # noqa: E402
+
 import tracker
 from tracker import store
 from tracker.writer import FLUSHER
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
 def bench_log_metric(root: Path, n: int = 2_000_000) -> None:
@@ -98,7 +88,7 @@ def bench_history(root: Path, n: int = 1_000_000) -> None:
 
 
 def main() -> None:
-    print(f"machine: {machine()}")
+    print(f"machine: {describe_machine()}")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         bench_log_metric(root / "runs")
