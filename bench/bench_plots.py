@@ -4,7 +4,8 @@
 
 - a 1,000,000-point series: load (read + prepare on the worker) and first draw; then
   pan and zoom repaints;
-- 100 runs x 10,000 points overlaid in one chart: draw, then repaints;
+- 100 runs x 10,000 points overlaid in one chart: draw, then repaints (pans and zooms
+  between two column widths, and zoom steps that each need new min/max columns);
 - a live run growing to 1,000,000 points: memory and update latency.
 
 "Draw" and "repaint" are ``QWidget.grab()`` of the chart: a full synchronous paint of
@@ -94,11 +95,20 @@ class Stalls:
 
 
 def wait(condition, timeout: float = 60.0) -> None:
+    """Run the event loop until ``condition()``, sleeping between events as the app's loop does.
+
+    (A busy ``processEvents`` loop holds the GIL between its calls and slowed the worker
+    threads' reading and smoothing two to four times, inflating every "load" figure.)"""
     end = time.perf_counter() + timeout
-    while not condition():
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
-        if time.perf_counter() > end:
-            raise TimeoutError("condition not met")
+    tick = QTimer()
+    tick.start(2)  # wakes the loop to look at the condition and the clock
+    try:
+        while not condition():
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents | QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
+            if time.perf_counter() > end:
+                raise TimeoutError("condition not met")
+    finally:
+        tick.stop()
 
 
 def new_panel(width: int = 1000, height: int = 700) -> MetricPlotPanel:
@@ -184,7 +194,7 @@ def bench_overlay(root: Path) -> None:
     ranges = [(i * 200, i * 200 + 5000) for i in range(20)] + [(0, 10_000)] * 5
     print(f"100 runs x 10,000 points overlaid: load + first draw {total:.0f} ms, {cpu:.0f} ms CPU "
           f"(GUI blocked at most {stalls.worst} ms)")
-    print("    " + figures("pan/zoom repaint", repaint_times(chart, ranges)))
+    print(f"    at {chart.width()} px wide: " + figures("pan/zoom repaint", repaint_times(chart, ranges)))
     still = []
     for i in range(20):  # what a hover costs: the crosshair moves, the curves stay
         t, c = time.perf_counter(), time.thread_time()
@@ -192,6 +202,18 @@ def bench_overlay(root: Path) -> None:
         chart.grab()
         still.append(((time.perf_counter() - t) * 1000, (time.thread_time() - c) * 1000))
     print("    " + figures("crosshair move + repaint", ([w for w, _ in still], [c for _, c in still])))
+    app.processEvents()
+    hover = []
+    for i in range(20):  # as on screen: Qt repaints only the regions the move changed
+        t, c = time.perf_counter(), time.thread_time()
+        chart.show_crosshair(1050.0 + i * 100, readout_at=chart.rect().center())
+        app.processEvents()
+        hover.append(((time.perf_counter() - t) * 1000, (time.thread_time() - c) * 1000))
+    print("    " + figures("crosshair move, on-screen repaint", ([w for w, _ in hover], [c for _, c in hover])))
+    chart.hide_crosshair()
+    steps = [(0, 10_000 / 1.08 ** i) for i in range(25)]  # 8% a step: new column widths almost every time
+    print("    " + figures("zoom-in step repaint", repaint_times(chart, steps)))
+    chart.getPlotItem().vb.setXRange(0, 10_000, padding=0)
     panel.resize(440, 700)  # a chart in a three-column grid of a 1280 px window
     app.processEvents()
     print(f"    at {chart.width()} px wide: " + figures("pan/zoom repaint", repaint_times(chart, ranges)))

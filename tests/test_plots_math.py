@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from app.plots.series_math import (
-    PlotSettings, SeriesBuffer, dedupe_by_step, ema_smooth, gap_connect, moving_average, natural_key,
-    outlier_range, prepare, value_at,
+    PlotSettings, SeriesBuffer, column_lines, column_polyline, columns, dedupe_by_step, ema_smooth, gap_connect, moving_average,
+    natural_key, outlier_range, prepare, value_at,
 )
 
 nan, inf = math.nan, math.inf
@@ -45,6 +45,107 @@ def test_ema_long_series_equals_the_loop():
             k += 1
             expected.append(last / (1 - w ** k))
         assert np.allclose(ema_smooth(values, w), expected, rtol=0, atol=1e-12)
+
+
+def test_ema_in_blocks_equals_the_loop_across_block_ends():
+    """The closed form works in blocks (of 1,024 points, or fewer for small weights): the
+    carry from block to block, a tail, gaps and weights near 1 against the plain loop."""
+    rng = np.random.default_rng(1)
+    values = rng.normal(size=5_000).cumsum()
+    values[::997] = nan
+    finite = np.isfinite(values)
+    for w in (0.05, 0.3, 0.9, 0.999, 0.999999):
+        last, k, expected = 0.0, 0, []
+        for v in values[finite]:
+            last = last * w + (1 - w) * v
+            k += 1
+            # 1 - w**k, without the cancellation that costs 1 - 0.999999**2 six digits
+            expected.append(last / -math.expm1(k * math.log(w)))
+        out = ema_smooth(values, w)
+        assert np.isnan(out[~finite]).all()
+        assert np.allclose(out[finite], expected, rtol=1e-12, atol=1e-12)
+
+
+def test_columns_by_hand():
+    # width 2: points 0,1 | 2,3 | 4,5 | (column 3 empty) | 9
+    x = np.array([0.0, 1, 2, 3, 4, 5, 9])
+    y = np.array([1.0, 5, 2, 2, 7, 3, 4])
+    c = columns(x, y, "all", 2.0, 0.0, 10.0)
+    assert c.index.tolist() == [0, 1, 2, 4]
+    assert c.center.tolist() == [1, 3, 5, 9]
+    assert c.low.tolist() == [1, 2, 3, 4] and c.high.tolist() == [5, 2, 7, 4]
+    assert c.first.tolist() == [1, 2, 7, 4] and c.last.tolist() == [5, 2, 3, 4]
+    assert c.inner.tolist() == [True, True, True, False] and c.link.tolist() == [True, True, True]
+    # Each column's line reaches half way to its neighbour's first or last point: column 1
+    # runs from its low (2) up to 4.5, where the line from its last point (2) to column 2's
+    # first (7) leaves it. Column 4 is not adjacent: the line from 3 to 4 is drawn as is.
+    assert column_lines(c).tolist() == [
+        [1, 1, 1, 5], [3, 2, 3, 4.5], [5, 3, 5, 7], [5, 3, 9, 4], [9, 4, 9, 4]]
+
+
+def test_column_polyline_by_hand():
+    """Antialiased, the columns are one line: each column from the extreme nearer its first
+    point to the other (a smooth stretch stays smooth), then on to the next column."""
+    x = np.array([0.0, 1, 2, 3, 4, 5, 9])
+    y = np.array([1.0, 5, 2, 2, 7, 3, 4])
+    xs, ys, connect = column_polyline(columns(x, y, "all", 2.0, 0.0, 10.0), True)
+    assert xs.tolist() == [1, 1, 3, 3, 5, 5, 9, 9]
+    assert ys.tolist() == [1, 5, 2, 2, 7, 3, 4, 4]  # column 2 starts at 7: its first point is its max
+    assert connect == "all"
+    y, gaps = gap_connect(np.array([1.0, 2.0, nan, nan, 5.0, 6.0]))
+    xs, ys, connect = column_polyline(columns(np.arange(6.0), y, gaps, 2.0, 0.0, 6.0), False)
+    assert ys.tolist() == [1, 2, 2, 2, 5, 6]
+    assert connect.tolist() == [True, False, False, False, True, False]  # the gap's column joins nothing
+
+
+def test_columns_keep_gaps_and_the_neighbours_of_the_range():
+    y, connect = gap_connect(np.array([1.0, 2.0, nan, nan, 5.0, 6.0]))
+    c = columns(np.arange(6.0), y, connect, 2.0, 0.0, 6.0)
+    assert c.inner.tolist() == [True, False, True] and c.link.tolist() == [False, False]
+    assert column_lines(c).tolist() == [[1, 1, 1, 2], [5, 5, 5, 6]]  # the gap's column draws nothing
+    # The range widens to whole columns plus the nearest point outside on either side,
+    # so a line from a point outside the view into it is still drawn.
+    x = np.array([0.0, 4, 5, 6, 20])
+    c = columns(x, x, "all", 1.0, 4.2, 6.5)
+    assert c.index.tolist() == [0, 4, 5, 6, 20]
+    assert column_lines(c)[:2].tolist() == [[0.5, 0, 0.5, 0], [0.5, 0, 4.5, 4]]  # the line in from the point at 0
+    assert columns(x, x, "all", 1.0, 8.0, 9.0).index.tolist() == [6, 20]  # no point inside: the line across
+    assert len(columns(x, x, "all", 1.0, 30.0, 40.0)) == 1  # beyond the data: the last point only
+
+
+def test_columns_match_a_brute_force_binning():
+    rng = np.random.default_rng(2)
+    for trial in range(200):
+        n = int(rng.integers(1, 300))
+        x = np.sort(rng.uniform(0, 100, n)) if trial % 2 else np.arange(n, dtype=float)
+        raw = rng.normal(size=n)
+        raw[rng.random(n) < (0.2 if trial % 3 == 0 else 0.0)] = nan
+        y, connect = gap_connect(raw)
+        if isinstance(connect, str) and connect == "finite":
+            continue
+        joined = np.ones(n, bool) if isinstance(connect, str) else connect
+        width = float(rng.uniform(0.3, 5))
+        lo = float(rng.uniform(-10, 110))
+        hi = lo + float(rng.uniform(0.5, 60))
+        c = columns(x, y, connect, width, lo, hi)
+        k = np.floor(x / width).astype(int)
+        inside = np.flatnonzero((k >= np.floor(lo / width)) & (k <= np.floor(hi / width)))
+        i0 = inside[0] if len(inside) else int(np.searchsorted(x, np.floor(lo / width) * width))
+        i1 = inside[-1] + 1 if len(inside) else i0
+        points = range(max(0, i0 - 1), min(n, i1 + 1))
+        groups = {}
+        for i in points:
+            groups.setdefault(k[i], []).append(i)
+        assert c.index.tolist() == sorted(groups)
+        for j, key in enumerate(sorted(groups)):
+            g = groups[key]
+            assert (c.low[j], c.high[j]) == (y[g].min(), y[g].max())
+            assert (c.first[j], c.last[j]) == (y[g[0]], y[g[-1]])
+            assert c.inner[j] == any(joined[i] for i in g[:-1])
+            if j < len(groups) - 1:
+                assert c.link[j] == joined[g[-1]]
+        lines = column_lines(c)
+        assert np.all(np.diff(lines[:, 0]) >= 0)  # by x: the chart draws a slice of them
 
 
 def test_centered_moving_average_by_hand():

@@ -2,12 +2,12 @@
 import math
 
 import numpy as np
-import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QLoggingCategory, QPointF, QSettings, Qt
 
 import tracker
 from app.plots import MetricPlotPanel
+from app.plots.curve import RunCurve
 from app.plots.series_math import PlotSettings
 from app import run_colors
 from app.run_colors import PALETTE, color_for, palette_index, swatch_icon
@@ -81,20 +81,46 @@ def test_one_chart_per_key_one_curve_per_run(qtbot, panel):
     assert panel.keys() == [] and panel.message.text().startswith("Select runs")
 
 
-def test_pyqtgraph_configuration_guard(qtbot, panel):
-    """Peak downsampling and clip-to-view on every curve (PlotItem configured before addItem)."""
-    log_run("a", {"loss": [(i, 1.0 / (i + 1)) for i in range(50)]})
-    log_run("b", {"loss": [(i, 2.0 / (i + 1)) for i in range(50)]})
-    panel.set_runs(list(runs_by_name().values()))
+def write_metric(run_name, key, steps, values):
+    """A run whose metric is written straight through the store (fast for long series)."""
+    from tracker import store
+
+    with tracker.start_run(run_name=run_name) as run:
+        pass
+    big = tracker.Client().get_run(run.info.run_id)
+    with store.open_for_append(store.metric_path(big.path, key)) as f:
+        f.write(store.encode_records(steps, np.zeros(len(steps), np.int64), values))
+    big.data.metrics[key] = 0.0  # written behind the writer's back: run.json does not list it
+    return big
+
+
+def test_downsampling_and_clip_to_view_guard(qtbot, panel):
+    """Every curve is a RunCurve (one per run, plus one smoothed), and it draws at most one
+    min/max line per pixel column zoomed out and only the points in view zoomed in
+    (it replaced pyqtgraph's PlotItem peak downsampling and clip-to-view)."""
+    n = 200_000
+    steps = np.arange(n)
+    runs = [write_metric(name, "loss", steps, np.sin(steps / (500.0 + i)) + i) for i, name in enumerate("ab")]
+    panel.set_runs(runs)
     panel.set_settings(PlotSettings(smoothing="ema", ema_weight=0.6))
     chart = wait_loaded(qtbot, panel)["loss"]
-    item = chart.getPlotItem()
-    curves = [c for c in item.listDataItems() if isinstance(c, pg.PlotDataItem)]
-    assert len(curves) == 4  # raw + smoothed for each of two runs, no more
-    for curve in curves:
-        assert curve.opts["autoDownsample"] is True
-        assert curve.opts["downsampleMethod"] == "peak"
-        assert curve.opts["clipToView"] is True
+    qtbot.waitUntil(lambda: all(c.drawn.smoothed is not None for c in chart.runs.values()))
+    data_items = chart.getPlotItem().listDataItems()
+    assert len([c for c in data_items if isinstance(c, RunCurve)]) == 4  # raw + smoothed for each run
+    assert [c for c in data_items if not isinstance(c, RunCurve)] == [chart._markers]  # no other curve
+    chart.grab()  # paint
+    columns = chart.getPlotItem().vb.width()
+    for curves in chart.runs.values():
+        for curve in (curves.raw, curves.smooth):
+            mode, a, b = curve.drawn
+            assert mode == "columns" and columns * 0.9 < b - a < columns * 1.1  # 200,000 points, one line a column
+            lines = curve.drawn_data()
+            assert np.all(np.diff(lines[:, 0]) > 0)  # vertical lines, one per column, left to right
+    chart.getPlotItem().vb.setXRange(1000, 1100, padding=0)
+    chart.grab()
+    for curves in chart.runs.values():
+        assert curves.raw.drawn == ("points", 999, 1102)  # the 101 points in view and a neighbour either side
+        assert curves.raw.drawn_data()[:, 0].tolist() == list(range(999, 1102))
 
 
 def test_curves_are_updated_in_place(qtbot, panel):
@@ -105,7 +131,7 @@ def test_curves_are_updated_in_place(qtbot, panel):
     panel.set_settings(PlotSettings(x_axis="relative", log_y=True, smoothing="mavg", window=5))
     qtbot.waitUntil(lambda: not panel.is_loading())
     assert next(iter(chart.runs.values())).raw is raw
-    assert len([c for c in chart.getPlotItem().listDataItems() if isinstance(c, pg.PlotDataItem)]) == 2
+    assert len([c for c in chart.getPlotItem().listDataItems() if isinstance(c, RunCurve)]) == 2
 
 
 def test_smoothing_drawn_over_faded_raw_curve(qtbot, panel):
@@ -167,24 +193,35 @@ def test_nan_and_inf_are_gaps(qtbot, panel):
 
 
 def test_sparse_nan_does_not_erase_a_downsampled_curve(qtbot, panel):
-    """pyqtgraph's peak bins turn NaN when any point is NaN; gaps are drawn with connect instead."""
-    from tracker import store
-
-    with tracker.start_run(run_name="big") as run:
-        pass
+    """A min/max column turns NaN when any of its points is NaN; gaps are drawn with connect instead."""
     n = 200_000
     values = np.sin(np.arange(n) / 1000.0)
     values[::100] = np.nan
-    big = tracker.Client().get_run(run.info.run_id)
-    with store.open_for_append(store.metric_path(big.path, "signal")) as f:
-        f.write(store.encode_records(np.arange(n), np.arange(n), values))
-    big.data.metrics["signal"] = 0.0  # written behind the writer's back: run.json does not list it
+    big = write_metric("big", "signal", np.arange(n), values)
     panel.set_runs([big])
     chart = wait_loaded(qtbot, panel)["signal"]
-    chart.grab()  # paint: pyqtgraph downsamples now
-    display = chart.runs[big.info.run_id].raw._getDisplayDataset()
-    assert len(display.y) < n / 10  # downsampled
-    assert np.isfinite(display.y).mean() > 0.99
+    chart.grab()  # paint: the columns are worked out now
+    curve = chart.runs[big.info.run_id].raw
+    lines = curve.drawn_data()
+    assert curve.drawn[0] == "columns" and len(lines) < n / 100  # downsampled
+    assert np.isfinite(lines).all()
+    assert len(lines) > 0.9 * chart.getPlotItem().vb.width()  # a line in every column, none erased
+    assert lines[:, 3].max() == pytest.approx(1.0, abs=1e-4) and lines[:, 1].min() == pytest.approx(-1.0, abs=1e-4)
+
+
+def test_log_axis_draws_log10_of_the_values(qtbot, panel):
+    rid = log_run("a", {"loss": [(0, 1.0), (1, 10.0), (2, 0.0), (3, 1000.0)]})
+    panel.set_runs(list(runs_by_name().values()))
+    panel.set_settings(PlotSettings(log_y=True))
+    chart = wait_loaded(qtbot, panel)["loss"]
+    qtbot.waitUntil(lambda: chart.runs[rid].drawn.y_bounds == (0.0, 3.0))
+    raw = chart.runs[rid].raw
+    assert raw.yData.tolist() == [0.0, 1.0, 1.0, 3.0]  # log10; 0 has no log: a gap, filled for drawing
+    assert list(raw.opts["connect"]) == [True, False, False, False]
+    y0, y1 = chart.getPlotItem().vb.viewRange()[1]
+    assert y0 < 0 and 3 < y1 < 4  # the axis in log10 units
+    (_, value, _), = chart.show_crosshair(1.0)
+    assert value == 10.0  # the readout in the values as logged
 
 
 def test_ignore_outliers_sets_y_range_to_percentiles(qtbot, panel):

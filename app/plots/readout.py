@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import html
 import math
+from functools import lru_cache
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, Slot
+from PySide6.QtGui import QColor
 
 from app.formatting import format_number, format_time
 from app.run_colors import color_for
@@ -15,6 +17,13 @@ from .axes import format_duration_tick
 from .series_math import X_RELATIVE, X_STEP, value_at
 
 MAX_ROWS = 12
+
+
+@lru_cache(maxsize=256)
+def _marker_brush(rgba: int):
+    """One brush per color: pyqtgraph's symbol atlas keys on the brush object, so a new
+    brush per hover rendered every marker again and grew the atlas without end."""
+    return pg.mkBrush(QColor.fromRgba(rgba))
 
 
 def x_text(x_axis: str, prepared, i: int) -> str:
@@ -54,7 +63,7 @@ def _elide(name: str, limit: int = 32) -> str:
 
 class CrosshairMixin:
     """MetricChart's hover behaviour; expects ``runs``, ``settings``, ``readout``, ``_vline``,
-    ``_markers``, ``_colors`` and the ``hovered``/``hover_left`` signals."""
+    ``_markers``, ``_marker_pen`` and the ``hovered``/``hover_left`` signals."""
 
     @Slot(object)
     def _on_mouse_moved(self, pos: QPointF) -> None:
@@ -99,8 +108,8 @@ class CrosshairMixin:
             if np.isfinite(shown):
                 xs.append(float(p.x[i]))
                 ys.append(float(np.log10(shown)) if self.settings.log_y else shown)
-                brushes.append(pg.mkBrush(color_for(curves.run_id)))
-        self._markers.setData(xs, ys, brush=brushes, pen=pg.mkPen(self._colors.background, width=1.5))
+                brushes.append(_marker_brush(color_for(curves.run_id).rgba()))
+        self._markers.setData(xs, ys, brush=brushes, pen=self._marker_pen)
         if readout_at is not None:
             self._show_readout(rows, readout_at)
         return [(run_id, raw, smooth) for run_id, _, _, _, raw, smooth in rows]

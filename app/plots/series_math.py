@@ -7,8 +7,10 @@ tensorboard#1518).
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -133,28 +135,71 @@ def ema_smooth(values, weight: float) -> np.ndarray:
     from 0, divided by ``1 - w**k`` where k counts the finite points so far.
     """
     y = np.asarray(values, np.float64)
-    out = y.copy()
     if len(y) == 0 or weight <= 0:
-        return out
-    if np.all(y == y[0]):  # constant (NaN != NaN, so a NaN series is not "constant")
-        return out
+        return y.copy()
+    if (len(y) == 1 or y[1] == y[0]) and np.all(y == y[0]):  # constant (NaN != NaN: not constant)
+        return y.copy()
     weight = min(float(weight), 0.999999)
     finite = np.isfinite(y)
-    v = y[finite]
+    all_finite = bool(finite.all())
+    v = y if all_finite else y[finite]
     if len(v) == 0:
-        return out
-    last = _linear_recurrence(weight, (1.0 - weight) * v)
-    debias = -np.expm1(np.arange(1, len(v) + 1) * np.log(weight))  # 1 - w**k, exact near 0
-    out[finite] = last / debias
+        return y.copy()
+    last = _linear_recurrence(weight, v, 1.0 - weight)
+    # 1 - w**k is exactly 1.0 in float64 once w**k < 2**-54: divide only the head.
+    head = min(len(v), _debias_span(weight))
+    last[:head] /= -np.expm1(np.arange(1, head + 1) * math.log(weight))  # 1 - w**k, exact near 0
+    if all_finite:
+        return last
+    out = y.copy()
+    out[finite] = last
     return out
 
 
-def _linear_recurrence(a: float, b: np.ndarray) -> np.ndarray:
-    """``s[k] = a*s[k-1] + b[k]`` with ``s[-1] = 0``, by a doubling scan (log2(n) numpy passes).
+def _debias_span(weight: float) -> int:
+    """Points after which ``1 - weight**k`` rounds to 1.0 (w**k below 2**-54)."""
+    return int(math.ceil(-54 * math.log(2) / math.log(weight))) + 1
 
-    After the pass with offset d, ``s[k]`` holds the sum over the last 2d terms; it stops
-    once ``a**d`` is below float64 resolution, where older terms can no longer count.
+
+EMA_BLOCK = 1024  # points per block of the closed form (fewer when a**-block would pass 1e50)
+
+
+def _linear_recurrence(a: float, b: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """``s[k] = a*s[k-1] + scale*b[k]`` with ``s[-1] = 0`` and ``0 < a < 1``, in four numpy passes.
+
+    In blocks of up to ``EMA_BLOCK`` points the recurrence has a closed form: from the
+    block's start, ``s[k] = a**k * cumsum(scale * b[j] * a**-j)``, plus what the previous
+    block ended with times ``a**(k+1)``. Blocks stay short enough that ``a**-j`` never
+    passes 1e50 (no overflow, and the rounding is that of the plain loop). The blocks' end
+    values are the same recurrence again, ``EMA_BLOCK`` times shorter, with factor
+    ``a**size``: a doubling scan does it. Matches a Python loop to 1e-12; scipy's
+    ``lfilter`` would be about twice as fast but importing ``scipy.signal`` takes 1.7 s.
     """
+    n = len(b)
+    size = int(max(1, min(EMA_BLOCK, math.log(1e50) / -math.log(a))))
+    out = np.empty(n)
+    full = n // size * size
+    prev = 0.0
+    if full:
+        k = np.arange(size)
+        up, down = scale * a ** -k, a ** k
+        blocks = out[:full].reshape(-1, size)
+        np.multiply(b[:full].reshape(-1, size), up, out=blocks)
+        np.cumsum(blocks, axis=1, out=blocks)
+        ends = _doubling_scan(a ** size, blocks[:, -1] * down[-1])  # s at the end of each block
+        blocks[1:] += (ends[:-1] * a)[:, None]
+        blocks *= down
+        prev = float(ends[-1])
+    if full < n:
+        k = np.arange(n - full)
+        out[full:] = (np.cumsum(b[full:] * (scale * a ** -k)) + prev * a) * a ** k
+    return out
+
+
+def _doubling_scan(a: float, b: np.ndarray) -> np.ndarray:
+    """``s[k] = a*s[k-1] + b[k]`` by a doubling scan (log2(n) numpy passes): after the pass
+    with offset d, ``s[k]`` holds the sum over the last 2d terms; it stops once ``a**d``
+    is below float64 resolution, where older terms can no longer count."""
     s = b.astype(np.float64, copy=True)
     d, ad = 1, a
     n = len(s)
@@ -208,12 +253,12 @@ def outlier_range(values, low: float = 5.0, high: float = 95.0) -> tuple[float, 
 def gap_connect(y: np.ndarray) -> tuple[np.ndarray, np.ndarray | str]:
     """Display arrays for a series with gaps: ``(y_filled, connect)``.
 
-    pyqtgraph's peak downsampling takes ``max``/``min`` per bin, and one NaN makes a whole
-    bin NaN: a NaN every thousand points would erase a zoomed-out million-point curve.
-    So non-finite points get their previous finite neighbour's value (they add nothing
-    to any bin's min or max) and a ``connect`` array breaks the line around them.
-    Returns ``(y, "all")`` unchanged when every point is finite (pyqtgraph's fastest path),
-    and ``(y, "finite")`` when no point is.
+    Drawing zoomed out takes the min and max per pixel column (``columns``), and one NaN
+    makes a whole column NaN: a NaN every thousand points would erase a zoomed-out
+    million-point curve. So non-finite points get their previous finite neighbour's value
+    (they add nothing to any column's min or max) and a ``connect`` array breaks the line
+    around them. Returns ``(y, "all")`` unchanged when every point is finite (the fastest
+    path), and ``(y, "finite")`` when no point is.
     """
     finite = np.isfinite(y)
     if finite.all():
@@ -229,6 +274,152 @@ def gap_connect(y: np.ndarray) -> tuple[np.ndarray, np.ndarray | str]:
     return y[index], connect
 
 
+# -- zoomed out: one vertical line per pixel column ----------------------------------------
+class Columns(NamedTuple):
+    """The points of a series gathered into columns ``width`` data units wide.
+
+    Column ``k`` holds the points with ``k*width <= x < (k+1)*width``; only non-empty
+    columns are listed, in order. ``first``/``last`` are the values of a column's first and
+    last point, ``inner`` tells whether any two of its points are joined by a line, and
+    ``link[i]`` whether the last point of column i is joined to the first of column i+1.
+    """
+
+    index: np.ndarray  # k, int64
+    low: np.ndarray
+    high: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    inner: np.ndarray  # bool
+    link: np.ndarray  # bool, one shorter
+    width: float
+
+    @property
+    def center(self) -> np.ndarray:
+        return (self.index + 0.5) * self.width
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def part(self, i: int, j: int) -> Columns:
+        """Columns ``i`` to ``j - 1`` (views, no copies)."""
+        return Columns(self.index[i:j], self.low[i:j], self.high[i:j], self.first[i:j], self.last[i:j],
+                       self.inner[i:j], self.link[i:max(i, j - 1)], self.width)
+
+
+def columns(x: np.ndarray, y: np.ndarray, connect, width: float, lo: float, hi: float) -> Columns:
+    """Min and max per column, for the columns that meet ``lo <= x < hi``.
+
+    ``x`` increasing, ``y`` without NaN, ``connect`` "all" or a boolean array
+    (``connect[i]``: a line from point i to i+1), as ``gap_connect`` returns them.
+    Columns sit on the fixed grid ``k*width``, so a pan at the same zoom finds the same
+    columns. The range is widened to whole columns, plus the nearest point beyond it on
+    either side (alone in its column here): the line to it may cross the range.
+    Cost: a binary search per column, then one pass over the points for min and max.
+    """
+    n = len(x)
+    k_lo, k_hi = math.floor(lo / width), math.floor(hi / width) + 1
+    edges = x.searchsorted(np.arange(k_lo, k_hi + 1, dtype=np.float64) * width)
+    full = edges[1:] > edges[:-1]
+    at = edges[:-1][full]
+    index = np.arange(k_lo, k_hi, dtype=np.int64)[full]
+    i0, i1 = int(edges[0]), int(edges[-1])
+    if i0 > 0:  # the point before: its own column
+        at = np.concatenate(([i0 - 1], at))
+        index = np.concatenate(([math.floor(x[i0 - 1] / width)], index))
+        i0 -= 1
+    if i1 < n:  # the point after
+        at = np.append(at, i1)
+        index = np.append(index, math.floor(x[i1] / width))
+        i1 += 1
+    if len(at) == 0:
+        empty = np.empty(0)
+        return Columns(np.empty(0, np.int64), empty, empty, empty, empty, np.empty(0, bool), np.empty(0, bool), width)
+    span = y[i0:i1]
+    at -= i0
+    low, high = np.minimum.reduceat(span, at), np.maximum.reduceat(span, at)
+    first = span[at]
+    ends = np.append(at[1:], i1 - i0)
+    last = span[ends - 1]
+    if isinstance(connect, str):
+        inner = (ends - at) > 1
+        link = np.ones(len(at) - 1, bool)  # consecutive columns hold consecutive points
+    else:
+        joined = np.array(connect[i0:i1], bool)
+        link = joined[ends[:-1] - 1]
+        joined[ends - 1] = False  # a column's last point: its line leaves the column
+        inner = np.logical_or.reduceat(joined, at)
+    return Columns(index, low, high, first, last, inner, link, width)
+
+
+def column_lines(c: Columns) -> np.ndarray:
+    """The lines that draw ``c``: an ``(n, 4)`` float64 array of x0, y0, x1, y1, by x0.
+
+    A column gets one vertical line from its lowest to its highest point, extended to
+    where the line joining it to a neighbouring column crosses between them (half way:
+    the columns are adjacent). Where columns in between are empty, that joining line is
+    drawn as it is. This is what the full-resolution polyline covers in each pixel
+    column: every point is drawn, in about one line per column. Columns whose points
+    join nothing (isolated by gaps) draw nothing, as a polyline draws nothing for them.
+    """
+    n = len(c)
+    if n == 0:
+        return np.empty((0, 4))
+    center = c.center
+    link = c.link
+    adjacent = np.diff(c.index) == 1
+    near = link & adjacent
+    low, high = c.low.copy(), c.high.copy()
+    if n > 1:
+        mid = c.last[:-1] + c.first[1:]
+        mid *= 0.5
+        for part in (slice(None, -1), slice(1, None)):  # both columns reach the crossing
+            np.minimum(low[part], mid, out=low[part], where=near)
+            np.maximum(high[part], mid, out=high[part], where=near)
+    drawn = c.inner.copy()
+    drawn[:-1] |= link
+    drawn[1:] |= link
+    jump = np.zeros(n, bool)
+    jump[:-1] = link & ~adjacent
+    if drawn.all() and not jump.any():  # the usual case: one line per column
+        lines = np.empty((n, 4))
+        lines[:, 0] = lines[:, 2] = center
+        lines[:, 1], lines[:, 3] = low, high
+        return lines
+    rows = drawn.astype(np.int64) + jump
+    at = np.cumsum(rows) - rows
+    lines = np.empty((int(rows.sum()), 4))
+    v = at[drawn]
+    lines[v, 0] = lines[v, 2] = center[drawn]
+    lines[v, 1], lines[v, 3] = low[drawn], high[drawn]
+    j = np.flatnonzero(jump)
+    if len(j):
+        r = at[j] + drawn[j]
+        lines[r, 0], lines[r, 1] = center[j], c.last[j]
+        lines[r, 2], lines[r, 3] = center[j + 1], c.first[j + 1]
+    return lines
+
+
+def column_polyline(c: Columns, connect_all: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | str]:
+    """``c`` as one antialiased line can draw it: ``(x, y, connect)``, two points a column.
+
+    Each column goes from its extreme nearer its first point to the other extreme, then on
+    to the next column, so a smooth stretch stays one smooth line (one extreme a column
+    apart from the next) and a noisy one covers its min to max. Vertical lines per column
+    (``column_lines``) are cheaper, but antialiased they would blur or step."""
+    n = len(c)
+    low_first = (c.first - c.low) <= (c.high - c.first)
+    x = np.repeat(c.center, 2)
+    y = np.empty(2 * n)
+    y[0::2] = np.where(low_first, c.low, c.high)
+    y[1::2] = np.where(low_first, c.high, c.low)
+    if connect_all:
+        return x, y, "all"
+    joined = np.zeros(2 * n, bool)
+    joined[0::2] = c.inner
+    joined[1:-1:2] = c.link
+    return x, y, joined
+
+
 # -- one series, ready to draw --------------------------------------------------------------
 @dataclass
 class Prepared:
@@ -241,9 +432,9 @@ class Prepared:
     smoothed_raw: np.ndarray | None  # smoothing of raw, before any display mapping
     y: np.ndarray  # raw values, NaN where non-finite (or non-positive on a log axis)
     smoothed: np.ndarray | None
-    y_draw: np.ndarray  # y with gaps filled, for pyqtgraph (see gap_connect)
+    y_draw: np.ndarray  # y in axis units (log10 on a log axis), gaps filled (see gap_connect)
     connect: np.ndarray | str
-    smoothed_draw: np.ndarray | None
+    smoothed_draw: np.ndarray | None  # the same for smoothed
     smoothed_connect: np.ndarray | str
     robust: tuple[float, float] | None  # 5th-95th percentile of y, in axis units (log10 on a log axis)
     x_bounds: tuple[float, float] | None  # first and last x
@@ -251,7 +442,7 @@ class Prepared:
 
     @property
     def finite(self) -> bool:
-        """True when the draw arrays hold no NaN (pyqtgraph may skip its finite checks)."""
+        """True when the draw arrays hold no NaN (every point, or the gaps filled)."""
         return not isinstance(self.connect, str) or self.connect == "all"
 
     def __len__(self) -> int:
@@ -267,7 +458,10 @@ def x_values(steps, timestamps, x_axis: str, start_ms: int) -> np.ndarray:
 
 
 def prepare(steps, timestamps, values, settings: PlotSettings, start_ms: int = 0) -> Prepared:
-    """Dedupe by step, smooth the full series, compute x, then arrays pyqtgraph can draw."""
+    """Dedupe by step, smooth the full series, compute x, then the arrays the chart draws.
+
+    Arrays are shared where nothing changes them (no copy of a million finite values);
+    nothing downstream writes into a ``Prepared``."""
     steps, timestamps, values = dedupe_by_step(steps, timestamps, values)
     values = np.asarray(values, np.float64)
     smoothed = None
@@ -277,31 +471,41 @@ def prepare(steps, timestamps, values, settings: PlotSettings, start_ms: int = 0
         smoothed = moving_average(values, settings.window)
     x = x_values(steps, timestamps, settings.x_axis, start_ms)
     if len(x) > 1 and not bool(np.all(x[1:] >= x[:-1])):
-        # time axes after a resume: clip-to-view needs increasing x
+        # time axes after a resume: clipping to the view needs increasing x
         order = np.argsort(x, kind="stable")
         steps, timestamps, x, values = steps[order], timestamps[order], x[order], values[order]
         smoothed = smoothed[order] if smoothed is not None else None
     y = _displayable(values, settings.log_y)
-    y_draw, connect = gap_connect(y)
+    axis_y = _axis_units(y, settings.log_y)
+    y_draw, connect = gap_connect(axis_y)
     shown, smoothed_draw, smoothed_connect = None, None, "finite"
     if smoothed is not None:
         shown = _displayable(smoothed, settings.log_y)
-        smoothed_draw, smoothed_connect = gap_connect(shown)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        axis_y = np.log10(y) if settings.log_y else y
+        smoothed_draw, smoothed_connect = gap_connect(_axis_units(shown, settings.log_y))
     robust = outlier_range(axis_y) if settings.ignore_outliers else None
     x_bounds = (float(x[0]), float(x[-1])) if len(x) else None
-    finite_y = axis_y[np.isfinite(axis_y)]
-    y_bounds = (float(finite_y.min()), float(finite_y.max())) if len(finite_y) else None
+    # y_draw holds the finite values of axis_y (gaps take a neighbour's): same min and max
+    has_y = len(y_draw) and not (isinstance(connect, str) and connect == "finite")
+    y_bounds = (float(y_draw.min()), float(y_draw.max())) if has_y else None
     return Prepared(steps, timestamps, x, values, smoothed, y, shown, y_draw, connect,
                     smoothed_draw, smoothed_connect, robust, x_bounds, y_bounds)
 
 
+def _axis_units(y: np.ndarray, log_y: bool) -> np.ndarray:
+    """What the y axis plots: log10 on a log axis (NaN stays NaN)."""
+    if not log_y:
+        return y
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log10(y)
+
+
 def _displayable(values: np.ndarray, log_y: bool) -> np.ndarray:
-    """NaN for inf (and for values a log axis cannot show); a copy, never the input."""
+    """NaN for inf (and for values a log axis cannot show); the input itself when all can show."""
     ok = np.isfinite(values)
     if log_y:
         ok &= values > 0
+    if ok.all():
+        return values
     return np.where(ok, values, np.nan)
 
 
