@@ -82,7 +82,9 @@ def main() -> None:
         panel = MetricPlotPanel(settings=settings)
         panel.resize(1280, 580)
         panel.show()
-        training = sorted((r for r in runs if r.info.experiment == "mnist-mlp"), key=lambda r: r.info.run_name)
+        # the diverged run (loss 41, then NaN) would squash every other curve; it has its own story
+        training = sorted((r for r in runs if r.info.experiment == "mnist-mlp" and r.info.status != "FAILED"),
+                          key=lambda r: r.info.run_name)
         panel.set_runs(training)
         panel.set_settings(PlotSettings(smoothing="ema", ema_weight=0.6))
         settle(app, lambda: panel.charts() and not panel.is_loading()
