@@ -12,6 +12,7 @@ the same on every start, unless runs that started earlier are deleted or added.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Iterable
 
 from PySide6.QtCore import QRectF, Qt
@@ -41,9 +42,10 @@ _slots: dict[str, int] = {}
 
 def assign(run_ids: Iterable[str]) -> None:
     """Give runs without a color the next colors in turn (pass them in start-time order)."""
-    for run_id in run_ids:
-        if run_id not in _slots:
-            _slots[run_id] = len(_slots) % len(PALETTE)
+    slots = _slots
+    fresh = [run_id for run_id in dict.fromkeys(run_ids) if run_id not in slots]
+    # the next slots in turn, set in one C-level pass (10,000 runs are opened on the GUI thread)
+    slots.update(zip(fresh, itertools.islice(itertools.cycle(range(len(PALETTE))), len(slots) % len(PALETTE), None)))
 
 
 def palette_index(run_id: str) -> int:

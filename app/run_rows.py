@@ -44,6 +44,7 @@ class Row:
         self.run = run
         if isinstance(run, UnreadableRun):
             self.run_id, self.parent_id, self.status, self.name = run.run_id, None, UNREADABLE, run.run_id
+            self.depth = 0
             self.start = -1  # after every real run, newest first
             self.info, self.params, self.metrics, self.tags = None, _EMPTY, _EMPTY, _EMPTY
             self._search = f"{run.run_id}\n{run.path}\n{run.reason}".lower()
@@ -51,6 +52,8 @@ class Row:
         info = run.info
         self.run_id, self.parent_id, self.status, self.name = (
             info.run_id, info.parent_run_id, info.status, info.run_name)
+        if self.parent_id is None:
+            self.depth = 0  # nest() resets only the rows with a parent
         self.start = info.start_time
         self.info, self.params, self.metrics, self.tags = info, run.data.params, run.data.metrics, run.data.tags
         self._search = None
@@ -248,11 +251,20 @@ class RowFilter:
 
 # ---- sorting and nesting ----------------------------------------------------------------
 
+_RUN_ID = operator.attrgetter("run_id")
+
+
 def base_order(rows: Iterable[Row]) -> list[Row]:
     """Newest first, then by run id (unreadable runs last): ties never depend on read order."""
     ordered = sorted(rows, key=operator.attrgetter("run_id"))
     ordered.sort(key=operator.attrgetter("start"), reverse=True)  # stable: ties keep run id order
     return ordered
+
+
+def prepare_rows(runs: Iterable[Run | UnreadableRun]) -> list[Row]:
+    """Rows for ``RunsTableModel.set_rows``, in ``base_order``. Qt-free, so a loading thread
+    can build them: 10,000 rows take ~40 ms the GUI thread need not spend."""
+    return base_order([Row(run) for run in runs])
 
 
 def _text_key(v: Any) -> tuple[int, Any]:
@@ -262,14 +274,14 @@ def _text_key(v: Any) -> tuple[int, Any]:
     return (1, str(v).lower())
 
 
-def arrange(rows: Iterable[Row], accepts: Callable[[Row], bool], column: Column | None,
+def arrange(rows: Iterable[Row], accepts: Callable[[Row], bool] | None, column: Column | None,
             descending: bool = False) -> list[Row]:
     """The rows that pass ``accepts``, sorted on ``column`` (missing values last in either
     direction), each nested run right after its parent with ``depth`` set.
 
     ``rows`` should come in ``base_order``, which breaks ties.
     """
-    visible = [r for r in rows if accepts(r)]
+    visible = list(rows) if accepts is None else [r for r in rows if accepts(r)]  # None: every row
     if column is not None and not (column.key == "started" and descending):  # base order already
         value = column.value
         keys: list[Any] = []
@@ -296,19 +308,25 @@ def arrange(rows: Iterable[Row], accepts: Callable[[Row], bool], column: Column 
 
 def nest(ordered: list[Row]) -> list[Row]:
     """Move each run right after its parent (siblings keep their relative order)."""
-    if all(r.parent_id is None for r in ordered):  # the common case, without the bookkeeping
-        for r in ordered:
-            r.depth = 0
+    # Few runs have a parent: find them first, so that the passes over every row are short
+    # comprehensions (10,000 rows, 800 of them nested: ~25 ms -> ~10 ms, measured). Only they
+    # can be nested, so only they need their depth reset (Row.update zeroes it without a parent).
+    with_parent = [r for r in ordered if r.parent_id is not None]
+    for r in with_parent:
+        r.depth = 0
+    if not with_parent:  # the common case, without the bookkeeping
         return ordered
-    ids = {r.run_id for r in ordered}
+    ids = set(map(_RUN_ID, ordered))
     children: dict[str, list[Row]] = {}
-    roots: list[Row] = []
-    for r in ordered:
+    nested: set[Row] = set()
+    for r in with_parent:
         parent = r.parent_id
-        if parent is not None and parent != r.run_id and parent in ids:
+        if parent != r.run_id and parent in ids:
             children.setdefault(parent, []).append(r)
-        else:
-            roots.append(r)
+            nested.add(r)
+    if not nested:
+        return ordered
+    roots = [r for r in ordered if r not in nested]
     out: list[Row] = []
     placed: set[str] = set()
 
@@ -323,12 +341,12 @@ def nest(ordered: list[Row]) -> list[Row]:
             out.append(r)
             stack.extend((c, depth + 1) for c in reversed(children.get(r.run_id, ())))
 
-    for r in roots:
-        if r.run_id in children:
-            place(r)
-        else:
-            r.depth = 0
-            out.append(r)
+    start = 0
+    for i in [i for i, r in enumerate(roots) if r.run_id in children]:  # the roots with children
+        out.extend(roots[start:i])
+        place(roots[i])
+        start = i + 1
+    out.extend(roots[start:])
     if len(out) < len(ordered):  # runs in a parent cycle (damaged data) have no root
         shown = set(out)
         for r in ordered:

@@ -45,12 +45,13 @@ def test_main_opens_the_given_directory(qtbot, runs_root, monkeypatch):
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
     monkeypatch.setattr(threading, "excepthook", threading.excepthook)
     from app.main import main
+    earlier = set(QApplication.topLevelWidgets())  # windows of earlier tests may await deleteLater
     try:
         assert main([str(runs_root), "--theme", "light"]) == 0
     finally:
         theme.apply_theme(QApplication.instance(), "system")
         QApplication.instance().setStyleSheet("")
-    window = next(w for w in windows[0] if w.objectName() == "mainWindow")
+    window = next(w for w in windows[0] if w.objectName() == "mainWindow" and w not in earlier)
     qtbot.addWidget(window)
     assert window.runs_dir == runs_root
     qtbot.waitUntil(lambda: window.runs_model.total_count() == 1)

@@ -3,24 +3,76 @@
     import tracker
     with tracker.start_run():
         tracker.log_metric("loss", 0.1)
+
+The names below are imported on first use (PEP 562), so ``import tracker`` stays cheap for
+the app and the CLI, which need only a few modules: the fluent API brings the writer and
+numpy, the sklearn flavor its model files, the registry its database layer.
 """
-from . import sklearn  # noqa: F401  (tracker.sklearn.log_model, as mlflow.sklearn)
-from .client import Client, RunNotFoundError
-from .config import get_tracking_dir, set_tracking_dir
-from .entities import Experiment, Metric, MetricSummary, Run, RunData, RunInfo, RunStatus, UnreadableRun
-from .filter import FilterSyntaxError
-from .fluent import (
-    ActiveRun, active_run, delete_tag, end_run, get_artifact_uri, last_active_run, log_artifact,
-    log_artifacts, log_dict, log_figure, log_metric, log_metrics, log_param, log_params, log_text,
-    set_experiment, set_tag, set_tags, start_run,
-)
-from .models import ModelInfo, ModelIntegrityError, load_model
-from .registry import register_model
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> the submodule that defines it
+_EXPORTS = {
+    "Client": "client", "RunNotFoundError": "client",
+    "get_tracking_dir": "config", "set_tracking_dir": "config",
+    "Experiment": "entities", "Metric": "entities", "MetricSummary": "entities", "Run": "entities",
+    "RunData": "entities", "RunInfo": "entities", "RunStatus": "entities", "UnreadableRun": "entities",
+    "FilterSyntaxError": "filter",
+    "ModelInfo": "models", "ModelIntegrityError": "models", "load_model": "models",
+    "register_model": "registry",
+    **dict.fromkeys((
+        "ActiveRun", "active_run", "delete_tag", "end_run", "get_artifact_uri", "last_active_run",
+        "log_artifact", "log_artifacts", "log_dict", "log_figure", "log_metric", "log_metrics",
+        "log_param", "log_params", "log_text", "set_experiment", "set_tag", "set_tags", "start_run",
+    ), "fluent"),
+}
+
+__all__ = sorted([*_EXPORTS, "search_runs", "sklearn"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    elif not name.startswith("__"):
+        try:  # a submodule: tracker.sklearn (as mlflow.sklearn), tracker.store, ...
+            value = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 def search_runs(experiments=None, filter_string: str = "", order_by=None, max_results=None) -> list[Run]:
     """Fluent form of ``Client().search_runs``."""
+    from .client import Client
     return Client().search_runs(experiments, filter_string, order_by, max_results)
 
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:  # what static tools and IDEs see
+    from . import sklearn  # noqa: F401
+    from .client import Client, RunNotFoundError  # noqa: F401
+    from .config import get_tracking_dir, set_tracking_dir  # noqa: F401
+    from .entities import (  # noqa: F401
+        Experiment, Metric, MetricSummary, Run, RunData, RunInfo, RunStatus, UnreadableRun,
+    )
+    from .filter import FilterSyntaxError  # noqa: F401
+    from .fluent import (  # noqa: F401
+        ActiveRun, active_run, delete_tag, end_run, get_artifact_uri, last_active_run, log_artifact,
+        log_artifacts, log_dict, log_figure, log_metric, log_metrics, log_param, log_params, log_text,
+        set_experiment, set_tag, set_tags, start_run,
+    )
+    from .models import ModelInfo, ModelIntegrityError, load_model  # noqa: F401
+    from .registry import register_model  # noqa: F401

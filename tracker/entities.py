@@ -6,7 +6,7 @@ written against MLflow reads the same. None of them touch the disk.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 
 class RunStatus:
@@ -61,12 +61,53 @@ class RunInfo:
         return self.end_time - self.start_time
 
 
+class Deferred:
+    """A value computed on first read: ``Deferred(fn, *args)`` stands for ``fn(*args)``.
+
+    ``RunData.summaries`` accepts one. The run index hands out metric summaries this way:
+    listing runs never reads them, and building them for 10,000 runs (100,000 objects) was
+    a third of reopening a directory (measured).
+    """
+
+    __slots__ = ("fn", "args")
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self.fn, self.args = fn, args
+
+    def __call__(self) -> Any:
+        return self.fn(*self.args)
+
+    def __reduce__(self):
+        return (Deferred, (self.fn, *self.args))
+
+
+class _ComputedOnRead:
+    """A dataclass field that may be given a ``Deferred``: the first read computes the value and keeps it.
+
+    Reads (equality and repr included) only ever see the computed value; ``None`` means an empty dict.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return None  # the field's default (dataclasses ask the class)
+        value = obj.__dict__[self.name]
+        if type(value) is Deferred:
+            value = obj.__dict__[self.name] = value()
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__[self.name] = {} if value is None else value
+
+
 @dataclass
 class RunData:
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)  # latest value per key
-    summaries: dict[str, MetricSummary] = field(default_factory=dict)
+    summaries: dict[str, MetricSummary] = _ComputedOnRead()  # type: ignore[assignment]  # (or a Deferred)
 
 
 @dataclass

@@ -18,20 +18,18 @@ rebuilt in place. Several processes may refresh at once: writes are IMMEDIATE
 transactions with a busy timeout, every row is validated by its file key on read, and a
 process that loses a race for the write lock skips writing (it re-reads next time).
 
-Rows are packed with ``marshal`` (several times faster to load than JSON). A packed row
-is only unpacked when its key matches the ``run.json`` on disk, inode included, so rows
-from an index copied from elsewhere are never decoded.
+Rows are packed with ``marshal`` (several times faster to load than JSON; the format is in
+``tracker/index_rows.py``). A packed row is only unpacked when its key matches the
+``run.json`` on disk, inode included, so rows from an index copied from elsewhere are never
+decoded.
 """
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import gc
 import hashlib
-import marshal
 import os
 import sqlite3
-import sys
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -40,20 +38,18 @@ from typing import Any
 
 import peewee
 
-from . import store
-from .entities import MetricSummary, Run, RunData, RunInfo, RunStatus, UnreadableRun
+from .entities import Run, UnreadableRun
+from .index_rows import KeySets, from_row, read_row
 from .store import layout
-from .store.rundoc import effective_status, read_document
 
 INDEX_NAME = ".tracker-index.db"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APPLICATION_ID = 0x54524B49  # "TRKI": marks the file as a tracker index
 BUSY_TIMEOUT = 5.0  # seconds to wait for another process's write lock
 
-_PACK_VERSION = 1  # bump when the packed tuple changes (the schema version covers it too)
 _BATCH = 500  # rows per INSERT; runs read per committed transaction is _COMMIT_EVERY
 _COMMIT_EVERY = 2000
-_RUNNING = RunStatus.RUNNING
+_RUN_DOC_SUFFIX = os.sep + layout.RUN_DOC
 
 Progress = Callable[[int, int], None]
 ShouldStop = Callable[[], bool]
@@ -91,78 +87,6 @@ def _candidate_paths(root: Path) -> list[Path]:
         paths.append(beside)
     paths.append(user_cache_path(root))
     return paths
-
-
-# ---- packing runs --------------------------------------------------------------------------
-
-# A packed run is one tuple (marshal.dumps of it is the row's data):
-#   (_PACK_VERSION, run_id, run_name, experiment, start_time, end_time, artifact_uri,
-#    parent_run_id, description, user, host, pid, error, pid_start,
-#    params, tags, {metric key: (last, min, max, count, last_step, last_timestamp)})
-# The stored status is a column of its own: RUNNING is re-derived on every read.
-
-def _packed_from_document(doc: dict[str, Any], artifact_uri: str) -> tuple:
-    """What ``rundoc.document_to_run`` makes of a document, as a tuple (tests keep the two equal).
-
-    Keys repeat across runs: interned, 10,000 runs share one copy of each once loaded.
-    """
-    intern = sys.intern
-    info = doc["info"]
-    run_id = info["run_id"]
-    pid_start = info.get("pid_start")
-    return (
-        _PACK_VERSION, run_id, info.get("run_name") or run_id[:8],
-        intern(info.get("experiment") or store.DEFAULT_EXPERIMENT),
-        int(info.get("start_time") or 0), info.get("end_time"), artifact_uri, info.get("parent_run_id"),
-        info.get("description") or "", intern(info.get("user") or ""), intern(info.get("host") or ""),
-        info.get("pid"), info.get("error"), pid_start if isinstance(pid_start, int) else None,
-        {intern(str(k)): str(v) for k, v in doc["params"].items()},
-        {intern(str(k)): str(v) for k, v in doc["tags"].items()},
-        {intern(k): (s["last"], s["min"], s["max"], s["count"], s["last_step"], s["last_timestamp"])
-         for k, s in doc["metrics"].items()},
-    )
-
-
-def _summary_fields_are(*names: str) -> bool:
-    try:
-        fields = tuple(f.name for f in dataclasses.fields(MetricSummary))
-    except TypeError:
-        return False
-    return (fields == names and "__slots__" not in MetricSummary.__dict__
-            and not hasattr(MetricSummary, "__post_init__"))
-
-
-# A frozen dataclass's __init__ sets each field through object.__setattr__, which is most
-# of the cost of loading 100,000 summaries; while MetricSummary is the plain frozen
-# dataclass it is, filling its __dict__ directly builds an equal object in half the time.
-_FAST_SUMMARY = _summary_fields_are("key", "last", "min", "max", "count", "last_step", "last_timestamp")
-_new = object.__new__
-_set = object.__setattr__
-
-
-def _run_from_packed(packed: tuple, status: str, path: str) -> Run:
-    (version, run_id, name, experiment, start, end, uri, parent, description, user, host, pid, error,
-     pid_start, params, tags, metric_summaries) = packed
-    if version != _PACK_VERSION:
-        raise ValueError(f"run packed by version {version!r}")
-    if status == _RUNNING:  # is its writer still alive? (a dead one reads KILLED)
-        status = effective_status(
-            {"status": status, "pid": pid, "pid_start": pid_start, "host": host, "start_time": start}, Path(path))
-    summaries = {}
-    metrics = {}
-    if _FAST_SUMMARY:
-        for key, (last, lo, hi, count, last_step, last_ts) in metric_summaries.items():
-            summary = _new(MetricSummary)
-            _set(summary, "__dict__", {"key": key, "last": last, "min": lo, "max": hi, "count": count,
-                                       "last_step": last_step, "last_timestamp": last_ts})
-            summaries[key] = summary
-            metrics[key] = last
-    else:
-        for key, (last, lo, hi, count, last_step, last_ts) in metric_summaries.items():
-            summaries[key] = MetricSummary(key, last, lo, hi, count, last_step, last_ts)
-            metrics[key] = last
-    info = RunInfo(run_id, name, experiment, status, start, end, uri, parent, description, user, host, pid, error)
-    return Run(info, RunData(params, tags, metrics, summaries), path)
 
 
 # ---- the index -----------------------------------------------------------------------------
@@ -250,10 +174,10 @@ class RunIndex:
         total = len(keyed)
         out: list[Run | UnreadableRun | None] = [None] * total
         todo: list[int] = []
-        from_row = self._from_row
+        keysets = KeySets()
         for n, (name, path, key) in enumerate(keyed):
             row = rows.pop(name, None)
-            hit = from_row(row, key, path) if row is not None else None
+            hit = from_row(row, key, path, keysets) if row is not None else None
             if hit is None:
                 todo.append(n)
             else:
@@ -267,7 +191,7 @@ class RunIndex:
                 result.cancelled = True
                 break
             name, path, key = keyed[n]
-            out[n], row = self._read(name, path, key, root_uri)
+            out[n], row = read_row(name, path, key, root_uri, keysets)
             if row is not None:
                 pending.append(row)
             result.reread += 1
@@ -299,11 +223,12 @@ class RunIndex:
         out: list[Run | UnreadableRun] = []
         rows = self._fetch_rows(ids)
         pending = []
+        keysets = KeySets()
         for run_id, path, key in present:
             row = rows.get(run_id)
-            hit = self._from_row(row, key, path) if row is not None else None
+            hit = from_row(row, key, path, keysets) if row is not None else None
             if hit is None:
-                hit, row = self._read(run_id, path, key, root_uri)
+                hit, row = read_row(run_id, path, key, root_uri, keysets)
                 if row is not None:
                     pending.append(row)
             out.append(hit)
@@ -314,68 +239,27 @@ class RunIndex:
     def _list_root(self) -> list[tuple[str, str]]:
         out = []
         root = self._root_str
+        prefix = os.path.join(root, "")  # plain concatenation below: 10,000 joins are measurable
+        is_run_dir_name = layout.is_run_dir_name
         with os.scandir(root) as it:  # FileNotFoundError / PermissionError reach the caller
             for entry in it:
                 name = entry.name
-                if len(name) == 32 and layout.is_run_dir_name(name):
+                if len(name) == 32 and is_run_dir_name(name):
                     try:
                         if not entry.is_dir(follow_symlinks=False):
                             continue
                     except OSError:
                         continue
-                    out.append((name, os.path.join(root, name)))
+                    out.append((name, prefix + name))
         return out
 
     @staticmethod
     def _stat(run_path: str) -> tuple[int, int, int] | None:
         try:
-            st = os.stat(os.path.join(run_path, layout.RUN_DOC))
+            st = os.stat(run_path + _RUN_DOC_SUFFIX)
         except OSError:
             return None
         return st.st_mtime_ns, st.st_size, st.st_ino
-
-    # -- rows ---------------------------------------------------------------------------------
-    @staticmethod
-    def _from_row(row: tuple, key: tuple[int, int, int] | None, path: str) -> Run | UnreadableRun | None:
-        """The run a row holds, when its key still matches the file; None means re-read it."""
-        if key is None or (row[1], row[2], row[3]) != key:
-            return None
-        name, _, _, _, status, reason, blob = row
-        if status is None:
-            return UnreadableRun(name, path, reason or "unreadable")
-        try:
-            return _run_from_packed(marshal.loads(blob), status, path)
-        except Exception:  # a damaged or foreign row: read the file instead
-            return None
-
-    @staticmethod
-    def _read(name: str, path: str, key: tuple[int, int, int] | None,
-              root_uri: str) -> tuple[Run | UnreadableRun, tuple | None]:
-        """Read one run from disk; returns it and the row to store (None: do not cache)."""
-        if key is None:  # no run.json, or no permission: say why, cache nothing
-            return store.read_run(path), None
-        try:
-            doc = read_document(path)
-            artifacts = os.path.join(path, layout.ARTIFACTS_DIR)
-            if os.path.islink(artifacts):
-                uri = Path(artifacts).resolve().as_uri()
-            else:  # what Path.resolve() gives, without its per-component lstat calls
-                uri = f"{root_uri}/{name}/{layout.ARTIFACTS_DIR}"
-            packed = _packed_from_document(doc, uri)
-            status = doc["info"].get("status", _RUNNING)
-            if not isinstance(status, str):
-                raise TypeError(f"status {status!r} is not text")
-            run = _run_from_packed(packed, status, path)
-            blob = marshal.dumps(packed)
-        except Exception:
-            # store.read_run names the problem in its own words; if it manages to read the
-            # run after all (the file was just replaced, or holds something unusual), the
-            # run is served but not cached.
-            result = store.read_run(path)
-            if isinstance(result, UnreadableRun):
-                return result, (name, *key, None, result.reason, None)
-            return result, None
-        return run, (name, *key, status, None, blob)
 
     # -- database ------------------------------------------------------------------------------
     def _open(self) -> None:
@@ -411,7 +295,8 @@ class RunIndex:
                 ino = peewee.BigIntegerField()
                 status = peewee.TextField(null=True)  # as stored in run.json; NULL: unreadable
                 reason = peewee.TextField(null=True)  # why it is unreadable
-                data = peewee.BlobField(null=True)  # the packed run
+                keys = peewee.BlobField(null=True)  # the packed run: its key sets...
+                data = peewee.BlobField(null=True)  # ...and everything else
 
                 class Meta:
                     database = db
@@ -467,7 +352,7 @@ class RunIndex:
 
     def _fetch_rows(self, ids: list[str] | None) -> dict[str, tuple]:
         Row = self._Row
-        fields = (Row.run_id, Row.mtime_ns, Row.size, Row.ino, Row.status, Row.reason, Row.data)
+        fields = (Row.run_id, Row.mtime_ns, Row.size, Row.ino, Row.status, Row.reason, Row.keys, Row.data)
         try:
             # peewee builds the query; the raw cursor skips its per-value conversions (none are needed)
             if ids is None:
@@ -489,9 +374,9 @@ class RunIndex:
         Row = self._Row
         # peewee renders one row's SQL; executemany binds the rest (peewee's own insert_many
         # spends longer building SQL text for 10,000 rows than SQLite spends storing them)
-        fields = [Row.run_id, Row.mtime_ns, Row.size, Row.ino, Row.status, Row.reason, Row.data]
+        fields = [Row.run_id, Row.mtime_ns, Row.size, Row.ino, Row.status, Row.reason, Row.keys, Row.data]
         sql, _ = self._db.get_sql_context().sql(
-            Row.insert_many([("", 0, 0, 0, None, None, None)], fields=fields).on_conflict_replace()).query()
+            Row.insert_many([("", 0, 0, 0, None, None, None, None)], fields=fields).on_conflict_replace()).query()
 
         def write() -> None:
             for chunk in _chunks(removed, _BATCH):

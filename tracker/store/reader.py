@@ -1,8 +1,10 @@
 """Reading a runs directory: runs, experiments and metric histories as plain objects."""
 from __future__ import annotations
 
+import operator
 import os
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,10 +81,13 @@ def read_experiments(root: str | os.PathLike, runs: list[Run] | None = None) -> 
                 created[str(doc["name"])] = int(doc.get("creation_time") or 0)
             except (OSError, ValueError, KeyError, TypeError):
                 continue  # a damaged experiment file hides nothing: its runs still name it
-    counts: dict[str, int] = {}
-    for run in runs if runs is not None else read_all_runs(root)[0]:
-        counts[run.info.experiment] = counts.get(run.info.experiment, 0) + 1
-        created.setdefault(run.info.experiment, run.info.start_time)
+    runs = runs if runs is not None else read_all_runs(root)[0]
+    experiment = operator.attrgetter("info.experiment")
+    counts = Counter(map(experiment, runs))
+    if not created.keys() >= counts.keys():  # experiments only runs name: created with their first run
+        first = dict(zip(map(experiment, reversed(runs)), map(operator.attrgetter("info.start_time"), reversed(runs))))
+        for name in counts.keys() - created.keys():
+            created[name] = first[name]
     return sorted(
         (Experiment(name, ts, counts.get(name, 0)) for name, ts in created.items()),
         key=lambda e: (e.name != DEFAULT_EXPERIMENT, e.name.lower()),

@@ -1,0 +1,76 @@
+"""Start-up stays light: what ``import tracker`` and the window import, and the panels built lazily."""
+import copy
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QWidget
+
+from app_fixtures import *  # noqa: F401,F403
+from app_fixtures import log_run, open_window
+from tracker.index import RunIndex
+
+REPO = Path(__file__).resolve().parent.parent
+
+_IMPORTED = """
+import sys
+{imports}
+heavy = ("numpy", "sklearn", "skops", "pyqtgraph", "app.plots", "app.registry.panel", "tracker.fluent")
+print(" ".join(m for m in heavy if m in sys.modules) or "-")
+"""
+
+
+def _imported(imports: str) -> str:
+    out = subprocess.run([sys.executable, "-c", _IMPORTED.format(imports=imports)], cwd=REPO, check=True,
+                         capture_output=True, text=True, env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    return out.stdout.strip()
+
+
+def test_import_tracker_and_the_window_pull_nothing_heavy():
+    assert _imported("import tracker") == "-"
+    assert _imported("import app.runs_source\nfrom app import MainWindow") == "-"
+    # the public names still resolve (on first use)
+    assert _imported("import tracker\ntracker.start_run\ntracker.sklearn") == "numpy tracker.fluent"
+
+
+def test_panels_are_built_when_their_tab_or_dock_is_shown(qtbot):
+    from app.main_window import MainWindow
+    window = MainWindow(None)
+    qtbot.addWidget(window)
+    window.show()
+    charts = window.charts
+    assert charts._plots is None and charts._compare is None and not window.registry_link.built
+    tabs = window.lower_tabs
+    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Run", "Charts", "Compare"]
+    tabs.setCurrentIndex(1)  # the user clicks "Charts": built on the spot, and shown
+    assert tabs.currentWidget() is window.plots and window.plots.objectName() == "metricPlot"
+    assert charts._compare is None
+    assert window.compare.objectName() == "compareView" and tabs.widget(2) is window.compare
+    assert tabs.currentIndex() == 1 and tabs.count() == 3
+    window.registry_dock.show()  # View > Model Registry
+    qtbot.waitUntil(lambda: window.registry_link.built)
+    assert window.registry_dock.widget() is window.registry_panel
+    assert window.registry_dock.objectName() == "registryPanelDock"
+    window.close()
+
+
+def test_panels_are_built_after_the_first_load(qtbot, runs_root):
+    log_run("a", metrics={"loss": 1.0})
+    window = open_window(qtbot, runs_root, 1)
+    qtbot.waitUntil(lambda: window.charts._plots is not None and window.charts._compare is not None
+                    and window.registry_link.built, timeout=15000)
+    assert not any(type(w) is QWidget for w in (window.lower_tabs.widget(1), window.lower_tabs.widget(2)))
+    assert window.plots.runs() and window.plots.runs()[0].info.run_name == "a"  # the selection followed
+    window.close()
+
+
+def test_runs_from_the_index_decode_summaries_on_first_read(runs_root):
+    log_run("a", metrics={"loss": 0.5, "acc": 0.9})
+    RunIndex(runs_root).refresh()
+    run = RunIndex(runs_root).refresh().runs[0]
+    assert "summaries" in run.data.__dict__ and not isinstance(run.data.__dict__["summaries"], dict)
+    copied = pickle.loads(pickle.dumps(run))
+    assert copied == run and copy.deepcopy(run) == run
+    assert run.data.summaries["loss"].last == 0.5 and run.data.summaries["acc"].count == 1
+    assert isinstance(run.data.__dict__["summaries"], dict)  # decoded once, then kept

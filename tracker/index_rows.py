@@ -1,0 +1,141 @@
+"""The rows of the run index (``tracker.index``): how a run is read from disk into one,
+packed, and unpacked again. ``RunIndex`` owns the database file; this module the row format.
+
+A row is ``(run_id, mtime_ns, size, ino, status, reason, keys, data)``: the key of the run's
+``run.json`` when it was read, its stored status (None: unreadable, and ``reason`` says why),
+and the run packed into two blobs (both marshal):
+  keys: (param keys, tag keys, metric keys): the same bytes for every run of a sweep, so
+        decoded once per distinct set, and 10,000 runs share one copy of each key
+  data: (PACK_VERSION, run_id, run_name, experiment, start_time, end_time, artifact_uri,
+         parent_run_id, description, user, host, pid, error, pid_start,
+         param values, tag values, metric last values, summaries)
+in the keys' order, where summaries is marshal bytes of one (min, max, count, last_step,
+last_timestamp) per metric, decoded only when ``run.data.summaries`` is read: listing never
+does, and decoding them for every run was a third of a warm refresh (measured).
+RUNNING is re-derived on every read (a dead writer reads KILLED).
+"""
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import store
+from .entities import Deferred, MetricSummary, Run, RunData, RunInfo, RunStatus, UnreadableRun
+from .store import layout
+from .store.rundoc import effective_status, read_document
+
+PACK_VERSION = 2  # bump when the packed tuples change (the index's schema version covers it too)
+_RUNNING = RunStatus.RUNNING
+
+FileKey = tuple[int, int, int]  # (mtime_ns, size, inode) of a run.json
+
+
+def _packed_from_document(doc: dict[str, Any], artifact_uri: str) -> tuple[tuple, tuple]:
+    """(keys, data) of what ``rundoc.document_to_run`` makes of a document (tests keep the two equal)."""
+    intern = sys.intern
+    info = doc["info"]
+    run_id = info["run_id"]
+    pid_start = info.get("pid_start")
+    params, tags, metrics = doc["params"], doc["tags"], doc["metrics"]
+    summaries = [(s["min"], s["max"], s["count"], s["last_step"], s["last_timestamp"]) for s in metrics.values()]
+    keys = (tuple(map(str, params)), tuple(map(str, tags)), tuple(metrics))
+    return keys, (
+        PACK_VERSION, run_id, info.get("run_name") or run_id[:8],
+        intern(info.get("experiment") or store.DEFAULT_EXPERIMENT),
+        int(info.get("start_time") or 0), info.get("end_time"), artifact_uri, info.get("parent_run_id"),
+        info.get("description") or "", intern(info.get("user") or ""), intern(info.get("host") or ""),
+        info.get("pid"), info.get("error"), pid_start if isinstance(pid_start, int) else None,
+        tuple(map(str, params.values())), tuple(map(str, tags.values())),
+        tuple([s["last"] for s in metrics.values()]), marshal.dumps(tuple(summaries)),
+    )
+
+
+def _summaries(keys: tuple[str, ...], lasts: tuple, packed: bytes) -> dict[str, MetricSummary]:
+    return {key: MetricSummary(key, last, lo, hi, count, last_step, last_ts)
+            for key, last, (lo, hi, count, last_step, last_ts) in zip(keys, lasts, marshal.loads(packed), strict=True)}
+
+
+def _run_from_packed(keys: tuple, data: tuple, status: str, path: str) -> Run:
+    (version, run_id, name, experiment, start, end, uri, parent, description, user, host, pid, error,
+     pid_start, param_values, tag_values, lasts, summaries) = data
+    param_keys, tag_keys, metric_keys = keys
+    if version != PACK_VERSION or len(param_keys) != len(param_values) or len(tag_keys) != len(tag_values) \
+            or len(metric_keys) != len(lasts):
+        raise ValueError("a row packed by another version")
+    if status == _RUNNING:  # is its writer still alive? (a dead one reads KILLED)
+        status = effective_status(
+            {"status": status, "pid": pid, "pid_start": pid_start, "host": host, "start_time": start}, Path(path))
+    info = RunInfo(run_id, name, experiment, status, start, end, uri, parent, description, user, host, pid, error)
+    return Run(info, RunData(dict(zip(param_keys, param_values)), dict(zip(tag_keys, tag_values)),
+                             dict(zip(metric_keys, lasts)), Deferred(_summaries, metric_keys, lasts, summaries)), path)
+
+
+class KeySets:
+    """The key sets of one refresh: one copy of each, decoded or encoded once."""
+
+    def __init__(self) -> None:
+        self._by_blob: dict[bytes, tuple] = {}
+        self._blobs: dict[tuple, tuple[tuple, bytes]] = {}
+
+    def decode(self, blob: bytes) -> tuple:
+        keys = self._by_blob.get(blob)
+        if keys is None:
+            keys = marshal.loads(blob)
+            if type(keys) is not tuple or len(keys) != 3:
+                raise ValueError("not a key set")
+            self._by_blob[blob] = keys
+        return keys
+
+    def shared(self, keys: tuple) -> tuple[tuple, bytes]:
+        """The copy of ``keys`` in use (interned: shared with other key sets too) and its blob."""
+        known = self._blobs.get(keys)
+        if known is None:
+            interned = tuple(tuple(map(sys.intern, part)) for part in keys)
+            known = self._blobs[keys] = (interned, marshal.dumps(interned))
+        return known
+
+
+def from_row(row: tuple, key: FileKey | None, path: str, keysets: KeySets) -> Run | UnreadableRun | None:
+    """The run a row holds, when its key still matches the file; None means re-read it."""
+    if key is None or (row[1], row[2], row[3]) != key:
+        return None
+    name, _, _, _, status, reason, keys, data = row
+    if status is None:
+        return UnreadableRun(name, path, reason or "unreadable")
+    try:
+        return _run_from_packed(keysets.decode(keys), marshal.loads(data), status, path)
+    except Exception:  # a damaged or foreign row: read the file instead
+        return None
+
+
+def read_row(name: str, path: str, key: FileKey | None, root_uri: str,
+             keysets: KeySets) -> tuple[Run | UnreadableRun, tuple | None]:
+    """Read one run from disk; returns it and the row to store (None: do not cache)."""
+    if key is None:  # no run.json, or no permission: say why, cache nothing
+        return store.read_run(path), None
+    try:
+        doc = read_document(path)
+        artifacts = os.path.join(path, layout.ARTIFACTS_DIR)
+        if os.path.islink(artifacts):
+            uri = Path(artifacts).resolve().as_uri()
+        else:  # what Path.resolve() gives, without its per-component lstat calls
+            uri = f"{root_uri}/{name}/{layout.ARTIFACTS_DIR}"
+        keys, data = _packed_from_document(doc, uri)
+        keys, keys_blob = keysets.shared(keys)
+        status = doc["info"].get("status", _RUNNING)
+        if not isinstance(status, str):
+            raise TypeError(f"status {status!r} is not text")
+        run = _run_from_packed(keys, data, status, path)
+        blob = marshal.dumps(data)
+    except Exception:
+        # store.read_run names the problem in its own words; if it manages to read the
+        # run after all (the file was just replaced, or holds something unusual), the
+        # run is served but not cached.
+        result = store.read_run(path)
+        if isinstance(result, UnreadableRun):
+            return result, (name, *key, None, result.reason, None, None)
+        return result, None
+    return run, (name, *key, status, None, keys_blob, blob)
