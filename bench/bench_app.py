@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -37,6 +36,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(HERE))
+from machine import describe_machine  # noqa: E402
 
 TIMEOUT_S = 120
 LIVE_WRITER = """
@@ -303,19 +304,6 @@ def _index_alone(root: Path, workdir: Path) -> tuple[float, int, int]:
     return float(out[0]), int(out[1]), int(out[2])
 
 
-def _machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, load average {load:.2f}"
-
-
 def _ensure_runs(root: Path, n: int) -> None:
     marker = root / ".bench-generated.json"
     wanted = {"runs": n, "params": 20, "metrics": 10, "steps": 100, "version": 2}
@@ -354,7 +342,7 @@ def main() -> None:
     try:
         _ensure_runs(root, args.runs)
         _remove_live_runs(root)
-        print(f"bench_app: {args.runs:,} runs in {root}\n{_machine()}\n")
+        print(f"bench_app: {args.runs:,} runs in {root}\n{describe_machine()}\n")
         mode = "window"
         try:
             import app  # noqa: F401

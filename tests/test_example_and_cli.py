@@ -83,3 +83,10 @@ def test_tracker_never_imports_qt():
             "print(bad)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_cli_ui_hands_over_to_the_app_without_importing_it(monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr(os, "execv", lambda path, argv: calls.append(argv))
+    assert cli(["ui", str(tmp_path)]) == 0
+    assert calls == [[sys.executable, "-m", "app.main", str(tmp_path)]]

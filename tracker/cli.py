@@ -88,12 +88,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    try:
-        from app.main import main as app_main
-    except ImportError as e:
-        print(f"the desktop app is not available: {e}", file=sys.stderr)
+    """Hand over to the desktop app; tracker itself never imports Qt or ``app``."""
+    import importlib.util
+    import os
+    if importlib.util.find_spec("app.main") is None:
+        print("the desktop app is not installed (the 'app' package is missing)", file=sys.stderr)
         return 1
-    return app_main([str(args.dir)] if args.dir else [])
+    argv = [sys.executable, "-m", "app.main", *([str(args.dir)] if args.dir else [])]
+    os.execv(sys.executable, argv)
+    return 0  # not reached: execv replaces this process
 
 
 def build_parser() -> argparse.ArgumentParser:
