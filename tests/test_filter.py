@@ -8,14 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracker.entities import Run, RunData, RunInfo
+from tracker.ordering import parse_order_by, sort_runs
 from tracker.filter import (
     FilterSyntaxError,
     RunFilter,
     filter_runs,
     is_filter_expression,
     parse_filter,
-    parse_order_by,
-    sort_runs,
 )
 
 

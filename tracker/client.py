@@ -8,7 +8,8 @@ from pathlib import Path
 from . import store
 from .config import get_tracking_dir
 from .entities import Experiment, Metric, Run, UnreadableRun
-from .filter import parse_filter, sort_runs
+from .filter import parse_filter
+from .ordering import sort_runs
 from .registry.client_mixin import RegistryClientMixin
 from .store import MetricSeries
 
