@@ -122,19 +122,13 @@ def main() -> int:
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent))
     args = parser.parse_args()
     out = Path(args.out)
-    from PySide6.QtCore import QCoreApplication, QSettings
-    from PySide6.QtWidgets import QApplication
-
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "runs"
         write_registry(root)
-        QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(Path(tmp) / "settings"))
-        QCoreApplication.setOrganizationName("tracker-screenshots")
-        QCoreApplication.setApplicationName("Tracker")
-        app = QApplication.instance() or QApplication([])
-        from app import resources, theme
+        from shots import screenshot_app
+        app = screenshot_app(Path(tmp) / "settings")
+        from app import theme
         from app.registry import RegistryPanel
-        app.setWindowIcon(resources.app_icon())
         for name in ("light", "dark"):
             theme.apply_theme(app, name)
             panel = RegistryPanel(root)

@@ -31,19 +31,13 @@ def main() -> int:
     args = parser.parse_args()
     out = Path(args.out)
 
-    from PySide6.QtCore import QCoreApplication, QSettings
-    from PySide6.QtWidgets import QApplication
-
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "runs"
         write_runs(root)
-        QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(Path(tmp) / "settings"))
-        QCoreApplication.setOrganizationName("tracker-screenshots")
-        QCoreApplication.setApplicationName("Tracker")
-        app = QApplication.instance() or QApplication([])
-        from app import resources, theme
+        from shots import screenshot_app
+        app = screenshot_app(Path(tmp) / "settings")
+        from app import theme
         from app.main_window import MainWindow
-        app.setWindowIcon(resources.app_icon())
 
         for name in ("light", "dark"):
             theme.apply_theme(app, name)
