@@ -4,8 +4,9 @@ import math
 import numpy as np
 import pytest
 
+from app.plots.pixel_columns import column_lines, column_polyline, columns
 from app.plots.series_math import (
-    PlotSettings, SeriesBuffer, column_lines, column_polyline, columns, dedupe_by_step, ema_smooth, gap_connect, moving_average,
+    PlotSettings, SeriesBuffer, dedupe_by_step, ema_smooth, gap_connect, moving_average,
     natural_key, outlier_range, prepare, value_at,
 )
 

@@ -8,9 +8,9 @@ out at paint time, from the painter's own transform, what to draw:
 
 - zoomed in (at most ``DENSE`` points per device pixel column in view): the points in
   view and one neighbour either side, as a path, gaps broken by the ``connect`` array;
-- zoomed out: the columns of ``series_math.columns`` -- per pixel column, one vertical
+- zoomed out: the columns of ``pixel_columns.columns`` -- per pixel column, one vertical
   line from its lowest to its highest point, reaching half way to the neighbouring
-  columns' lines (``series_math.column_lines``). That is what the full polyline covers
+  columns' lines (``pixel_columns.column_lines``). That is what the full polyline covers
   in each column, so every point is still drawn (min/max per pixel), with one line per
   column instead of one segment per point; it also fills fewer pixels than pyqtgraph's
   min/max zig-zag, whose segments between columns overlap the vertical ones. Columns sit
@@ -19,7 +19,7 @@ out at paint time, from the painter's own transform, what to draw:
   once, so the next pans only draw. Drawing is then what a repaint costs: about 0.25 ms
   for a 10,000-point curve 1,000 pixels wide, nearly all of it Qt filling pixels;
 - zoomed out and antialiased (short series, exports): the same columns as one polyline
-  through each column's min and max (``series_math.column_polyline``), since
+  through each column's min and max (``pixel_columns.column_polyline``), since
   antialiased vertical lines would blur.
 
 A repaint of part of the view (a moving crosshair) draws only the columns in that part.
@@ -38,7 +38,7 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
-from .series_math import Columns, column_lines, column_polyline, columns
+from .pixel_columns import Columns, column_lines, column_polyline, columns
 
 DENSE = 2.0  # points per device pixel column in view above which columns are drawn
 LEVELS_PER_OCTAVE = 8  # column widths are 2**(k/8) data units: one level serves a pan
