@@ -40,6 +40,7 @@ import peewee
 
 from .entities import Run, UnreadableRun
 from .index_rows import KeySets, from_row, read_row
+from .store.layout import list_run_dirs, run_doc_key
 from .store import layout
 
 INDEX_NAME = ".tracker-index.db"
@@ -49,7 +50,6 @@ BUSY_TIMEOUT = 5.0  # seconds to wait for another process's write lock
 
 _BATCH = 500  # rows per INSERT; runs read per committed transaction is _COMMIT_EVERY
 _COMMIT_EVERY = 2000
-_RUN_DOC_SUFFIX = os.sep + layout.RUN_DOC
 
 Progress = Callable[[int, int], None]
 ShouldStop = Callable[[], bool]
@@ -127,7 +127,7 @@ class RunIndex:
         Raises FileNotFoundError / NotADirectoryError / PermissionError when the root
         itself cannot be listed, and IndexUnavailable when no index file can be opened.
         """
-        entries = self._list_root()  # before opening: a missing root gets no index file
+        entries = list_run_dirs(self._root_str)  # before opening: a missing root gets no index file
         if not entries and not self._exists():
             return IndexResult()  # nothing to index: leave an empty directory as it was
         with _no_gc():  # ~1.5 million new objects per 10,000 runs, all kept: collecting meanwhile is wasted work
@@ -164,10 +164,25 @@ class RunIndex:
                 finally:
                     self._close()
 
+    def refresh_packed(self, progress: Progress | None = None,
+                       should_stop: ShouldStop | None = None) -> tuple[IndexResult, list[tuple]]:
+        """``refresh``, with the runs left packed: ``(name, key, row)`` each, in listing order,
+        where ``row`` is None for a run to be read from disk. ``result.runs`` stays empty.
+
+        For a helper process that refreshes the index and hands the runs to another process,
+        which unpacks them (``tracker.index_prefetch.unpack``) without decoding them twice.
+        """
+        packed: list[tuple] = []
+        entries = list_run_dirs(self._root_str)
+        if not entries and not self._exists():
+            return IndexResult(), packed
+        with _no_gc():
+            return self._with_index(self._refresh, entries, progress, should_stop, packed), packed
+
     def _refresh(self, entries: list[tuple[str, str]], progress: Progress | None,
-                 should_stop: ShouldStop | None) -> IndexResult:
+                 should_stop: ShouldStop | None, packed: list[tuple] | None = None) -> IndexResult:
         root_uri = self.root.resolve().as_uri()
-        keyed = [(name, path, self._stat(path)) for name, path in entries]
+        keyed = [(name, path, run_doc_key(path)) for name, path in entries]
         result = IndexResult()
         rows = self._fetch_rows(None)
         result.path = self.path
@@ -177,7 +192,12 @@ class RunIndex:
         keysets = KeySets()
         for n, (name, path, key) in enumerate(keyed):
             row = rows.pop(name, None)
-            hit = from_row(row, key, path, keysets) if row is not None else None
+            if row is None:
+                hit = None
+            elif packed is None:
+                hit = from_row(row, key, path, keysets)
+            else:  # checked by key alone; the receiver decodes it (and re-reads it if damaged)
+                hit = (name, key, row) if key is not None and (row[1], row[2], row[3]) == key else None
             if hit is None:
                 todo.append(n)
             else:
@@ -192,6 +212,8 @@ class RunIndex:
                 break
             name, path, key = keyed[n]
             out[n], row = read_row(name, path, key, root_uri, keysets)
+            if packed is not None:
+                out[n] = (name, key, row)
             if row is not None:
                 pending.append(row)
             result.reread += 1
@@ -205,6 +227,9 @@ class RunIndex:
         result.written &= self._write(pending, removed)
         if progress is not None and not result.cancelled:
             progress(total, total)
+        if packed is not None:
+            packed.extend(item for item in out if item is not None)
+            return result
         for item in out:
             if item is None:
                 continue
@@ -217,7 +242,7 @@ class RunIndex:
         for run_id in ids:
             path = os.path.join(self._root_str, run_id)
             if layout.is_run_dir_name(run_id) and os.path.isdir(path) and not os.path.islink(path):
-                present.append((run_id, path, self._stat(path)))
+                present.append((run_id, path, run_doc_key(path)))
             else:
                 gone.append(run_id)
         out: list[Run | UnreadableRun] = []
@@ -234,32 +259,6 @@ class RunIndex:
             out.append(hit)
         self._write(pending, [run_id for run_id in gone if run_id in rows])
         return out
-
-    # -- the directory ---------------------------------------------------------------------
-    def _list_root(self) -> list[tuple[str, str]]:
-        out = []
-        root = self._root_str
-        prefix = os.path.join(root, "")  # plain concatenation below: 10,000 joins are measurable
-        is_run_dir_name = layout.is_run_dir_name
-        with os.scandir(root) as it:  # FileNotFoundError / PermissionError reach the caller
-            for entry in it:
-                name = entry.name
-                if len(name) == 32 and is_run_dir_name(name):
-                    try:
-                        if not entry.is_dir(follow_symlinks=False):
-                            continue
-                    except OSError:
-                        continue
-                    out.append((name, prefix + name))
-        return out
-
-    @staticmethod
-    def _stat(run_path: str) -> tuple[int, int, int] | None:
-        try:
-            st = os.stat(run_path + _RUN_DOC_SUFFIX)
-        except OSError:
-            return None
-        return st.st_mtime_ns, st.st_size, st.st_ino
 
     # -- database ------------------------------------------------------------------------------
     def _open(self) -> None:

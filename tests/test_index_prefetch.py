@@ -1,0 +1,161 @@
+"""tracker.index_prefetch: the index read by a helper process, handed over intact, and its failures."""
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tracker.entities import RunStatus, UnreadableRun
+from tracker.index import INDEX_NAME, RunIndex
+from tracker.index_prefetch import IndexPrefetch, discard_unclaimed
+from tracker.writer import RunWriter
+
+
+def make_run(root, name, params=None, metrics=None, status=RunStatus.FINISHED):
+    writer = RunWriter.create(root, name, "Default")
+    if params:
+        writer.log_params(params)
+    for key, values in (metrics or {}).items():
+        for v in values:
+            writer.log_metric(key, v)
+    writer.flush()
+    if status is not None:
+        writer.end(status)
+    return writer
+
+
+def by_id(runs):
+    return {r.info.run_id: r for r in runs}
+
+
+@pytest.fixture
+def root(tracking_dir):
+    tracking_dir.mkdir(parents=True, exist_ok=True)
+    return tracking_dir
+
+
+@pytest.fixture(autouse=True)
+def cache_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_prefetches():
+    yield
+    discard_unclaimed()
+
+
+def fake_helper(code: str) -> IndexPrefetch:
+    """A prefetch whose helper is ``code`` instead of the real one."""
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+    return IndexPrefetch(Path("/nonexistent"), proc)
+
+
+@pytest.mark.parametrize("indexed", [False, True], ids=["cold", "warm"])
+def test_the_helper_hands_over_exactly_what_refresh_reads(root, indexed):
+    make_run(root, "a", params={"lr": 0.1, "depth": 3}, metrics={"loss": [1.0, 0.5, 0.7], "acc": [0.9]})
+    make_run(root, "b", status=RunStatus.FAILED)
+    live = make_run(root, "live", metrics={"loss": [2.0]}, status=None)  # this process: RUNNING
+    broken = root / ("e" * 32)
+    broken.mkdir()
+    (broken / "run.json").write_text("{not json", encoding="utf-8")
+    (root / ("d" * 32)).mkdir()  # no run.json at all: read (and explained) by the receiver
+    if indexed:
+        RunIndex(root).refresh()
+
+    progress = []
+    prefetch = IndexPrefetch.start(root)
+    assert IndexPrefetch.take(root) is prefetch
+    result = prefetch.result(lambda done, total: progress.append((done, total)))
+
+    expected = RunIndex(root).refresh()
+    assert expected.reread == 1  # the helper wrote the index as refresh would have (all but the run.json-less one)
+    assert by_id(result.runs) == by_id(expected.runs)  # every field, summaries included
+    assert sorted(result.unreadable, key=lambda u: u.run_id) == sorted(expected.unreadable, key=lambda u: u.run_id)
+    assert {u.run_id for u in result.unreadable} == {"e" * 32, "d" * 32}
+    assert all(isinstance(u, UnreadableRun) and u.reason for u in result.unreadable)
+    assert by_id(result.runs)[live.run_id].info.status == RunStatus.RUNNING
+    assert result.path == root / INDEX_NAME
+    assert (result.cached, result.reread) == ((4, 1) if indexed else (0, 5))  # the run.json-less one is never cached
+    assert progress[-1] == (5, 5)
+    live.end()
+
+
+def test_stale_runs_names_what_changed_after_the_helper_looked(root):
+    changed = make_run(root, "changed", status=None)
+    kept = make_run(root, "kept")
+    gone = make_run(root, "gone")
+    prefetch = IndexPrefetch.start(root)
+    result = IndexPrefetch.take(root).result()
+    assert len(result.runs) == 3
+    assert prefetch.stale_runs() == []
+
+    changed.end()  # run.json replaced
+    shutil.rmtree(root / gone.run_id)
+    added = make_run(root, "added")
+    assert prefetch.stale_runs() == sorted([changed.run_id, gone.run_id, added.run_id])
+    assert kept.run_id not in prefetch.stale_runs()
+
+
+def test_take_claims_only_its_own_root_and_cancels_the_rest(root, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    make_run(root, "a")
+    mine = IndexPrefetch.start(root)
+    stray = IndexPrefetch.start(other)
+    assert IndexPrefetch.take(root / "." / "") is mine  # the same directory, spelled differently
+    assert stray._proc.poll() is not None  # killed and reaped: nobody would read it
+    assert IndexPrefetch.take(root) is None  # claimed once
+    assert len(mine.result().runs) == 1
+
+
+def test_an_old_prefetch_is_not_used(root, monkeypatch):
+    make_run(root, "a")
+    prefetch = IndexPrefetch.start(root)
+    monkeypatch.setattr(prefetch, "started", time.monotonic() - 3600)
+    assert IndexPrefetch.take(root) is None
+    assert prefetch._proc.poll() is not None
+
+
+def test_nothing_to_prefetch_for_a_missing_directory(tmp_path):
+    assert IndexPrefetch.start(tmp_path / "missing") is None
+    assert IndexPrefetch.take(tmp_path / "missing") is None
+
+
+@pytest.mark.parametrize("code", [
+    "pass",  # exits without a word
+    "import sys; sys.stdout.buffer.write(b'\\x05\\x00\\x00\\x00junk!')",  # not marshal
+    "import sys; sys.stdout.buffer.write(b'\\xff\\xff\\x00\\x00abc')",  # cut short
+    "import marshal, sys; b = marshal.dumps(('error', 'PermissionError: no')); "
+    "sys.stdout.buffer.write(len(b).to_bytes(4, 'little') + b)",
+], ids=["silent", "garbage", "truncated", "error"])
+def test_a_failing_helper_means_reading_in_process(code):
+    assert fake_helper(code).result() is None
+
+
+def test_stopping_while_the_helper_works_returns_at_once():
+    prefetch = fake_helper("import time; time.sleep(60)")
+    stop = threading.Event()
+    out = []
+    waiter = threading.Thread(target=lambda: out.append(prefetch.result(should_stop=stop.is_set)))
+    waiter.start()
+    stop.set()
+    prefetch.cancel()  # what RunsSource.close does, from another thread
+    waiter.join(timeout=10)
+    assert not waiter.is_alive()
+    assert out[0] is not None and out[0].cancelled
+    assert prefetch._proc.poll() is not None
+
+
+def test_the_helper_runs_the_tracker_it_came_with(root, monkeypatch):
+    """Started from anywhere (another working directory, no PYTHONPATH), it imports this tracker."""
+    make_run(root, "a")
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    monkeypatch.chdir(os.path.dirname(sys.executable))
+    prefetch = IndexPrefetch.start(root)
+    assert len(IndexPrefetch.take(root).result().runs) == 1
+    assert prefetch._proc.returncode == 0
