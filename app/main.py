@@ -5,6 +5,12 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import MainWindow
 
 APP_NAME = "Tracker"
 ORGANIZATION = "tracker"
@@ -26,27 +32,42 @@ def configure_application() -> None:
     QGuiApplication.setDesktopFileName("tracker")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the app. ``argv`` is the arguments after the program name (default: sys.argv[1:])."""
-    args = parse_args(argv)
+def launch(args: argparse.Namespace) -> tuple["QApplication", "MainWindow"]:
+    """Create the application and show the window on ``args.directory`` (or the one used last).
+
+    The runs directory's index is read by a helper process (``tracker.index_prefetch``)
+    started before Qt is imported: with 10,000 runs, reading it and importing Qt are each a
+    few hundred milliseconds, and only two processes can do them at once.
+    """
+    from tracker.index_prefetch import IndexPrefetch
+    if args.directory is not None:
+        IndexPrefetch.start(args.directory)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     configure_application()
+    from app.settings import Settings
+    settings = Settings()
+    directory: str | None = args.directory
+    if directory is None and settings.last_directory and Path(settings.last_directory).is_dir():
+        directory = settings.last_directory
+        IndexPrefetch.start(directory)  # (QSettings needed QtCore first, the rest of Qt is still to come)
+
     from PySide6.QtWidgets import QApplication
 
     from app import errors, resources, theme
     from app.main_window import MainWindow
-    from app.settings import Settings
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "tracker-app"])
     app.setWindowIcon(resources.app_icon())
-    settings = Settings()
     theme.apply_theme(app, args.theme or settings.get_str("appearance/theme", "system"))
     errors.install(app)
-    directory: str | None = args.directory
-    if directory is None and settings.last_directory and Path(settings.last_directory).is_dir():
-        directory = settings.last_directory
     window = MainWindow(directory)
     window.show()
+    return app, window
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the app. ``argv`` is the arguments after the program name (default: sys.argv[1:])."""
+    app, _window = launch(parse_args(argv))
     return app.exec()
 
 

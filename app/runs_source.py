@@ -16,7 +16,9 @@ change after loading; ``watch_mode`` says "inotify" or "polling (why)".
 
 How (see tracker/index.py and app/watcher.py):
 - One worker QObject (``app/runs_worker.py``) on its own QThread does all disk access: the indexed load
-  (``tracker.index.RunIndex.refresh``, a few hundred ms for 10,000 runs once indexed),
+  (``tracker.index.RunIndex.refresh``, a few hundred ms for 10,000 runs once indexed; or the
+  result of ``tracker.index_prefetch``'s helper process, when ``app.main`` started one for
+  this root before Qt was imported),
   targeted re-reads (``RunIndex.update``), and a re-check every ``CHECK_MS`` of the runs
   still RUNNING or unreadable (a SIGKILLed writer sends no file event, yet reads KILLED).
 - watchdog watches the root without recursion plus each RUNNING run's directory; its
@@ -36,9 +38,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
+from tracker.index_prefetch import IndexPrefetch
 
 from .runs_worker import CHECK_MS, LoadWorker, Snapshot, Watching  # noqa: F401  (Snapshot is part of the contract)
-from .watcher import EXPERIMENTS, GONE, ROOT, RUN, WatchBridge
+from .watch_bridge import EXPERIMENTS, GONE, ROOT, RUN, WatchBridge
 
 DEBOUNCE_MS = 150  # quiet time after the last file event before re-reading
 MAX_DELAY_MS = 600  # ...but never later than this after the first one (steady writers)
@@ -79,6 +82,7 @@ class RunsSource(QObject):
         self._generation = 0
         self._thread: QThread | None = None
         self._worker: LoadWorker | None = None
+        self._prefetch: IndexPrefetch | None = None
         self._stop = threading.Event()
         self._watching = Watching()
         self._bridge = WatchBridge(self)  # here, in the GUI thread
@@ -105,8 +109,9 @@ class RunsSource(QObject):
         self._watching = Watching()
         self._thread = QThread()
         self._thread.setObjectName("RunsSource")
+        self._prefetch = IndexPrefetch.take(self.root)  # started by app.main before Qt loaded, if at all
         self._worker = LoadWorker(self.root, self._generation, self._bridge, self._stop, self._watching,
-                               self.polling, self.poll_interval, self.check_ms)
+                               self.polling, self.poll_interval, self.check_ms, self._prefetch)
         self._worker.moveToThread(self._thread)
         self._worker.progress.connect(self._on_progress)
         self._worker.loaded.connect(self._on_loaded)
@@ -134,6 +139,9 @@ class RunsSource(QObject):
         if thread is None:
             return
         self._stop.set()  # a load in progress returns at its next check
+        if self._prefetch is not None:
+            self._prefetch.cancel()  # a worker waiting for the helper returns at once
+            self._prefetch = None
         try:
             self._sync_requested.disconnect(worker.sync)
         except (RuntimeError, TypeError):

@@ -13,15 +13,20 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from tracker import store
 from tracker.entities import Experiment, Run, RunStatus, UnreadableRun
 from tracker.index import IndexUnavailable, RunIndex
+from tracker.index_prefetch import IndexPrefetch
 
 from .run_rows import prepare_rows
-from .watcher import RunsWatcher, WatchBridge
+from .watch_bridge import WatchBridge
+
+if TYPE_CHECKING:
+    from .watcher import RunsWatcher
 
 CHECK_MS = 2000  # re-check RUNNING and unreadable runs, and whether the root still exists
 RESCAN_EVERY = 5  # every 5th check also lists the root (a safety net for lost events)
@@ -110,8 +115,11 @@ class LoadWorker(QObject):
     watching = Signal(int, str)  # generation, watch mode
 
     def __init__(self, root: Path, generation: int, bridge: WatchBridge, stop: threading.Event,
-                 watching: Watching, polling: bool | None, poll_interval: float | None, check_ms: int) -> None:
+                 watching: Watching, polling: bool | None, poll_interval: float | None, check_ms: int,
+                 prefetch: IndexPrefetch | None = None) -> None:
         super().__init__()
+        self.prefetch = prefetch  # the index read by a helper process, when the app started one
+        self.prefetched: IndexPrefetch | None = None  # the one the runs came from (what did it miss?)
         self.root = root
         self.generation = generation
         self.bridge = bridge
@@ -149,7 +157,6 @@ class LoadWorker(QObject):
             self.loaded.emit(gen, Snapshot(root))
             return
         self.gone = False
-        self._start_watcher()  # before reading, so runs created meanwhile are not missed
         collecting = gc.isenabled()
         gc.disable()
         try:
@@ -186,13 +193,29 @@ class LoadWorker(QObject):
         snapshot = Snapshot(root, runs, unreadable, self.experiment_list, index_path,
                             time.perf_counter() - started, rows)
         self.loaded.emit(gen, snapshot)
+        prefetched, self.prefetched = self.prefetched, None
+        if prefetched is not None:
+            # The helper read the runs before anything watched them. Watch now (the table is
+            # filled: importing watchdog no longer delays it), then re-read what changed since.
+            self._start_watcher()
+            newly_watched = self._watch_runs() | set(prefetched.stale_runs())
         if newly_watched:  # changed between reading them and watching them?
             self._apply(newly_watched, rescan=False, experiments=False)
 
-    def _read_all(self) -> tuple[list[Run], list[UnreadableRun], Path | None] | None:
-        def progress(done: int, total: int) -> None:
-            self.progress.emit(self.generation, done, total)
+    def _progress(self, done: int, total: int) -> None:
+        self.progress.emit(self.generation, done, total)
 
+    def _read_all(self) -> tuple[list[Run], list[UnreadableRun], Path | None] | None:
+        progress = self._progress
+        prefetch, self.prefetch = self.prefetch, None  # only the first load (a reload reads afresh)
+        if prefetch is not None and self.use_index:
+            result = prefetch.result(progress, self.stop.is_set)
+            if result is not None and result.cancelled:
+                return None
+            if result is not None:  # (None: the helper failed; reading in process says why, if it fails too)
+                self.prefetched = prefetch
+                return result.runs, result.unreadable, result.path
+        self._start_watcher()  # before reading, so runs created meanwhile are not missed
         if self.use_index:
             try:
                 result = self.index.refresh(progress, self.stop.is_set)
@@ -250,6 +273,8 @@ class LoadWorker(QObject):
     def _start_watcher(self) -> None:
         if self.stop.is_set():
             return
+        from .watcher import RunsWatcher  # here, on this thread: watchdog takes ~30 ms to import
+
         watcher = RunsWatcher(self.root, self.bridge, self.generation, self.polling, self.poll_interval)
         try:
             watcher.start()

@@ -26,7 +26,6 @@ import os
 import sys
 from collections.abc import Iterable
 
-from PySide6.QtCore import QObject, Signal
 from watchdog.events import (
     DirCreatedEvent, DirDeletedEvent, DirMovedEvent, FileClosedEvent, FileCreatedEvent, FileDeletedEvent,
     FileModifiedEvent, FileMovedEvent, FileSystemEvent, FileSystemEventHandler,
@@ -35,6 +34,8 @@ from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
 from tracker.store import layout
+
+from .watch_bridge import EXPERIMENTS, GONE, ROOT, RUN, WatchBridge  # noqa: F401  (what the handler reports)
 
 log = logging.getLogger(__name__)
 
@@ -52,19 +53,6 @@ _POLLING_EVENTS = [*_INOTIFY_EVENTS, FileModifiedEvent]
 
 _NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "afs", "ceph", "glusterfs", "lustre", "gpfs",
                "fuse.sshfs", "fuse.rclone", "fuse.s3fs", "fuse.gcsfuse", "davfs", "fuse.davfs2", "ncpfs", "virtiofs"}
-
-# What the handler reports, as (generation, kind, name):
-ROOT = "root"  # an entry of the root named like a run appeared or vanished: name is the run id
-RUN = "run"  # a watched run's run.json was replaced or written: name is the run id
-EXPERIMENTS = "experiments"  # experiments/ changed
-GONE = "gone"  # the root itself was deleted or moved away
-
-
-class WatchBridge(QObject):
-    """Carries watchdog's events into the thread this object lives in (create it in the GUI thread)."""
-
-    event = Signal(object)  # (generation, kind, name)
-
 
 class _Handler(FileSystemEventHandler):
     """Runs on watchdog's thread: classify, drop what does not matter, emit the rest."""

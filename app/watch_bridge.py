@@ -1,0 +1,20 @@
+"""How file events reach Qt: ``WatchBridge`` and the kinds of event it carries.
+
+Apart from ``app/watcher.py`` (which imports watchdog), so the window can be built and the
+runs shown before watchdog is imported: the loading thread imports it when it starts watching.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+# What the watcher reports, as (generation, kind, name):
+ROOT = "root"  # an entry of the root named like a run appeared or vanished: name is the run id
+RUN = "run"  # a watched run's run.json was replaced or written: name is the run id
+EXPERIMENTS = "experiments"  # experiments/ changed
+GONE = "gone"  # the root itself was deleted or moved away
+
+
+class WatchBridge(QObject):
+    """Carries watchdog's events into the thread this object lives in (create it in the GUI thread)."""
+
+    event = Signal(object)  # (generation, kind, name)
