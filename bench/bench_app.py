@@ -100,6 +100,7 @@ def child(args: argparse.Namespace) -> None:
     out["worker_load"] = loaded[0].seconds if loaded else float("nan")
     out["worst_gui_gap_ms_while_loading"] = worst_gap * 1000
     out["rows"] = table.model().rowCount() if window is not None else len(loaded[0].runs) + len(loaded[0].unreadable)
+    _pump_until(qapp, lambda: bool(source.watch_mode), 30)  # (the app starts watching once the table is filled)
     out["watch_mode"] = source.watch_mode
 
     if args.filter:
