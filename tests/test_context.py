@@ -122,6 +122,17 @@ def test_diff_with_untracked_header_still_applies(repo):
 
 
 @needs_git
+def test_a_huge_diff_is_cut_at_a_line_and_says_so(repo, monkeypatch):
+    monkeypatch.setattr(context, "MAX_DIFF_CHARS", 2_000)
+    (repo / "train.py").write_text("".join(f"print({i})\n" for i in range(1_000)))
+    diff = capture_context(script_path=str(repo / "train.py")).git_diff
+    body, _, marker = diff.rstrip("\n").rpartition("\n")
+    assert len(body) < 2_000 and body.startswith("diff --git")
+    assert body.endswith(")")  # whole lines only
+    assert marker.startswith("# tracker: diff truncated to its first") and "it will not apply" in marker
+
+
+@needs_git
 def test_detached_head_has_empty_branch(repo):
     git(repo, "checkout", "-q", "--detach")
     info = git_info(str(repo))

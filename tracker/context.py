@@ -25,6 +25,9 @@ __all__ = ["RunContext", "capture_context", "find_git_root", "git_info", "git_co
 INTERACTIVE_NAME = "<interactive>"
 NOTEBOOK_NAME = "<notebook>"
 _GIT_TIMEOUT = 5  # seconds; a huge or network-mounted repository must not hang start_run
+# A regenerated tracked data file can make `git diff` hundreds of MB, and every run of the
+# sweep would store its own copy: keep the first 10 MB (lines) and say so at the end.
+MAX_DIFF_CHARS = 10 * 1024 * 1024
 
 
 @dataclass
@@ -253,4 +256,9 @@ def _dirty_diff(root: str, untracked: list[str]) -> str:
     # (`git apply` skips text before the first "diff --git", so the result still applies).
     header = "".join(f"# untracked: {p}\n" for p in untracked)
     diff = _git(root, "diff", "HEAD", "--no-color", "--no-ext-diff") or ""
-    return header + diff
+    text = header + diff
+    if len(text) <= MAX_DIFF_CHARS:
+        return text
+    kept = text.rfind("\n", 0, MAX_DIFF_CHARS) + 1 or MAX_DIFF_CHARS
+    return (text[:kept] + f"# tracker: diff truncated to its first {kept:,} of {len(text):,} characters "
+            f"(limit {MAX_DIFF_CHARS:,}); it will not apply as it is\n")
