@@ -10,10 +10,11 @@ from __future__ import annotations
 import operator
 from itertools import chain
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from tracker.entities import Run, UnreadableRun
-from tracker.filter import is_filter_expression, parse_filter
+from tracker.filter import BoolOp, Compare, Field, is_filter_expression, parse_filter
+from tracker.filter_compile import Selector, ValueColumns, compile_selector
 
 from app.formatting import (
     COMMIT_TAG, DIRTY_TAG, BRANCH_TAG, elapsed_ms, format_duration, format_number, format_time,
@@ -219,8 +220,18 @@ class RowFilter:
     def __init__(self, experiment: str | None = None, text: str = "") -> None:
         self.experiment = experiment
         self.text = text
-        self.predicate = parse_filter(text).matches if is_filter_expression(text) else None
-        self.words = () if self.predicate is not None else tuple(text.lower().split())
+        parsed = parse_filter(text) if is_filter_expression(text) else None
+        self.predicate = None if parsed is None else parsed.matches  # on a Run, as tracker.filter
+        self.words = () if parsed is not None else tuple(text.lower().split())
+        # The expression (and the experiment, as an attribute comparison) is compiled on first
+        # use into one generated loop (tracker.filter_compile): with the model's kept value
+        # columns ~0.1 us a row, where tracker.filter's closures over each run take ~4.5.
+        ast = None if parsed is None else parsed.ast
+        if experiment is not None:
+            same = Compare(Field("attr", "experiment"), "=", experiment)
+            ast = same if ast is None else BoolOp("and", (same, ast))
+        self._ast = ast
+        self._selector: Selector | None = None
 
     def with_experiment(self, experiment: str | None) -> "RowFilter":
         return RowFilter(experiment, self.text)
@@ -229,24 +240,37 @@ class RowFilter:
     def is_empty(self) -> bool:
         return self.experiment is None and self.predicate is None and not self.words
 
+    def _compiled(self) -> Selector | None:
+        if self._selector is None and self._ast is not None:
+            self._selector = compile_selector(self._ast, "row")
+        return self._selector
+
     def compile(self) -> Callable[[Row], bool]:
-        experiment, predicate, words = self.experiment, self.predicate, self.words
-        if predicate is not None:
-            if experiment is None:
-                return lambda r: r.info is not None and predicate(r.run)
-            return lambda r: (r.info is not None and r.info.experiment == experiment
-                              and predicate(r.run))
-        if words:
-            def match(r: Row) -> bool:
-                search = r.search
-                return all(w in search for w in words)
-            if experiment is None:
-                return match
-            return lambda r: (r.info is not None and r.info.experiment == experiment
-                              and match(r))
-        if experiment is None:
-            return lambda r: True
-        return lambda r: r.info is not None and r.info.experiment == experiment
+        """Whether one row shows (``select`` is faster over many)."""
+        selector, words = self._compiled(), self.words
+        if not words:
+            return (lambda r: True) if selector is None else selector.accepts
+        accepts = selector.accepts if selector is not None else None
+
+        def match(r: Row) -> bool:
+            if accepts is not None and not accepts(r):
+                return False
+            search = r.search
+            return all(w in search for w in words)
+        return match
+
+    def select(self, rows: Sequence[Row] | ValueColumns) -> list[Row]:
+        """The rows that show, in their order. Pass the same ``ValueColumns(rows, "row")`` for
+        as long as the rows do not change: keystrokes then skip reading every row's dicts."""
+        selector = self._compiled()
+        if selector is not None:
+            out = selector.select(rows)
+        else:
+            out = list(rows.items if isinstance(rows, ValueColumns) else rows)
+        for word in self.words:  # one pass per word, over ever fewer rows
+            # ``_search or search``: the attribute read skips the property call once built.
+            out = [r for r in out if word in (r._search or r.search)]
+        return out
 
 
 # ---- sorting and nesting ----------------------------------------------------------------

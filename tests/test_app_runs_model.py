@@ -2,13 +2,18 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PySide6.QtCore import QItemSelectionModel, Qt
 
 from app_fixtures import *  # noqa: F401,F403
 from app_fixtures import log_run, write_unreadable
+from filter_strategies import expressions, run_lists
 
 from tracker import store
 from tracker.entities import Run, RunData, RunInfo, UnreadableRun
+from tracker.filter import is_filter_expression, parse_filter
+from tracker.filter_compile import ValueColumns
 
 from app.run_rows import Row, RowFilter, arrange, base_order, column_for, nest
 from app.runs_model import RAW, RUN_ROLE, RunsTableModel
@@ -179,3 +184,58 @@ def test_arrange_orders_ties_by_base_order():
     rows = [Row(make_run(n, start=s, metrics={"m": 1.0})) for n, s in (("x", 1), ("y", 3), ("z", 2))]
     ordered = arrange(base_order(rows), lambda r: True, column_for("metrics.m"), False)
     assert [r.name for r in ordered] == ["y", "z", "x"]  # equal keys: newest first
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(runs=run_lists(), text=st.one_of(expressions(), st.sampled_from(("adam", "A%B run", "x'y", ""))),
+       experiment=st.sampled_from((None, "default", "adam")))
+def test_row_filter_agrees_with_the_grammar(runs, text, experiment):
+    bad = UnreadableRun("f" * 32, "/nowhere/adam", "damaged adam")
+    rows = [Row(run) for run in [*runs, bad]]
+    matches = parse_filter(text).matches if is_filter_expression(text) else None
+    words = text.lower().split()
+
+    def shown(r: Row) -> bool:  # the definition: tracker.filter on the run, or every word
+        if experiment is not None and (r.info is None or r.info.experiment != experiment):
+            return False
+        if matches is not None:
+            return r.info is not None and matches(r.run)
+        return all(w in r.search for w in words)
+    row_filter = RowFilter(experiment, text)
+    want = [r for r in rows if shown(r)]
+    assert row_filter.select(rows) == want
+    assert row_filter.select(ValueColumns(rows, "row")) == want
+    assert [r for r in rows if row_filter.compile()(r)] == want
+
+
+def test_filter_sees_live_updates_to_values(qapp):
+    model = RunsTableModel()
+    model.set_runs([make_run("a", metrics={"acc": 0.5}), make_run("b", start=2_000, metrics={"acc": 0.95})])
+    model.set_filter(RowFilter(None, "metrics.acc > 0.9"))
+    assert names(model) == ["b"]
+    model.upsert([make_run("a", metrics={"acc": 0.99})])  # the kept value columns are stale now
+    assert names(model) == ["b", "a"]
+    model.upsert([make_run("b", start=2_000, metrics={"acc": 0.1}), make_run("c", start=3_000)])
+    model.set_filter(RowFilter(None, "metrics.acc > 0.9 or metrics.acc < 0"))
+    assert names(model) == ["a"]
+    model.remove([make_run("a").info.run_id])
+    model.set_filter(RowFilter(None, "metrics.acc < 0.2"))
+    assert names(model) == ["b"]
+
+
+def test_filter_changes_few_ranges_or_many_keep_rows_and_selection_right(qtmodeltester):
+    from PySide6.QtCore import QPersistentModelIndex
+    # letters that no run id (hex), experiment ("exp") or user holds: plain text looks there too
+    runs = [make_run(f"r{i:02d}-{'gh'[i % 2]}{'kw'[i // 20 % 2]}", start=i) for i in range(60)]
+    model = RunsTableModel()
+    model.set_runs(runs)
+    qtmodeltester.check(model)  # checks every insert/remove/layout change below
+    column = model.column_index("name")
+    for text in ["k", "", "g", "w", "gk", "r1", "", "h", "hk", "r0", "", "r2", "zz", "r5 w", ""]:
+        kept = [QPersistentModelIndex(model.index(r, column)) for r in range(0, model.rowCount(), 7)]
+        kept_names = [i.data() for i in kept]
+        model.set_filter(RowFilter(None, text))
+        want = [run.info.run_name for run in reversed(runs) if all(w in run.info.run_name for w in text.split())]
+        assert names(model) == want
+        assert all(i.data() == n for i, n in zip(kept, kept_names) if i.isValid())
+        assert all(not i.isValid() for i, n in zip(kept, kept_names) if n not in want)
