@@ -252,6 +252,7 @@ class MainWindow(QMainWindow):
         self.progress.show()
         self.statusBar().showMessage(f"Loading {path}…")
         self.source.open(path)
+        QTimer.singleShot(0, self.details.warm_up)  # while the runs load
         self.directoryOpened.emit(path)
 
     @Slot()
@@ -300,7 +301,8 @@ class MainWindow(QMainWindow):
         # reference cycles, so exempt them from collection; refcounting still frees them.
         gc.freeze()
         if not self._has_columns and runs:
-            self.runs_view.set_columns(default_columns(self.runs_model))
+            self.runs_view.set_columns(snapshot.columns if snapshot.columns is not None
+                                       else default_columns(self.runs_model))
             self._has_columns = True
         self._refresh_experiments()
         # The first run's details and the status line follow one pass of the event loop later:

@@ -179,6 +179,17 @@ class RunDetails(QWidget):
         layout.addWidget(self.stack)
         self.set_run(None)
 
+    def warm_up(self) -> None:
+        """Polish and lay out the details page while nothing is shown on it (while runs load):
+        the first run shown then does not pay for it in the same pass as filling everything
+        else (~35 ms at 10,000 runs, measured)."""
+        content = self.stack.widget(1)
+        for widget in (content, *content.findChildren(QWidget)):
+            widget.ensurePolished()
+        self.title.setText("Run")
+        self.title.sizeHint()  # resolves the title's own font
+        content.layout().activate()
+
     def add_tab(self, widget: QWidget, title: str, index: int = -1) -> int:
         return self.tabs.insertTab(index if index >= 0 else self.tabs.count(), widget, title)
 

@@ -8,7 +8,8 @@ while ``arrange`` below filters, sorts and nests 10,000 rows in a few tens of mi
 from __future__ import annotations
 
 import operator
-from itertools import chain
+from collections import Counter
+from itertools import chain, islice
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
@@ -283,6 +284,23 @@ def base_order(rows: Iterable[Row]) -> list[Row]:
     ordered = sorted(rows, key=operator.attrgetter("run_id"))
     ordered.sort(key=operator.attrgetter("start"), reverse=True)  # stable: ties keep run id order
     return ordered
+
+
+def common_columns(runs: Iterable[Run | UnreadableRun], metrics: int = 3, params: int = 2,
+                   sample: int = 2000) -> list[str]:
+    """The most common param and metric keys as column keys (a sample of ``sample`` runs is enough)."""
+    readable = [run for run in islice((r for r in runs if isinstance(r, Run)), sample)]
+    metric_counts = Counter(chain.from_iterable(run.data.metrics for run in readable))
+    param_counts = Counter(chain.from_iterable(run.data.params for run in readable))
+
+    def top(counts: Counter, n: int) -> list[str]:
+        return sorted(counts, key=lambda k: (-counts[k], k.lower()))[:n]
+    return [f"params.{k}" for k in top(param_counts, params)] + [f"metrics.{k}" for k in top(metric_counts, metrics)]
+
+
+def start_order(rows: list[Row]) -> list[str]:
+    """The readable runs' ids oldest first (``rows`` in ``base_order``): the order run colors go in."""
+    return [r.run_id for r in reversed(rows) if r.info is not None]
 
 
 def prepare_rows(runs: Iterable[Run | UnreadableRun]) -> list[Row]:

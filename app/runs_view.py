@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections import Counter
-from itertools import chain
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal, Slot
@@ -18,7 +16,7 @@ from tracker.entities import Run, UnreadableRun
 from tracker.filter import FilterSyntaxError
 
 from app import desktop
-from app.run_rows import FIXED_KEYS, RowFilter
+from app.run_rows import FIXED_KEYS, RowFilter, common_columns
 from app.runs_model import RUN_ROLE, RunsTableModel
 
 PLACEHOLDER = "Filter runs: text, or an expression like metrics.accuracy > 0.9 and params.model = 'cnn'"
@@ -366,10 +364,4 @@ class RunsView(QWidget):
 
 def default_columns(model: RunsTableModel, metrics: int = 3, params: int = 2) -> list[str]:
     """The most common metric and param keys, for a first start with no saved choice."""
-    runs = [run for run in model.runs()[:2000] if isinstance(run, Run)]  # a sample is enough
-    metric_counts = Counter(chain.from_iterable(run.data.metrics for run in runs))
-    param_counts = Counter(chain.from_iterable(run.data.params for run in runs))
-
-    def top(counts: Counter, n: int) -> list[str]:
-        return sorted(counts, key=lambda k: (-counts[k], k.lower()))[:n]
-    return [f"params.{k}" for k in top(param_counts, params)] + [f"metrics.{k}" for k in top(metric_counts, metrics)]
+    return common_columns(model.runs(), metrics, params)

@@ -22,7 +22,7 @@ from tracker.entities import Experiment, Run, RunStatus, UnreadableRun
 from tracker.index import IndexUnavailable, RunIndex
 from tracker.index_prefetch import IndexPrefetch
 
-from .run_rows import prepare_rows
+from .run_rows import common_columns, prepare_rows, start_order
 from .watch_bridge import WatchBridge
 
 if TYPE_CHECKING:
@@ -43,6 +43,10 @@ class Snapshot:
     # the runs table's rows (app.run_rows.prepare_rows), built here so the GUI thread need not;
     # None: build them from runs and unreadable
     rows: list | None = None
+    # Also worked out here, so that the pass of the GUI thread that fills the table stays
+    # short (the rule is 100 ms, and painting the table alone takes ~40 ms, measured):
+    colors: list[str] | None = None  # run ids in the order run colors go (app.run_rows.start_order)
+    columns: list[str] | None = None  # the most common param and metric columns (common_columns)
 
 
 def _key(run: Run | UnreadableRun) -> str:
@@ -163,6 +167,7 @@ class LoadWorker(QObject):
             result = self._read_all()
             if result is not None:
                 rows = prepare_rows([*result[0], *result[1]])  # the table's, off the GUI thread
+                colors, columns = start_order(rows), common_columns(result[0])
                 # 10,000 runs are ~1.5 million objects that live as long as the directory is
                 # open and hold no reference cycles. Left to the collector, the next full
                 # collection walks them all in one go, holding the GIL: the GUI thread froze
@@ -191,14 +196,11 @@ class LoadWorker(QObject):
             self.status.emit(gen, f"None of the {len(unreadable):,} run directories in {root} could be read")
         newly_watched = self._watch_runs()
         snapshot = Snapshot(root, runs, unreadable, self.experiment_list, index_path,
-                            time.perf_counter() - started, rows)
+                            time.perf_counter() - started, rows, colors, columns)
         self.loaded.emit(gen, snapshot)
         prefetched, self.prefetched = self.prefetched, None
-        if prefetched is not None:
-            # The helper read the runs before anything watched them. Watch now (the table is
-            # filled: importing watchdog no longer delays it), then re-read what changed since.
-            self._start_watcher()
-            newly_watched = self._watch_runs() | set(prefetched.stale_runs())
+        if prefetched is not None:  # the helper first looked before we watched: re-read what changed since
+            newly_watched.update(prefetched.stale_runs())
         if newly_watched:  # changed between reading them and watching them?
             self._apply(newly_watched, rescan=False, experiments=False)
 
@@ -208,14 +210,15 @@ class LoadWorker(QObject):
     def _read_all(self) -> tuple[list[Run], list[UnreadableRun], Path | None] | None:
         progress = self._progress
         prefetch, self.prefetch = self.prefetch, None  # only the first load (a reload reads afresh)
+        self._start_watcher()  # before reading, so runs created meanwhile are not missed
         if prefetch is not None and self.use_index:
+            prefetch.request_stale()  # ...and what changed before watching began: the helper looks again
             result = prefetch.result(progress, self.stop.is_set)
             if result is not None and result.cancelled:
                 return None
             if result is not None:  # (None: the helper failed; reading in process says why, if it fails too)
                 self.prefetched = prefetch
                 return result.runs, result.unreadable, result.path
-        self._start_watcher()  # before reading, so runs created meanwhile are not missed
         if self.use_index:
             try:
                 result = self.index.refresh(progress, self.stop.is_set)

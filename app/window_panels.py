@@ -251,7 +251,8 @@ class _ChartsLink(QObject):
     @Slot(object)
     def _on_loaded(self, snapshot) -> None:
         # In start-time order, so neighbouring runs get different colors.
-        run_colors.assign(r.info.run_id for r in sorted(snapshot.runs, key=_start_time))
+        run_colors.assign(snapshot.colors if snapshot.colors is not None
+                          else [r.info.run_id for r in sorted(snapshot.runs, key=_start_time)])
         self._preload()
 
     @Slot(list)

@@ -85,20 +85,27 @@ def test_the_helper_hands_over_exactly_what_refresh_reads(root, indexed):
     live.end()
 
 
-def test_stale_runs_names_what_changed_after_the_helper_looked(root):
+@pytest.mark.parametrize("asked_early", [False, True], ids=["asked-after", "asked-before-result"])
+def test_stale_runs_names_what_changed_after_the_helper_looked(root, asked_early):
     changed = make_run(root, "changed", status=None)
     kept = make_run(root, "kept")
     gone = make_run(root, "gone")
-    prefetch = IndexPrefetch.start(root)
-    result = IndexPrefetch.take(root).result()
-    assert len(result.runs) == 3
-    assert prefetch.stale_runs() == []
+    prefetch = IndexPrefetch.take(IndexPrefetch.start(root).root)
+    if asked_early:  # as the app does: the helper looks again right after sending the runs
+        prefetch.request_stale()
+        assert len(prefetch.result().runs) == 3
+        assert prefetch.stale_runs() == []  # its second look saw what its first one did
+    else:
+        assert len(prefetch.result().runs) == 3
 
     changed.end()  # run.json replaced
     shutil.rmtree(root / gone.run_id)
     added = make_run(root, "added")
-    assert prefetch.stale_runs() == sorted([changed.run_id, gone.run_id, added.run_id])
-    assert kept.run_id not in prefetch.stale_runs()
+    expected = sorted([changed.run_id, gone.run_id, added.run_id])
+    assert prefetch.stale_runs() == expected  # asked after: the helper looks now; then found here
+    assert prefetch.stale_runs() == expected
+    assert kept.run_id not in expected
+    assert prefetch._proc.wait(timeout=10) == 0
 
 
 def test_take_claims_only_its_own_root_and_cancels_the_rest(root, tmp_path):
@@ -108,7 +115,7 @@ def test_take_claims_only_its_own_root_and_cancels_the_rest(root, tmp_path):
     mine = IndexPrefetch.start(root)
     stray = IndexPrefetch.start(other)
     assert IndexPrefetch.take(root / "." / "") is mine  # the same directory, spelled differently
-    assert stray._proc.poll() is not None  # killed and reaped: nobody would read it
+    assert stray._proc.wait(timeout=10) < 0  # killed: nobody would read it
     assert IndexPrefetch.take(root) is None  # claimed once
     assert len(mine.result().runs) == 1
 
@@ -118,7 +125,7 @@ def test_an_old_prefetch_is_not_used(root, monkeypatch):
     prefetch = IndexPrefetch.start(root)
     monkeypatch.setattr(prefetch, "started", time.monotonic() - 3600)
     assert IndexPrefetch.take(root) is None
-    assert prefetch._proc.poll() is not None
+    assert prefetch._proc.wait(timeout=10) < 0
 
 
 def test_nothing_to_prefetch_for_a_missing_directory(tmp_path):
@@ -148,7 +155,7 @@ def test_stopping_while_the_helper_works_returns_at_once():
     waiter.join(timeout=10)
     assert not waiter.is_alive()
     assert out[0] is not None and out[0].cancelled
-    assert prefetch._proc.poll() is not None
+    assert prefetch._proc.wait(timeout=10) < 0
 
 
 def test_the_helper_runs_the_tracker_it_came_with(root, monkeypatch):
@@ -158,4 +165,5 @@ def test_the_helper_runs_the_tracker_it_came_with(root, monkeypatch):
     monkeypatch.chdir(os.path.dirname(sys.executable))
     prefetch = IndexPrefetch.start(root)
     assert len(IndexPrefetch.take(root).result().runs) == 1
-    assert prefetch._proc.returncode == 0
+    prefetch.close()
+    assert prefetch._proc.wait(timeout=10) == 0

@@ -57,6 +57,9 @@ class IndexPrefetch:
         self.started = time.monotonic()
         self._proc = proc
         self.keys: dict[str, FileKey | None] = {}  # run directory name -> run.json key, as the helper saw it
+        self._stale_asked = False
+        self._open = False  # result() succeeded and the helper still waits for a question
+        self._result: IndexResult | None = None
 
     @classmethod
     def start(cls, root: str | os.PathLike) -> "IndexPrefetch | None":
@@ -68,7 +71,7 @@ class IndexPrefetch:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH")) if p)
         try:
             proc = subprocess.Popen([sys.executable, "-m", "tracker.index_prefetch", str(path)],
-                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.DEVNULL, env=env)
         except OSError:
             return None
@@ -98,11 +101,14 @@ class IndexPrefetch:
     def result(self, progress: Progress | None = None,
                should_stop: ShouldStop | None = None) -> IndexResult | None:
         """Wait for the helper and return what ``RunIndex.refresh`` would have; None if it failed.
+        Once it has succeeded, it returns the same result again.
 
         ``result.cancelled`` is set when ``should_stop()`` said stop (or ``cancel`` was called).
         """
         from .index import IndexResult
 
+        if self._result is not None:  # asked again: the same answer
+            return self._result
         stream = self._proc.stdout
         runs: list[Run] = []
         unreadable: list[UnreadableRun] = []
@@ -123,28 +129,53 @@ class IndexPrefetch:
                     unpack(self.root, frame[1], runs, unreadable, self.keys)
                 elif kind == "done":
                     _, path, cached, reread, removed, written = frame
-                    return IndexResult(runs, unreadable, cached=cached, reread=reread, removed=removed,
-                                       written=written, path=Path(path) if path else None)
+                    self._open = True  # the helper waits to be asked what changed since (stale_runs)
+                    self._result = IndexResult(runs, unreadable, cached=cached, reread=reread, removed=removed,
+                                               written=written, path=Path(path) if path else None)
+                    return self._result
                 else:  # "error", or something unexpected
                     return None
         except (OSError, ValueError, EOFError, TypeError, IndexError):
             self.cancel()
             return None
         finally:
-            self._reap()
+            if not self._open:
+                self._reap()
+
+    def request_stale(self) -> None:
+        """Ask the helper to look again once it has sent the runs, and name what changed since
+        its first look (``stale_runs`` reads the answer). Call it as soon as watching has
+        started: the helper's second look then covers the moment between its first one and
+        the watch, and it looks while this process is still decoding the runs."""
+        if self._stale_asked:
+            return
+        try:
+            self._proc.stdin.write(b"stale\n")
+            self._proc.stdin.flush()
+            self._stale_asked = True
+        except (OSError, ValueError):
+            pass  # it has gone: stale_runs looks itself
 
     def stale_runs(self) -> list[str]:
-        """Run directories whose ``run.json`` changed (or appeared, or went) since the helper looked."""
-        from .store.layout import list_run_dirs, run_doc_key
+        """Run directories whose ``run.json`` changed (or appeared, or went) since the helper looked:
+        the helper's answer to ``request_stale`` (it looks in its own process, not holding
+        this one's GIL), or else found here."""
+        if self._open:
+            self.request_stale()
+            try:
+                frame = _read_frame(self._proc.stdout) if self._stale_asked else None
+                if frame is not None and frame[0] == "stale":
+                    return list(frame[1])
+            except (OSError, ValueError, EOFError, TypeError, IndexError):
+                pass
+            finally:
+                self.close()
+        return _changed_since(self.keys, str(self.root))
 
-        try:
-            listed = list_run_dirs(str(self.root))
-        except OSError:
-            return []
-        current = {name: run_doc_key(path) for name, path in listed}
-        seen = self.keys
-        return sorted({name for name, key in current.items() if seen.get(name, ...) != key}
-                      | (seen.keys() - current.keys()))
+    def close(self) -> None:
+        """Let the helper go (after ``result``, when ``stale_runs`` will not be asked)."""
+        self._open = False
+        self._reap()
 
     def cancel(self) -> None:
         """Stop the helper (a refresh it leaves half done is simply redone next time).
@@ -162,14 +193,14 @@ class IndexPrefetch:
         self._reap()
 
     def _reap(self) -> None:
-        try:
-            self._proc.stdout.close()
-        except OSError:
-            pass
-        try:
-            self._proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
+        for stream in (self._proc.stdin, self._proc.stdout):
+            try:
+                if stream is not None:
+                    stream.close()  # (the helper exits when its stdin closes)
+            except OSError:
+                pass
+        if self._proc.poll() is None:  # exiting frees its objects for a while: not our wait
+            threading.Thread(target=self._proc.wait, name="index-helper-reaper", daemon=True).start()
 
 
 def unpack(root: Path, packed: list[tuple], runs: list[Run], unreadable: list[UnreadableRun],
@@ -189,6 +220,19 @@ def unpack(root: Path, packed: list[tuple], runs: list[Run], unreadable: list[Un
             item = read_row(name, path, key, root_uri, keysets)[0]
         keys[name] = key
         (runs if isinstance(item, Run) else unreadable).append(item)
+
+
+def _changed_since(seen: dict[str, FileKey | None], root: str) -> list[str]:
+    """Run directories under ``root`` whose run.json key is not the one in ``seen``, or that came or went."""
+    from .store.layout import list_run_dirs, run_doc_key
+
+    try:
+        listed = list_run_dirs(root)
+    except OSError:
+        return []
+    current = {name: run_doc_key(path) for name, path in listed}
+    return sorted({name for name, key in current.items() if seen.get(name, ...) != key}
+                  | (seen.keys() - current.keys()))
 
 
 def _read_frame(stream) -> tuple | None:
@@ -239,6 +283,8 @@ def main(argv: list[str]) -> int:
                                         for name, key, row in packed[start:start + CHUNK]]))
         _write_frame(out, ("done", str(result.path) if result.path else "", result.cached, result.reread,
                            result.removed, result.written))
+        if sys.stdin.readline().strip() == "stale":  # (EOF: the caller does not ask)
+            _write_frame(out, ("stale", _changed_since({name: key for name, key, _ in packed}, argv[0])))
     except BrokenPipeError:  # the caller went away
         return 1
     except Exception as e:  # the caller falls back to reading in process, which reports it properly
