@@ -1,6 +1,7 @@
 """tracker.index_prefetch: the index read by a helper process, handed over intact, and its failures."""
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -83,6 +84,20 @@ def test_the_helper_hands_over_exactly_what_refresh_reads(root, indexed):
     assert (result.cached, result.reread) == ((4, 1) if indexed else (0, 5))  # the run.json-less one is never cached
     assert progress[-1] == (5, 5)
     live.end()
+
+
+def test_a_damaged_index_row_is_read_from_disk_instead(root):
+    good = make_run(root, "good", params={"a": "1"})
+    damaged = make_run(root, "damaged", params={"b": "2"})
+    RunIndex(root).refresh()
+    with sqlite3.connect(root / INDEX_NAME) as db:
+        db.execute("UPDATE runs SET data = ? WHERE run_id = ?", (b"\x00garbage", damaged.run_id))
+        db.execute("UPDATE runs SET keys = ? WHERE run_id = ?", (b"\x00garbage", good.run_id))
+    result = IndexPrefetch.start(root).result()
+    runs = by_id(result.runs)
+    assert runs[damaged.run_id].data.params == {"b": "2"}
+    assert runs[good.run_id].data.params == {"a": "1"}
+    assert by_id(RunIndex(root).refresh().runs) == runs
 
 
 @pytest.mark.parametrize("asked_early", [False, True], ids=["asked-after", "asked-before-result"])

@@ -106,7 +106,16 @@ def from_row(row: tuple, key: FileKey | None, path: str, keysets: KeySets) -> Ru
     if status is None:
         return UnreadableRun(name, path, reason or "unreadable")
     try:
-        return _run_from_packed(keysets.decode(keys), marshal.loads(data), status, path)
+        data = marshal.loads(data)
+    except Exception:
+        return None
+    return from_parts(status, keys, data, path, keysets)
+
+
+def from_parts(status: str, keys: bytes, data: tuple, path: str, keysets: KeySets) -> Run | None:
+    """The readable run of a row whose ``data`` blob is already decoded; None: re-read it."""
+    try:
+        return _run_from_packed(keysets.decode(keys), data, status, path)
     except Exception:  # a damaged or foreign row: read the file instead
         return None
 
