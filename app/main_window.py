@@ -59,7 +59,7 @@ class MainWindow(QMainWindow):
         self._loaded: Snapshot | None = None  # a snapshot shown in the table, its details to follow
         self._finish_loading_timer = QTimer(self)
         self._finish_loading_timer.setSingleShot(True)
-        self._finish_loading_timer.setInterval(0)
+        self._finish_loading_timer.setInterval(15)  # after the paint that was just asked for, not before
         self._finish_loading_timer.timeout.connect(self._finish_loading)
         self.demo_task = DemoRunsTask(self)
         self._build_ui()
@@ -78,39 +78,42 @@ class MainWindow(QMainWindow):
     # ---- building -----------------------------------------------------------------------
 
     def _build_ui(self) -> None:
-        self.welcome = WelcomePage(self)
+        # Containers first, then what goes in them: moving a built subtree to a new parent
+        # costs ~10 ms each time for the details panel (measured), so each moves only once.
+        self.pages = QStackedWidget(self)
+        self.setCentralWidget(self.pages)
+        self.browser = QWidget()
+        self.pages.addWidget(self.browser)
+        browser_layout = QVBoxLayout(self.browser)
+        browser_layout.setContentsMargins(8, 8, 8, 4)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        browser_layout.addWidget(self.splitter)
         self.experiments_panel = ExperimentsPanel(self)
         self.experiments = self.experiments_panel.list
-        self.runs_view = RunsView(self.runs_model, self)
-        self.details = RunDetails(self)
-        self.details.set_name_resolver(self._run_name)
+        self.splitter.addWidget(self.experiments_panel)
         self.right_splitter = QSplitter(Qt.Orientation.Vertical)
         self.right_splitter.setObjectName("rightSplitter")
+        self.splitter.addWidget(self.right_splitter)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([210, 1070])
+        self.runs_view = RunsView(self.runs_model, self)
+        self.right_splitter.addWidget(self.runs_view)
         # Below the runs: the current run's details, and (from window_panels) charts and
         # compare views of the selected runs, as tabs sharing the space.
         self.lower_tabs = QTabWidget(self)
         self.lower_tabs.setObjectName("lowerTabs")
         self.lower_tabs.setAccessibleName("Run details, charts and comparison")
         self.lower_tabs.setDocumentMode(True)
-        self.lower_tabs.addTab(self.details, "Run")
-        self.right_splitter.addWidget(self.runs_view)
         self.right_splitter.addWidget(self.lower_tabs)
         self.right_splitter.setChildrenCollapsible(False)
         self.right_splitter.setSizes([440, 360])
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.setObjectName("mainSplitter")
-        self.splitter.addWidget(self.experiments_panel)
-        self.splitter.addWidget(self.right_splitter)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([210, 1070])
-        self.browser = QWidget()
-        browser_layout = QVBoxLayout(self.browser)
-        browser_layout.setContentsMargins(8, 8, 8, 4)
-        browser_layout.addWidget(self.splitter)
-        self.pages = QStackedWidget(self)
-        self.pages.addWidget(self.welcome)
-        self.pages.addWidget(self.browser)
-        self.setCentralWidget(self.pages)
+        self.details = RunDetails()
+        self.details.set_name_resolver(self._run_name)
+        self.lower_tabs.addTab(self.details, "Run")
+        self.welcome = WelcomePage(self.pages)
+        self.pages.insertWidget(0, self.welcome)
+        self.pages.setCurrentWidget(self.welcome)
 
         self.progress = QProgressBar(self)
         self.progress.setObjectName("loadProgress")
@@ -252,7 +255,6 @@ class MainWindow(QMainWindow):
         self.progress.show()
         self.statusBar().showMessage(f"Loading {path}…")
         self.source.open(path)
-        QTimer.singleShot(0, self.details.warm_up)  # while the runs load
         self.directoryOpened.emit(path)
 
     @Slot()
@@ -313,6 +315,9 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _finish_loading(self) -> None:
+        if self._loaded is not None and self._loaded.runs and not self.details.build(one_step=True):
+            self._finish_loading_timer.start()  # a part of the details page per pass (~70 ms in all)
+            return
         snapshot, self._loaded = self._loaded, None
         if snapshot is None:
             return

@@ -283,7 +283,7 @@ class _RegistryLink(QObject):
         self.dock: QDockWidget = dock
         window.registry_dock = dock
         dock.visibilityChanged.connect(self._on_visibility_changed)
-        window.details.artifacts.contextMenuAboutToShow.connect(self._on_artifact_menu)
+        window.details.artifactMenuAboutToShow.connect(self._on_artifact_menu)
         window.directoryOpened.connect(self._on_directory_opened)
         window.closing.connect(self._on_closing)
         # Hidden until there is a registry to show (or the user asks, Ctrl+3), so a directory

@@ -406,3 +406,33 @@ def test_open_recent_and_theme_choice(qtbot, three_runs, tmp_path, qapp):
     finally:
         theme.apply_theme(qapp, "system")
         qapp.setStyleSheet("")
+
+
+def test_the_details_page_is_built_on_first_use_then_a_part_per_pass(qtbot):
+    from app.run_details import RunDetails
+    details = RunDetails()
+    qtbot.addWidget(details)
+    details.set_run(None)
+    assert not details.built and "tabs" not in details.__dict__  # start-up pays nothing for it
+    steps = 1
+    while not details.build(one_step=True):
+        steps += 1
+    assert details.built and steps > 2
+    assert details.tabs.count() == 5
+
+    lazy = RunDetails()
+    qtbot.addWidget(lazy)
+    assert lazy.tabs.tabText(4) == "Artifacts"  # reading a part builds the page
+    assert lazy.built
+    with pytest.raises(AttributeError):
+        lazy.no_such_part  # noqa: B018
+
+
+def test_after_loading_the_newest_run_is_shown_in_the_details(qtbot, runs_root):
+    log_run("older")
+    log_run("newest", params={"lr": "0.1"})
+    window = open_window(qtbot, runs_root, 2)
+    qtbot.waitUntil(lambda: window.details.built and window.details.run() is not None)
+    assert window.details.run().info.run_name == "newest"
+    assert window.details.title.text() == "newest"
+    assert window.details.params_model.rowCount() == 1
