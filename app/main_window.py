@@ -21,9 +21,7 @@ import tracker
 from tracker.entities import Run, UnreadableRun
 
 from app import resources, theme
-from app.about import about_text
 from app.experiments import ExperimentsPanel
-from app.export import write_runs_csv
 from app.run_details import RunDetails
 from app.runs_model import RunsTableModel
 from app.runs_source import RunsSource, Snapshot
@@ -423,6 +421,7 @@ class MainWindow(QMainWindow):
             return
         columns = [self.runs_model.columns()[i] for i in self.runs_view.visible_columns()]
         try:
+            from app.export import write_runs_csv  # (imported when used: start-up is measured)
             count = write_runs_csv(path, self.runs_model.rows(), columns)
         except OSError as e:
             self.statusBar().showMessage(f"Could not export to {path}: {e.strerror or e}")
@@ -454,5 +453,6 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _show_about(self) -> None:
+        from app.about import about_text  # (imported when used: start-up is measured)
         QMessageBox.about(self, "About Tracker", about_text())
 

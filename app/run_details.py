@@ -21,7 +21,6 @@ from app.formatting import (
     BRANCH_TAG, COMMIT_TAG, DIFF_TAG, DIRTY_TAG, HOST_TAG, REPO_TAG, SOURCE_TAG, argv_text,
     format_duration, format_time,
 )
-from app.highlight import Highlighter
 from app.table_model import TableModel
 
 MAX_DIFF_BYTES = 2 * 1024 * 1024
@@ -72,6 +71,7 @@ class DiffWindow(QDialog):
         self.text.setReadOnly(True)
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        from app.highlight import Highlighter  # (imported when a diff is first shown)
         self._highlighter = Highlighter(self.text.document(), "diff")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.close)
