@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
@@ -22,7 +22,7 @@ from tracker.entities import Experiment, Run, RunStatus, UnreadableRun
 from tracker.index import IndexUnavailable, RunIndex
 from tracker.index_prefetch import IndexPrefetch
 
-from .run_rows import common_columns, prepare_rows, start_order
+from .run_rows import Row, base_order, common_columns, prepare_rows, start_order
 from .watch_bridge import WatchBridge
 
 if TYPE_CHECKING:
@@ -164,9 +164,11 @@ class LoadWorker(QObject):
         collecting = gc.isenabled()
         gc.disable()
         try:
-            result = self._read_all()
+            made: list[Row] = []  # rows made while the index helper sends the runs, if it does
+            result = self._read_all(lambda batch: made.extend(map(Row, batch)))
             if result is not None:
-                rows = prepare_rows([*result[0], *result[1]])  # the table's, off the GUI thread
+                # the table's rows, off the GUI thread
+                rows = base_order(made) if self.prefetched is not None else prepare_rows([*result[0], *result[1]])
                 colors, columns = start_order(rows), common_columns(result[0])
                 # 10,000 runs are ~1.5 million objects that live as long as the directory is
                 # open and hold no reference cycles. Left to the collector, the next full
@@ -207,13 +209,14 @@ class LoadWorker(QObject):
     def _progress(self, done: int, total: int) -> None:
         self.progress.emit(self.generation, done, total)
 
-    def _read_all(self) -> tuple[list[Run], list[UnreadableRun], Path | None] | None:
+    def _read_all(self, each: Callable[[list], None]) -> tuple[list[Run], list[UnreadableRun], Path | None] | None:
+        """Every run; ``each`` gets them batch by batch when the index helper sends them."""
         progress = self._progress
         prefetch, self.prefetch = self.prefetch, None  # only the first load (a reload reads afresh)
         self._start_watcher()  # before reading, so runs created meanwhile are not missed
         if prefetch is not None and self.use_index:
             prefetch.request_stale()  # ...and what changed before watching began: the helper looks again
-            result = prefetch.result(progress, self.stop.is_set)
+            result = prefetch.result(progress, self.stop.is_set, each)
             if result is not None and result.cancelled:
                 return None
             if result is not None:  # (None: the helper failed; reading in process says why, if it fails too)
