@@ -13,35 +13,8 @@ import pytest
 from tracker.entities import RunStatus, UnreadableRun
 from tracker.index import INDEX_NAME, RunIndex
 from tracker.index_prefetch import IndexPrefetch, discard_unclaimed
-from tracker.writer import RunWriter
 
-
-def make_run(root, name, params=None, metrics=None, status=RunStatus.FINISHED):
-    writer = RunWriter.create(root, name, "Default")
-    if params:
-        writer.log_params(params)
-    for key, values in (metrics or {}).items():
-        for v in values:
-            writer.log_metric(key, v)
-    writer.flush()
-    if status is not None:
-        writer.end(status)
-    return writer
-
-
-def by_id(runs):
-    return {r.info.run_id: r for r in runs}
-
-
-@pytest.fixture
-def root(tracking_dir):
-    tracking_dir.mkdir(parents=True, exist_ok=True)
-    return tracking_dir
-
-
-@pytest.fixture(autouse=True)
-def cache_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+from index_fixtures import by_id, cache_home, make_run, root  # noqa: F401  (cache_home, root: fixtures)
 
 
 @pytest.fixture(autouse=True)
