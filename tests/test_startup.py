@@ -74,3 +74,24 @@ def test_runs_from_the_index_decode_summaries_on_first_read(runs_root):
     assert copied == run and copy.deepcopy(run) == run
     assert run.data.summaries["loss"].last == 0.5 and run.data.summaries["acc"].count == 1
     assert isinstance(run.data.__dict__["summaries"], dict)  # decoded once, then kept
+
+
+def test_panels_wait_for_the_user_to_pause_before_being_built(qtbot):
+    """A panel is built in one pass of the GUI thread (the compare view ~100-140 ms): never while typing."""
+    from PySide6.QtCore import Qt
+
+    from app.main_window import MainWindow
+    window = MainWindow(None)
+    qtbot.addWidget(window)
+    window.show()
+    charts = window.charts
+    charts._input.install()  # as the first load does
+    qtbot.keyClick(window.runs_view.filter_edit, Qt.Key.Key_A)  # the user types...
+    assert charts._input.quiet_ms() < 1000
+    charts._build_next()  # ...so a build step that comes now waits
+    assert charts._plots is None and charts._compare is None and not window.registry_link.built
+    assert charts._build_step.isActive() and charts._build_step.interval() > 0
+    qtbot.waitUntil(lambda: charts._plots is not None and charts._compare is not None
+                    and window.registry_link.built, timeout=15000)  # ...and the rest follows the pause
+    assert not charts._input._installed  # nothing left watching every event
+    window.close()
