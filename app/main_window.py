@@ -11,7 +11,7 @@ import gc
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar,
     QSplitter, QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
@@ -29,6 +29,7 @@ from app.runs_view import RunsView, default_columns
 from app.settings import Settings
 from app.tasks import DemoRunsTask
 from app.welcome import WelcomePage
+from app.window_menus import build_menus
 from app.window_panels import install_panels
 
 
@@ -61,7 +62,7 @@ class MainWindow(QMainWindow):
         self._finish_loading_timer.timeout.connect(self._finish_loading)
         self.demo_task = DemoRunsTask(self)
         self._build_ui()
-        self._build_menus()
+        build_menus(self)
         self._connect()
         install_panels(self)
         self._restore_settings()
@@ -126,53 +127,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.dir_label)
         self.resize(1280, 800)
-
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.open_action = file_menu.addAction("&Open Runs Directory…", self.choose_directory)
-        self.open_action.setShortcut(QKeySequence.StandardKey.Open)
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        self.reload_action = file_menu.addAction("Re&load", self.reload)
-        self.reload_action.setShortcut(QKeySequence.StandardKey.Refresh)
-        file_menu.addSeparator()
-        file_menu.addAction("Create &Demo Runs", self.create_demo_runs)
-        self.export_action = file_menu.addAction("&Export Runs as CSV…", self.export_csv)
-        file_menu.addSeparator()
-        quit_action = file_menu.addAction("&Quit", self.close)
-        quit_action.setShortcut(QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_Q))
-        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-
-        self.view_menu = self.menuBar().addMenu("&View")
-        self.show_experiments_action = self._panel_action("&Experiments", self.experiments_panel, "Ctrl+1")
-        self.show_details_action = self._panel_action("Run &Details and Charts", self.lower_tabs, "Ctrl+2")
-        self._panels_end = self.view_menu.addSeparator()
-        self.columns_menu = self.view_menu.addMenu("&Columns")
-        self.columns_menu.aboutToShow.connect(self._fill_columns_menu)
-        theme_menu = self.view_menu.addMenu("&Theme")
-        self.theme_actions = QActionGroup(self)
-        for name in theme.THEMES:
-            action = theme_menu.addAction(name.capitalize())
-            action.setCheckable(True)
-            action.setData(name)
-            action.setChecked(name == theme.current())
-            self.theme_actions.addAction(action)
-        self.theme_actions.triggered.connect(self._on_theme_chosen)
-        self.view_menu.addSeparator()
-        focus = self.view_menu.addAction("&Filter Runs", self._focus_filter)
-        focus.setShortcut(QKeySequence.StandardKey.Find)
-
-        help_menu = self.menuBar().addMenu("&Help")
-        about = help_menu.addAction("&About Tracker", self._show_about)
-        about.setMenuRole(QAction.MenuRole.AboutRole)
-
-    def _panel_action(self, text: str, widget: QWidget, shortcut: str) -> QAction:
-        action = self.view_menu.addAction(text)
-        action.setCheckable(True)
-        action.setChecked(True)
-        action.setShortcut(QKeySequence(shortcut))
-        action.toggled.connect(widget.setVisible)
-        return action
 
     def add_panel(self, widget: QWidget, title: str,
                   area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
