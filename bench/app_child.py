@@ -1,0 +1,246 @@
+"""The app process that ``bench/bench_app.py`` measures: start as ``tracker-app DIR`` does,
+then report timings as one ``RESULT {json}`` line. Kept apart from bench_app.py, with few
+imports of its own, so that what is timed is the app's start, not the benchmark's.
+
+    python bench/app_child.py MODE ROOT --expect N [--filter] [--live]   (MODE: window or source)
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+TIMEOUT_S = 120
+LIVE_WRITER = """
+import sys, time, tracker
+from tracker.writer import FLUSHER
+with tracker.start_run(run_name=sys.argv[1]) as run:
+    tracker.log_metric("loss", 1.0)
+    FLUSHER.flush_all()
+    print(run.info.run_id, time.time(), flush=True)
+    sys.stdin.readline()
+    tracker.log_metric("loss", 0.5)
+    FLUSHER.flush_all()
+    print(time.time(), flush=True)
+    sys.stdin.readline()
+"""
+
+
+# ---- the child: one app process ------------------------------------------------------------
+
+def child(args) -> None:
+    t_main = time.time()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    out: dict = {"mode": args.mode, "t_main": t_main}
+    root = Path(args.root)
+    expected = args.expect
+    loaded: list = []
+    window = None
+
+    if args.mode == "window":  # what `tracker-app DIR` does, from its first line
+        from app.main import launch, parse_args
+        qapp, window = launch(parse_args([str(root)]))
+        from PySide6.QtWidgets import QLineEdit, QTableView
+        out["t_imported"] = out["t_constructed"] = time.time()
+        window.resize(1400, 900)
+        table = window.findChild(QTableView, "runsTable")
+        edit = window.findChild(QLineEdit, "runFilter")
+        source = window.source
+        source.loaded.connect(loaded.append)
+        filled = _filled_when(table.model(), expected, out)
+    else:  # RunsSource alone, reading in process
+        from PySide6.QtWidgets import QApplication
+
+        from app.runs_source import RunsSource
+        out["t_imported"] = time.time()
+        qapp = QApplication.instance() or QApplication(sys.argv[:1])
+        source = RunsSource()
+        source.loaded.connect(loaded.append)
+        out["t_constructed"] = time.time()
+        source.open(root)
+        filled = lambda: bool(loaded)  # noqa: E731
+    t_open = time.time()
+    worst_gap = _pump_until(qapp, filled, TIMEOUT_S)
+    out.setdefault("t_filled", time.time())
+    if window is not None:
+        table.viewport().repaint()
+        out["t_painted"] = time.time()
+    out["open_to_filled"] = out["t_filled"] - t_open
+    out["construct"] = out["t_constructed"] - out["t_imported"]
+    out["worker_load"] = loaded[0].seconds if loaded else float("nan")
+    out["worst_gui_gap_ms_while_loading"] = worst_gap * 1000
+    out["rows"] = table.model().rowCount() if window is not None else len(loaded[0].runs) + len(loaded[0].unreadable)
+    _pump_until(qapp, lambda: bool(source.watch_mode), 30)  # (the app starts watching once the table is filled)
+    out["watch_mode"] = source.watch_mode
+
+    if args.filter:
+        out["filter"] = _bench_filter(qapp, window, edit if window else None, table if window else None,
+                                      source if window is None else None, loaded[0] if window is None else None)
+    if args.live:
+        out["live"] = _bench_live(qapp, window, source, root)
+    out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if window is not None:
+        window.close()
+    else:
+        source.close()
+    print("RESULT " + json.dumps(out), flush=True)
+
+
+def _filled_when(model, expected: int, out: dict):
+    """A condition for ``_pump_until`` that also notes (in ``out["t_filled"]``) the moment the
+    model first holds ``expected`` rows, from its own signals rather than the next timer tick."""
+    def check(*_args) -> None:
+        if "t_filled" not in out and model.rowCount() == expected:
+            out["t_filled"] = time.time()
+    for signal in (model.modelReset, model.layoutChanged, model.rowsInserted):
+        signal.connect(check)
+    return lambda: "t_filled" in out
+
+
+def _pump_until(app, condition, timeout: float) -> float:
+    """Run the event loop until ``condition()`` holds (checked every 5 ms by a timer).
+
+    Returns the longest interval between two timer ticks: how long the GUI thread was
+    unresponsive at worst. (A loop that polls processEvents() would make the GUI thread
+    take the GIL a thousand times a second and slow the worker thread it waits for.)
+    """
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    if condition():
+        return 0.0
+    loop = QEventLoop()
+    deadline = time.monotonic() + timeout
+    state = {"last": time.monotonic(), "worst": 0.0, "late": False}
+
+    def tick() -> None:
+        now = time.monotonic()
+        state["worst"] = max(state["worst"], now - state["last"])
+        state["last"] = now
+        if condition():
+            loop.quit()
+        elif now > deadline:
+            state["late"] = True
+            loop.quit()
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(tick)
+    timer.start()
+    loop.exec()
+    timer.stop()
+    if state["late"]:
+        raise TimeoutError("the condition did not hold in time")
+    return state["worst"]
+
+
+def _bench_filter(app, window, edit, table, source, snapshot) -> dict:
+    from tracker.filter import filter_runs
+
+    runs = [r for r in (window.runs_model.runs() if window is not None else snapshot.runs) if hasattr(r, "info")]
+    results = {}
+    cases = [  # (text typed up to its last character, description)
+        ("metrics.accuracy > 0.9", "expression, last keystroke"),
+        ("params.optimizer = 'adam' and metrics.loss < 0.2", "compound expression, last keystroke"),
+        ("run-0042", "plain text (names and tags), last keystroke"),
+        ("run-004", "plain text, a keystroke removing a character"),
+    ]
+    for text, label in cases:
+        if window is None:
+            t0 = time.perf_counter()
+            n = len(filter_runs(runs, text)) if not text.startswith("run-") else sum(
+                text in r.info.run_name for r in runs)
+            results[label] = {"ms": (time.perf_counter() - t0) * 1000, "rows": n}
+            continue
+        from PySide6.QtCore import Qt
+        from PySide6.QtTest import QTest
+
+        times = []
+        for _ in range(5):
+            if label.startswith("plain text, a keystroke removing"):
+                edit.setText(text + "2")
+                _settle(app)
+                t0 = time.perf_counter()
+                QTest.keyClick(edit, Qt.Key.Key_Backspace)
+            else:
+                edit.setText(text[:-1])
+                _settle(app)
+                t0 = time.perf_counter()
+                QTest.keyClick(edit, text[-1])
+            _settle(app)
+            table.viewport().repaint()
+            times.append((time.perf_counter() - t0) * 1000)
+        rows = table.model().rowCount()
+        expected = len(filter_runs(runs, text)) if not text.startswith("run-") else None
+        results[label] = {"ms_median": statistics.median(times), "ms_max": max(times), "rows": rows,
+                          "rows_by_tracker_filter": expected}
+    if window is not None:
+        edit.setText("")
+        _settle(app)
+    return results
+
+
+def _settle(app) -> None:
+    for _ in range(3):  # a zero-interval timer fires on the next pass of the loop
+        app.processEvents()
+
+
+def _bench_live(app, window, source, root: Path, repeats: int = 5) -> dict:
+    seen: dict[str, object] = {}
+    source.runs_changed.connect(lambda runs: seen.update((getattr(r, "info", r).run_id, r) for r in runs))
+
+    def value(run_id: str):
+        run = window.runs_model.get(run_id) if window is not None else seen.get(run_id)
+        return getattr(getattr(run, "data", None), "metrics", {}).get("loss")
+
+    new_run, new_value = [], []
+    env = {**os.environ, "TRACKER_DIR": str(root)}
+    for i in range(repeats):
+        proc = subprocess.Popen([sys.executable, "-c", LIVE_WRITER, f"bench-live-{i}"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True, env=env)
+        line = _readline(app, proc)
+        run_id, t_flush = line.split()
+        _pump_until(app, lambda: value(run_id) == 1.0, 30)
+        new_run.append(time.time() - float(t_flush))
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        t_flush = float(_readline(app, proc))
+        _pump_until(app, lambda: value(run_id) == 0.5, 30)
+        new_value.append(time.time() - float(t_flush))
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        proc.wait(timeout=30)
+        proc.stdin.close()
+        proc.stdout.close()
+    return {"new_run_ms": [round(x * 1000) for x in new_run], "new_value_ms": [round(x * 1000) for x in new_value]}
+
+
+def _readline(app, proc) -> str:
+    """Read a line from the writer while keeping the event loop running."""
+    box: list[str] = []
+    reader = threading.Thread(target=lambda: box.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    _pump_until(app, lambda: not reader.is_alive(), 60)
+    if not box or not box[0]:
+        raise RuntimeError("the writer process ended early")
+    return box[0].strip()
+
+
+def main() -> None:
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=("window", "source"))
+    parser.add_argument("root")
+    parser.add_argument("--expect", type=int, default=0)
+    parser.add_argument("--filter", action="store_true")
+    parser.add_argument("--live", action="store_true")
+    child(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()
