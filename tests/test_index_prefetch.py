@@ -155,3 +155,45 @@ def test_the_helper_runs_the_tracker_it_came_with(root, monkeypatch):
     assert len(IndexPrefetch.take(root).result().runs) == 1
     prefetch.close()
     assert prefetch._proc.wait(timeout=10) == 0
+
+
+def _read_items(root):
+    from tracker.store.layout import list_run_dirs, run_doc_key
+    return [(n, name, path, run_doc_key(path)) for n, (name, path) in enumerate(list_run_dirs(str(root)))]
+
+
+def test_a_first_start_reads_half_the_runs_in_a_second_process(root, monkeypatch):
+    import marshal
+
+    from tracker import index_prefetch
+    from tracker.index import read_each
+    from tracker.index_rows import KeySets
+    for i in range(12):
+        make_run(root, f"r{i}", params={"i": str(i)}, metrics={"loss": [i / 10]})
+    items = _read_items(root)
+    uri = root.resolve().as_uri()
+    expected = {n: row for n, _, row in read_each(items, uri, KeySets(), False)}
+    monkeypatch.setattr(index_prefetch, "PARALLEL_FROM", 4)
+    forks = []
+    real_fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or real_fork())
+    got = list(index_prefetch._read_in_two(items, uri, KeySets(), False))
+    assert forks == [1]
+    assert sorted(n for n, _, _ in got) == list(range(12))
+    decoded = {n: (*row[:6], marshal.loads(row[6]), marshal.loads(row[7])) for n, _, row in got}
+    assert decoded == {n: (*row[:6], marshal.loads(row[6]), marshal.loads(row[7])) for n, row in expected.items()}
+
+
+def test_if_the_second_process_fails_its_half_is_read_here(root, monkeypatch):
+    from tracker import index_prefetch
+    from tracker.index_rows import KeySets
+    for i in range(6):
+        make_run(root, f"r{i}")
+    items = _read_items(root)
+    monkeypatch.setattr(index_prefetch, "PARALLEL_FROM", 2)
+    real_fdopen = os.fdopen
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode="r", *a, **k: (_ for _ in ()).throw(OSError("no"))
+                        if "w" in mode else real_fdopen(fd, mode, *a, **k))  # the forked reader cannot send
+    got = list(index_prefetch._read_in_two(items, root.resolve().as_uri(), KeySets(), False))
+    assert sorted(n for n, _, _ in got) == list(range(6))
+    assert all(row is not None for _, _, row in got)

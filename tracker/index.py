@@ -31,7 +31,7 @@ import hashlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,15 @@ _COMMIT_EVERY = 2000
 
 Progress = Callable[[int, int], None]
 ShouldStop = Callable[[], bool]
+# (items, root_uri, keysets, build) -> (n, run or None, row) for each (n, name, path, key) item
+ReadMany = Callable[[list[tuple], str, KeySets, bool], Iterator[tuple]]
+
+
+def read_each(items: list[tuple], root_uri: str, keysets: KeySets, build: bool) -> Iterator[tuple]:
+    """Read the run.json of each ``(n, name, path, key)`` in turn (``index_rows.read_row``)."""
+    for n, name, path, key in items:
+        item, row = read_row(name, path, key, root_uri, keysets, build)
+        yield n, item, row
 
 
 class IndexUnavailable(RuntimeError):
@@ -164,23 +173,25 @@ class RunIndex:
                 finally:
                     self._close()
 
-    def refresh_packed(self, progress: Progress | None = None,
-                       should_stop: ShouldStop | None = None) -> tuple[IndexResult, list[tuple]]:
+    def refresh_packed(self, progress: Progress | None = None, should_stop: ShouldStop | None = None,
+                       read_many: ReadMany | None = None) -> tuple[IndexResult, list[tuple]]:
         """``refresh``, with the runs left packed: ``(name, key, row)`` each, in listing order,
         where ``row`` is None for a run to be read from disk. ``result.runs`` stays empty.
 
         For a helper process that refreshes the index and hands the runs to another process,
         which unpacks them (``tracker.index_prefetch.unpack``) without decoding them twice.
+        ``read_many`` may replace ``read_each`` for the run.json files to read (only rows are
+        needed here, not runs, so they may be read by other processes).
         """
         packed: list[tuple] = []
         entries = list_run_dirs(self._root_str)
         if not entries and not self._exists():
             return IndexResult(), packed
         with _no_gc():
-            return self._with_index(self._refresh, entries, progress, should_stop, packed), packed
+            return self._with_index(self._refresh, entries, progress, should_stop, packed, read_many), packed
 
-    def _refresh(self, entries: list[tuple[str, str]], progress: Progress | None,
-                 should_stop: ShouldStop | None, packed: list[tuple] | None = None) -> IndexResult:
+    def _refresh(self, entries: list[tuple[str, str]], progress: Progress | None, should_stop: ShouldStop | None,
+                 packed: list[tuple] | None = None, read_many: ReadMany | None = None) -> IndexResult:
         root_uri = self.root.resolve().as_uri()
         keyed = [(name, path, run_doc_key(path)) for name, path in entries]
         result = IndexResult()
@@ -206,14 +217,14 @@ class RunIndex:
         if progress is not None:
             progress(result.cached, total)
         pending: list[tuple] = []
-        for done, n in enumerate(todo, 1):
+        reading = [(n, *keyed[n]) for n in todo]
+        reader = read_each if packed is None or read_many is None else read_many
+        for done, (n, item, row) in enumerate(reader(reading, root_uri, keysets, packed is None), 1):
             if should_stop is not None and done % 32 == 0 and should_stop():
                 result.cancelled = True
                 break
-            name, path, key = keyed[n]
-            out[n], row = read_row(name, path, key, root_uri, keysets)
-            if packed is not None:
-                out[n] = (name, key, row)
+            name, _, key = keyed[n]
+            out[n] = item if packed is None else (name, key, row)
             if row is not None:
                 pending.append(row)
             result.reread += 1

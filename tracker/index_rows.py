@@ -120,9 +120,10 @@ def from_parts(status: str, keys: bytes, data: tuple, path: str, keysets: KeySet
         return None
 
 
-def read_row(name: str, path: str, key: FileKey | None, root_uri: str,
-             keysets: KeySets) -> tuple[Run | UnreadableRun, tuple | None]:
-    """Read one run from disk; returns it and the row to store (None: do not cache)."""
+def read_row(name: str, path: str, key: FileKey | None, root_uri: str, keysets: KeySets,
+             build: bool = True) -> tuple[Run | UnreadableRun | None, tuple | None]:
+    """Read one run from disk; returns it and the row to store (None: do not cache).
+    Without ``build``, a run that makes a row is not made itself (None): its row is enough."""
     if key is None:  # no run.json, or no permission: say why, cache nothing
         return store.read_run(path), None
     try:
@@ -137,7 +138,7 @@ def read_row(name: str, path: str, key: FileKey | None, root_uri: str,
         status = doc["info"].get("status", _RUNNING)
         if not isinstance(status, str):
             raise TypeError(f"status {status!r} is not text")
-        run = _run_from_packed(keys, data, status, path)
+        run = _run_from_packed(keys, data, status, path) if build else None
         blob = marshal.dumps(data)
     except Exception:
         # store.read_run names the problem in its own words; if it manages to read the
