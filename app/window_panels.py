@@ -176,6 +176,7 @@ class _ChartsLink(QObject):
         # Building a panel holds the GUI thread for one pass (the compare view ~100-140 ms,
         # measured): only while the user has left keyboard and mouse alone for IDLE_MS.
         self._input = _InputClock(self)
+        self._charts_made: list = []  # the compare view's charts, made ahead of it by _build_next
         self._preload_started = False
         self._closed = False
         window.runs_view.selectionChanged.connect(self._on_selection_changed)
@@ -202,7 +203,8 @@ class _ChartsLink(QObject):
         if self._compare is None:
             from app.plots import CompareView
             window = self.window
-            self._compare = CompareView(window, settings=window.settings.qsettings)
+            made = tuple(self._charts_made) if len(self._charts_made) == 2 else None
+            self._compare = CompareView(window, settings=window.settings.qsettings, charts=made)
             self._compare.run_clicked.connect(window.select_run)
             self._replace(self._compare_page, self._compare, "Compare")
             self._compare.set_runs(self._selection())
@@ -264,6 +266,10 @@ class _ChartsLink(QObject):
         registry = self.window.registry_link
         if self._plots is None:
             self.plots  # noqa: B018
+        elif self._compare is None and len(self._charts_made) < 2:
+            # the compare view's two charts first, a pass each: at once it was one 100-140 ms pass
+            from app.plots.compare_charts import ParallelCoordinates, ScatterChart
+            self._charts_made.append((ScatterChart, ParallelCoordinates)[len(self._charts_made)]())
         elif self._compare is None:
             self.compare  # noqa: B018
         elif not registry.built:

@@ -62,6 +62,9 @@ def test_panels_are_built_after_the_first_load(qtbot, runs_root):
                     and window.registry_link.built, timeout=15000)
     assert not any(type(w) is QWidget for w in (window.lower_tabs.widget(1), window.lower_tabs.widget(2)))
     assert window.plots.runs() and window.plots.runs()[0].info.run_name == "a"  # the selection followed
+    # the compare view's charts were made in passes of their own, ahead of it, and are the ones it shows
+    assert [window.compare.scatter, window.compare.parallel] == window.charts._charts_made
+    assert window.compare.scatter.isVisibleTo(window.compare)
     window.close()
 
 
