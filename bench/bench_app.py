@@ -180,7 +180,7 @@ def main() -> None:
                 check = "" if f["rows_by_tracker_filter"] in (None, f["rows"]) else \
                     f"  (tracker.filter says {f['rows_by_tracker_filter']:,}!)"
                 print(f"  {label:45s} median {f['ms_median']:6.1f} ms, max {f['ms_max']:6.1f} ms, "
-                      f"{f['rows']:,} rows{check}")
+                      f"{f['rows']:,} rows{check}  (in order: {', '.join(f'{t:.0f}' for t in f['ms_all'])})")
             else:
                 print(f"  {label:45s} {f['ms']:6.1f} ms (tracker.filter, no window), {f['rows']:,} rows")
         live = detail["live"]
