@@ -98,3 +98,52 @@ def test_panels_wait_for_the_user_to_pause_before_being_built(qtbot):
                     and window.registry_link.built, timeout=15000)  # ...and the rest follows the pause
     assert not charts._input._installed  # nothing left watching every event
     window.close()
+
+
+def test_the_panel_import_thread_pauses_while_the_user_types(tmp_path, monkeypatch):
+    """It shares the GIL with the GUI thread: between modules it waits for a pause in the input."""
+    import threading
+    import time
+
+    from app import window_panels
+    (tmp_path / "panel_mod_a.py").write_text("VALUE = 1\n")
+    (tmp_path / "panel_mod_b.py").write_text("VALUE = 2\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    hurry = threading.Event()
+    started = threading.Event()
+
+    def run(name):
+        started.set()
+        __import__(name)
+
+    for name, unblock in (("panel_mod_a", "input stops"), ("panel_mod_b", "hurry")):
+        hurry.clear()
+        started.clear()
+        monkeypatch.setattr(window_panels, "_last_input", time.monotonic() + 3600)  # typing, for now
+        thread = threading.Thread(target=run, args=(name,))
+        pause = window_panels.YieldToInput(thread, hurry)
+        monkeypatch.setattr(sys, "meta_path", [pause, *sys.meta_path])
+        thread.start()
+        started.wait(5)
+        thread.join(0.3)
+        assert thread.is_alive() and name not in sys.modules  # waiting for the user to pause
+        if unblock == "input stops":
+            monkeypatch.setattr(window_panels, "_last_input", 0.0)
+        else:
+            hurry.set()  # the GUI thread needs the modules now
+        thread.join(5)
+        assert not thread.is_alive() and sys.modules[name].VALUE in (1, 2)
+        monkeypatch.undo()
+        monkeypatch.syspath_prepend(str(tmp_path))
+
+
+def test_other_threads_import_without_pausing(monkeypatch):
+    import threading
+    import time
+
+    from app import window_panels
+    monkeypatch.setattr(window_panels, "_last_input", time.monotonic() + 3600)
+    pause = window_panels.YieldToInput(threading.Thread(target=lambda: None), threading.Event())
+    t0 = time.monotonic()
+    assert pause.find_spec("anything") is None
+    assert time.monotonic() - t0 < 0.05
