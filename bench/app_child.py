@@ -80,6 +80,10 @@ def child(args) -> None:
     out["watch_mode"] = source.watch_mode
 
     if args.filter:
+        if window is not None:  # typing starts once the window has finished what follows the fill:
+            # the first run's details (built in passes) and the rows' search text (in batches)
+            _pump_until(qapp, lambda: window.details.run() is not None
+                        and not window.runs_model._warm_timer.isActive(), 30)
         out["filter"] = _bench_filter(qapp, window, edit if window else None, table if window else None,
                                       source if window is None else None, loaded[0] if window is None else None)
     if args.live:
