@@ -197,3 +197,9 @@ def test_if_the_second_process_fails_its_half_is_read_here(root, monkeypatch):
     got = list(index_prefetch._read_in_two(items, root.resolve().as_uri(), KeySets(), False))
     assert sorted(n for n, _, _ in got) == list(range(6))
     assert all(row is not None for _, _, row in got)
+
+
+def test_no_helper_from_a_frozen_app(root, monkeypatch):
+    make_run(root, "a")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)  # PyInstaller & co: sys.executable is the app
+    assert IndexPrefetch.start(root) is None
