@@ -35,8 +35,7 @@ class Row:
     run thousands of times per sort (``info`` is None and the dicts empty for unreadable runs).
     """
 
-    __slots__ = ("run", "run_id", "parent_id", "status", "name", "start", "info", "params",
-                 "metrics", "tags", "_search", "depth")
+    __slots__ = ("run", "run_id", "parent_id", "status", "name", "start", "info", "_search", "depth")
 
     def __init__(self, run: Run | UnreadableRun) -> None:
         self.depth = 0
@@ -48,7 +47,7 @@ class Row:
             self.run_id, self.parent_id, self.status, self.name = run.run_id, None, UNREADABLE, run.run_id
             self.depth = 0
             self.start = -1  # after every real run, newest first
-            self.info, self.params, self.metrics, self.tags = None, _EMPTY, _EMPTY, _EMPTY
+            self.info = None
             self._search = f"{run.run_id}\n{run.path}\n{run.reason}".lower()
             return
         info = run.info
@@ -57,8 +56,13 @@ class Row:
         if self.parent_id is None:
             self.depth = 0  # nest() resets only the rows with a parent
         self.start = info.start_time
-        self.info, self.params, self.metrics, self.tags = info, run.data.params, run.data.metrics, run.data.tags
+        self.info = info
         self._search = None
+
+    # The run's dicts are read through the run (the run index builds them on first read).
+    params = property(lambda self: _EMPTY if self.info is None else self.run.data.params)
+    metrics = property(lambda self: _EMPTY if self.info is None else self.run.data.metrics)
+    tags = property(lambda self: _EMPTY if self.info is None else self.run.data.tags)
 
     @property
     def search(self) -> str:
@@ -287,7 +291,7 @@ def base_order(rows: Iterable[Row]) -> list[Row]:
 
 
 def common_columns(runs: Iterable[Run | UnreadableRun], metrics: int = 3, params: int = 2,
-                   sample: int = 2000) -> list[str]:
+                   sample: int = 500) -> list[str]:
     """The most common param and metric keys as column keys (a sample of ``sample`` runs is enough)."""
     readable = [run for run in islice((r for r in runs if isinstance(r, Run)), sample)]
     metric_counts = Counter(chain.from_iterable(run.data.metrics for run in readable))

@@ -238,6 +238,7 @@ class RunsTableModel(QAbstractTableModel):
         batch, self._warm = self._warm[-500:], self._warm[:-500]
         for row in batch:
             row.search  # noqa: B018 (builds and caches it)
+            row.params, row.metrics  # noqa: B018 (the run index builds a run's dicts on first read)
         if not self._warm:
             self._warm_timer.stop()
 

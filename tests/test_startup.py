@@ -68,11 +68,14 @@ def test_panels_are_built_after_the_first_load(qtbot, runs_root):
     window.close()
 
 
-def test_runs_from_the_index_decode_summaries_on_first_read(runs_root):
-    log_run("a", metrics={"loss": 0.5, "acc": 0.9})
+def test_runs_from_the_index_build_their_dicts_on_first_read(runs_root):
+    log_run("a", params={"lr": "0.1"}, metrics={"loss": 0.5, "acc": 0.9})
     RunIndex(runs_root).refresh()
     run = RunIndex(runs_root).refresh().runs[0]
-    assert "summaries" in run.data.__dict__ and not isinstance(run.data.__dict__["summaries"], dict)
+    for name in ("params", "tags", "metrics", "summaries"):  # listing 10,000 runs reads none of them
+        assert not isinstance(run.data.__dict__[name], dict)
+    assert run.data.params == {"lr": "0.1"} and isinstance(run.data.__dict__["params"], dict)
+    assert run.data.metrics == {"loss": 0.5, "acc": 0.9} and "tracker.user" in run.data.tags
     copied = pickle.loads(pickle.dumps(run))
     assert copied == run and copy.deepcopy(run) == run
     assert run.data.summaries["loss"].last == 0.5 and run.data.summaries["acc"].count == 1

@@ -69,8 +69,13 @@ def _run_from_packed(keys: tuple, data: tuple, status: str, path: str) -> Run:
         status = effective_status(
             {"status": status, "pid": pid, "pid_start": pid_start, "host": host, "start_time": start}, Path(path))
     info = RunInfo(run_id, name, experiment, status, start, end, uri, parent, description, user, host, pid, error)
-    return Run(info, RunData(dict(zip(param_keys, param_values)), dict(zip(tag_keys, tag_values)),
-                             dict(zip(metric_keys, lasts)), Deferred(_summaries, metric_keys, lasts, summaries)), path)
+    return Run(info, RunData(Deferred(_zipped, param_keys, param_values), Deferred(_zipped, tag_keys, tag_values),
+                             Deferred(_zipped, metric_keys, lasts), Deferred(_summaries, metric_keys, lasts, summaries)),
+               path)
+
+
+def _zipped(keys: tuple, values: tuple) -> dict:
+    return dict(zip(keys, values))
 
 
 class KeySets:
