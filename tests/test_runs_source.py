@@ -171,6 +171,7 @@ def test_a_load_from_the_start_up_helper_catches_up_with_what_changed_since(qtbo
     source, rec = make_source(check_ms=3_600_000)  # no periodic re-check to lean on
     snapshot = open_and_wait(qtbot, source, rec, root)
     assert [r.info.run_name for r in snapshot.runs] == ["edited"]  # as the helper saw it
+    assert [row.name for row in snapshot.rows] == ["edited"]  # and the table's rows made from it
     assert "note" not in snapshot.runs[0].data.tags
     assert IndexPrefetch.take(root) is None  # claimed by the source
     qtbot.waitUntil(lambda: rec.latest(late) is not None, timeout=WAIT_MS)

@@ -55,7 +55,7 @@ _lock = threading.Lock()
 
 
 class IndexPrefetch:
-    """One helper process refreshing one root's index; its result is read once."""
+    """One helper process refreshing one root's index, for one caller to ``take`` and read."""
 
     def __init__(self, root: Path, proc: subprocess.Popen) -> None:
         self.root = root
@@ -118,7 +118,9 @@ class IndexPrefetch:
         """
         from .index import IndexResult
 
-        if self._result is not None:  # asked again: the same answer
+        if self._result is not None:  # asked again: the same answer (and ``each`` sees it all)
+            if each is not None:
+                each([*self._result.runs, *self._result.unreadable])
             return self._result
         stream = self._proc.stdout
         runs: list[Run] = []
