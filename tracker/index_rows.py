@@ -69,9 +69,9 @@ def _run_from_packed(keys: tuple, data: tuple, status: str, path: str) -> Run:
         status = effective_status(
             {"status": status, "pid": pid, "pid_start": pid_start, "host": host, "start_time": start}, Path(path))
     info = RunInfo(run_id, name, experiment, status, start, end, uri, parent, description, user, host, pid, error)
-    return Run(info, RunData(Deferred(_zipped, param_keys, param_values), Deferred(_zipped, tag_keys, tag_values),
-                             Deferred(_zipped, metric_keys, lasts), Deferred(_summaries, metric_keys, lasts, summaries)),
-               path)
+    data = RunData(Deferred(_zipped, param_keys, param_values), Deferred(_zipped, tag_keys, tag_values),
+                   Deferred(_zipped, metric_keys, lasts), Deferred(_summaries, metric_keys, lasts, summaries))
+    return Run(info, data, path)
 
 
 def _zipped(keys: tuple, values: tuple) -> dict:
