@@ -11,7 +11,8 @@ and the run packed into two blobs (both marshal):
          param values, tag values, metric last values, summaries)
 in the keys' order, where summaries is marshal bytes of one (min, max, count, last_step,
 last_timestamp) per metric, decoded only when ``run.data.summaries`` is read: listing never
-does, and decoding them for every run was a third of a warm refresh (measured).
+does, and decoding them for every run was a third of a warm refresh (measured). The params,
+tags and latest-metrics dicts are likewise made when first read (``entities.Deferred``).
 RUNNING is re-derived on every read (a dead writer reads KILLED).
 """
 from __future__ import annotations
