@@ -16,24 +16,24 @@ Semantics worth knowing:
 * ``LIKE`` is case-sensitive with SQL wildcards ``%`` and ``_`` (``\\%`` and ``\\_`` match them
   literally); ``ILIKE`` ignores case. String literals take ``\\'`` or doubled-quote escapes.
 
-The text is parsed once into a small AST that is compiled into nested closures, so the GUI
-can re-run a filter over 10,000 runs on every keystroke for little more than the dict look-ups.
-No ``eval`` anywhere: user text never reaches the interpreter.
+The text is parsed once into a small AST (``tracker/filter_ast.py``, which also gives its
+meaning as nested closures) that ``RunFilter`` compiles once, so a filter re-runs over many
+runs for little more than the dict look-ups. No ``eval`` of user text anywhere.
 """
 from __future__ import annotations
 
-import operator
 import re
 import unicodedata
-from dataclasses import dataclass
 from typing import Any, Callable, Iterable, NamedTuple
 
 from tracker.entities import Run
 
+from .filter_ast import (  # noqa: F401  (BoolOp, Compare, Field, Not: the syntax tree, read by others from here)
+    ATTRIBUTES, COMPARISONS, BoolOp, Compare, Field, Not, Predicate, compile_predicate,
+)
+
 __all__ = ["FilterSyntaxError", "RunFilter", "parse_filter", "filter_runs",
            "is_filter_expression"]  # ordering by the same fields: tracker.ordering
-
-Predicate = Callable[[Run], bool]
 
 _PREFIXES = {
     "metric": "metric", "metrics": "metric",
@@ -41,16 +41,9 @@ _PREFIXES = {
     "tag": "tag", "tags": "tag",
     "attribute": "attr", "attributes": "attr", "attr": "attr", "run": "attr",
 }
-_ATTRIBUTES = {  # accepted name -> RunInfo field
-    "status": "status", "run_name": "run_name", "name": "run_name", "run_id": "run_id",
-    "experiment": "experiment", "start_time": "start_time", "end_time": "end_time", "user": "user",
-}
-_NUMERIC_ATTRIBUTES = {"start_time", "end_time"}
 _KEYWORDS = {"and", "or", "not", "like", "ilike", "in"}
 _OPS = ("!=", ">=", "<=", "==", "=", ">", "<")  # longest first, so '>=' is not read as '>' '='
 _ORDERING_OPS = {">", ">=", "<", "<="}
-_CMP: dict[str, Callable[[Any, Any], bool]] = {"=": operator.eq, "!=": operator.ne, ">": operator.gt,
-                                                ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # Deep nesting would otherwise hit RecursionError, which is not a ValueError.
 _MAX_DEPTH = 100
@@ -147,51 +140,6 @@ def _tokenize(text: str, kind: str) -> list[_Token]:
     return tokens
 
 
-# ---- AST -------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Field:
-    """What a comparison looks at: ``kind`` is metric/param/tag/attr, ``key`` the name."""
-
-    kind: str
-    key: str
-
-    @property
-    def numeric(self) -> bool:
-        return self.kind == "metric" or (self.kind == "attr" and self.key in _NUMERIC_ATTRIBUTES)
-
-    def getter(self) -> Callable[[Run], Any]:
-        """A function returning the run's value for this field, or None when it has none."""
-        key = self.key
-        if self.kind == "metric":
-            return lambda run: run.data.metrics.get(key)
-        if self.kind == "param":
-            return lambda run: run.data.params.get(key)
-        if self.kind == "tag":
-            return lambda run: run.data.tags.get(key)
-        return operator.attrgetter(f"info.{key}")
-
-
-@dataclass(frozen=True)
-class Compare:
-    field: Field
-    op: str  # one of _CMP, "like", "ilike", "in"
-    value: Any  # float, str, or a tuple of str for "in"
-    literal: str = ""  # the number as written, for the non-numeric-param fallback
-    negate: bool = False  # NOT IN / NOT LIKE / NOT ILIKE
-
-
-@dataclass(frozen=True)
-class BoolOp:
-    op: str  # "and" | "or"
-    children: tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class Not:
-    child: Any
-
-
 # ---- parser ----------------------------------------------------------------------------
 
 def _describe(tok: _Token) -> str:
@@ -264,10 +212,10 @@ class _Parser:
 
     def field(self, tok: _Token) -> Field:
         prefix, key = tok.value
-        attrs = ", ".join(sorted(_ATTRIBUTES))
+        attrs = ", ".join(sorted(ATTRIBUTES))
         if prefix is None:
-            if key.lower() in _ATTRIBUTES:
-                return Field("attr", _ATTRIBUTES[key.lower()])
+            if key.lower() in ATTRIBUTES:
+                return Field("attr", ATTRIBUTES[key.lower()])
             if key.lower() in _PREFIXES:
                 raise self.error(f"{key!r} needs a key after a dot, as in {key}.accuracy", tok.pos)
             raise self.error(f"unknown attribute {key!r} (attributes are {attrs}; "
@@ -279,9 +227,9 @@ class _Parser:
         if not key:
             raise self.error(f"expected a key after '{prefix}.'", tok.pos + len(tok.text))
         if kind == "attr":
-            if key.lower() not in _ATTRIBUTES:
+            if key.lower() not in ATTRIBUTES:
                 raise self.error(f"unknown attribute {key!r} (attributes are {attrs})", tok.pos)
-            return Field("attr", _ATTRIBUTES[key.lower()])
+            return Field("attr", ATTRIBUTES[key.lower()])
         return Field(kind, key)
 
     def comparison(self) -> Compare:
@@ -301,7 +249,7 @@ class _Parser:
             raise self.error(f"expected an operator (= != > >= < <= LIKE ILIKE IN) after {tok.text!r}, "
                              f"found {_describe(op_tok)}", op_tok.pos)
         shown_op = op_tok.text.upper()
-        if field.numeric and op not in _CMP:
+        if field.numeric and op not in COMPARISONS:
             raise self.error(f"{shown_op} does not apply to numbers; use = != > >= < <=", op_tok.pos)
         if not field.numeric and field.kind != "param" and op in _ORDERING_OPS:
             raise self.error(f"{shown_op} does not apply to strings; use = != LIKE ILIKE IN", op_tok.pos)
@@ -336,66 +284,6 @@ class _Parser:
                 raise self.error(f"expected ',' or ')' in the IN list, found {_describe(tok)}", tok.pos)
 
 
-# ---- compiling the AST into closures ---------------------------------------------------
-
-def _to_float(text: str) -> float | None:
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return None
-
-
-def _like_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    parts, i = [], 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\" and pattern[i + 1:i + 2] in ("%", "_"):  # \% and \_ are literal
-            parts.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
-        parts.append(".*" if c == "%" else "." if c == "_" else re.escape(c))
-        i += 1
-    return re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
-
-
-def _value_test(c: Compare) -> Callable[[Any], bool]:
-    """A test on a value known to be present (not None)."""
-    if c.op == "in":
-        return frozenset(c.value).__contains__
-    if c.op in ("like", "ilike"):
-        match = _like_regex(c.value, c.op == "ilike").fullmatch
-        return lambda v: match(v) is not None
-    cmp, target = _CMP[c.op], c.value
-    if c.field.kind == "param" and c.literal:  # a param against a number literal
-        op, literal = c.op, c.literal
-
-        def param_test(v: str) -> bool:
-            number = _to_float(v)
-            if number is None:  # fall back to comparing text: never equal, never ordered
-                return op == "!=" or (op == "=" and v == literal)
-            return cmp(number, target)
-        return param_test
-    return lambda v: cmp(v, target)
-
-
-def _compile(node: Any) -> Predicate:
-    if isinstance(node, BoolOp):
-        preds = [_compile(child) for child in node.children]
-        if len(preds) == 2:  # the common case, without the generator overhead
-            a, b = preds
-            return (lambda r: a(r) and b(r)) if node.op == "and" else (lambda r: a(r) or b(r))
-        if node.op == "and":
-            return lambda r: all(p(r) for p in preds)
-        return lambda r: any(p(r) for p in preds)
-    if isinstance(node, Not):
-        inner = _compile(node.child)
-        return lambda r: not inner(r)
-    get, test = node.field.getter(), _value_test(node)
-    if node.negate:
-        return lambda r: (v := get(r)) is not None and not test(v)
-    return lambda r: (v := get(r)) is not None and test(v)
-
-
 # ---- public API ------------------------------------------------------------------------
 
 class RunFilter:
@@ -404,7 +292,7 @@ class RunFilter:
     def __init__(self, text: str, ast: Any | None) -> None:
         self.text = text
         self.ast = ast  # None for the empty filter
-        self._predicate: Predicate = (lambda run: True) if ast is None else _compile(ast)
+        self._predicate: Predicate = (lambda run: True) if ast is None else compile_predicate(ast)
 
     @property
     def is_empty(self) -> bool:
@@ -438,7 +326,7 @@ def filter_runs(runs: Iterable[Run], text: str) -> list[Run]:
 _EXPRESSION_START = re.compile(
     r"[\s(]*(?:not\b[\s(]*)*(?:"
     rf"(?:{'|'.join(_PREFIXES)})\.[^\s.]"
-    rf"|(?:{'|'.join(_ATTRIBUTES)})\s*(?:[=!<>]|(?:not\s+)?(?:i?like|in)\b)"
+    rf"|(?:{'|'.join(ATTRIBUTES)})\s*(?:[=!<>]|(?:not\s+)?(?:i?like|in)\b)"
     r")",
     re.IGNORECASE,
 )

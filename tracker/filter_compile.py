@@ -24,7 +24,7 @@ from __future__ import annotations
 from operator import attrgetter
 from typing import Any, Callable, Iterable, Literal, Sequence
 
-from tracker.filter import _ATTRIBUTES, BoolOp, Compare, Not, _compile, _like_regex, _to_float
+from tracker.filter_ast import ATTRIBUTES, BoolOp, Compare, Not, compile_predicate, like_regex, to_float
 
 __all__ = ["Layout", "Selector", "ValueColumns", "compile_selector"]
 
@@ -39,7 +39,7 @@ _GUARD: Spec = ("guard", "", False)  # row layout: whether the row has a readabl
 # the compiler than the closures take to filter 10,000 runs, so those take over.
 _MAX_COMPARISONS = 200
 _PY_OPS = {"=": "==", "!=": "!=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
-_ATTRIBUTE_NAMES = frozenset(_ATTRIBUTES.values())  # the only attribute names pasted as code
+_ATTRIBUTE_NAMES = frozenset(ATTRIBUTES.values())  # the only attribute names pasted as code
 _DICTS = {  # where each layout keeps metrics/params/tags
     "run": {"metric": "data.metrics", "param": "data.params", "tag": "data.tags"},
     "row": {"metric": "metrics", "param": "params", "tag": "tags"},
@@ -68,7 +68,7 @@ class ValueColumns:
     def _build(self, spec: Spec) -> list[Any]:
         kind, key, as_number = spec
         if as_number:
-            return [None if v is None else _to_float(v) for v in self.column((kind, key, False))]
+            return [None if v is None else to_float(v) for v in self.column((kind, key, False))]
         if kind == "guard":
             return [r.info is not None for r in self.items]
         if kind == "attr":
@@ -161,12 +161,12 @@ class _Generator:
         if c.op == "in":
             test = f"{v} in {self.constant(frozenset(c.value))}"
         elif c.op in ("like", "ilike"):
-            match = _like_regex(c.value, c.op == "ilike").fullmatch
+            match = like_regex(c.value, c.op == "ilike").fullmatch
             test = f"{self.constant(match)}({v}) is not None"
         elif c.field.kind == "param" and c.literal:  # a param against a number literal
             n = self.variable()
             number = (self.column((c.field.kind, c.field.key, True)) if self.columnar
-                      else f"{self.constant(_to_float)}({v})")
+                      else f"{self.constant(to_float)}({v})")
             # As tracker.filter's param_test: a param that does not parse compares as text,
             # which never equals a number (unless spelled the same) and is never ordered.
             fallback = ("True" if c.op == "!=" else
@@ -206,7 +206,7 @@ def _generate(ast: Any, layout: Layout) -> Selector:
 
 
 def _fallback(ast: Any, layout: Layout) -> Selector:
-    predicate = _compile(ast)
+    predicate = compile_predicate(ast)
     if layout == "row":
         def accepts(r: Any) -> bool:
             return r.info is not None and bool(predicate(r.run))

@@ -8,7 +8,8 @@ import operator
 from typing import Callable, Iterable
 
 from tracker.entities import Run
-from tracker.filter import Field, _describe, _Parser, _to_float
+from tracker.filter import Field, _describe, _Parser
+from tracker.filter_ast import to_float
 
 
 def _parse_order_clause(clause: str) -> tuple[Field, bool]:
@@ -31,7 +32,7 @@ def _sort_pass(runs: list[Run], field: Field, descending: bool) -> list[Run]:
     values = list(map(field.getter(), runs))
     if field.kind == "param":
         # Sort numerically when every present value is a number: '9' before '10', 1e-3 before 0.01.
-        numbers = [v if v is None else _to_float(v) for v in values]
+        numbers = [v if v is None else to_float(v) for v in values]
         if all(n is not None or v is None for n, v in zip(numbers, values)):
             values = numbers
     present, missing = [], []
