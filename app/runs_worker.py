@@ -213,15 +213,29 @@ class LoadWorker(QObject):
         """Every run; ``each`` gets them batch by batch when the index helper sends them."""
         progress = self._progress
         prefetch, self.prefetch = self.prefetch, None  # only the first load (a reload reads afresh)
-        self._start_watcher()  # before reading, so runs created meanwhile are not missed
+        watching = False
         if prefetch is not None and self.use_index:
-            prefetch.request_stale()  # ...and what changed before watching began: the helper looks again
-            result = prefetch.result(progress, self.stop.is_set, each)
+            def watch_then_progress(done: int, total: int) -> None:
+                # Watch once the helper's first look is over (its first message): the window has
+                # painted by then, and the helper is still readying the runs. Importing watchdog
+                # any sooner made the window's first paint share the GIL (a 85 ms stall, measured).
+                nonlocal watching
+                if not watching:
+                    watching = True
+                    self._start_watcher()
+                    prefetch.request_stale()  # ...and what changed before watching began: the helper looks again
+                progress(done, total)
+
+            result = prefetch.result(watch_then_progress, self.stop.is_set, each)
             if result is not None and result.cancelled:
                 return None
             if result is not None:  # (None: the helper failed; reading in process says why, if it fails too)
+                if not watching:
+                    self._start_watcher()  # (it had no runs to report)
                 self.prefetched = prefetch
                 return result.runs, result.unreadable, result.path
+        if not watching:
+            self._start_watcher()  # before reading, so runs created meanwhile are not missed
         if self.use_index:
             try:
                 result = self.index.refresh(progress, self.stop.is_set)
