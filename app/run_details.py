@@ -21,6 +21,7 @@ from app.formatting import (
     BRANCH_TAG, COMMIT_TAG, DIFF_TAG, DIRTY_TAG, HOST_TAG, REPO_TAG, SOURCE_TAG, argv_text,
     format_duration, format_time,
 )
+from app.table_look import record_table
 from app.table_model import TableModel
 
 MAX_DIFF_BYTES = 2 * 1024 * 1024
@@ -43,17 +44,9 @@ def _table(model: TableModel, name: str, parent: QWidget) -> QTableView:
     view.setSortingEnabled(True)
     view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setAlternatingRowColors(True)
-    view.setShowGrid(False)
-    view.setWordWrap(False)
-    view.verticalHeader().hide()
-    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
+    record_table(view)
     header = view.horizontalHeader()
-    header.setHighlightSections(False)
-    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-    header.setStretchLastSection(True)
     header.resizeSection(0, 220)
     return view
 

@@ -244,13 +244,12 @@ class LoadWorker(QObject):
                 self.use_index = False
                 self.status.emit(self.generation, f"Reading without an index ({e}); this may be slow")
         runs, unreadable = [], []
-        entries = list(os.scandir(self.root))
-        for n, entry in enumerate(entries, 1):
+        entries = store.list_run_dirs(str(self.root))
+        for n, (_, path) in enumerate(entries, 1):
             if self.stop.is_set():
                 return None
-            if store.is_run_dir_name(entry.name) and entry.is_dir(follow_symlinks=False):
-                result = store.read_run(entry.path)
-                (runs if isinstance(result, Run) else unreadable).append(result)
+            result = store.read_run(path)
+            (runs if isinstance(result, Run) else unreadable).append(result)
             if n % 250 == 0:
                 progress(n, len(entries))
         return runs, unreadable, None
@@ -365,8 +364,7 @@ class LoadWorker(QObject):
         removed: list[str] = []
         if rescan:
             try:
-                on_disk = {e.name for e in os.scandir(self.root)
-                           if store.is_run_dir_name(e.name) and e.is_dir(follow_symlinks=False)}
+                on_disk = {name for name, _ in store.list_run_dirs(str(self.root))}
             except PermissionError:
                 if not self.denied:
                     self.denied = True

@@ -130,9 +130,14 @@ def _note_input() -> None:
     _last_input = time.monotonic()
 
 
+def quiet_ms() -> float:
+    """How long since the last input that a filter installed here saw."""
+    return (time.monotonic() - _last_input) * 1000
+
+
 def user_busy() -> bool:
-    """Input came in the last IDLE_MS (as far as the filters installed here saw)."""
-    return (time.monotonic() - _last_input) * 1000 < IDLE_MS
+    """Input came in the last IDLE_MS."""
+    return quiet_ms() < IDLE_MS
 
 
 class YieldToInput:
@@ -170,11 +175,10 @@ def _panel_imports() -> _Imports:
 
 
 class _InputClock(QObject):
-    """When the user last pressed a key, clicked or scrolled, while installed on the application."""
+    """Notes key presses, clicks and wheel turns (``quiet_ms``) while installed on the application."""
 
     def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
-        self.last = 0.0  # time.monotonic()
         self._installed = False
 
     def install(self) -> None:
@@ -187,12 +191,10 @@ class _InputClock(QObject):
             self._installed = False
             QCoreApplication.instance().removeEventFilter(self)
 
-    def quiet_ms(self) -> float:
-        return (time.monotonic() - self.last) * 1000
+    quiet_ms = staticmethod(quiet_ms)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in _INPUT_EVENTS:
-            self.last = time.monotonic()
             _note_input()
         return False
 

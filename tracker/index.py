@@ -136,11 +136,7 @@ class RunIndex:
         Raises FileNotFoundError / NotADirectoryError / PermissionError when the root
         itself cannot be listed, and IndexUnavailable when no index file can be opened.
         """
-        entries = list_run_dirs(self._root_str)  # before opening: a missing root gets no index file
-        if not entries and not self._exists():
-            return IndexResult()  # nothing to index: leave an empty directory as it was
-        with _no_gc():  # ~1.5 million new objects per 10,000 runs, all kept: collecting meanwhile is wasted work
-            return self._with_index(self._refresh, entries, progress, should_stop)
+        return self._refresh_listed(progress, should_stop, None, None)
 
     def update(self, run_ids: Iterable[str]) -> list[Run | UnreadableRun]:
         """Re-check the given runs (a targeted refresh); runs whose directory is gone are dropped and omitted."""
@@ -184,11 +180,15 @@ class RunIndex:
         needed here, not runs, so they may be read by other processes).
         """
         packed: list[tuple] = []
-        entries = list_run_dirs(self._root_str)
+        return self._refresh_listed(progress, should_stop, packed, read_many), packed
+
+    def _refresh_listed(self, progress: Progress | None, should_stop: ShouldStop | None,
+                        packed: list[tuple] | None, read_many: ReadMany | None) -> IndexResult:
+        entries = list_run_dirs(self._root_str)  # before opening: a missing root gets no index file
         if not entries and not self._exists():
-            return IndexResult(), packed
-        with _no_gc():
-            return self._with_index(self._refresh, entries, progress, should_stop, packed, read_many), packed
+            return IndexResult()  # nothing to index: leave an empty directory as it was
+        with _no_gc():  # ~1.5 million new objects per 10,000 runs, all kept: collecting meanwhile is wasted work
+            return self._with_index(self._refresh, entries, progress, should_stop, packed, read_many)
 
     def _refresh(self, entries: list[tuple[str, str]], progress: Progress | None, should_stop: ShouldStop | None,
                  packed: list[tuple] | None = None, read_many: ReadMany | None = None) -> IndexResult:

@@ -123,6 +123,7 @@ class IndexPrefetch:
                 each([*self._result.runs, *self._result.unreadable])
             return self._result
         stream = self._proc.stdout
+        root_uri = self.root.resolve().as_uri()  # (for runs read here: once, not once a batch)
         runs: list[Run] = []
         unreadable: list[UnreadableRun] = []
         try:
@@ -139,7 +140,7 @@ class IndexPrefetch:
                     if progress is not None:
                         progress(frame[1], frame[2])
                 elif kind == "runs":
-                    batch = unpack(self.root, frame[1], runs, unreadable, self.keys)
+                    batch = unpack(self.root, frame[1], runs, unreadable, self.keys, root_uri)
                     if each is not None:
                         each(batch)
                 elif kind == "done":
@@ -219,7 +220,7 @@ class IndexPrefetch:
 
 
 def unpack(root: Path, packed: list[tuple], runs: list[Run], unreadable: list[UnreadableRun],
-           keys: dict[str, FileKey | None]) -> list[Run | UnreadableRun]:
+           keys: dict[str, FileKey | None], root_uri: str | None = None) -> list[Run | UnreadableRun]:
     """Add the runs of a ``("runs", ...)`` frame to ``runs``/``unreadable`` and their ``run.json``
     keys to ``keys``; return them, in order. Each is ``(name, key, status, reason, key-set blob, data)``, a row of the
     index with its data already decoded by the helper (``_for_frame``); what it could not
@@ -228,7 +229,7 @@ def unpack(root: Path, packed: list[tuple], runs: list[Run], unreadable: list[Un
     from .index_rows import KeySets, from_parts, read_row
 
     prefix = os.path.join(str(root), "")
-    root_uri = root.resolve().as_uri()
+    root_uri = root_uri or root.resolve().as_uri()
     keysets = KeySets()
     batch: list[Run | UnreadableRun] = []
     for name, key, status, reason, keyset, data in packed:

@@ -21,6 +21,7 @@ from app.registry.dnd import ModelsList
 from app.registry.item_models import ModelsListModel, VersionsTableModel
 from app.registry.lineage_view import LineageView
 from app.settings import Settings
+from app.table_look import record_table
 from app.table_model import TableModel
 
 # stage -> (menu text, button text, shortcut)
@@ -48,18 +49,8 @@ def _muted(text: str = "") -> QLabel:
 def _table(view: QTableView, name: str, accessible: str) -> QTableView:
     view.setObjectName(name)
     view.setAccessibleName(accessible)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setAlternatingRowColors(True)
-    view.setShowGrid(False)
-    view.setWordWrap(False)
-    view.verticalHeader().hide()
-    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 12)
-    header = view.horizontalHeader()
-    header.setHighlightSections(False)
-    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-    header.setStretchLastSection(True)
-    return view
+    return record_table(view, row_padding=12)
 
 
 class PanelUi:

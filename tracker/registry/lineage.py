@@ -105,12 +105,16 @@ def _walk_files(root: str) -> list[tuple[str, int]]:
 def find_artifacts(tracking_dir: Path, sha256: str, size: int) -> list[ArtifactMatch]:
     """Every file in any run's artifacts with this content, oldest run first."""
     matches = []
-    for run_entry in store.iter_run_dirs(tracking_dir):
-        artifacts = os.path.join(run_entry.path, store.ARTIFACTS_DIR)
+    try:
+        listed = store.list_run_dirs(os.fspath(tracking_dir))
+    except FileNotFoundError:
+        listed = []
+    for run_id, run_path in listed:
+        artifacts = os.path.join(run_path, store.ARTIFACTS_DIR)
         for path, file_size in _walk_files(artifacts):
             if file_size == size and _sha256(path) == sha256:
                 rel = Path(path).relative_to(artifacts).as_posix()
-                matches.append(ArtifactMatch(run_entry.name, rel, _start_time(Path(run_entry.path))))
+                matches.append(ArtifactMatch(run_id, rel, _start_time(Path(run_path))))
     return sorted(matches, key=lambda m: (m.start_time, m.run_id, m.artifact_path))
 
 

@@ -2,11 +2,11 @@
 from .atomic import read_json, write_json_atomic
 from .layout import (
     ARTIFACTS_DIR, FORMAT_VERSION, MAX_KEY_LENGTH, MAX_PARAM_VALUE_LENGTH,
-    is_run_dir_name, metric_path, resolve_inside, run_dir, validate_key,
+    is_run_dir_name, list_run_dirs, metric_path, resolve_inside, run_dir, validate_key,
 )
 from .metricfile import MetricSeries, encode_records, open_for_append, read_series
 from .reader import (
-    DEFAULT_EXPERIMENT, ensure_experiment, iter_run_dirs, read_all_runs, read_experiments,
+    DEFAULT_EXPERIMENT, ensure_experiment, read_all_runs, read_experiments,
     read_metric, read_run,
 )
 from .rundoc import (

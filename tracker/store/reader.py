@@ -5,7 +5,6 @@ import operator
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 from ..entities import Experiment, Run, UnreadableRun
@@ -15,18 +14,6 @@ from .metricfile import MetricSeries, read_series
 from .rundoc import document_to_run, read_document
 
 DEFAULT_EXPERIMENT = "Default"
-
-
-def iter_run_dirs(root: str | os.PathLike) -> Iterator[os.DirEntry]:
-    """Every run directory directly under ``root`` (non-run entries are skipped)."""
-    try:
-        entries = os.scandir(root)
-    except FileNotFoundError:
-        return
-    with entries:
-        for entry in entries:
-            if layout.is_run_dir_name(entry.name) and entry.is_dir(follow_symlinks=False):
-                yield entry
 
 
 def read_run(run_path: str | os.PathLike) -> Run | UnreadableRun:
@@ -49,8 +36,12 @@ def read_run(run_path: str | os.PathLike) -> Run | UnreadableRun:
 def read_all_runs(root: str | os.PathLike) -> tuple[list[Run], list[UnreadableRun]]:
     runs: list[Run] = []
     bad: list[UnreadableRun] = []
-    for entry in iter_run_dirs(root):
-        result = read_run(entry.path)
+    try:
+        listed = layout.list_run_dirs(os.fspath(root))
+    except FileNotFoundError:
+        listed = []
+    for _, path in listed:
+        result = read_run(path)
         (runs if isinstance(result, Run) else bad).append(result)
     return runs, bad
 
