@@ -7,6 +7,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .regular import open_regular
+
 
 def write_json_atomic(path: str | os.PathLike, obj: Any, fsync: bool = True) -> None:
     """Write ``obj`` as JSON to a temp file beside ``path``, fsync it, then rename over ``path``."""
@@ -29,6 +31,9 @@ def write_json_atomic(path: str | os.PathLike, obj: Any, fsync: bool = True) -> 
 
 
 def read_json(path: str | os.PathLike) -> Any:
-    """Read a JSON document; NaN and Infinity tokens are accepted (metric summaries hold them)."""
-    with open(path, "rb") as f:
+    """Read a JSON document; NaN and Infinity tokens are accepted (metric summaries hold them).
+
+    Only a regular file is read (``regular.open_regular``): anything else raises NotRegularFile.
+    """
+    with open_regular(path) as f:
         return json.loads(f.read().decode("utf-8"))
