@@ -28,7 +28,7 @@ from .entities import Deferred, MetricSummary, Run, RunData, RunInfo, RunStatus,
 from .store import layout
 from .store.rundoc import effective_status, read_document
 
-PACK_VERSION = 2  # bump when the packed tuples change (the index's schema version covers it too)
+PACK_VERSION = 3  # bump when the packed tuples change, or what rundoc.check_document accepts
 _RUNNING = RunStatus.RUNNING
 
 FileKey = tuple[int, int, int]  # (mtime_ns, size, inode) of a run.json

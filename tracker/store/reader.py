@@ -11,7 +11,7 @@ from ..entities import Experiment, Run, UnreadableRun
 from . import layout
 from .atomic import read_json, write_json_atomic
 from .metricfile import MetricSeries, read_series
-from .rundoc import document_to_run, read_document
+from .rundoc import RunDocumentError, document_to_run, read_document
 
 DEFAULT_EXPERIMENT = "Default"
 
@@ -25,6 +25,8 @@ def read_run(run_path: str | os.PathLike) -> Run | UnreadableRun:
         reason = "run.json is missing"
     except PermissionError as e:
         reason = f"permission denied: {e.filename}"
+    except RunDocumentError as e:  # a field of the wrong type or range, or a copied run folder
+        reason = str(e)
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         # json.JSONDecodeError is a ValueError: truncated or garbage run.json lands here
         reason = f"run.json is damaged: {e}"
@@ -69,9 +71,13 @@ def read_experiments(root: str | os.PathLike, runs: list[Run] | None = None) -> 
         for path in folder.glob("*.json"):
             try:
                 doc = read_json(path)
-                created[str(doc["name"])] = int(doc.get("creation_time") or 0)
-            except (OSError, ValueError, KeyError, TypeError):
+            except (OSError, ValueError):
                 continue  # a damaged experiment file hides nothing: its runs still name it
+            name = doc.get("name") if type(doc) is dict else None
+            if type(name) is not str or not name:
+                continue  # (nor does one whose name is not text)
+            created_at = doc.get("creation_time")
+            created[name] = created_at if type(created_at) is int else 0
     runs = runs if runs is not None else read_all_runs(root)[0]
     experiment = operator.attrgetter("info.experiment")
     counts = Counter(map(experiment, runs))
