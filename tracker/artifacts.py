@@ -1,38 +1,82 @@
-"""Copying files into a run's artifact directory: never half-written, never outside the run."""
+"""Copying files into a run's artifact directory: never half-written, never outside the run.
+
+Each file is written to a temp file beside its destination (``.<name>.<random>.part``) and
+renamed into place. A writer killed meanwhile leaves the temp file: listings skip it, and
+``tracker gc`` (``store.tempfiles``) or the next writer of the run removes it.
+"""
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import store
+from .entities import FileInfo
+from .store.tempfiles import PART_SUFFIX, is_temp_name
+
+NAME_MAX = 255  # bytes in one file name: Linux, macOS and Windows (in UTF-16 units there)
+_TEMP_NAME_ROOM = 40  # bytes of the destination's name kept in its temp file's name
 
 
-def _atomic_copy(src: Path, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+def _path_max(folder: Path) -> int:
+    try:
+        return os.pathconf(folder, "PC_PATH_MAX")
+    except (AttributeError, OSError, ValueError):
+        return 260 if os.name == "nt" else 4096
+
+
+def _check_length(dest: Path, artifacts_dir: Path) -> None:
+    """Refuse a destination the file system cannot hold, saying which limit it breaks."""
+    for part in dest.relative_to(artifacts_dir).parts:
+        size = len(os.fsencode(part))
+        if size > NAME_MAX:
+            raise ValueError(f"artifact name {part[:40]!r}... is {size} bytes long; "
+                             f"a file or folder name may have at most {NAME_MAX} bytes")
+    size, limit = len(os.fsencode(os.path.abspath(dest))), _path_max(artifacts_dir.parent)
+    if size >= limit:
+        raise ValueError(f"artifact path {str(dest.relative_to(artifacts_dir))[:40]!r}... makes a path of {size} "
+                         f"bytes inside the run; this file system allows at most {limit - 1}")
+
+
+def _temp_beside(dest: Path) -> str:
+    """A new temp file next to ``dest`` (its name short enough whatever ``dest``'s length)."""
+    name = os.fsencode(dest.name)[:_TEMP_NAME_ROOM].decode("utf-8", "ignore")
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=PART_SUFFIX, dir=dest.parent)
     os.close(fd)
+    return tmp
+
+
+def _atomically(dest: Path, artifacts_dir: Path, write: Callable[[str], None]) -> None:
+    """``write(temp path)`` then rename over ``dest``; nothing is left behind if anything fails."""
+    _check_length(dest, artifacts_dir)
     try:
-        shutil.copy2(src, tmp)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _temp_beside(dest)
+    except OSError as e:
+        if e.errno == errno.ENAMETOOLONG:  # a limit lower than the usual ones
+            raise ValueError(f"artifact path {str(dest)!r} is too long for this file system") from None
+        raise
+    try:
+        write(tmp)
         os.replace(tmp, dest)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def _write_bytes_atomic(dest: Path, data: bytes) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
+def _atomic_copy(src: Path, dest: Path, artifacts_dir: Path) -> None:
+    _atomically(dest, artifacts_dir, lambda tmp: shutil.copy2(src, tmp))
+
+
+def _write_bytes_atomic(dest: Path, data: bytes, artifacts_dir: Path) -> None:
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
             f.write(data)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    _atomically(dest, artifacts_dir, write)
 
 
 def log_artifact(artifacts_dir: Path, local_path: str | os.PathLike, artifact_path: str | None = None) -> Path:
@@ -43,7 +87,7 @@ def log_artifact(artifacts_dir: Path, local_path: str | os.PathLike, artifact_pa
     if src.is_dir():
         return log_artifacts(artifacts_dir, src, f"{artifact_path}/{src.name}" if artifact_path else src.name)
     dest = target_dir / src.name
-    _atomic_copy(src, dest)
+    _atomic_copy(src, dest, artifacts_dir)
     return dest
 
 
@@ -54,20 +98,25 @@ def log_artifacts(artifacts_dir: Path, local_dir: str | os.PathLike, artifact_pa
     target = store.resolve_inside(artifacts_dir, artifact_path)
     files = [p for p in sorted(src.rglob("*")) if p.is_file()]
     for path in files:
-        _atomic_copy(path, target / path.relative_to(src))
+        _atomic_copy(path, target / path.relative_to(src), artifacts_dir)
     target.mkdir(parents=True, exist_ok=True)
     return target
 
 
 def artifact_file(artifacts_dir: Path, artifact_file: str) -> Path:
-    if not artifact_file or artifact_file.endswith("/"):
-        raise ValueError(f"artifact_file {artifact_file!r} must name a file")
+    """Where the file named ``artifact_file`` (a relative path ending in a file name) goes."""
+    if not isinstance(artifact_file, str):
+        raise TypeError(f"artifact_file must be a string such as 'notes.txt', got {type(artifact_file).__name__}")
+    last = artifact_file.replace("\\", "/").rsplit("/", 1)[-1]
+    if last in ("", ".", ".."):
+        raise ValueError(f"artifact_file {artifact_file!r} must end with a file name, such as 'notes.txt' "
+                         f"or 'reports/summary.txt'")
     return store.resolve_inside(artifacts_dir, artifact_file, "artifact_file")
 
 
 def log_text(artifacts_dir: Path, text: str, name: str) -> Path:
     dest = artifact_file(artifacts_dir, name)
-    _write_bytes_atomic(dest, text.encode("utf-8"))
+    _write_bytes_atomic(dest, text.encode("utf-8"), artifacts_dir)
     return dest
 
 
@@ -81,7 +130,7 @@ def log_dict(artifacts_dir: Path, obj: Any, name: str) -> Path:
             text = json.dumps(obj, indent=2, ensure_ascii=False)
     else:
         text = json.dumps(obj, indent=2, ensure_ascii=False)
-    _write_bytes_atomic(dest, text.encode("utf-8"))
+    _write_bytes_atomic(dest, text.encode("utf-8"), artifacts_dir)
     return dest
 
 
@@ -89,13 +138,27 @@ def log_figure(artifacts_dir: Path, figure: Any, name: str) -> Path:
     dest = artifact_file(artifacts_dir, name)
     if not hasattr(figure, "savefig"):
         raise TypeError(f"log_figure expects a matplotlib Figure, got {type(figure).__name__}")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=dest.suffix or ".png", dir=dest.parent)
-    os.close(fd)
-    try:
-        figure.savefig(tmp)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    fmt = dest.suffix[1:].lower() or "png"  # the temp file's name says nothing: name the format
+    _atomically(dest, artifacts_dir, lambda tmp: figure.savefig(tmp, format=fmt))
     return dest
+
+
+def list_artifacts(artifacts_dir: Path, path: str | None = None) -> list[FileInfo]:
+    """The files and folders directly inside ``path`` of a run's artifacts, sorted by name,
+    without the temp files of writes in progress (or of writers that died)."""
+    folder = store.resolve_inside(artifacts_dir, path)
+    out = []
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    for entry in sorted(entries, key=lambda e: e.name):
+        if is_temp_name(entry.name):
+            continue
+        try:
+            is_dir = entry.is_dir(follow_symlinks=False)
+            size = None if is_dir else entry.stat(follow_symlinks=False).st_size
+        except OSError:
+            continue
+        out.append(FileInfo(Path(entry.path).relative_to(artifacts_dir).as_posix(), is_dir, size))
+    return out

@@ -11,6 +11,16 @@ from .client import Client, RunNotFoundError
 from .config import get_tracking_dir
 
 
+def printable(text: object) -> str:
+    """``text`` with every character a terminal would act on escaped as Python writes it
+    (``\\x1b``, ``\\n``, ``\\u202e``...): a run's name cannot move the cursor, recolour the
+    terminal or reorder what follows it."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def _fmt_time(ms: int | None) -> str:
     return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S") if ms else "-"
 
@@ -24,9 +34,10 @@ def cmd_ls(args: argparse.Namespace) -> int:
     order = [args.sort] if args.sort else None
     runs = client.search_runs(args.experiment, args.filter or "", order)
     metric_keys = sorted({k for r in runs for k in r.data.metrics})[:4]
-    header = ["RUN ID", "NAME", "EXPERIMENT", "STATUS", "STARTED", *metric_keys]
+    header = ["RUN ID", "NAME", "EXPERIMENT", "STATUS", "STARTED", *map(printable, metric_keys)]
     rows = [
-        [r.info.run_id[:8], r.info.run_name, r.info.experiment, r.info.status, _fmt_time(r.info.start_time),
+        [r.info.run_id[:8], printable(r.info.run_name), printable(r.info.experiment), r.info.status,
+         _fmt_time(r.info.start_time),
          *(_fmt_value(r.data.metrics[k]) if k in r.data.metrics else "-" for k in metric_keys)]
         for r in runs
     ]
@@ -35,8 +46,8 @@ def cmd_ls(args: argparse.Namespace) -> int:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
     bad = client.unreadable_runs()
     for u in bad:
-        print(f"warning: run {u.run_id} is unreadable: {u.reason}", file=sys.stderr)
-    print(f"{len(runs)} run(s) in {client.tracking_dir}", file=sys.stderr)
+        print(f"warning: run {u.run_id} is unreadable: {printable(u.reason)}", file=sys.stderr)
+    print(f"{len(runs)} run(s) in {printable(client.tracking_dir)}", file=sys.stderr)
     return 0
 
 
@@ -58,24 +69,24 @@ def cmd_show(args: argparse.Namespace) -> int:
                           "metrics": {k: s.__dict__ for k, s in run.data.summaries.items()}}, indent=2, default=str))
         return 0
     print(f"Run {info.run_id}  {info.run_name!r}")
-    print(f"  experiment  {info.experiment}")
-    print(f"  status      {info.status}" + (f"  ({info.error})" if info.error else ""))
+    print(f"  experiment  {printable(info.experiment)}")
+    print(f"  status      {info.status}" + (f"  ({printable(info.error)})" if info.error else ""))
     print(f"  started     {_fmt_time(info.start_time)}   ended {_fmt_time(info.end_time)}")
     commit = run.data.tags.get("tracker.source.git.commit")
     if commit:
         dirty = " (dirty)" if run.data.tags.get("tracker.source.git.dirty") == "true" else ""
-        print(f"  git         {commit} {run.data.tags.get('tracker.source.git.branch', '')}{dirty}")
-    print(f"  artifacts   {info.artifact_uri}")
+        print(f"  git         {printable(commit)} {printable(run.data.tags.get('tracker.source.git.branch', ''))}{dirty}")
+    print(f"  artifacts   {printable(info.artifact_uri)}")
     for title, items in (("Params", run.data.params), ("Tags", {
             k: v for k, v in run.data.tags.items() if not k.startswith("tracker.")})):
         if items:
             print(title)
             for k, v in sorted(items.items()):
-                print(f"  {k} = {v}")
+                print(f"  {printable(k)} = {printable(v)}")
     if run.data.summaries:
         print("Metrics (last / min / max / count)")
         for k, s in sorted(run.data.summaries.items()):
-            print(f"  {k}: {_fmt_value(s.last)} / {_fmt_value(s.min)} / {_fmt_value(s.max)} / {s.count}")
+            print(f"  {printable(k)}: {_fmt_value(s.last)} / {_fmt_value(s.min)} / {_fmt_value(s.max)} / {s.count}")
     return 0
 
 
@@ -85,6 +96,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     write_demo_runs(root)
     print(f"Wrote demo runs to {root}")
     return cmd_ls(argparse.Namespace(dir=root, experiment=None, filter=None, sort=None))
+
+
+def cmd_gc(args: argparse.Namespace) -> int:
+    """Remove what killed writers left behind (temp files, half-created runs)."""
+    from .store.tempfiles import collect
+    root = Path(args.dir) if args.dir else get_tracking_dir()
+    done = collect(root, older_than=args.older_than, dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    for path in done.removed:
+        print(f"{verb} {printable(path)}")
+    for name in done.skipped_live:
+        print(f"skipped run {name}: its writer is still running", file=sys.stderr)
+    for error in done.errors:
+        print(f"warning: {printable(error)}", file=sys.stderr)
+    print(f"{verb} {len(done.removed)} leftover(s), {done.bytes:,} bytes, in {printable(root)}", file=sys.stderr)
+    return 1 if done.errors else 0
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -116,6 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="write demo runs")
     demo.add_argument("dir", nargs="?", help="runs directory (default: $TRACKER_DIR or ./runs)")
     demo.set_defaults(func=cmd_demo)
+    gc = sub.add_parser("gc", help="remove what killed writers left behind (temp files, half-created runs)")
+    gc.add_argument("--dir", default=None, help="runs directory (default: $TRACKER_DIR or ./runs)")
+    gc.add_argument("--older-than", type=float, default=3600.0, metavar="SECONDS",
+                    help="only leftovers untouched this long (default: 3600; live writers are never touched)")
+    gc.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
+    gc.set_defaults(func=cmd_gc)
     ui = sub.add_parser("ui", help="open the desktop app")
     ui.add_argument("dir", nargs="?")
     ui.set_defaults(func=cmd_ui)
@@ -131,8 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args) or 0
-    except (ValueError, LookupError, FileNotFoundError, PermissionError) as e:
-        print(f"tracker: error: {e}", file=sys.stderr)
+    except (ValueError, LookupError, OSError) as e:
+        print(f"tracker: error: {printable(e)}", file=sys.stderr)
         return 2
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from . import store
 from .config import get_tracking_dir
-from .entities import Experiment, Metric, Run, UnreadableRun
+from .entities import Experiment, FileInfo, Metric, Run, UnreadableRun
 from .filter import parse_filter
 from .ordering import sort_runs
 from .registry.client_mixin import RegistryClientMixin
@@ -73,6 +73,11 @@ class Client(RegistryClientMixin):
         if isinstance(result, UnreadableRun):
             raise ValueError(f"run {run_id} is unreadable: {result.reason}")
         return result
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        """The artifacts directly inside ``path`` (default: the top), as MLflow's ``list_artifacts``."""
+        from .artifacts import list_artifacts
+        return list_artifacts(self._run_path(run_id) / store.ARTIFACTS_DIR, path)
 
     def delete_run(self, run_id: str) -> None:
         """Remove a run's directory from disk (registered models keep their own copies)."""

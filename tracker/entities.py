@@ -138,3 +138,13 @@ class Experiment:
     creation_time: int
     run_count: int = 0
     tags: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One entry of a run's artifacts, as MLflow's ``FileInfo``: ``path`` relative to the
+    artifact root (with ``/``), ``file_size`` in bytes (None for a folder)."""
+
+    path: str
+    is_dir: bool
+    file_size: int | None = None
