@@ -19,6 +19,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+from .arguments import escape_undecodable
+
 __all__ = ["RunContext", "capture_context", "find_git_root", "git_info", "git_commit_details",
            "strip_credentials"]
 
@@ -248,7 +250,9 @@ def capture_context(script_path: str | None = None, cwd: str | None = None) -> R
             tags.update({f"tracker.source.git.{k}": v for k, v in info.items()})
         if info["dirty"] == "true":
             git_diff = _dirty_diff(root, untracked)
-    return RunContext(tags=tags, git_diff=git_diff)
+    # A script under a non-UTF-8 path (or such an argv, user or host name) must not stop the
+    # run: what UTF-8 cannot encode is stored as backslash escapes of its bytes.
+    return RunContext(tags={key: escape_undecodable(value) for key, value in tags.items()}, git_diff=git_diff)
 
 
 def _dirty_diff(root: str, untracked: list[str]) -> str:

@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from . import artifacts, store
+from .arguments import mapping, optional_text, params_text, tags_text, to_float, to_step
 from .config import get_tracking_dir
 from .context import capture_context
 from .entities import Run, RunInfo, RunStatus
 from .names import generate_run_name
-from .writer import FLUSHER, RunWriter, to_float
+from .store import layout
+from .writer import FLUSHER, RunWriter
 
 _stack: list[RunWriter] = []  # active runs, innermost last
 _stack_lock = threading.RLock()
@@ -87,8 +89,21 @@ def start_run(
     nested: bool = False,
     run_id: str | None = None,
 ) -> ActiveRun:
-    """Start a run (or resume ``run_id``) and make it the active run."""
+    """Start a run (or resume ``run_id``) and make it the active run.
+
+    Every argument is checked before anything is written: a wrong type is a TypeError,
+    a name or description over its limit (250 / 8,000 characters) a ValueError.
+    """
     global _last_active
+    run_name = optional_text(run_name, "run_name", layout.MAX_RUN_NAME_LENGTH)
+    if experiment is not None:
+        store.validate_key(experiment, "experiment name")
+    tags = tags_text(tags) if tags is not None else None
+    description = optional_text(description, "description", layout.MAX_DESCRIPTION_LENGTH)
+    if not isinstance(nested, bool):
+        raise TypeError(f"nested must be True or False, got {type(nested).__name__}: {nested!r}")
+    if run_id is not None and not isinstance(run_id, str):
+        raise TypeError(f"run_id must be a string, got {type(run_id).__name__}: {run_id!r}")
     with _stack_lock:
         if _stack and not nested:
             raise RuntimeError(
@@ -110,7 +125,7 @@ def start_run(
                 description=description or "",
                 user=context.tags.get("tracker.user", ""),
             )
-            auto_tags = dict(context.tags)
+            auto_tags = {key: _clip(value) for key, value in context.tags.items()}
             if context.git_diff:
                 artifacts.log_text(writer.path / store.ARTIFACTS_DIR, context.git_diff, "tracker/git_diff.patch")
                 auto_tags["tracker.source.git.diff"] = "tracker/git_diff.patch"
@@ -126,18 +141,35 @@ def start_run(
         return ActiveRun(writer)
 
 
+def _clip(text: str) -> str:
+    """A tag the tracker records itself (e.g. a long argv) is cut to the tag limit, never refused."""
+    limit = layout.MAX_TAG_VALUE_LENGTH
+    if len(text) <= limit:
+        return text
+    note = f" [cut to {limit} of {len(text)} characters]"
+    return text[: limit - len(note)] + note
+
+
 def _end(writer: RunWriter, status: str, error: str | None = None) -> None:
+    """End ``writer`` and the runs nested in it; every one is ended even if one raises."""
     with _stack_lock:
-        # Ending a parent ends the nested runs still open inside it.
-        if writer in _stack:
+        ending = []
+        if writer in _stack:  # ending a parent ends the nested runs still open inside it
             while _stack:
                 top = _stack.pop()
                 if top is writer:
                     break
-                top.end(status, error)
-                FLUSHER.remove(top)
-        writer.end(status, error)
-        FLUSHER.remove(writer)
+                ending.append(top)
+        ending.append(writer)
+        first_error = None
+        for run in ending:
+            FLUSHER.remove(run)
+            try:
+                run.end(status, error)
+            except Exception as e:  # e.g. points a full disk could not take: say so after ending them all
+                first_error = first_error or e
+        if first_error is not None:
+            raise first_error
 
 
 def end_run(status: str = RunStatus.FINISHED) -> None:
@@ -170,12 +202,15 @@ def _current() -> RunWriter:
         return _stack[-1]
 
 
+# Params and tags are checked before _current(): a bad value must not start a run either.
 def log_param(key: str, value: Any) -> Any:
-    _current().log_params({key: value})
+    params = params_text({key: value})
+    _current().log_params(params)
     return value
 
 
 def log_params(params: dict[str, Any]) -> None:
+    params = params_text(params)
     _current().log_params(params)
 
 
@@ -185,18 +220,23 @@ def log_metric(key: str, value: Any, step: int | None = None, timestamp: int | N
 
 
 def log_metrics(metrics: dict[str, Any], step: int | None = None) -> None:
-    writer = _stack[-1] if _stack else _current()
     # validate every value first, so a bad one logs none of the batch
-    values = {key: value if type(value) is float else to_float(key, value) for key, value in metrics.items()}
+    values = {key: value if type(value) is float else to_float(key, value)
+              for key, value in mapping(metrics, "metrics").items()}
+    if step is not None:
+        step = to_step(next(iter(values), "metrics"), step)
+    writer = _stack[-1] if _stack else _current()
     for key, value in values.items():
         writer.log_metric(key, value, step)
 
 
 def set_tag(key: str, value: Any) -> None:
-    _current().set_tags({key: value})
+    tags = tags_text({key: value})
+    _current().set_tags(tags)
 
 
 def set_tags(tags: dict[str, Any]) -> None:
+    tags = tags_text(tags)
     _current().set_tags(tags)
 
 
@@ -238,18 +278,22 @@ def get_artifact_uri(artifact_path: str | None = None) -> str:
 
 
 # -- process exit and signals ---------------------------------------------------------------
-def _at_exit() -> None:
-    FLUSHER.flush_all()
+def _end_all(status: str, error: str | None) -> None:
+    """At exit or on a signal: end every open run, reporting (not raising) what could not be saved."""
     with _stack_lock:
         while _stack:
-            status = RunStatus.FAILED if _uncaught else RunStatus.FINISHED
-            _end(_stack[-1], status, _uncaught)
+            try:
+                _end(_stack[-1], status, error)
+            except Exception as e:
+                print(f"tracker: {e}", file=sys.stderr)
+
+
+def _at_exit() -> None:
+    _end_all(RunStatus.FAILED if _uncaught else RunStatus.FINISHED, _uncaught)
 
 
 def _on_sigterm(signum, frame) -> None:
-    with _stack_lock:
-        while _stack:
-            _end(_stack[-1], RunStatus.KILLED, "terminated by SIGTERM")
+    _end_all(RunStatus.KILLED, "terminated by SIGTERM")
     previous = _previous_sigterm
     if callable(previous):
         previous(signum, frame)
@@ -280,3 +324,14 @@ def _install_hooks() -> None:
         if current in (signal.SIG_DFL, None) or callable(current):
             _previous_sigterm = current
             signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _forget_parent_runs() -> None:
+    """A forked child starts with no active run: the parent's runs are the parent's to end."""
+    global _stack_lock
+    _stack.clear()
+    _stack_lock = threading.RLock()  # another thread of the parent may have held it at the fork
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_parent_runs)

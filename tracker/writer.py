@@ -1,9 +1,14 @@
 """Writing one run: params and tags synchronously, metrics through a background flusher.
 
-``log_metric`` only appends a tuple to an in-memory list: no file I/O on the caller's
-thread. One daemon thread per process flushes every writer at least every
-``FLUSH_SECONDS``, and at ``end``, interpreter exit and SIGTERM, so a SIGKILL loses
-at most the last interval.
+``log_metric`` checks its arguments and appends a tuple to an in-memory list: no file I/O
+on the caller's thread. One daemon thread per process flushes every writer every
+``FLUSH_SECONDS`` (measured from the start of one flush to the next), and at ``end``,
+interpreter exit and SIGTERM.
+
+A writer holds its run's lock (``store.runlock``) for its whole life, so it is the only
+process writing the run and its in-memory document is what is on disk. A flush that
+fails (a full disk) leaves the files and ``run.json`` agreeing, keeps the points buffered
+for the next flush, and the run's next API call raises the error.
 """
 from __future__ import annotations
 
@@ -12,51 +17,63 @@ import os
 import threading
 import time
 import uuid
-import warnings
+import weakref
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import store
+from .arguments import INT64_MAX, INT64_MIN, params_text, tags_text, to_float, to_step, to_timestamp
 from .entities import RunStatus
+from .store import layout
+from .store.appender import MetricAppender
+from .store.metricfile import RECORD_SIZE
+from .store.runlock import RunLock
 
-FLUSH_SECONDS = 0.2
+__all__ = ["FLUSH_SECONDS", "FLUSHER", "RunWriter", "WriteError", "to_float"]
 
-_POINT = np.dtype([("step", "<i8"), ("time", "<f8"), ("value", "<f8")])
+FLUSH_SECONDS = 0.1
+
+_POINT = np.dtype([("step", "<i8"), ("time", "<i8"), ("value", "<f8")])
+_SMALL_CHUNK = 32  # below this, a summary in plain Python beats numpy's per-call overhead
+
+_LIVE: "weakref.WeakSet[RunWriter]" = weakref.WeakSet()  # writers of this process, for fork
 
 
-def to_float(key: str, value: Any) -> float:
-    if isinstance(value, (str, bytes)) or not hasattr(type(value), "__float__"):
-        raise TypeError(f"metric {key!r}: value {value!r} is a {type(value).__name__}, not a number")
-    return float(value)
+class WriteError(RuntimeError):
+    """The background flusher could not save a run's points (they stay buffered and are retried)."""
 
 
 class _KeyState:
     """The pending points of one metric key; the caller appends, the flusher takes a prefix."""
 
-    __slots__ = ("key", "pending", "next_step", "file")
+    __slots__ = ("key", "pending", "next_step")
 
     def __init__(self, key: str, next_step: int) -> None:
         self.key = key
-        self.pending: list[tuple[int, float, float]] = []
+        self.pending: list[tuple[int, int, float]] = []  # (step, timestamp ms, value)
         self.next_step = next_step
-        self.file = None
 
 
 class RunWriter:
     """Owns one run directory while a process writes it."""
 
-    def __init__(self, path: Path, doc: dict[str, Any]) -> None:
+    def __init__(self, path: Path, doc: dict[str, Any], lock: RunLock) -> None:
         self.path = path
-        self.doc = doc
+        self.doc = doc  # replaced as a whole after each successful write, never edited in place
         self.run_id: str = doc["info"]["run_id"]
         self._lock = threading.RLock()  # guards doc and the files; never held by log_metric
         self._keys: dict[str, _KeyState] = {
             key: _KeyState(key, int(s["last_step"]) + 1) for key, s in doc["metrics"].items()
         }
+        self._files = MetricAppender(path)
+        self._run_lock = lock
+        self._pid = os.getpid()
+        self._failure: BaseException | None = None  # set by the flusher, raised by the next call
         self._last_beat = 0.0
         self.closed = False
+        _LIVE.add(self)
 
     # -- creating and resuming ---------------------------------------------------------
     @classmethod
@@ -70,66 +87,91 @@ class RunWriter:
         # watcher or reader never sees a run directory without its run.json.
         tmp = root / f".tmp-{run_id}"
         (tmp / store.ARTIFACTS_DIR).mkdir(parents=True)
-        store.write_document(tmp, doc)
-        (tmp / "heartbeat").touch()
-        final = root / run_id
-        os.rename(tmp, final)
-        return cls(final, doc)
+        lock = RunLock.acquire(tmp, run_id, store.this_host())  # the descriptor follows the rename
+        try:
+            store.write_document(tmp, doc)
+            (tmp / "heartbeat").touch()
+            final = root / run_id
+            os.rename(tmp, final)
+        except BaseException:
+            lock.release()
+            raise
+        return cls(final, doc, lock)
 
     @classmethod
     def resume(cls, root: str | os.PathLike, run_id: str) -> "RunWriter":
+        """Continue a run; raises RunLockedError while another writer holds it."""
         path = Path(root) / run_id
-        if not store.is_run_dir_name(run_id) or not path.is_dir():
+        if not isinstance(run_id, str) or not store.is_run_dir_name(run_id) or not path.is_dir():
             raise ValueError(f"no run {run_id!r} in {root}")
-        doc = store.read_document(path)
-        info = doc["info"]
-        info.update(status=RunStatus.RUNNING, end_time=None, error=None, **_process_info())
-        writer = cls(path, doc)
-        with writer._lock:
+        lock = RunLock.acquire(path, run_id, store.this_host())
+        try:
+            # Read under the lock: edits start from what is on disk now, whoever wrote it last.
+            doc = store.read_document(path)
+            doc["info"].update(status=RunStatus.RUNNING, end_time=None, error=None, **_process_info())
             store.write_document(path, doc)
-        return writer
+        except BaseException:
+            lock.release()
+            raise
+        return cls(path, doc, lock)
 
     # -- params and tags: small, written at once ----------------------------------------
     def log_params(self, params: dict[str, Any]) -> None:
-        clean: dict[str, str] = {}
+        clean = params_text(params)
         with self._lock:
+            self._check_usable()
             existing = self.doc["params"]
-            for key, value in params.items():
-                store.validate_key(key, "param key")
-                text = str(value)
-                if len(text) > store.MAX_PARAM_VALUE_LENGTH:
-                    raise ValueError(
-                        f"param {key!r}: value is {len(text)} characters; the limit is {store.MAX_PARAM_VALUE_LENGTH}")
-                old = existing.get(key, clean.get(key))
+            for key, text in clean.items():
+                old = existing.get(key)
                 if old is not None and old != text:
                     raise ValueError(
                         f"param {key!r} was already logged as {old!r}; params are immutable, cannot change it to {text!r}")
-                clean[key] = text
             if all(existing.get(k) == v for k, v in clean.items()):
                 return
-            existing.update(clean)
-            self._write_doc()
+            self._commit(params={**existing, **clean})
 
     def set_tags(self, tags: dict[str, Any]) -> None:
-        clean = {store.validate_key(k, "tag key"): str(v) for k, v in tags.items()}
+        clean = tags_text(tags)
         with self._lock:
-            self.doc["tags"].update(clean)
-            self._write_doc()
+            self._check_usable()
+            self._commit(tags={**self.doc["tags"], **clean})
 
     def delete_tag(self, key: str) -> None:
+        store.validate_key(key, "tag key")
         with self._lock:
+            self._check_usable()
             if key not in self.doc["tags"]:
                 raise KeyError(f"run {self.run_id} has no tag {key!r}")
-            del self.doc["tags"][key]
-            self._write_doc()
+            self._commit(tags={k: v for k, v in self.doc["tags"].items() if k != key})
 
     def update_info(self, **fields: Any) -> None:
         with self._lock:
-            self.doc["info"].update(fields)
-            self._write_doc()
+            self._check_usable()
+            self._commit(info={**self.doc["info"], **fields})
+
+    def _commit(self, **sections: Any) -> None:
+        """Write the document with ``sections`` replaced; keep it only once it is on disk."""
+        doc = {**self.doc, **sections}
+        store.write_document(self.path, doc)
+        self.doc = doc
+
+    def _check_usable(self) -> None:
+        if self._failure is not None:
+            self._raise_failure()
+        if self.closed:
+            raise RuntimeError(f"run {self.run_id} has ended; start or resume a run to log to it")
+
+    def _raise_failure(self) -> None:
+        error, self._failure = self._failure, None
+        if error is not None:
+            raise WriteError(
+                f"tracker could not save run {self.run_id}'s metrics: {error}; the unsaved points stay "
+                f"buffered and are retried at the next flush") from error
 
     # -- metrics: the hot path ------------------------------------------------------------
     def log_metric(self, key: str, value: Any, step: int | None = None, timestamp: int | None = None) -> None:
+        if self._failure is not None:
+            self._raise_failure()
         state = self._keys.get(key)
         if state is None:
             state = self._add_key(key)
@@ -137,10 +179,13 @@ class RunWriter:
             value = to_float(key, value)
         if step is None:
             step = state.next_step
-        elif type(step) is not int:
-            step = _to_step(key, step)
+            if step > INT64_MAX:
+                raise ValueError(f"metric {key!r}: the next step would pass 2**63 - 1; pass step= explicitly")
+        elif type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
+            step = to_step(key, step)
+        timestamp = time.time_ns() // 1_000_000 if timestamp is None else to_timestamp(key, timestamp)
         state.next_step = step + 1
-        state.pending.append((step, time.time() if timestamp is None else timestamp / 1000.0, value))
+        state.pending.append((step, timestamp, value))
 
     def _add_key(self, key: str) -> _KeyState:
         if self.closed:
@@ -151,77 +196,138 @@ class RunWriter:
 
     # -- flushing -----------------------------------------------------------------------------
     def flush(self) -> None:
-        """Append pending points to their files and refresh summaries and heartbeat."""
+        """Append pending points to their files, then rewrite the summaries; raise what failed.
+
+        Either a key's points are in its file and counted in ``run.json``, or they are
+        neither and are still pending.
+        """
         with self._lock:
-            changed = False
+            if self.closed or self._pid != os.getpid():
+                return
+            taken = []
             for state in list(self._keys.values()):
                 n = len(state.pending)
                 if n:
                     # Take a prefix, then delete it: appends racing with us land after
                     # index n and stay for the next flush (list ops are atomic).
-                    chunk = state.pending[:n]
+                    taken.append((state, state.pending[:n]))
                     del state.pending[:n]
-                    self._append(state, chunk)
-                    changed = True
-            if changed:
-                self._write_doc()
+            error = None
+            if taken:
+                error = self._save(taken)
             now = time.time()
             if now - self._last_beat >= store.HEARTBEAT_SECONDS:
                 self._last_beat = now
                 try:
-                    os.utime(self.path / "heartbeat")
+                    os.utime(self.path / layout.HEARTBEAT)
                 except OSError:
                     pass
+            if error is not None:
+                raise error
 
-    def _append(self, state: _KeyState, chunk: list[tuple[int, float, float]]) -> None:
-        points = np.array(chunk, dtype=_POINT)
-        millis = np.round(points["time"] * 1000.0).astype(np.int64)
-        if state.file is None:
-            state.file = store.open_for_append(store.metric_path(self.path, state.key))
-        state.file.write(store.encode_records(points["step"], millis, points["value"]))
-        state.file.flush()
-        values = points["value"]
-        finite = values[~np.isnan(values)]
-        summary = self.doc["metrics"].get(state.key)
-        lo = float(finite.min()) if len(finite) else math.nan
-        hi = float(finite.max()) if len(finite) else math.nan
-        if summary is not None:
-            lo = _nanmin(summary["min"], lo)
-            hi = _nanmax(summary["max"], hi)
-        self.doc["metrics"][state.key] = {
-            "last": float(values[-1]), "min": lo, "max": hi,
-            "count": (summary["count"] if summary else 0) + len(values),
-            "last_step": int(points["step"][-1]), "last_timestamp": int(millis[-1]),
-        }
-
-    def _write_doc(self) -> None:
-        store.write_document(self.path, self.doc)
+    def _save(self, taken: list[tuple[_KeyState, list]]) -> BaseException | None:
+        error = None
+        try:  # all keys' points framed in one numpy pass: with many keys, per-key calls dominate
+            points = np.array([p for _, chunk in taken for p in chunk] if len(taken) > 1 else taken[0][1], _POINT)
+            data = memoryview(store.encode_records(points["step"], points["time"], points["value"]))
+        except Exception as e:
+            for state, chunk in taken:
+                state.pending[0:0] = chunk
+            return e
+        appended = []
+        summaries = {}
+        start = 0
+        for state, chunk in taken:
+            end = start + len(chunk)
+            try:
+                old_end = self._files.append(state.key, data[start * RECORD_SIZE:end * RECORD_SIZE])
+            except Exception as e:
+                state.pending[0:0] = chunk
+                error = error or e
+            else:
+                appended.append((state, chunk, old_end))
+                summaries[state.key] = _summary(self.doc["metrics"].get(state.key), chunk, points[start:end])
+            start = end
+        if appended:
+            try:
+                self._commit(metrics={**self.doc["metrics"], **summaries})
+            except Exception as e:
+                # run.json still counts the old points: take the new ones back out of the
+                # files, so the two agree, and keep them for the next flush.
+                for state, chunk, old_end in appended:
+                    try:
+                        self._files.rollback(state.key, old_end)
+                    except OSError:
+                        continue  # the points stay in the file; re-adding them would save them twice
+                    state.pending[0:0] = chunk
+                error = error or e
+        return error
 
     def end(self, status: str = RunStatus.FINISHED, error: str | None = None) -> None:
+        """Flush, make the metric files durable, write the final status and release the run.
+
+        Raises WriteError when points could not be saved; the run is ended all the same.
+        """
         if status not in RunStatus.ALL:
             raise ValueError(f"unknown run status {status!r}; use one of {', '.join(RunStatus.ALL)}")
+        if self._pid != os.getpid():
+            return  # a forked child: the run is its parent's
         with self._lock:
             if self.closed:
                 return
-            self.flush()
+            failure = self._failure
+            try:
+                self.flush()
+                failure = self._failure = None
+            except Exception as e:
+                failure = e
             self.closed = True
-            for state in self._keys.values():
-                if state.file is not None:
-                    try:
-                        os.fsync(state.file.fileno())
-                    finally:
-                        state.file.close()
-                        state.file = None
-            self.doc["info"].update(status=status, end_time=int(time.time() * 1000))
+            try:
+                self._files.sync()
+            except OSError as e:
+                failure = failure or e
+            finally:
+                self._files.close()
+            unsaved = sum(len(s.pending) for s in self._keys.values())
+            info = {**self.doc["info"], "status": status, "end_time": int(time.time() * 1000)}
             if error:
-                self.doc["info"]["error"] = error
-            self._write_doc()
+                info["error"] = error
+            try:
+                self._commit(info=info)
+            finally:
+                self._run_lock.release()
+                _LIVE.discard(self)
+            if failure is not None:
+                raise WriteError(f"tracker could not save {unsaved} metric points of run {self.run_id}: "
+                                 f"{failure}") from failure
+
+    def _forget(self) -> None:
+        """In a forked child: drop the parent's buffers and descriptors without writing anything."""
+        self._lock = threading.RLock()  # the parent's flusher may have held it at the fork
+        self.closed = True
+        for state in self._keys.values():
+            state.pending = []
+        self._files.forget()
+        self._run_lock.forget()
 
 
-def _to_step(key: str, step: Any) -> int:
-    if isinstance(step, bool) or not hasattr(type(step), "__index__"):
-        raise TypeError(f"metric {key!r}: step {step!r} is not an integer")
-    return int(step)
+def _summary(old: dict | None, chunk: list[tuple[int, int, float]], points: np.ndarray) -> dict[str, Any]:
+    """The key's summary after appending ``chunk`` (whose numpy form is ``points``)."""
+    if len(chunk) <= _SMALL_CHUNK:
+        finite = [v for _, _, v in chunk if v == v]
+        lo = min(finite) if finite else math.nan
+        hi = max(finite) if finite else math.nan
+    else:
+        values = points["value"]
+        finite = values[~np.isnan(values)]
+        lo = float(finite.min()) if len(finite) else math.nan
+        hi = float(finite.max()) if len(finite) else math.nan
+    if old is not None:
+        lo = _nanmin(old["min"], lo)
+        hi = _nanmax(old["max"], hi)
+    step, timestamp, value = chunk[-1]
+    return {"last": value, "min": lo, "max": hi, "count": (old["count"] if old else 0) + len(chunk),
+            "last_step": step, "last_timestamp": timestamp}
 
 
 def _nanmin(a: float, b: float) -> float:
@@ -245,7 +351,6 @@ class Flusher:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        self._warned = False
 
     def add(self, writer: RunWriter) -> None:
         with self._lock:
@@ -259,22 +364,43 @@ class Flusher:
             self._writers.discard(writer)
 
     def flush_all(self) -> None:
+        """Flush every writer; a writer's failure is kept for its next API call, never raised here."""
         with self._lock:
             writers = list(self._writers)
         for writer in writers:
             try:
                 writer.flush()
-            except OSError as e:
-                # Keep logging alive on a full or vanished disk; say so once.
-                if not self._warned:
-                    self._warned = True
-                    warnings.warn(f"tracker could not write run {writer.run_id}: {e}", RuntimeWarning, stacklevel=1)
+            except Exception as e:  # noqa: BLE001 - nothing may stop the flusher; the run reports it
+                writer._failure = e
 
     def _loop(self) -> None:
+        due = time.monotonic()
         while True:
-            self._wake.wait(FLUSH_SECONDS)
+            # Flushes start every FLUSH_SECONDS however long one takes, so a point waits
+            # at most one interval plus one flush before it is in the file.
+            due = max(due + FLUSH_SECONDS, time.monotonic())
+            self._wake.wait(due - time.monotonic())
             self._wake.clear()
             self.flush_all()
 
+    def _after_fork_in_child(self) -> None:
+        # Locks another thread held at the fork stay locked forever in the child: start afresh.
+        self._writers = set()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread = None
+
 
 FLUSHER = Flusher()
+
+
+def _forget_parent_runs() -> None:
+    """A forked child neither writes nor ends its parent's runs: their buffers are the parent's."""
+    for writer in list(_LIVE):
+        writer._forget()
+    _LIVE.clear()
+    FLUSHER._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_parent_runs)

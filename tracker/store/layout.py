@@ -7,6 +7,7 @@ The layout (documented in docs/format.md)::
         <run_id>/                        one directory per run (32 hex characters)
             run.json                     info, params, tags and metric summaries
             heartbeat                    touched by a live writer; its mtime is the heartbeat
+            writer.lock                  held (flock) by the one process writing the run
             metrics/<key-file>.metric    append-only framed records, one file per key
             artifacts/                   whatever the run logged
 """
@@ -22,6 +23,7 @@ FORMAT_VERSION = 1
 
 RUN_DOC = "run.json"
 HEARTBEAT = "heartbeat"
+WRITER_LOCK = "writer.lock"
 METRICS_DIR = "metrics"
 ARTIFACTS_DIR = "artifacts"
 EXPERIMENTS_DIR = "experiments"
@@ -29,6 +31,9 @@ METRIC_SUFFIX = ".metric"
 
 MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
+MAX_TAG_VALUE_LENGTH = 8000  # MLflow's limits, so runs move between the two unchanged
+MAX_RUN_NAME_LENGTH = 250
+MAX_DESCRIPTION_LENGTH = 8000
 
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 _RUN_DOC_SUFFIX = os.sep + RUN_DOC
@@ -78,6 +83,11 @@ def validate_key(key: object, what: str = "key") -> str:
         raise ValueError(f"{what} {key[:40]!r}... is {len(key)} characters long; the limit is {MAX_KEY_LENGTH}")
     if "\x00" in key:
         raise ValueError(f"{what} {key!r} contains a NUL character")
+    if not key.isascii():
+        try:
+            key.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate, e.g. os.listdir's form of a non-UTF-8 name
+            raise ValueError(f"{what} {key!r} is not valid Unicode text (it holds a lone surrogate)") from None
     return key
 
 
