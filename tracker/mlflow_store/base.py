@@ -1,0 +1,92 @@
+"""What both MLflow store readers offer, and the parts they share."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..entities import Experiment, Metric, Run, UnreadableRun
+from ..registry.entities import ModelVersion, RegisteredModel
+from ..store.metricfile import MetricSeries
+
+
+@dataclass(frozen=True)
+class MlflowExperiment:
+    """An MLflow experiment as stored (tracker's ``Experiment`` has no id; runs name theirs)."""
+
+    experiment_id: str
+    name: str
+    artifact_location: str = ""
+    lifecycle_stage: str = "active"
+    creation_time: int = 0
+    last_update_time: int = 0
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class RunNotInStoreError(LookupError):
+    pass
+
+
+class MlflowStoreReader:
+    """Read-only access to one MLflow store; every method returns tracker's own objects.
+
+    Deleted runs and experiments are hidden unless ``include_deleted`` is given. A damaged run
+    is returned as an ``UnreadableRun`` with the reason; it never hides the other runs.
+    """
+
+    kind: str = ""
+    path: Path
+
+    # -- implemented by each store --------------------------------------------------------------
+    def read_experiments(self, include_deleted: bool = False) -> list[MlflowExperiment]:
+        raise NotImplementedError
+
+    def scan(self, include_deleted: bool = False) -> tuple[list[Run], list[UnreadableRun]]:
+        """Every run with its params, tags and metric summaries; damaged runs with the reason."""
+        raise NotImplementedError
+
+    def get_run(self, run_id: str) -> Run:
+        """One run (deleted ones too); RunNotInStoreError, or ValueError for a damaged run."""
+        raise NotImplementedError
+
+    def metric_series(self, run_id: str, key: str, position: int = 0) -> MetricSeries:
+        """A metric's history in logged order, from ``position`` (0, or a previous read's
+        ``.position``) on: a live reader passes the last position to get only new points."""
+        raise NotImplementedError
+
+    def artifact_dir(self, run_id: str) -> Path | None:
+        """The run's artifact directory when it is local (it may not exist if nothing was logged)."""
+        raise NotImplementedError
+
+    def model_versions(self, name: str | None = None, include_deleted: bool = False) -> list[ModelVersion]:
+        """Registered versions (of one model, or all), by name then newest version first."""
+        raise NotImplementedError
+
+    def registered_models(self, include_deleted: bool = False) -> list[RegisteredModel]:
+        raise NotImplementedError
+
+    def changed_token(self) -> tuple:
+        """A cheap value that changes when the store does (compare with the last one to refresh)."""
+        raise NotImplementedError
+
+    # -- shared -----------------------------------------------------------------------------------
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        s = self.metric_series(run_id, key)
+        return [Metric(key, float(v), int(st), int(ts))
+                for st, ts, v in zip(s.steps.tolist(), s.timestamps.tolist(), s.values.tolist())]
+
+    def search_experiments(self, runs: list[Run] | None = None) -> list[Experiment]:
+        """tracker's ``Experiment`` objects (with MLflow's experiment tags and run counts)."""
+        runs = runs if runs is not None else self.scan()[0]
+        counts = Counter(r.info.experiment for r in runs)
+        return [Experiment(e.name, e.creation_time, counts.get(e.name, 0), dict(e.tags))
+                for e in self.read_experiments()]
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        for model in self.registered_models():
+            if model.name == name:
+                return model
+        raise LookupError(f"no registered model {name!r} in the MLflow store {self.path}")
+
+    def __repr__(self) -> str:
+        return f"<MLflow {self.kind} store {self.path}>"

@@ -1,0 +1,235 @@
+"""Reading an MLflow file store (``mlruns/``) without MLflow.
+
+    mlruns/<experiment id>/meta.yaml                 the experiment (deleted ones move to .trash/)
+    mlruns/<experiment id>/<run id>/meta.yaml        the run's info
+        params/<key>  tags/<key>                     one file per key holding the value
+        metrics/<key>                                lines "timestamp value step", in logged order
+        artifacts/                                   the default artifact location
+    mlruns/models/<name>/...                         the model registry (see file_registry.py)
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..entities import Run, UnreadableRun
+from ..registry.entities import ModelVersion, RegisteredModel
+from ..store.metricfile import MetricSeries
+from . import file_registry, files, mapping
+from .base import MlflowExperiment, MlflowStoreReader, RunNotInStoreError
+from .metric_lines import parse_metric_lines, series_from_lines
+
+TRASH = ".trash"
+MODELS = "models"  # at the root: the registry; inside an experiment: MLflow 3's logged models
+_NOT_RUNS = {MODELS, "traces", "datasets", "tags"}
+
+
+class FileStoreReader(MlflowStoreReader):
+    kind = "file"
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.path = Path(root).absolute()
+        self._experiments: dict[str, MlflowExperiment] | None = None
+        self._run_dirs: dict[str, tuple[str, str]] = {}  # run id -> (experiment id, run directory)
+        self._artifact_dirs: dict[str, Path | None] = {}
+        self._deleted: set[str] = set()
+
+    # -- experiments ----------------------------------------------------------------------------
+    def _experiment_dirs(self, include_deleted: bool) -> list[tuple[str, str, bool]]:
+        """(experiment id, directory, deleted) for every experiment directory."""
+        found = [(name, path, False) for name, path in files.subdirs(self.path)
+                 if name not in (MODELS, TRASH) and not name.startswith(".")]
+        if include_deleted:
+            found += [(name, path, True) for name, path in files.subdirs(self.path / TRASH)]
+        return found
+
+    def _load_experiments(self) -> dict[str, MlflowExperiment]:
+        out: dict[str, MlflowExperiment] = {}
+        for exp_id, path, in_trash in self._experiment_dirs(True):
+            try:
+                meta = files.read_meta(os.path.join(path, "meta.yaml"))
+            except (OSError, ValueError):
+                if not in_trash and os.path.exists(os.path.join(path, "meta.yaml")):
+                    # a damaged experiment still shows its runs, under its id
+                    out[exp_id] = MlflowExperiment(exp_id, f"experiment {exp_id}")
+                continue
+            try:
+                tags = files.read_key_values(os.path.join(path, "tags"))
+            except (OSError, ValueError):
+                tags = {}
+            stage = mapping.DELETED if in_trash else mapping.text(meta.get("lifecycle_stage") or mapping.ACTIVE)
+            out[exp_id] = MlflowExperiment(
+                experiment_id=exp_id, name=mapping.text(meta.get("name")) or f"experiment {exp_id}",
+                artifact_location=mapping.text(meta.get("artifact_location")), lifecycle_stage=stage,
+                creation_time=_int_or_zero(meta.get("creation_time")),
+                last_update_time=_int_or_zero(meta.get("last_update_time")), tags=tags)
+        self._experiments = out
+        return out
+
+    def read_experiments(self, include_deleted: bool = False) -> list[MlflowExperiment]:
+        exps = self._load_experiments().values()
+        return sorted((e for e in exps if include_deleted or e.lifecycle_stage != mapping.DELETED),
+                      key=lambda e: (e.experiment_id != "0", e.name.lower()))
+
+    # -- runs -------------------------------------------------------------------------------------
+    def scan(self, include_deleted: bool = False) -> tuple[list[Run], list[UnreadableRun]]:
+        experiments = self._load_experiments()
+        runs: list[Run] = []
+        bad: list[UnreadableRun] = []
+        for exp_id, exp_path, in_trash in self._experiment_dirs(include_deleted):
+            exp = experiments.get(exp_id)
+            if exp is None:
+                continue  # no meta.yaml: not an experiment directory
+            for name, path in files.subdirs(exp_path):
+                if name in _NOT_RUNS or name.startswith("."):
+                    continue
+                result = self._read_run(exp, name, path)
+                if result is None:
+                    continue
+                self._run_dirs[name] = (exp_id, path)
+                if isinstance(result, UnreadableRun):
+                    bad.append(result)
+                elif include_deleted or name not in self._deleted:
+                    runs.append(result)
+        return runs, bad
+
+    def _read_run(self, exp: MlflowExperiment, name: str, path: str) -> Run | UnreadableRun | None:
+        meta_path = os.path.join(path, "meta.yaml")
+        try:
+            meta = files.read_meta(meta_path)
+        except FileNotFoundError:
+            # a directory named like a run id without its meta.yaml is a damaged run; others are not runs
+            return mapping.unreadable(name, path, ValueError("meta.yaml is missing")) if _looks_like_run(name) else None
+        except (OSError, ValueError) as e:
+            return mapping.unreadable(name, path, e)
+        try:
+            return self._run_from_meta(exp, name, path, meta)
+        except (OSError, ValueError, TypeError, UnicodeDecodeError) as e:
+            return mapping.unreadable(name, path, e)
+
+    def _run_from_meta(self, exp: MlflowExperiment, name: str, path: str, meta: dict) -> Run:
+        run_id = mapping.text(meta.get("run_id") or meta.get("run_uuid"))
+        if run_id != name:
+            raise ValueError(f"meta.yaml names run {run_id!r}, but its directory is {name!r}")
+        params = files.read_key_values(os.path.join(path, "params"))
+        tags = files.read_key_values(os.path.join(path, "tags"))
+        summaries = {}
+        for key, metric_path in files.key_files(os.path.join(path, "metrics")):
+            steps, stamps, values, _ = parse_metric_lines(files.read_bytes(metric_path), strict=True, key=key)
+            if values:
+                summaries[key] = mapping.summarize(key, steps, stamps, values)
+        artifact_uri = mapping.text(meta.get("artifact_uri"))
+        artifact_dir = self._artifact_dir(artifact_uri, path)
+        run = mapping.build_run(
+            run_id, exp.name, meta.get("status"), meta.get("start_time"), meta.get("end_time"),
+            mapping.text(meta.get("run_name")), mapping.text(meta.get("user_id")), params, tags, summaries,
+            artifact_dir, artifact_uri, path)
+        self._artifact_dirs[run_id] = artifact_dir
+        stage = mapping.text(meta.get("lifecycle_stage") or mapping.ACTIVE)
+        if stage == mapping.DELETED or exp.lifecycle_stage == mapping.DELETED:
+            self._deleted.add(run_id)
+        else:
+            self._deleted.discard(run_id)
+        return run
+
+    def is_deleted(self, run_id: str) -> bool:
+        """Whether a run read by ``scan`` or ``get_run`` is deleted (or its experiment is)."""
+        return run_id in self._deleted
+
+    def _artifact_dir(self, artifact_uri: str, run_path: str) -> Path | None:
+        """The recorded artifact location; when it is gone (the store was moved or copied) the
+        run's own ``artifacts`` folder, which is where MLflow put it by default."""
+        recorded = mapping.local_path(artifact_uri, self.path)
+        own = Path(run_path) / "artifacts"
+        if recorded is None:
+            return None if artifact_uri else own
+        if not recorded.exists() and own.is_dir():
+            return own
+        return recorded
+
+    def _locate(self, run_id: str) -> tuple[str, str]:
+        found = self._run_dirs.get(run_id)
+        if found is None:
+            if files.key_path(str(self.path), run_id) is None or "/" in run_id:
+                raise RunNotInStoreError(f"no run {run_id!r} in the MLflow store {self.path}")
+            for exp_id, exp_path, _ in self._experiment_dirs(True):
+                candidate = os.path.join(exp_path, run_id)
+                if os.path.isfile(os.path.join(candidate, "meta.yaml")):
+                    found = self._run_dirs[run_id] = (exp_id, candidate)
+                    break
+            else:
+                raise RunNotInStoreError(f"no run {run_id!r} in the MLflow store {self.path}")
+        return found
+
+    def get_run(self, run_id: str) -> Run:
+        exp_id, path = self._locate(run_id)
+        exps = self._experiments if self._experiments is not None else self._load_experiments()
+        exp = exps.get(exp_id) or MlflowExperiment(exp_id, f"experiment {exp_id}")
+        result = self._read_run(exp, run_id, path)
+        if not isinstance(result, Run):
+            raise ValueError(result.reason if result is not None else f"run {run_id} has no meta.yaml")
+        return result
+
+    def metric_series(self, run_id: str, key: str, position: int = 0) -> MetricSeries:
+        _, path = self._locate(run_id)
+        metric_path = files.key_path(os.path.join(path, "metrics"), key)
+        if metric_path is None:
+            raise ValueError(f"metric key {key!r} is not a valid MLflow metric name")
+        try:
+            data = _read_from(metric_path, position)
+        except FileNotFoundError:
+            data = b""
+        return series_from_lines(data, position)
+
+    def artifact_dir(self, run_id: str) -> Path | None:
+        if run_id not in self._artifact_dirs:
+            self.get_run(run_id)
+        return self._artifact_dirs.get(run_id)
+
+    # -- registry ---------------------------------------------------------------------------------
+    def model_versions(self, name: str | None = None, include_deleted: bool = False) -> list[ModelVersion]:
+        return file_registry.read_versions(self, name, include_deleted)
+
+    def registered_models(self, include_deleted: bool = False) -> list[RegisteredModel]:
+        return file_registry.read_models(self, include_deleted)
+
+    def logged_model_dir(self, model_id: str) -> Path | None:
+        """An MLflow 3 logged model's artifacts: ``<experiment>/models/<model id>/artifacts``."""
+        if files.key_path(str(self.path), model_id) is None or "/" in model_id:
+            return None
+        for _, exp_path, _ in self._experiment_dirs(True):
+            folder = os.path.join(exp_path, MODELS, model_id)
+            if os.path.isdir(folder):
+                try:
+                    meta = files.read_meta(os.path.join(folder, "meta.yaml"))
+                    recorded = mapping.local_path(mapping.text(meta.get("artifact_location")), self.path)
+                except (OSError, ValueError):
+                    recorded = None
+                own = Path(folder) / "artifacts"
+                return recorded if recorded is not None and recorded.exists() else own
+        return None
+
+    def changed_token(self) -> tuple:
+        """Experiment and run directories change (mtime) when runs are created or deleted."""
+        token = []
+        for _, path, _ in self._experiment_dirs(False):
+            try:
+                token.append(os.stat(path).st_mtime_ns)
+            except OSError:
+                token.append(None)
+        return tuple(token)
+
+
+def _looks_like_run(name: str) -> bool:
+    return len(name) == 32 and all(c in "0123456789abcdef" for c in name)
+
+
+def _int_or_zero(raw: object) -> int:
+    try:
+        return mapping.as_millis(raw, "time", optional=True) or 0
+    except ValueError:
+        return 0
+
+
+def _read_from(path: str, position: int) -> bytes:
+    return files.read_bytes(path, offset=position)
