@@ -2,13 +2,22 @@
 
 Each record is ``value f8, step i8, timestamp i8 (ms), check u8``, little-endian. The
 check mixes the other three fields with a constant, so a torn or garbage record (a
-crash mid-write, a zero-filled block after a power cut) fails it. Fixed-size records
-let numpy read a million points straight from the file (``np.fromfile``) and let a
-live reader continue from a byte position without re-reading anything.
+crash mid-write, a zero-filled block after a power cut, a flipped bit) fails it, and
+any 32 bytes that are not a record written here pass it with a chance of 2**-64. Fixed-size
+records let numpy read a million points straight from the file and let a live reader
+continue from a byte position without re-reading anything.
 
-A reader stops at the first record that fails its check and reports the position
-of that record, so it always returns a prefix of what was written and a later tail
-read resumes exactly there once the writer has completed the record.
+Reading keeps every record whose check passes and skips the ones that fail, so one
+damaged record costs one point, not the rest of the file. The check doubles as the
+frame marker: after a damaged stretch the reader looks for the next valid record at
+any byte offset, so records stay readable even when damage moved them off the 32-byte
+grid (bytes lost or inserted, or a torn record that a writer appended after). Records
+that fail at the very end of the file, with nothing valid after them, may be a record
+the writer is still completing: the position a read returns stops before them, so a
+later tail read from that position picks them up once they are complete.
+
+A writer reopening a file cuts only that failing end (a torn tail: nothing readable is
+lost) and appends after the last valid record; it never removes a valid record.
 """
 from __future__ import annotations
 
@@ -16,7 +25,9 @@ import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from .regular import open_regular, open_regular_append
 
 if TYPE_CHECKING:
     import numpy as np
@@ -82,62 +93,139 @@ def _empty(position: int) -> MetricSeries:
     return MetricSeries(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64), position)
 
 
-def _valid_prefix(records: np.ndarray) -> np.ndarray:
-    ok = records["check"] == _checks(records)
-    if ok.all():
-        return records
-    return records[: int(_numpy()[0].argmin(ok))]
+def _is_other_version(head: bytes) -> bool:
+    """A header with our magic and another record format version: not ours to read or extend.
+    (A header whose magic is damaged is read as version 1: the records vouch for themselves.)"""
+    return head[:len(MAGIC)] == MAGIC and head[len(MAGIC):len(MAGIC) + 4] != _HEADER[len(MAGIC):len(MAGIC) + 4]
+
+
+def _valid_frames(data: bytes | np.ndarray) -> tuple[list[tuple[np.ndarray, Any]], int]:
+    """The valid records in ``data`` (bytes that start on a record boundary), as pieces
+    ``(records, which of them)``, and the offset just past the last of them (0: none).
+
+    Records are taken left to right: after each, the first valid frame that starts at or
+    after its end, at whatever byte offset. An undamaged file costs one vectorised check;
+    frames off the 32-byte grid are only looked for inside slots that fail on it.
+    """
+    np, dtype, _ = _numpy()
+    taken: list[tuple[np.ndarray, Any]] = []
+    base = end = 0  # where the current grid starts; just past the last record taken
+    while (count := (len(data) - base) // RECORD_SIZE) > 0:
+        records = np.frombuffer(data, dtype, count=count, offset=base)
+        ok = records["check"] == _checks(records)
+        if ok.all():
+            taken.append((records, slice(None)))
+            end = base + count * RECORD_SIZE
+            break
+        moved = _first_off_grid(data, base, np.flatnonzero(~ok))
+        upto = count if moved is None else (moved - base) // RECORD_SIZE  # slots wholly before it
+        good = np.flatnonzero(ok[:upto])
+        if len(good):
+            taken.append((records, good))
+            end = base + (int(good[-1]) + 1) * RECORD_SIZE
+        if moved is None:
+            break
+        base = moved  # the records carry on off the old grid: follow them on a new one
+    return taken, end
+
+
+def _field(pieces: list[tuple[np.ndarray, Any]], name: str) -> np.ndarray:
+    """One field of the records taken, as a new array (not a view of the file's bytes)."""
+    if len(pieces) == 1:
+        records, which = pieces[0]
+        return records[name][which].copy() if type(which) is slice else records[name][which]
+    return _numpy()[0].concatenate([records[name][which] for records, which in pieces])
+
+
+_SEARCH_SLOTS = 256  # failing slots searched in the first vectorised step; doubled for each next one
+
+
+def _first_off_grid(data: bytes | np.ndarray, base: int, bad: np.ndarray) -> int | None:
+    """The offset of the first valid frame that starts inside one of the failing slots ``bad``
+    of the grid at ``base`` but off that grid; None when there is none."""
+    np, dtype, _ = _numpy()
+    first, step = 0, _SEARCH_SLOTS
+    while first < len(bad):
+        slots = bad[first:first + step]
+        first, step = first + step, step * 2  # (a long damaged stretch costs a few steps, not thousands)
+        found = []
+        for shift in range(1, RECORD_SIZE):
+            count = (len(data) - base - shift) // RECORD_SIZE
+            inside = slots[slots < count]
+            if len(inside) == 0:
+                break  # (count only shrinks as the shift grows)
+            shifted = np.frombuffer(data, dtype, count=count, offset=base + shift)[inside]
+            hits = inside[shifted["check"] == _checks(shifted)]
+            if len(hits):
+                found.append(int(hits[0]) * RECORD_SIZE + shift)
+        if found:
+            return base + min(found)
+    return None
 
 
 def read_series(path: str | os.PathLike, position: int = 0) -> MetricSeries:
-    """Read the records from ``position`` (0 or a position returned earlier) to the last valid one.
+    """Read the valid records from ``position`` (0 or a position returned earlier) to the end.
 
-    Never raises for a damaged file: a missing file or bad header reads as empty, a
-    torn or corrupt record ends the read. OSErrors other than a missing file propagate.
+    The returned ``position`` is just past the last valid record: failing bytes after it
+    (a record still being written) are read again by the next tail read, failing records
+    before it are skipped for good. Never raises for a damaged file: a missing file, a
+    file shorter than its header or one of another format version reads as empty.
+    Raises NotRegularFile for a FIFO, device or directory, and other OSErrors as they come.
     """
     try:
-        f = open(path, "rb")
+        f = open_regular(path)
     except FileNotFoundError:
         return _empty(position)
     with f:
         if position < HEADER_SIZE:
-            if f.read(HEADER_SIZE)[: len(MAGIC)] != MAGIC:
+            head = f.read(HEADER_SIZE)
+            if len(head) < HEADER_SIZE or _is_other_version(head):
                 return _empty(0)
             position = HEADER_SIZE
         size = os.fstat(f.fileno()).st_size
-        count = max(0, (size - position) // RECORD_SIZE)
-        if count == 0:
+        if size <= position:
             return _empty(position)
         f.seek(position)
-        np, dtype, _ = _numpy()
-        records = np.fromfile(f, dtype=dtype, count=count)
-    records = _valid_prefix(records)
-    return MetricSeries(
-        records["step"].copy(), records["timestamp"].copy(), records["value"].copy(),
-        position + len(records) * RECORD_SIZE,
-    )
+        data = _numpy()[0].fromfile(f, "u1", count=size - position)  # (f.read() copies it twice)
+    pieces, end = _valid_frames(data)
+    if end == 0:
+        return _empty(position)
+    return MetricSeries(_field(pieces, "step"), _field(pieces, "timestamp"), _field(pieces, "value"), position + end)
 
 
-def open_for_append(path: str | os.PathLike):
+def open_for_append(path: str | os.PathLike) -> BinaryIO:
     """Open a metric file for appending, creating it with its header when new.
 
-    A file left by a crashed writer may end in a torn record; it is cut back to the
-    last valid record so the new records follow a clean prefix (the torn bytes were
-    never readable, so no reader has seen them).
+    A file left by a crashed writer may end in a torn record; only that failing end is
+    cut, back to the last valid record, so the new records follow it. Valid records after
+    a damaged one are kept (and stay readable). A file of another record format version is
+    refused (ValueError) rather than mixed with version 1 records.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    f = open(path, "ab")
-    if f.tell() == 0:
-        f.write(_HEADER)
-        f.flush()
+    f = open_regular_append(path)
+    try:
+        size = f.seek(0, os.SEEK_END)
+        if size == 0:
+            f.write(_HEADER)
+            f.flush()
+            return f
+        with open_regular(path) as r:
+            head = r.read(HEADER_SIZE)
+            if _is_other_version(head):
+                version = int.from_bytes(head[len(MAGIC):len(MAGIC) + 4], "little")
+                raise ValueError(f"{path} holds metric records of format version {version}; "
+                                 f"this tracker writes version 1 and will not append to it")
+            end = HEADER_SIZE + _valid_frames(r.read())[1] if len(head) == HEADER_SIZE else 0
+        if end == HEADER_SIZE and head[:len(MAGIC)] != MAGIC:
+            end = 0  # a damaged header and no valid record: nothing to keep, start the file again
+        if end < size:
+            f.truncate(end)
+        if end == 0:
+            f.write(_HEADER)
+            f.flush()
+        f.seek(0, os.SEEK_END)
         return f
-    end = read_series(path).position
-    if end < HEADER_SIZE:  # unreadable header: start the file again
-        f.truncate(0)
-        f.write(_HEADER)
-        f.flush()
-    elif end != f.tell():
-        f.truncate(end)
-    f.seek(0, os.SEEK_END)
-    return f
+    except BaseException:
+        f.close()
+        raise
