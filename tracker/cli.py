@@ -157,6 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
         add_models_parser(sub)
     except ImportError:
         pass
+    from .mlflow_import import add_import_parser
+    add_import_parser(sub)
     return parser
 
 
