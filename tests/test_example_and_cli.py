@@ -38,7 +38,7 @@ def test_iris_example_inside_a_git_repository(tmp_path):
     assert run.data.tags["tracker.source.git.dirty"] == "false"
     assert run.data.tags["tracker.source.name"].endswith("train.py")
     tracker.set_tracking_dir(runs)
-    model = tracker.load_model(f"runs:/{run.info.run_id}/random-forest-model")
+    model = tracker.load_model(f"runs:/{run.info.run_id}/random-forest-model", trusted=["sklearn.tree._tree.Tree"])
     assert model.n_estimators == 100
 
 

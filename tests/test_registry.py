@@ -90,13 +90,23 @@ def test_bare_model_files_and_other_formats(client, tmp_path):
     sio.dump(model, tmp_path / "tree.skops")
     (tmp_path / "tree.pkl").write_bytes(pickle.dumps(model))
     (tmp_path / "weights.onnx").write_bytes(b"\x08\x01onnx")
+    tree = "sklearn.tree._tree.Tree"  # skops does not trust it: a crafted one reads outside its arrays
     client.register_model(tmp_path / "tree.skops", "skops-model")
+    client.register_model(tmp_path / "tree.skops", "skops-model", trusted=[tree])
     client.register_model(tmp_path / "tree.pkl", "pkl-model")
+    client.register_model(tmp_path / "tree.pkl", "pkl-model", trust_pickle=True)
     client.register_model(tmp_path / "weights.onnx", "onnx-model")
-    assert tracker.load_model("models:/skops-model/1").predict([[1]])[0] == 1
+    with pytest.raises(ValueError, match=tree):
+        tracker.load_model("models:/skops-model/1")
+    assert tracker.load_model("models:/skops-model/1", trusted=[tree]).predict([[1]])[0] == 1
+    assert tracker.load_model("models:/skops-model/2").predict([[1]])[0] == 1  # the registry's record
     with pytest.raises(ValueError, match="trust_pickle"):
         tracker.load_model("models:/pkl-model/1")
     assert tracker.load_model("models:/pkl-model/1", trust_pickle=True).predict([[1]])[0] == 1
+    assert tracker.load_model("models:/pkl-model/2").predict([[1]])[0] == 1
+    assert [(v.version, v.trusted_types, v.trust_pickle) for v in client.list_model_versions("pkl-model")] == \
+        [(2, [], True), (1, [], False)]
+    assert client.get_model_version("skops-model", 2).trusted_types == [tree]
     served = client.resolve_models_uri("models:/onnx-model/1")  # kept and served as files
     assert served.name == "weights.onnx" and served.read_bytes() == b"\x08\x01onnx"
     with pytest.raises(ValueError, match="not a model file"):

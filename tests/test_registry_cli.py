@@ -96,3 +96,25 @@ def test_errors_are_clear_and_change_nothing(capsys, source, argv, message):
     code, out, err = cli(capsys, *argv)
     assert code == 2 and message in err and err.startswith("tracker: error: ")
     assert tracker.Client().registry_changed_token() == before
+
+
+def test_register_records_the_trust_given_on_the_command_line(capsys, tmp_path, tracking_dir):
+    from sklearn.tree import DecisionTreeClassifier
+    tracker.sklearn.save_model(DecisionTreeClassifier().fit([[0], [1]], [0, 1]), tmp_path / "tree")
+    tree = "sklearn.tree._tree.Tree"
+    code, out, _ = cli(capsys, "register", str(tmp_path / "tree"), "tree")
+    assert code == 0 and "trusted" not in out
+    code, out, _ = cli(capsys, "register", str(tmp_path / "tree"), "tree", "--trust", tree)
+    assert code == 0 and f"trusted      {tree}" in out
+    with pytest.raises(ValueError, match=tree):
+        tracker.load_model("models:/tree/1")
+    assert tracker.load_model("models:/tree/2").predict([[1]])[0] == 1
+    code, out, _ = cli(capsys, "show", "tree")
+    lines = out.splitlines()
+    assert "TRUSTED" in lines[-3].split()
+    assert [line.split()[0] for line in lines[-2:]] == ["2", "1"]
+    assert tree in lines[-2] and tree not in lines[-1]
+    code, out, _ = cli(capsys, "history", "tree", "--version", "2")
+    assert "trust" in out and tree in out
+    code, _, err = cli(capsys, "register", str(tmp_path / "tree"), "tree", "--trust", "not a type")
+    assert code == 2 and "not a type" in err

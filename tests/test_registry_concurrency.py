@@ -16,6 +16,7 @@ from pathlib import Path
 
 import tracker
 from tracker.registry import Registry
+from tracker.registry.db import SCHEMA_VERSION
 
 WORKER = textwrap.dedent("""
     import json, os, sys, time
@@ -33,11 +34,11 @@ WORKER = textwrap.dedent("""
         time.sleep(0.001)
     results = []
     if mode == "fresh":
-        # A schema 2 whose migration is not idempotent (ALTER TABLE ADD COLUMN), as real ones are:
-        # run twice, it fails with "duplicate column name".
+        # One more schema version whose migration is not idempotent (ALTER TABLE ADD COLUMN), as
+        # real ones are: run twice, it fails with "duplicate column name".
         from tracker.registry import db
-        db.SCHEMA_VERSION = 2
-        db.MIGRATIONS[2] = lambda database, s: database.execute_sql(
+        db.SCHEMA_VERSION += 1
+        db.MIGRATIONS[db.SCHEMA_VERSION] = lambda database, s: database.execute_sql(
             "ALTER TABLE model_versions ADD COLUMN extra TEXT")
         registry = Registry(tracking_dir)  # schema creation races with the other workers
         results.append(registry.register_model(src, "m").version)
@@ -94,7 +95,8 @@ def test_4_processes_open_a_fresh_registry_at_the_same_moment(tmp_path):
         results = run_workers(base, 4, 1, "fresh")
         assert sorted(v for r in results for v in r) == [1, 2, 3, 4]
         with closing(sqlite3.connect(base / "runs" / "registry.db")) as db:
-            assert db.execute("SELECT key, value FROM registry_schema").fetchall() == [("version", "2")]
+            assert db.execute("SELECT key, value FROM registry_schema").fetchall() == \
+                [("version", str(SCHEMA_VERSION + 1))]
             columns = [row[1] for row in db.execute("PRAGMA table_info(model_versions)")]
             assert columns.count("extra") == 1
             actions = [a for (a,) in db.execute("SELECT action FROM model_history")]

@@ -50,11 +50,15 @@ def test_tampered_model_is_refused(fitted):
         tracker.load_model(info.model_uri)
 
 
-def test_pickle_is_opt_in_and_bare_pickles_need_trust(fitted, tmp_path):
+def test_pickle_is_opt_in_and_every_pickle_needs_trust(fitted, tmp_path):
     model, x = fitted
     with tracker.start_run():
         info = tracker.sklearn.log_model(model, "clf", serialization_format="pickle")
-    assert tracker.load_model(info.model_uri).predict(x).tolist() == model.predict(x).tolist()
+    manifest = json.loads((Path(info.path) / "tracker-model.json").read_text())
+    assert manifest["serialization_format"] == "pickle" and "model.pkl" in manifest["files"]
+    with pytest.raises(ValueError, match="trust_pickle=True"):  # our own manifest proves nothing either
+        tracker.load_model(info.model_uri)
+    assert tracker.load_model(info.model_uri, trust_pickle=True).predict(x).tolist() == model.predict(x).tolist()
     bare = tmp_path / "model.pkl"
     bare.write_bytes(pickle.dumps(model))
     with pytest.raises(ValueError, match="trust_pickle=True"):

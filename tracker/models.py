@@ -5,6 +5,9 @@ A model directory (written by a flavor's ``save_model``/``log_model``)::
     tracker-model.json   flavor, model class, versions, run id, signature, files + sha256
     model.skops          the model (skops by default; pickle only when asked)
     input_example.json   when an input example was given
+
+The manifest describes a model; it never decides what may run when it is loaded (its author
+wrote the model too): ``tracker.model_trust`` owns that rule.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from typing import Any
 
 from . import store
 from .config import get_tracking_dir
+from .model_trust import Trust
 
 MANIFEST = "tracker-model.json"
 MODEL_FORMAT_VERSION = 1
@@ -101,7 +105,14 @@ def resolve_model_uri(uri: str | os.PathLike, tracking_dir: str | os.PathLike | 
 
     ``runs:/`` URIs are looked up in ``tracking_dir`` (default: the current tracking directory).
     """
+    return locate_model(uri, tracking_dir)[0]
+
+
+def locate_model(uri: str | os.PathLike, tracking_dir: str | os.PathLike | None = None) -> tuple[Path, Trust]:
+    """``resolve_model_uri``, plus the trust a person recorded when registering a ``models:/`` version
+    (nothing for any other URI: a folder on disk cannot vouch for itself)."""
     text = str(uri)
+    trust = Trust()
     if text.startswith("runs:/"):
         root = Path(tracking_dir) if tracking_dir is not None else get_tracking_dir()
         rest = text[len("runs:/"):].strip("/")
@@ -111,8 +122,8 @@ def resolve_model_uri(uri: str | os.PathLike, tracking_dir: str | os.PathLike | 
             raise ValueError(f"{text}: no run {run_id!r} in {root}")
         path = store.resolve_inside(run_path / store.ARTIFACTS_DIR, rel, "model path")
     elif text.startswith("models:/"):
-        from .registry import resolve_models_uri  # the registry owns models:/ names
-        path = resolve_models_uri(text)
+        from .registry import locate_models_uri  # the registry owns models:/ names and its trust records
+        path, trust = locate_models_uri(text)
     elif text.startswith("file://"):
         from urllib.parse import unquote, urlparse
         path = Path(unquote(urlparse(text).path))
@@ -120,13 +131,18 @@ def resolve_model_uri(uri: str | os.PathLike, tracking_dir: str | os.PathLike | 
         path = Path(text)
     if not path.exists():
         raise FileNotFoundError(f"{text}: nothing at {path}")
-    return path
+    return path, trust
 
 
-def load_model(model_uri: str | os.PathLike, trust_pickle: bool = False) -> Any:
-    """Load any model by URI, dispatching on its manifest's flavor (or a bare model file's suffix)."""
-    path = resolve_model_uri(model_uri)
+def load_model(model_uri: str | os.PathLike, trust_pickle: bool = False, trusted: Any = None) -> Any:
+    """Load any model by URI, dispatching on its manifest's flavor (or a bare model file's suffix).
+
+    skops files load with skops' trusted types, the library's reviewed ones, ``trusted`` and, for a
+    ``models:/`` version, the types recorded when it was registered; pickles only with
+    ``trust_pickle=True`` or a recorded decision. Raises ``UntrustedModelError`` naming what is missing.
+    """
+    path, recorded = locate_model(model_uri)
     if path.is_dir() and not (path / MANIFEST).is_file():
         raise ValueError(f"{model_uri}: {path} is a directory without {MANIFEST}; it holds files, not a loadable model")
     from . import sklearn as sklearn_flavor
-    return sklearn_flavor.load_model(path, trust_pickle=trust_pickle)
+    return sklearn_flavor.load_located(path, recorded | Trust.of(trusted, trust_pickle))

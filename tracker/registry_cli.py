@@ -2,7 +2,7 @@
 
     tracker models ls                                   tracker models history NAME [--version N]
     tracker models show NAME                            tracker models lineage NAME VERSION
-    tracker models register SOURCE NAME [--tag k=v] [--description TEXT]
+    tracker models register SOURCE NAME [--tag k=v] [--description TEXT] [--trust TYPE] [--trust-pickle]
     tracker models stage NAME VERSION STAGE [--archive-existing] [--comment TEXT]
     tracker models alias NAME ALIAS VERSION             tracker models alias NAME ALIAS --delete
 
@@ -18,7 +18,9 @@ from dataclasses import asdict
 from datetime import datetime
 
 from .client import Client
+from .model_trust import Trust
 from .models import ModelIntegrityError
+from .registry import RegistryError
 
 
 def add_models_parser(subparsers) -> argparse.ArgumentParser:
@@ -37,6 +39,11 @@ def add_models_parser(subparsers) -> argparse.ArgumentParser:
     reg.add_argument("name")
     reg.add_argument("--description", default=None)
     reg.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE", help="repeatable")
+    reg.add_argument("--trust", action="append", default=[], metavar="TYPE",
+                     help="a skops type you reviewed and trust in this model file, e.g. sklearn.tree._tree.Tree "
+                          "(repeatable); load_model of this version will accept it")
+    reg.add_argument("--trust-pickle", action="store_true",
+                     help="allow load_model to unpickle this version (it runs code from the file)")
     stage = sub.add_parser("stage", parents=[common], help="move a version to a stage")
     stage.add_argument("name")
     stage.add_argument("version")
@@ -63,7 +70,7 @@ def run_models_command(args: argparse.Namespace) -> int:
     handler = _COMMANDS[args.models_command]
     try:
         return handler(Client(args.dir), args) or 0
-    except (ValueError, LookupError, OSError, ModelIntegrityError) as e:
+    except (ValueError, LookupError, OSError, ModelIntegrityError, RegistryError) as e:
         print(f"tracker: error: {e}", file=sys.stderr)
         return 2
 
@@ -82,6 +89,14 @@ def _table(header: list[str], rows: list[list]) -> None:
 
 def _json(obj) -> None:
     print(json.dumps(obj, indent=2, default=str))
+
+
+def _trust(mv) -> str:
+    """What the person who registered the version trusted: "pickle", "2 types", or "-"."""
+    parts = ["pickle"] if mv.trust_pickle else []
+    if mv.trusted_types:
+        parts.append(mv.trusted_types[0] if len(mv.trusted_types) == 1 else f"{len(mv.trusted_types)} types")
+    return ", ".join(parts) or "-"
 
 
 def _run(mv) -> str:
@@ -118,9 +133,9 @@ def _show(client: Client, args) -> int:
         print(f"  tag          {key} = {value}")
     print(f"  created      {_time(model.creation_timestamp)}   updated {_time(model.last_updated_timestamp)}")
     rows = [[v.version, v.current_stage + (" (deleted)" if v.deleted else ""), ",".join(v.aliases) or "-",
-             _run(v), _time(v.creation_timestamp), v.user, v.source] for v in versions]
+             _run(v), _time(v.creation_timestamp), v.user, _trust(v), v.source] for v in versions]
     if rows:
-        _table(["VERSION", "STAGE", "ALIASES", "RUN", "CREATED", "USER", "SOURCE"], rows)
+        _table(["VERSION", "STAGE", "ALIASES", "RUN", "CREATED", "USER", "TRUSTED", "SOURCE"], rows)
     return 0
 
 
@@ -131,7 +146,8 @@ def _register(client: Client, args) -> int:
         if not sep:
             raise ValueError(f"--tag {item!r}: use KEY=VALUE")
         tags[key] = value
-    mv = client.register_model(args.source, args.name, tags=tags or None, description=args.description)
+    mv = client.register_model(args.source, args.name, tags=tags or None, description=args.description,
+                               trusted=args.trust or None, trust_pickle=args.trust_pickle)
     if args.json:
         _json(asdict(mv))
         return 0
@@ -140,6 +156,8 @@ def _register(client: Client, args) -> int:
            "model": f"run {mv.run_id} (through the source version)"}.get(mv.run_link or "", "no known run")
     print(f"Registered {mv.name!r} version {mv.version} from {mv.source} ({run})")
     print(f"  stored at {mv.storage_path}")
+    if mv.trust_pickle or mv.trusted_types:
+        print(f"  trusted      {Trust(tuple(mv.trusted_types), mv.trust_pickle).describe()}")
     return 0
 
 

@@ -1,8 +1,10 @@
 """The scikit-learn flavor: ``log_model``, ``save_model``, ``load_model``.
 
-Models are serialized with skops by default (loading it runs no code; MLflow's
-default too); ``serialization_format="pickle"`` is opt-in, and loading a pickle
-needs ``trust_pickle=True`` unless the manifest proves we wrote it.
+Models are serialized with skops by default (MLflow's default too);
+``serialization_format="pickle"`` is opt-in. What may run on load is decided by
+``tracker.model_trust`` from the caller's arguments and the registry's record, never
+from the model's folder: a pickle needs ``trust_pickle=True``, a skops file whose types
+skops does not trust needs them in ``trusted=``.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import models, store
+from .model_trust import Trust, load_file
 from .models import MANIFEST, ModelInfo
 
 FLAVOR = "sklearn"
@@ -64,6 +67,7 @@ def save_model(model: Any, path: str | os.PathLike, input_example: Any = None, s
         if serialization_format == "skops":
             import skops.io as sio
             sio.dump(model, model_file)
+            # Information for a reader deciding what to trust; the loader never reads it.
             untrusted = sorted(sio.get_untrusted_types(file=model_file))
         else:
             import pickle
@@ -77,7 +81,7 @@ def save_model(model: Any, path: str | os.PathLike, input_example: Any = None, s
             "model_class": f"{type(model).__module__}.{type(model).__qualname__}",
             "model_file": model_file.name,
             "serialization_format": serialization_format,
-            "skops_trusted_types": untrusted,
+            "skops_untrusted_types": untrusted,
             "versions": models.environment_versions({"sklearn": sklearn.__version__}),
             "run_id": run_id,
             "signature": signature if signature is not None else infer_signature(model, input_example),
@@ -107,41 +111,27 @@ def log_model(model: Any, name: str, input_example: Any = None, signature: dict 
     return ModelInfo(uri, name, writer.run_id, FLAVOR, str(target), version)
 
 
-def _load_file(model_file: Path, fmt: str, trusted: list[str] | None, trust_pickle: bool) -> Any:
-    if fmt == "skops":
-        import skops.io as sio
-        found = sorted(sio.get_untrusted_types(file=model_file))
-        if trusted is None:
-            # A bare .skops from elsewhere: trust scikit-learn's and numpy's own types only.
-            trusted = [t for t in found if t.split(".")[0] in ("sklearn", "numpy", "scipy")]
-        unexpected = [t for t in found if t not in trusted]
-        if unexpected:
-            raise ValueError(f"{model_file}: refusing to load types that were not recorded as trusted: {unexpected}")
-        return sio.load(model_file, trusted=found)
-    if not trust_pickle:
-        raise ValueError(
-            f"{model_file} is a pickle; loading a pickle runs code from the file. "
-            "Pass trust_pickle=True if you trust its origin")
-    if fmt == "joblib":
-        import joblib
-        return joblib.load(model_file)
-    import pickle
-    with open(model_file, "rb") as f:
-        return pickle.load(f)
+def load_model(model_uri: str | os.PathLike, trust_pickle: bool = False, trusted: Any = None) -> Any:
+    """Load a model directory (its files verified against the manifest), or a bare .skops/.pkl/.joblib file.
+
+    ``trusted``: type names (or types) the caller trusts beyond skops' defaults and the library's
+    reviewed list; ``trust_pickle``: load a pickle or joblib file. For a ``models:/`` version the
+    trust recorded at its registration is added. Raises ``UntrustedModelError`` listing what is missing.
+    """
+    path, recorded = models.locate_model(model_uri)
+    return load_located(path, recorded | Trust.of(trusted, trust_pickle))
 
 
-def load_model(model_uri: str | os.PathLike, trust_pickle: bool = False) -> Any:
-    """Load a model directory (its files verified against the manifest), or a bare .skops/.pkl/.joblib file."""
-    path = models.resolve_model_uri(model_uri)
+def load_located(path: Path, trust: Trust) -> Any:
+    """Load what ``models.locate_model`` found, with exactly ``trust`` (the manifest adds none)."""
     if path.is_file():
-        fmt = {".skops": "skops", ".pkl": "pickle", ".pickle": "pickle", ".joblib": "joblib"}.get(path.suffix.lower())
-        if fmt is None:
-            raise ValueError(f"{path}: not a model file this flavor loads (.skops, .pkl, .joblib)")
-        return _load_file(path, fmt, None, trust_pickle)
+        return load_file(path, trust)
     manifest = models.read_manifest(path)
     if manifest.get("flavor") != FLAVOR:
         raise ValueError(f"{path} holds a {manifest.get('flavor')!r} model, not a scikit-learn one")
-    models.verify_files(path, manifest.get("files", {}))
-    fmt = manifest.get("serialization_format", "skops")
-    # We wrote this pickle ourselves and its sha256 matches: trusting it needs no flag.
-    return _load_file(path / manifest["model_file"], fmt, manifest.get("skops_trusted_types", []), True)
+    files = manifest.get("files", {})
+    models.verify_files(path, files if isinstance(files, dict) else {})  # catches accidents, not authors
+    model_file = manifest.get("model_file")
+    if not isinstance(model_file, str) or not model_file:
+        raise ValueError(f"{path / MANIFEST} names no model file")
+    return load_file(store.resolve_inside(path, model_file, "model file"), trust)

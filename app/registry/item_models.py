@@ -250,5 +250,7 @@ def history_row(e: HistoryEntry) -> list[Any]:
         what = f"{what}: {e.key}" + (f" = {e.to_value}" if e.to_value is not None else "")
     elif e.action == "rename":
         what = f"Renamed {e.from_value} → {e.to_value}"
+    elif e.action == "trust":
+        what = f"Trusted on load: {e.to_value}"
     return [format_time(e.timestamp, seconds=True), f"v{e.version}" if e.version else "", what, e.user,
             e.comment or ""]

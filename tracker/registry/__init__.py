@@ -13,19 +13,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .entities import (
     STAGES, AliasNotFoundError, ArtifactMatch, HistoryEntry, Lineage, ModelExistsError, ModelNotFoundError,
-    ModelVersion, ModelVersionNotFoundError, RegisteredModel, RegistryError, RegistryNotFoundError,
-    normalize_stage, validate_alias, validate_name,
+    ModelVersion, ModelVersionNotFoundError, RegisteredModel, RegistryDamagedError, RegistryError,
+    RegistryNotFoundError, normalize_stage, validate_alias, validate_name,
 )
+
+if TYPE_CHECKING:
+    from ..model_trust import Trust
 
 __all__ = [
     "STAGES", "AliasNotFoundError", "ArtifactMatch", "HistoryEntry", "Lineage", "ModelExistsError",
     "ModelNotFoundError", "ModelVersion", "ModelVersionNotFoundError", "RegisteredModel", "Registry",
-    "RegistryError", "RegistryNotFoundError", "normalize_stage", "validate_alias", "validate_name",
-    "register_model", "resolve_models_uri", "open_registry",
+    "RegistryDamagedError", "RegistryError", "RegistryNotFoundError", "normalize_stage", "validate_alias",
+    "validate_name", "register_model", "resolve_models_uri", "locate_models_uri", "open_registry",
 ]
 
 
@@ -36,14 +39,23 @@ def open_registry(tracking_dir: str | os.PathLike | None = None):
 
 
 def register_model(model_uri: str | os.PathLike, name: str, tags: dict[str, Any] | None = None,
-                   description: str | None = None) -> ModelVersion:
-    """Register ``model_uri`` (``runs:/...``, ``models:/...`` or a path) as the next version of ``name``."""
-    return open_registry().register_model(model_uri, name, tags=tags, description=description)
+                   description: str | None = None, trusted: Any = None, trust_pickle: bool = False) -> ModelVersion:
+    """Register ``model_uri`` (``runs:/...``, ``models:/...`` or a path) as the next version of ``name``.
+
+    ``trusted``/``trust_pickle`` record your decision about its model file (see ``tracker.model_trust``).
+    """
+    return open_registry().register_model(model_uri, name, tags=tags, description=description, trusted=trusted,
+                                          trust_pickle=trust_pickle)
 
 
 def resolve_models_uri(uri: str) -> Path:
     """The registered file or directory a ``models:/`` URI names, after checking every file's sha256."""
     return open_registry().resolve_models_uri(uri)
+
+
+def locate_models_uri(uri: str) -> tuple[Path, Trust]:
+    """``resolve_models_uri`` and the trust recorded when that version was registered."""
+    return open_registry().locate_models_uri(uri)
 
 
 def __getattr__(name: str):

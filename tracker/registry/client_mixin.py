@@ -60,13 +60,18 @@ class RegistryClientMixin:
 
     # -- versions ------------------------------------------------------------------------------
     def register_model(self, model_uri: str | os.PathLike, name: str, tags: dict[str, Any] | None = None,
-                       description: str | None = None) -> ModelVersion:
-        return self.registry.register_model(model_uri, name, tags=tags, description=description)
+                       description: str | None = None, trusted: Any = None, trust_pickle: bool = False) -> ModelVersion:
+        """``trusted`` (skops type names) and ``trust_pickle`` record your decision about the model file:
+        ``load_model`` of this version honours it (and never anything written in the model's folder)."""
+        return self.registry.register_model(model_uri, name, tags=tags, description=description, trusted=trusted,
+                                            trust_pickle=trust_pickle)
 
     def create_model_version(self, name: str, source: str | os.PathLike, run_id: str | None = None,
-                             tags: dict[str, Any] | None = None, description: str | None = None) -> ModelVersion:
+                             tags: dict[str, Any] | None = None, description: str | None = None,
+                             trusted: Any = None, trust_pickle: bool = False) -> ModelVersion:
         """MLflow's form of ``register_model``; ``run_id`` links a source that is not in the run's artifacts."""
-        return self.registry.register_model(source, name, tags=tags, description=description, run_id=run_id)
+        return self.registry.register_model(source, name, tags=tags, description=description, run_id=run_id,
+                                            trusted=trusted, trust_pickle=trust_pickle)
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
         return self.registry.get_model_version(name, version)

@@ -10,16 +10,25 @@ Rules (see docs/DESIGN.md, "SQLite concurrency" and "peewee migrations"):
 
 Model classes are built per database (``build_schema``) rather than bound globally, so two
 registries (two tracking directories) can be open in one process, from any thread.
+
+A damaged database file is reported as ``RegistryDamagedError`` (``damage_error`` decides what
+counts as damage; ``json_column`` decodes the JSON kept in text columns).
 """
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import peewee as pw
 
-SCHEMA_VERSION = 1
+from .entities import RegistryDamagedError
+
+SCHEMA_VERSION = 2
 DB_FILE = "registry.db"
 URL_ENV = "TRACKER_REGISTRY_URL"
 BUSY_TIMEOUT_S = 60
@@ -33,6 +42,58 @@ _SQLITE_PRAGMAS = (
 
 class RegistrySchemaError(RuntimeError):
     pass
+
+
+# What SQLite says when the file itself is bad (not when it is busy, locked or unreachable).
+_DAMAGE_WORDS = ("malformed", "not a database", "disk image", "corrupt", "could not decode", "encrypted",
+                 "no such table", "no such column", "database schema has changed")
+
+
+def damaged(database: str, detail: str) -> RegistryDamagedError:
+    """The one message for a damaged registry database, with what was found wrong."""
+    return RegistryDamagedError(
+        f"the registry database {database} is damaged ({detail}). Your runs are not affected. Restore "
+        f"{DB_FILE} from a backup, or move it aside to start an empty registry (the registered files "
+        "under registry/ stay where they are)")
+
+
+def damage_error(exc: BaseException, database: str) -> RegistryDamagedError | None:
+    """The ``RegistryDamagedError`` that ``exc`` means, or None when it is not damage.
+
+    Everything the registry stores is UTF-8 written by this library, so text that does not
+    decode (even in SQLite's own messages about the schema) is damage too.
+    """
+    if isinstance(exc, RegistryDamagedError):
+        return None
+    if isinstance(exc, UnicodeDecodeError):
+        return damaged(database, "text in it is not valid UTF-8")
+    if isinstance(exc, (pw.DatabaseError, sqlite3.DatabaseError)) and any(
+            word in str(exc).lower() for word in _DAMAGE_WORDS):
+        return damaged(database, str(exc).splitlines()[0][:200])
+    return None
+
+
+@contextmanager
+def reporting_damage(db: pw.Database):
+    """Re-raise what a damaged database file causes as ``RegistryDamagedError``; the rest unchanged."""
+    try:
+        yield
+    except Exception as e:
+        damage = damage_error(e, str(db.database))
+        if damage is None:
+            raise
+        raise damage from e
+
+
+def json_column(text: Any, expected: type, what: str, database: str) -> Any:
+    """Decode a JSON text column written by the registry; RegistryDamagedError if it is not one."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        value = None
+    if not isinstance(value, expected):
+        raise damaged(database, f"{what} is not the JSON it wrote")
+    return value
 
 
 def open_database(tracking_dir: Path, url: str | None = None) -> pw.Database:
@@ -179,23 +240,40 @@ def build_schema(db: pw.Database) -> SimpleNamespace:
         class Meta:
             table_name = "model_version_lineage"
 
-    tables = [Model, Version, ModelTag, VersionTag, Alias, History, Lineage]
+    class Trust(Base):
+        """What the person registering a version trusted; ``load_model`` of it honours only this."""
+        version = pw.ForeignKeyField(Version, unique=True, on_delete="CASCADE")
+        types = pw.TextField(default="[]")  # JSON list of skops type names
+        pickle = pw.BooleanField(default=False)
+
+        class Meta:
+            table_name = "model_version_trust"
+
+    tables = [Model, Version, ModelTag, VersionTag, Alias, History, Lineage, Trust]
     return SimpleNamespace(Schema=Schema, Model=Model, Version=Version, ModelTag=ModelTag,
                            VersionTag=VersionTag, Alias=Alias, History=History, Lineage=Lineage,
-                           tables=tables)
+                           Trust=Trust, tables=tables)
 
 
 def _stored_version(s: SimpleNamespace) -> int:
     row = s.Schema.get_or_none(s.Schema.key == "version")
-    return int(row.value) if row is not None else 0
+    if row is None:
+        return 0
+    if not str(row.value).isdigit():
+        raise damaged(str(s.Schema._meta.database.database), f"its schema version {row.value!r} is not a number")
+    return int(row.value)
 
 
 def _migrate_to_1(db: pw.Database, s: SimpleNamespace) -> None:
-    db.create_tables(s.tables, safe=True)
+    db.create_tables([t for t in s.tables if t is not s.Trust], safe=True)
+
+
+def _migrate_to_2(db: pw.Database, s: SimpleNamespace) -> None:
+    db.create_tables([s.Trust], safe=True)  # versions registered before it trusted nothing
 
 
 # Each step runs inside the schema transaction; later ones would use playhouse.migrate.
-MIGRATIONS = {1: _migrate_to_1}
+MIGRATIONS = {1: _migrate_to_1, 2: _migrate_to_2}
 
 
 def ensure_schema(db: pw.Database, s: SimpleNamespace) -> None:

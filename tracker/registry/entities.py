@@ -41,6 +41,10 @@ class AliasNotFoundError(RegistryNotFoundError):
     pass
 
 
+class RegistryDamagedError(RegistryError):
+    """The registry database cannot be read: its file is damaged (the runs are not affected)."""
+
+
 class ModelExistsError(RegistryError, ValueError):
     """``create_registered_model`` or a rename to a name that is taken (deleted models keep theirs)."""
 
@@ -133,6 +137,10 @@ class ModelVersion:
     storage_path: str = ""
     """The registered copy (a file or a directory) under ``<tracking dir>/registry/``."""
     deleted: bool = False
+    trusted_types: list[str] = field(default_factory=list)
+    """skops types the person who registered this version trusted; ``load_model`` of it adds them."""
+    trust_pickle: bool = False
+    """Whether that person allowed this version's pickle/joblib file to be loaded (it runs code)."""
 
     @property
     def status(self) -> str:  # MLflow's ModelVersionStatus; copies are complete before they are visible

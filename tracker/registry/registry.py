@@ -5,7 +5,7 @@ a per-process cached instance (a new one after ``fork``); ``Registry(tracking_di
 """
 from __future__ import annotations
 
-import json
+import functools
 import os
 import threading
 from collections import OrderedDict, defaultdict
@@ -15,8 +15,9 @@ from typing import Any
 import peewee as pw
 
 from ..config import get_tracking_dir
+from ..model_trust import Trust
 from . import storage
-from .db import build_schema, ensure_schema, open_database
+from .db import build_schema, damaged, ensure_schema, json_column, open_database, reporting_damage
 from .entities import (
     STAGES, AliasNotFoundError, HistoryEntry, Lineage, ModelNotFoundError, ModelVersion,
     ModelVersionNotFoundError, RegisteredModel, normalize_stage, parse_version, validate_name,
@@ -26,6 +27,7 @@ from .writes import WriteOps
 
 _VERSION_ORDER = {"name", "version", "creation_timestamp", "last_updated_timestamp", "current_stage"}
 _MODEL_ORDER = {"name", "creation_timestamp", "last_updated_timestamp"}
+_STAGE_SET = frozenset(STAGES)
 _CACHE_SIZE = 8
 _cache: OrderedDict[tuple, "Registry"] = OrderedDict()
 _cache_lock = threading.Lock()
@@ -47,7 +49,12 @@ class Registry(WriteOps):
         self.db = open_database(self.tracking_dir, url)
         self.s = build_schema(self.db)
         self._sql_cache: dict[str, tuple[str, list]] = {}
-        ensure_schema(self.db, self.s)
+        try:
+            with reporting_damage(self.db):
+                ensure_schema(self.db, self.s)
+        except BaseException:
+            self.close()
+            raise
         storage.clean_stale_copies(self.tracking_dir)
 
     @classmethod
@@ -81,6 +88,15 @@ class Registry(WriteOps):
         if not self.db.is_closed():
             self.db.close()
 
+    def _json(self, text: Any, expected: type, what: str) -> Any:
+        return json_column(text, expected, what, str(self.db.database))
+
+    def _check_version(self, name: Any, number: Any, stage: Any, *timestamps: Any) -> None:
+        """Values every version row has unless the file was damaged (SQLite keeps no checksums)."""
+        if type(name) is not str or type(number) is not int or number < 1 or stage not in _STAGE_SET \
+                or any(type(t) is not int for t in timestamps):
+            raise damaged(str(self.db.database), f"a version row holds {name!r} v{number!r} in stage {stage!r}")
+
     def __repr__(self) -> str:
         return f"<Registry {self.db.database}>"
 
@@ -113,13 +129,16 @@ class Registry(WriteOps):
 
     def _versions(self, where) -> list[ModelVersion]:
         """Versions matching ``where``, by name, newest version first."""
-        V, M, VT, A = self.s.Version, self.s.Model, self.s.VersionTag, self.s.Alias
+        V, M, VT, A, T = self.s.Version, self.s.Model, self.s.VersionTag, self.s.Alias, self.s.Trust
         rows = self._rows(V.select(V.id, V.model, M.name, V.version, V.current_stage, V.description, V.source,
                                    V.run_id, V.experiment, V.run_link, V.storage, V.entry, V.user,
-                                   V.creation_timestamp, V.last_updated_timestamp, V.deleted)
-                          .join(M).where(where).order_by(M.name, V.version.desc()))
+                                   V.creation_timestamp, V.last_updated_timestamp, V.deleted, T.types, T.pickle)
+                          .join(M).switch(V).join(T, pw.JOIN.LEFT_OUTER, on=(T.version == V.id))
+                          .where(where).order_by(M.name, V.version.desc()))
         if not rows:
             return []
+        for r in rows:
+            self._check_version(r[2], r[3], r[4], r[13], r[14])
         tags: dict[int, dict[str, str]] = defaultdict(dict)
         for vid, key, value in self._rows(VT.select(VT.version, VT.key, VT.value).join(V).join(M).where(where)):
             tags[vid][key] = value
@@ -137,8 +156,10 @@ class Registry(WriteOps):
             last_updated_timestamp=updated, tags=tags.get(vid, {}), user=user, experiment=experiment,
             run_link=run_link, storage_path=sep.join((root, storage, entry) if entry else (root, storage))
             .replace("/", sep), deleted=bool(deleted),
+            trusted_types=self._json(types, list, "a version's trusted types") if types else [],
+            trust_pickle=bool(pickle),
         ) for (vid, mid, name, number, stage, description, source, run_id, experiment, run_link, storage, entry,
-               user, created, updated, deleted) in rows]
+               user, created, updated, deleted, types, pickle) in rows]
 
     def _models(self, where) -> list[RegisteredModel]:
         M, V, MT, A = self.s.Model, self.s.Version, self.s.ModelTag, self.s.Alias
@@ -155,6 +176,7 @@ class Registry(WriteOps):
         per_model: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
         for vid, mid, number, stage in self._rows(V.select(V.id, V.model, V.version, V.current_stage).join(M)
                                                   .where(where & (V.deleted == False))):  # noqa: E712
+            self._check_version("", number, stage)
             per_model[mid].append((number, stage, vid))
         names = {r["id"]: r["name"] for r in rows}
         latest_ids: set[int] = set()
@@ -269,11 +291,11 @@ class Registry(WriteOps):
         row = self._version_row(self._model_row(name, True), version, True)
         L = self.s.Lineage
         lin = L.get_or_none(L.version == row.id)
-        data: dict[str, Any] = json.loads(lin.data) if lin is not None else {}
+        data: dict[str, Any] = self._json(lin.data, dict, "a version's lineage") if lin is not None else {}
         fields = set(Lineage.__dataclass_fields__)
         extra = {k: v for k, v in data.items() if k in fields and k not in ("name", "version", "run_exists")}
         run_exists = bool(row.run_id) and (self.tracking_dir / row.run_id).is_dir()
-        extra.setdefault("files", json.loads(row.files))
+        extra.setdefault("files", self._json(row.files, dict, "a version's file list"))
         return Lineage(name=row.model.name, version=row.version, source=row.source, run_id=row.run_id,
                        run_link=row.run_link, run_exists=run_exists,
                        **{k: v for k, v in extra.items() if k not in ("source", "run_id", "run_link")})
@@ -300,23 +322,32 @@ class Registry(WriteOps):
         """Raise ModelIntegrityError if a registered file is missing, changed or was added."""
         row = self._version_row(self._model_row(name), version)
         version_dir, _ = self._version_path(row)
-        storage.verify(version_dir, json.loads(row.files), f"model {name!r} version {row.version}")
+        storage.verify(version_dir, self._json(row.files, dict, "a version's file list"),
+                       f"model {name!r} version {row.version}")
 
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:
         return self.get_model_version(name, version).storage_path
 
     def resolve_models_uri(self, uri: str, verify: bool = True) -> Path:
         """The registered file or directory ``uri`` names; with ``verify``, every file's sha256 is checked."""
+        return self.locate_models_uri(uri, verify)[0]
+
+    def locate_models_uri(self, uri: str, verify: bool = True) -> tuple[Path, Trust]:
+        """``resolve_models_uri`` and the trust recorded when that version was registered (one read)."""
         from .uri import fast_lookup, resolve_row
         found = fast_lookup(self, uri)
         if found is None:
             row = resolve_row(self, uri)  # raises, listing the valid choices
-            found = (row.storage, row.entry, row.files, row.version, row.model.name)
-        rel, entry, files, number, name = found
+            trust = self.s.Trust.get_or_none(self.s.Trust.version == row.id)
+            found = (row.storage, row.entry, row.files, row.version, trust.types if trust else None,
+                     trust.pickle if trust else False, row.model.name)
+        rel, entry, files, number, types, pickle, name = found
         version_dir = self.tracking_dir / rel
         if verify:
-            storage.verify(version_dir, json.loads(files), f"{uri} (model {name!r} version {number})")
-        return version_dir / entry if entry else version_dir
+            storage.verify(version_dir, self._json(files, dict, "a version's file list"),
+                           f"{uri} (model {name!r} version {number})")
+        recorded = Trust(tuple(self._json(types, list, "a version's trusted types")) if types else (), bool(pickle))
+        return (version_dir / entry if entry else version_dir), recorded
 
     def find_runs_by_file(self, path: str | os.PathLike):
         """Runs whose artifacts hold a file with the same content as ``path`` (oldest run first)."""
@@ -326,3 +357,17 @@ class Registry(WriteOps):
             raise FileNotFoundError(f"{path} is not a file")
         from ..models import sha256_file
         return find_artifacts(self.tracking_dir, sha256_file(path), path.stat().st_size)
+
+
+def _reporting_damage(method):
+    @functools.wraps(method)
+    def wrapper(self: Registry, *args: Any, **kwargs: Any) -> Any:
+        with reporting_damage(self.db):
+            return method(self, *args, **kwargs)
+    return wrapper
+
+
+# Any public call can be the first to touch a damaged page: each reports it the same way.
+for _name in dir(Registry):
+    if not _name.startswith("_") and _name not in ("open", "close") and callable(getattr(Registry, _name)):
+        setattr(Registry, _name, _reporting_damage(getattr(Registry, _name)))

@@ -7,7 +7,6 @@ the first "/" separates name and selector; without one, the last "@" separates n
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,8 +53,10 @@ _NAME, _VALUE, _NUMBER = "\x00name\x00", "\x00value\x00", -987654321  # placehol
 
 def _compile(registry: "Registry", kind: str) -> tuple[str, list]:
     """The SQL for one selector kind, generated once by peewee (so in the database's dialect)."""
-    V, M, A = registry.s.Version, registry.s.Model, registry.s.Alias
-    query = (V.select(V.storage, V.entry, V.files, V.version).join(M)
+    import peewee as pw
+    V, M, A, T = registry.s.Version, registry.s.Model, registry.s.Alias, registry.s.Trust
+    query = (V.select(V.storage, V.entry, V.files, V.version, T.types, T.pickle).join(M)
+             .switch(V).join(T, pw.JOIN.LEFT_OUTER, on=(T.version == V.id))
              .where((M.name == _NAME) & (M.deleted == False) & (V.deleted == False)))  # noqa: E712
     if kind == "version":
         query = query.where(V.version == _NUMBER)
@@ -68,8 +69,9 @@ def _compile(registry: "Registry", kind: str) -> tuple[str, list]:
     return query.sql()
 
 
-def fast_lookup(registry: "Registry", uri: str) -> tuple[str, str, str, int, str] | None:
-    """(storage, entry, files JSON, version, name) for a URI naming a visible version, else None.
+def fast_lookup(registry: "Registry", uri: str) -> tuple[str, str, str, int, str | None, bool, str] | None:
+    """(storage, entry, files JSON, version, trusted types JSON or None, trust pickle, name) for a URI
+    naming a visible version, else None.
 
     One query with cached SQL: resolving must cost well under 5 ms, and building peewee queries
     costs a few tenths of a millisecond each. On None, ``resolve_row`` explains what is wrong.
@@ -134,7 +136,7 @@ def locate_source(registry: "Registry", model_uri: str | os.PathLike, run_id: st
         row = resolve_row(registry, text)
         _, path = registry._version_path(row)
         lin = registry.s.Lineage.get_or_none(registry.s.Lineage.version == row.id)
-        data = json.loads(lin.data) if lin is not None else {}
+        data = registry._json(lin.data, dict, "a version's lineage") if lin is not None else {}
         artifact_path, other_runs = data.get("run_artifact_path"), data.get("other_runs", [])
         snapshot = {k: v for k, v in data.items()
                     if k not in ("registered_by", "creation_timestamp", "run_artifact_path", "other_runs")}
@@ -154,7 +156,10 @@ def locate_source(registry: "Registry", model_uri: str | os.PathLike, run_id: st
             raise ValueError(f"no run {run_id!r} in {registry.tracking_dir}")
         src.run_id, src.link = run_id, "run"
     if path.is_dir() and (path / "tracker-model.json").is_file():
-        manifest = read_manifest(path)
+        try:
+            manifest = read_manifest(path)
+        except ValueError as e:  # UnicodeDecodeError too: a file's fault, never the registry's
+            raise ValueError(f"refusing to register {text}: its tracker-model.json is not a manifest ({e})") from None
         try:
             verify_files(path, manifest.get("files", {}))
         except ModelIntegrityError as e:

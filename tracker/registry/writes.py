@@ -15,6 +15,7 @@ from typing import Any
 
 import peewee as pw
 
+from ..model_trust import Trust
 from . import storage
 from .db import insert, is_sqlite, write_tx
 from .entities import (
@@ -275,17 +276,22 @@ class WriteOps:
 
     # -- registration ------------------------------------------------------------------------------
     def register_model(self, model_uri: str | os.PathLike, name: str, tags: dict[str, Any] | None = None,
-                       description: str | None = None, run_id: str | None = None) -> ModelVersion:
+                       description: str | None = None, run_id: str | None = None, trusted: Any = None,
+                       trust_pickle: bool = False) -> ModelVersion:
         """Copy ``model_uri`` into the registry as the next version of ``name`` (created if needed).
 
         ``model_uri``: ``runs:/<run_id>/<path>``, ``models:/...``, ``file://...`` or a path to a file
         or directory. Nothing is numbered until the copy is complete: a missing source, an empty
         file or directory, or a failed copy raise and use up no version number.
+
+        ``trusted`` (skops type names) and ``trust_pickle`` record the caller's decision about this
+        version's model file; ``load_model("models:/name/N")`` honours it, and nothing in the files.
         """
         from .lineage import lookup_by_content, run_snapshot
         from .uri import locate_source
         name = validate_name(name)
         tags = {validate_tag_key(k): str(v) for k, v in (tags or {}).items()}
+        trust = Trust.of(trusted, trust_pickle)
         M, V = self.s.Model, self.s.Version
         src = locate_source(self, model_uri, run_id)
         files = storage.validate_source(src.path, src.text)
@@ -332,6 +338,10 @@ class WriteOps:
                 self._touch(model_id, ts)
                 self._record(model_id, "register", version=number, from_value=src.text, to_value=number,
                              comment=f"run {src.run_id}" if src.run_id else "no known run", timestamp=ts)
+                if trust:
+                    insert(self.s.Trust, version=version_id, types=json.dumps(list(trust.types)),
+                           pickle=int(trust.pickle))
+                    self._record(model_id, "trust", version=number, to_value=trust.describe(), timestamp=ts)
         except BaseException:
             if placed is not None:
                 storage.remove_tree(placed)
@@ -342,4 +352,5 @@ class WriteOps:
             name=name, version=number, aliases=[], run_id=src.run_id, source=src.text,
             description=description or "", creation_timestamp=ts, last_updated_timestamp=ts, tags=tags,
             user=user, experiment=snapshot.get("experiment"), run_link=src.link,
-            storage_path=str(version_dir / entry) if entry else str(version_dir))
+            storage_path=str(version_dir / entry) if entry else str(version_dir),
+            trusted_types=list(trust.types), trust_pickle=trust.pickle)

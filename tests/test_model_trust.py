@@ -1,0 +1,169 @@
+"""What may run when a model is loaded: the caller's arguments and the registry's record, never the folder.
+
+Every crafted file here would create ``marker`` if loaded (see model_payloads.py); the positive
+controls load one with explicit trust and see the marker appear, so its absence means something.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import numpy as np
+import pytest
+from model_payloads import crafted_folder, pickle_opening, skops_opening
+
+import tracker
+import tracker.sklearn
+from tracker.model_trust import REVIEWED_SKOPS_TYPES, UntrustedModelError
+from tracker.registry import Registry
+
+LOADERS = {"tracker.load_model": tracker.load_model, "tracker.sklearn.load_model": tracker.sklearn.load_model}
+
+
+@pytest.fixture
+def marker(tmp_path) -> Path:
+    return tmp_path / "payload-ran"
+
+
+@pytest.mark.parametrize("loader", LOADERS.values(), ids=LOADERS.keys())
+def test_a_pickle_whose_manifest_says_pickle_with_true_hashes_is_refused(loader, tmp_path, marker):
+    folder = crafted_folder(tmp_path / "m", "model.pkl", pickle_opening(marker),
+                            {"serialization_format": "pickle", "skops_trusted_types": []})
+    with pytest.raises(UntrustedModelError, match="trust_pickle=True") as info:
+        loader(folder)
+    assert info.value.pickle and not marker.exists()
+    mv = tracker.register_model(folder, "crafted")
+    with pytest.raises(UntrustedModelError, match="trust_pickle=True"):
+        loader(mv.uri)
+    assert not marker.exists()
+    loader(mv.uri, trust_pickle=True)  # the caller's explicit decision: now it runs
+    assert marker.exists()
+
+
+@pytest.mark.parametrize("how, bad_type", [("open", "builtins.open"), ("eval", "builtins.eval"),
+                                           ("numpy", "numpy.testing._private.utils.runstring")])
+def test_types_listed_as_trusted_by_the_manifest_are_not_trusted(how, bad_type, tmp_path, marker):
+    folder = crafted_folder(tmp_path / "m", "model.skops", skops_opening(marker, how),
+                            {"serialization_format": "skops", "skops_trusted_types": [bad_type],
+                             "skops_untrusted_types": [bad_type]})
+    with pytest.raises(UntrustedModelError) as info:
+        tracker.sklearn.load_model(folder)
+    assert info.value.untrusted_types == (bad_type,)
+    assert f"trusted=[{bad_type!r}]" in str(info.value)  # tells the user how to decide
+    mv = tracker.register_model(folder, "crafted")
+    with pytest.raises(UntrustedModelError):
+        tracker.load_model(mv.uri)
+    assert not marker.exists()
+    tracker.load_model(folder, trusted=[bad_type])
+    assert marker.exists()
+
+
+def test_a_bare_skops_file_gets_no_trust_for_numpy_or_sklearn_names(tmp_path, marker):
+    bare = tmp_path / "model.skops"
+    bare.write_bytes(skops_opening(marker, "numpy"))
+    with pytest.raises(UntrustedModelError, match="numpy.testing._private.utils.runstring"):
+        tracker.load_model(bare)
+    mv = tracker.register_model(bare, "bare")
+    with pytest.raises(UntrustedModelError):
+        tracker.load_model(f"models:/{mv.name}/latest")
+    assert not marker.exists()
+
+
+def test_the_registry_record_trusts_a_version_and_only_that_version(tmp_path, marker):
+    from sklearn.tree import DecisionTreeClassifier
+    model = DecisionTreeClassifier().fit([[0], [1]], [0, 1])
+    folder = tmp_path / "tree"
+    tracker.sklearn.save_model(model, folder)
+    manifest = json.loads((folder / "tracker-model.json").read_text())
+    tree = "sklearn.tree._tree.Tree"
+    assert manifest["skops_untrusted_types"] == [tree]  # recorded as information only
+    client = tracker.Client()
+    plain = client.register_model(folder, "tree")
+    trusted = client.register_model(folder, "tree", trusted=[tree])
+    assert (plain.trusted_types, trusted.trusted_types) == ([], [tree])
+    with pytest.raises(UntrustedModelError, match=tree):
+        tracker.load_model(plain.uri)
+    assert tracker.load_model(trusted.uri).predict([[1]])[0] == 1
+    client.set_registered_model_alias("tree", "champion", 2)
+    assert tracker.sklearn.load_model("models:/tree@champion").predict([[0]])[0] == 0
+    assert tracker.load_model(plain.uri, trusted=[tree]).predict([[1]])[0] == 1  # the caller's own decision
+    assert client.get_model_version("tree", 2).trusted_types == [tree]
+    assert [(e.version, e.to_value) for e in client.get_model_history("tree") if e.action == "trust"] == [(2, tree)]
+    # The record trusts what it names, nothing else: a payload registered with it still cannot run.
+    payload = crafted_folder(tmp_path / "evil", "model.skops", skops_opening(marker, "eval"),
+                             {"serialization_format": "skops", "skops_trusted_types": ["builtins.eval"]})
+    evil = client.register_model(payload, "evil", trusted=[tree], trust_pickle=True)
+    with pytest.raises(UntrustedModelError, match="builtins.eval"):
+        tracker.load_model(evil.uri)
+    assert not marker.exists()
+
+
+def test_reviewed_distance_metrics_load_without_trust_and_others_do_not(tmp_path):
+    import skops.io as sio
+    from sklearn.metrics import DistanceMetric
+    from sklearn.neighbors import KNeighborsClassifier
+    manhattan = tmp_path / "manhattan.skops"
+    sio.dump(DistanceMetric.get_metric("manhattan"), manhattan)
+    assert sio.get_untrusted_types(file=manhattan) == ["sklearn.metrics._dist_metrics.ManhattanDistance64"]
+    loaded = tracker.load_model(manhattan)
+    assert loaded.pairwise(np.array([[0.0, 0.0], [1.0, 2.0]]))[0, 1] == 3.0
+    mahalanobis = tmp_path / "mahalanobis.skops"  # indexes its saved matrix: not reviewed as safe
+    sio.dump(DistanceMetric.get_metric("mahalanobis", V=np.eye(2)), mahalanobis)
+    with pytest.raises(UntrustedModelError, match="MahalanobisDistance64"):
+        tracker.load_model(mahalanobis)
+    knn = KNeighborsClassifier(n_neighbors=1, algorithm="kd_tree").fit([[0.0], [1.0]], [0, 1])
+    tracker.sklearn.save_model(knn, tmp_path / "knn")
+    with pytest.raises(UntrustedModelError) as info:
+        tracker.load_model(tmp_path / "knn")
+    assert info.value.untrusted_types == ("sklearn.neighbors._kd_tree.KDTree",)  # the metric is reviewed
+    restored = tracker.load_model(tmp_path / "knn", trusted=["sklearn.neighbors._kd_tree.KDTree"])
+    assert restored.predict([[0.9]])[0] == 1
+    assert "sklearn.tree._tree.Tree" not in REVIEWED_SKOPS_TYPES
+
+
+def test_trusted_accepts_types_and_names_and_refuses_anything_else(tmp_path):
+    from sklearn.tree import DecisionTreeRegressor
+    from sklearn.tree._tree import Tree
+    tracker.sklearn.save_model(DecisionTreeRegressor().fit([[0], [1]], [0, 1]), tmp_path / "t")
+    assert tracker.load_model(tmp_path / "t", trusted=Tree).predict([[1]])[0] == 1
+    for bad in (["not a type name"], [3], "Tree"):
+        with pytest.raises(ValueError, match="not a type"):
+            tracker.load_model(tmp_path / "t", trusted=bad)
+    with pytest.raises(ValueError, match="not a type"):
+        tracker.register_model(tmp_path / "t", "t", trusted=["os.system; rm"])
+    assert tracker.Client().search_registered_models() == []  # refused before anything was copied
+
+
+def test_a_registry_from_before_trust_records_opens_and_trusts_nothing(tmp_path, tracking_dir):
+    src = tmp_path / "w.pkl"
+    src.write_bytes(b"\x80\x04K\x07.")  # pickle of 7
+    first = Registry(tracking_dir)
+    first.register_model(src, "old")
+    first.close()
+    with closing(sqlite3.connect(tracking_dir / "registry.db")) as db, db:  # as a schema-1 tracker left it
+        db.execute("DROP TABLE model_version_trust")
+        db.execute("UPDATE registry_schema SET value = '1' WHERE key = 'version'")
+    registry = Registry(tracking_dir)
+    try:
+        assert registry.get_model_version("old", 1).trust_pickle is False
+        with pytest.raises(UntrustedModelError):
+            tracker.sklearn.load_located(*registry.locate_models_uri("models:/old/1"))
+        mv = registry.register_model(src, "old", trust_pickle=True)
+        path, trust = registry.locate_models_uri(mv.uri)
+        assert trust.pickle and tracker.sklearn.load_located(path, trust) == 7
+    finally:
+        registry.close()
+    with closing(sqlite3.connect(tracking_dir / "registry.db")) as db:
+        assert db.execute("SELECT value FROM registry_schema WHERE key = 'version'").fetchone() == ("2",)
+
+
+def test_a_manifest_that_is_not_utf8_is_the_folders_fault_not_the_registrys(tmp_path):
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "model.skops").write_bytes(b"x")
+    (folder / "tracker-model.json").write_bytes(b'{"flavor": "sklearn\xff"}')
+    with pytest.raises(ValueError, match="not a manifest") as info:
+        tracker.register_model(folder, "m")
+    assert "registry database" not in str(info.value)
