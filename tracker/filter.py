@@ -14,7 +14,9 @@ Semantics worth knowing:
   matches); a param that does not parse matches only ``!=``. ``>``/``<`` on quoted strings
   are rejected: lexicographic order of '9' and '10' would surprise.
 * ``LIKE`` is case-sensitive with SQL wildcards ``%`` and ``_`` (``\\%`` and ``\\_`` match them
-  literally); ``ILIKE`` ignores case. String literals take ``\\'`` or doubled-quote escapes.
+  literally); ``ILIKE`` ignores case. Neither backtracks: a match takes at most (value length
+  x pattern length) steps (``tracker/filter_like.py``). String literals take ``\\'`` or
+  doubled-quote escapes.
 
 The text is parsed once into a small AST (``tracker/filter_ast.py``, which also gives its
 meaning as nested closures) that ``RunFilter`` compiles once, so a filter re-runs over many

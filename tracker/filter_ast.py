@@ -5,11 +5,11 @@ faster loop from the same tree and must agree with these closures (tests compare
 from __future__ import annotations
 
 import operator
-import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from tracker.entities import Run
+from tracker.filter_like import like_matcher
 
 Predicate = Callable[[Run], bool]
 
@@ -72,26 +72,12 @@ def to_float(text: str) -> float | None:
         return None
 
 
-def like_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    parts, i = [], 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\" and pattern[i + 1:i + 2] in ("%", "_"):  # \% and \_ are literal
-            parts.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
-        parts.append(".*" if c == "%" else "." if c == "_" else re.escape(c))
-        i += 1
-    return re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
-
-
 def _value_test(c: Compare) -> Callable[[Any], bool]:
     """A test on a value known to be present (not None)."""
     if c.op == "in":
         return frozenset(c.value).__contains__
     if c.op in ("like", "ilike"):
-        match = like_regex(c.value, c.op == "ilike").fullmatch
-        return lambda v: match(v) is not None
+        return like_matcher(c.value, c.op == "ilike")
     cmp, target = COMPARISONS[c.op], c.value
     if c.field.kind == "param" and c.literal:  # a param against a number literal
         op, literal = c.op, c.literal

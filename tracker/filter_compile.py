@@ -24,7 +24,8 @@ from __future__ import annotations
 from operator import attrgetter
 from typing import Any, Callable, Iterable, Literal, Sequence
 
-from tracker.filter_ast import ATTRIBUTES, BoolOp, Compare, Not, compile_predicate, like_regex, to_float
+from tracker.filter_ast import ATTRIBUTES, BoolOp, Compare, Not, compile_predicate, to_float
+from tracker.filter_like import like_matcher
 
 __all__ = ["Layout", "Selector", "ValueColumns", "compile_selector"]
 
@@ -161,8 +162,7 @@ class _Generator:
         if c.op == "in":
             test = f"{v} in {self.constant(frozenset(c.value))}"
         elif c.op in ("like", "ilike"):
-            match = like_regex(c.value, c.op == "ilike").fullmatch
-            test = f"{self.constant(match)}({v}) is not None"
+            test = f"{self.constant(like_matcher(c.value, c.op == 'ilike'))}({v})"
         elif c.field.kind == "param" and c.literal:  # a param against a number literal
             n = self.variable()
             number = (self.column((c.field.kind, c.field.key, True)) if self.columnar
