@@ -7,6 +7,7 @@ import os
 import shutil
 import sqlite3
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -176,3 +177,13 @@ def test_meta_yaml_subset_reads_what_pyyaml_writes():
 def test_meta_yaml_outside_the_subset_is_an_error_not_a_guess(text):
     with pytest.raises(ValueError):
         parse_meta(text)
+
+
+def test_a_copied_store_reads_its_own_artifacts_not_the_original_ones(file_copy):
+    root, expected = file_copy  # meta.yaml files still name the original store's absolute paths
+    reader = open_store(root)
+    parent = _ids(expected)["parent"]
+    assert root in reader.artifact_dir(parent).parents
+    assert str(root) in reader.get_run(parent).path and reader.get_run(parent).info.artifact_uri.startswith(root.as_uri())
+    for version in reader.model_versions():
+        assert root in Path(version.storage_path).parents, version

@@ -115,19 +115,19 @@ def _version(reader: "FileStoreReader", model: str, path: str, aliases: dict[str
 
 
 def version_source_path(reader, source: str, storage_location: str):
-    """Where a version's files are on this machine: its storage location when that exists
-    locally, else its source resolved (``runs:/``, ``models:/m-...``, a path); None if neither."""
-    stored = mapping.local_path(storage_location, reader.path) if storage_location else None
-    if stored is not None and stored.exists():
-        return stored
-
+    """Where a version's files are on this machine: its source resolved through this store
+    (``runs:/``, ``models:/m-...``, a path), else its storage location; None if neither is local."""
     def run_artifacts(run_id: str):
         try:
             return reader.artifact_dir(run_id)
         except (LookupError, ValueError):
             return None
 
-    return source_path(source, run_artifacts, reader.logged_model_dir, lambda s: mapping.local_path(s, reader.path))
+    found = source_path(source, run_artifacts, reader.logged_model_dir, lambda s: mapping.local_path(s, reader.path))
+    if found is not None and found.exists():
+        return found
+    stored = mapping.local_path(storage_location, reader.path) if storage_location else None
+    return stored if stored is not None and stored.exists() else found
 
 
 def read_models(reader: "FileStoreReader", include_deleted: bool) -> list[RegisteredModel]:

@@ -137,13 +137,14 @@ class FileStoreReader(MlflowStoreReader):
         return run_id in self._deleted
 
     def _artifact_dir(self, artifact_uri: str, run_path: str) -> Path | None:
-        """The recorded artifact location; when it is gone (the store was moved or copied) the
-        run's own ``artifacts`` folder, which is where MLflow put it by default."""
+        """The run's own ``artifacts`` folder when MLflow recorded its default layout
+        (``.../<experiment id>/<run id>/artifacts``: the recorded path is where the store was when
+        the run was logged, and stores get moved and copied); else the recorded location."""
         recorded = mapping.local_path(artifact_uri, self.path)
         own = Path(run_path) / "artifacts"
         if recorded is None:
             return None if artifact_uri else own
-        if not recorded.exists() and own.is_dir():
+        if recorded.parts[-3:] == own.parts[-3:] or (not recorded.exists() and own.is_dir()):
             return own
         return recorded
 
@@ -206,7 +207,9 @@ class FileStoreReader(MlflowStoreReader):
                 except (OSError, ValueError):
                     recorded = None
                 own = Path(folder) / "artifacts"
-                return recorded if recorded is not None and recorded.exists() else own
+                if recorded is None or recorded.parts[-4:] == own.parts[-4:] or not recorded.exists():
+                    return own  # MLflow's default layout, wherever the store is now
+                return recorded
         return None
 
     def changed_token(self) -> tuple:

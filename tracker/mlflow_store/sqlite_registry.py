@@ -74,17 +74,18 @@ def read_versions(reader: "SqliteStoreReader", name: str | None, include_deleted
 
 
 def _local_source(reader: "SqliteStoreReader", source: str, storage_location: str):
-    stored = reader._artifact_dir(storage_location) if storage_location else None
-    if stored is not None and stored.exists():
-        return stored
-
+    """The version's source resolved through this store, else its storage location (see file_registry)."""
     def run_artifacts(run_id: str):
         try:
             return reader.artifact_dir(run_id)
         except (LookupError, ValueError):
             return None
 
-    return source_path(source, run_artifacts, reader.logged_model_dir, reader._artifact_dir)
+    found = source_path(source, run_artifacts, reader.logged_model_dir, reader.artifact_location)
+    if found is not None and found.exists():
+        return found
+    stored = reader.artifact_location(storage_location) if storage_location else None
+    return stored if stored is not None and stored.exists() else found
 
 
 def read_models(reader: "SqliteStoreReader") -> list[RegisteredModel]:

@@ -175,7 +175,7 @@ class SqliteStoreReader(MlflowStoreReader):
         if exp is None:
             raise ValueError(f"experiment {mapping.text(exp_id)!r} does not exist")
         artifact_uri = mapping.text(artifact_uri)
-        artifact_dir = self._artifact_dir(artifact_uri)
+        artifact_dir = self.artifact_location(artifact_uri)
         self._artifact_dirs[run_id] = artifact_dir
         run_path = artifact_dir.parent if artifact_dir is not None and artifact_dir.name == "artifacts" else None
         run = mapping.build_run(run_id, exp.name, status, start, end, mapping.text(name), mapping.text(user_id),
@@ -184,7 +184,7 @@ class SqliteStoreReader(MlflowStoreReader):
         deleted = mapping.text(stage) == mapping.DELETED or exp.lifecycle_stage == mapping.DELETED
         return run, deleted
 
-    def _artifact_dir(self, uri: str) -> Path | None:
+    def artifact_location(self, uri: str) -> Path | None:
         """``mlflow-artifacts:/...`` (a tracking server's proxied artifacts) lives under the
         artifact root; relative locations are relative to it too (default: the database's folder)."""
         root = self.artifact_root
@@ -254,7 +254,7 @@ class SqliteStoreReader(MlflowStoreReader):
                 return conn.execute("SELECT artifact_location FROM logged_models WHERE model_id = ?",
                                     (model_id,)).fetchone()
         row = self._retrying(read)
-        return self._artifact_dir(mapping.text(row[0])) if row else None
+        return self.artifact_location(mapping.text(row[0])) if row else None
 
     def changed_token(self) -> tuple:
         """Size and mtime of the database and its WAL: every commit changes one of them."""
