@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QDir, QItemSelection, QModelIndex, QPoint, QSize, Qt, Signal, Slot
+from PySide6.QtCore import (
+    QBuffer, QByteArray, QDir, QIODevice, QItemSelection, QModelIndex, QPoint, QSize, Qt, Signal, Slot,
+)
 from PySide6.QtGui import QFontDatabase, QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView, QApplication, QFileSystemModel, QHeaderView, QLabel, QMenu, QPlainTextEdit,
@@ -225,9 +227,15 @@ class ArtifactsView(QWidget):
             self.table_view.resizeColumnsToContents()
             self.preview_stack.setCurrentWidget(self.table_view)
         elif preview.kind == "image":
-            reader = QImageReader(preview.path)
+            # From the bytes load_preview read (a regular file, size-capped): the path itself is
+            # never opened here, so nothing put in its place since can block the GUI thread.
+            buffer = QBuffer()
+            buffer.setData(QByteArray(preview.data))
+            buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+            reader = QImageReader(buffer, Path(preview.path).suffix.lstrip(".").lower().encode())
             reader.setAutoTransform(True)
             image = reader.read()
+            buffer.close()
             if image.isNull():
                 self.message.setText(f"Cannot show this image: {reader.errorString()}")
                 self.preview_stack.setCurrentWidget(self.message)

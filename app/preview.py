@@ -1,6 +1,9 @@
 """What an artifact preview shows, read with a size cap so the GUI never waits on a big file.
 
 ``load_preview(path)`` returns a ``Preview``; the Qt side only displays it. No Qt here.
+Only regular files are read (``tracker.store.regular``): a FIFO, socket or device among the
+artifacts gets a message instead of a preview, and opening one never blocks. Images are
+read here too, so the Qt side decodes bytes and never opens the path itself.
 """
 from __future__ import annotations
 
@@ -8,10 +11,12 @@ import csv
 import io
 import json
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.formatting import format_size
+from tracker.store.regular import NotRegularFile, describe_mode, open_regular
 
 MAX_TEXT_BYTES = 256 * 1024
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
@@ -31,12 +36,14 @@ class Preview:
     rows: list[list[str]] = field(default_factory=list)  # "table": first row is the header
     path: str = ""
     note: str = ""  # e.g. "Showing the first 256 KB of 3.1 MB"
+    data: bytes = b""  # "image": the file's bytes
 
 
-def _read_head(path: Path, size: int) -> tuple[bytes, bool]:
-    with open(path, "rb") as f:
-        data = f.read(MAX_TEXT_BYTES)
-    return data, size > MAX_TEXT_BYTES
+def _read_head(path: Path, limit: int) -> tuple[bytes, bool]:
+    """At most ``limit`` bytes from the start of a regular file, and whether there was more."""
+    with open_regular(path) as f:
+        data = f.read(limit + 1)
+    return data[:limit], len(data) > limit
 
 
 def _decode(data: bytes, truncated: bool) -> str | None:
@@ -57,16 +64,25 @@ def _cut_note(size: int) -> str:
 def load_preview(path: str | os.PathLike) -> Preview:
     path = Path(path)
     try:
-        if path.is_dir():
+        st = path.stat()
+        mode, size = st.st_mode, st.st_size
+        if stat.S_ISDIR(mode):
             count = sum(1 for _ in os.scandir(path))
             return Preview("message", f"Folder with {count:,} item{'s' if count != 1 else ''}", path=str(path))
-        size = path.stat().st_size
+        if not stat.S_ISREG(mode):
+            return _cannot_show(path, mode)
         suffix = path.suffix.lower()
         if suffix in IMAGE_SUFFIXES:
             if size > MAX_IMAGE_BYTES:
                 return Preview("message", f"Image too large to preview ({format_size(size)})", path=str(path))
-            return Preview("image", path=str(path), note=format_size(size))
-        data, truncated = _read_head(path, size)
+            data, truncated = _read_head(path, MAX_IMAGE_BYTES)
+            if truncated:  # it grew since
+                return Preview("message", "Image too large to preview", path=str(path))
+            return Preview("image", path=str(path), note=format_size(len(data)), data=data)
+        data, truncated = _read_head(path, MAX_TEXT_BYTES)
+        size = max(size, len(data))
+    except NotRegularFile as e:  # replaced by a FIFO or device between the look and the open
+        return Preview("message", f"Cannot show a preview: {e.strerror}", path=str(path))
     except PermissionError:
         return Preview("message", "Permission denied", path=str(path))
     except OSError as e:
@@ -88,6 +104,11 @@ def load_preview(path: str | os.PathLike) -> Preview:
     if suffix in DIFF_SUFFIXES:
         return Preview("diff", text, path=str(path), note=note)
     return Preview("text", text, path=str(path), note=note)
+
+
+def _cannot_show(path: Path, mode: int) -> Preview:
+    return Preview("message", f"Cannot show a preview: {path.name} is {describe_mode(mode)}, not a regular file",
+                   path=str(path))
 
 
 def _csv_preview(text: str, suffix: str, truncated: bool, size: int, path: str) -> Preview:

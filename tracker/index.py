@@ -15,13 +15,15 @@ Where it lives: ``<root>/.tracker-index.db``, or, when the root is not writable 
 an index from a newer tracker), ``$XDG_CACHE_HOME/tracker/index/<hash of root>.db``.
 A corrupt file is deleted and rebuilt; one from an older schema version is emptied and
 rebuilt in place. Several processes may refresh at once: writes are IMMEDIATE
-transactions with a busy timeout, every row is validated by its file key on read, and a
-process that loses a race for the write lock skips writing (it re-reads next time).
+transactions with a busy timeout, every row is validated by its file key and its checksum
+on read, and a process that loses a race for the write lock skips writing (it re-reads next
+time).
 
 Rows are packed with ``marshal`` (several times faster to load than JSON; the format is in
 ``tracker/index_rows.py``). A packed row is only unpacked when its key matches the
 ``run.json`` on disk, inode included, so rows from an index copied from elsewhere are never
-decoded.
+decoded, and when its checksum matches its contents, so a damaged row is read from disk
+again (and rewritten) rather than served.
 """
 from __future__ import annotations
 
@@ -39,12 +41,13 @@ from typing import Any
 import peewee
 
 from .entities import Run, UnreadableRun
-from .index_rows import KeySets, from_row, read_row
+from .index_rows import KeySets, from_row, intact, read_row
 from .store.layout import list_run_dirs, run_doc_key
 from .store import layout
+from .store.regular import check_regular
 
 INDEX_NAME = ".tracker-index.db"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 APPLICATION_ID = 0x54524B49  # "TRKI": marks the file as a tracker index
 BUSY_TIMEOUT = 5.0  # seconds to wait for another process's write lock
 
@@ -207,8 +210,8 @@ class RunIndex:
                 hit = None
             elif packed is None:
                 hit = from_row(row, key, path, keysets)
-            else:  # checked by key alone; the receiver decodes it (and re-reads it if damaged)
-                hit = (name, key, row) if key is not None and (row[1], row[2], row[3]) == key else None
+            else:  # checked by key and checksum; the receiver decodes it (and re-reads it if damaged)
+                hit = (name, key, row) if intact(row, key, keysets) else None
             if hit is None:
                 todo.append(n)
             else:
@@ -293,6 +296,7 @@ class RunIndex:
 
     def _connect(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        check_regular(path)  # SQLite would wait forever on a FIFO at our name: try the next place
         for attempt in (1, 2):
             db = peewee.SqliteDatabase(
                 str(path), timeout=self.busy_timeout,
@@ -307,6 +311,7 @@ class RunIndex:
                 reason = peewee.TextField(null=True)  # why it is unreadable
                 keys = peewee.BlobField(null=True)  # the packed run: its key sets...
                 data = peewee.BlobField(null=True)  # ...and everything else
+                checksum = peewee.BigIntegerField()  # CRC-32 of status, reason, keys, data (index_rows)
 
                 class Meta:
                     database = db
@@ -362,7 +367,8 @@ class RunIndex:
 
     def _fetch_rows(self, ids: list[str] | None) -> dict[str, tuple]:
         Row = self._Row
-        fields = (Row.run_id, Row.mtime_ns, Row.size, Row.ino, Row.status, Row.reason, Row.keys, Row.data)
+        fields = (Row.run_id, Row.mtime_ns, Row.size, Row.ino, Row.status, Row.reason, Row.keys, Row.data,
+                  Row.checksum)
         try:
             # peewee builds the query; the raw cursor skips its per-value conversions (none are needed)
             if ids is None:
@@ -384,9 +390,10 @@ class RunIndex:
         Row = self._Row
         # peewee renders one row's SQL; executemany binds the rest (peewee's own insert_many
         # spends longer building SQL text for 10,000 rows than SQLite spends storing them)
-        fields = [Row.run_id, Row.mtime_ns, Row.size, Row.ino, Row.status, Row.reason, Row.keys, Row.data]
+        fields = [Row.run_id, Row.mtime_ns, Row.size, Row.ino, Row.status, Row.reason, Row.keys, Row.data,
+                  Row.checksum]
         sql, _ = self._db.get_sql_context().sql(
-            Row.insert_many([("", 0, 0, 0, None, None, None, None)], fields=fields).on_conflict_replace()).query()
+            Row.insert_many([("", 0, 0, 0, None, None, None, None, 0)], fields=fields).on_conflict_replace()).query()
 
         def write() -> None:
             for chunk in _chunks(removed, _BATCH):

@@ -1,9 +1,13 @@
 """The rows of the run index (``tracker.index``): how a run is read from disk into one,
 packed, and unpacked again. ``RunIndex`` owns the database file; this module the row format.
 
-A row is ``(run_id, mtime_ns, size, ino, status, reason, keys, data)``: the key of the run's
-``run.json`` when it was read, its stored status (None: unreadable, and ``reason`` says why),
-and the run packed into two blobs (both marshal):
+A row is ``(run_id, mtime_ns, size, ino, status, reason, keys, data, checksum)``: the key of
+the run's ``run.json`` when it was read, its stored status (None: unreadable, and ``reason``
+says why), the run packed into two blobs (both marshal), and a CRC-32 of status, reason and
+blobs. A row whose checksum does not match (a changed byte in the index file) is never
+served: the run is read from disk again and its row rewritten. (A changed file key or run id
+needs no checksum: it no longer matches the ``run.json`` on disk, which has the same effect.)
+The blobs:
   keys: (param keys, tag keys, metric keys): the same bytes for every run of a sweep, so
         decoded once per distinct set, and 10,000 runs share one copy of each key
   data: (PACK_VERSION, run_id, run_name, experiment, start_time, end_time, artifact_uri,
@@ -20,6 +24,7 @@ from __future__ import annotations
 import marshal
 import os
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -80,11 +85,25 @@ def _zipped(keys: tuple, values: tuple) -> dict:
 
 
 class KeySets:
-    """The key sets of one refresh: one copy of each, decoded or encoded once."""
+    """The key sets of one refresh: one copy of each, decoded or encoded once; and the part of
+    the rows' checksums that comes from a key set (and status), computed once."""
 
     def __init__(self) -> None:
         self._by_blob: dict[bytes, tuple] = {}
         self._blobs: dict[tuple, tuple[tuple, bytes]] = {}
+        self._prefixes: dict[tuple, int] = {}
+
+    def checksum(self, status: str | None, reason: str | None, keys: bytes | None, data: bytes | None) -> int:
+        """The CRC-32 of a row's status, reason and blobs (what its ``checksum`` column holds)."""
+        part = (status, reason, keys, data is None)
+        prefix = self._prefixes.get(part)
+        if prefix is None:
+            head = (f"{status is None:d}{status or ''}\x00{reason is None:d}{reason or ''}\x00"
+                    f"{keys is None:d}{data is None:d}")
+            prefix = zlib.crc32(keys or b"", zlib.crc32(head.encode("utf-8", "surrogatepass")))
+            if len(self._prefixes) < 10_000:  # (unreadable runs each have their own reason)
+                self._prefixes[part] = prefix
+        return zlib.crc32(data, prefix) if data else prefix
 
     def decode(self, blob: bytes) -> tuple:
         keys = self._by_blob.get(blob)
@@ -104,11 +123,17 @@ class KeySets:
         return known
 
 
+def intact(row: tuple, key: FileKey | None, keysets: KeySets) -> bool:
+    """Whether a row may be served: its key still matches the file and its checksum its contents."""
+    return key is not None and (row[1], row[2], row[3]) == key \
+        and row[8] == keysets.checksum(row[4], row[5], row[6], row[7])
+
+
 def from_row(row: tuple, key: FileKey | None, path: str, keysets: KeySets) -> Run | UnreadableRun | None:
-    """The run a row holds, when its key still matches the file; None means re-read it."""
-    if key is None or (row[1], row[2], row[3]) != key:
+    """The run a row holds, when it is ``intact``; None means re-read it."""
+    if not intact(row, key, keysets):
         return None
-    name, _, _, _, status, reason, keys, data = row
+    name, _, _, _, status, reason, keys, data, _ = row
     if status is None:
         return UnreadableRun(name, path, reason or "unreadable")
     try:
@@ -152,6 +177,7 @@ def read_row(name: str, path: str, key: FileKey | None, root_uri: str, keysets: 
         # run is served but not cached.
         result = store.read_run(path)
         if isinstance(result, UnreadableRun):
-            return result, (name, *key, None, result.reason, None, None)
+            return result, (name, *key, None, result.reason, None, None,
+                            keysets.checksum(None, result.reason, None, None))
         return result, None
-    return run, (name, *key, status, None, keys_blob, blob)
+    return run, (name, *key, status, None, keys_blob, blob, keysets.checksum(status, None, keys_blob, blob))

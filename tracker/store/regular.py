@@ -62,6 +62,17 @@ def _open_checked(path: str | os.PathLike, flags: int, mode: int = 0o666) -> int
     return fd
 
 
+def check_regular(path: str | os.PathLike) -> None:
+    """Raise NotRegularFile when ``path`` exists and is not a regular file (for files that
+    another library opens, such as SQLite's database file: it would block on a FIFO)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(st.st_mode):
+        raise _refuse(path, st.st_mode)
+
+
 def open_regular(path: str | os.PathLike) -> BinaryIO:
     """Open ``path`` for reading in binary mode if it is a regular file (symlinks are followed).
 
