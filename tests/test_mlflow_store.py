@@ -228,3 +228,13 @@ def test_scan_returns_tracker_runs(made):
     assert all(isinstance(r, Run) for r in runs)
     json.dumps([r.info.__dict__ for r in runs])  # plain values only, as the app and CLI expect
     assert all(os.path.isabs(r.path) or r.path == "" for r in runs)
+
+
+def test_runs_survive_pickling_with_their_summaries(made):
+    _, path, expected = made  # runs may be handed to another process; SQLite summaries are read lazily
+    import pickle
+    runs, _ = open_store(path).scan()
+    copies = pickle.loads(pickle.dumps(runs))
+    assert [r.data.summaries for r in copies] == [r.data.summaries for r in runs]
+    parent = next(r for r in copies if r.info.run_name == "parent")
+    assert parent.data.summaries["loss"].count == 7 and parent.data.summaries["train/acc"].min == 0.5

@@ -33,10 +33,43 @@ def parse_meta(text: str) -> dict[str, Any]:
         raise ValueError("YAML directives are not supported")
     if [line.strip(" \t") for line in body if not _is_blank(line)] == ["{}"]:
         return {}
+    simple = _parse_simple(body)
+    if simple is not None:
+        return simple
     result = _parse_mapping(body)
     if not isinstance(result, dict):
         raise ValueError("the document is not a mapping")
     return result
+
+
+_SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+_PLAIN_SAFE = re.compile(r"^[^'\"\[\]{}|>&*!%@`#,?:\s-][^#]*$")
+
+
+def _parse_simple(lines: list[str]) -> dict[str, Any] | None:
+    """The common case, fast: one ``key: value`` per line, plain or single-quoted values that end
+    on their line. None (the full parser then reads the document) for anything else."""
+    out: dict[str, Any] = {}
+    for line in lines:
+        if not line:
+            continue
+        key, sep, value = line.partition(": ")
+        if not sep:
+            if line.endswith(":") and _SIMPLE_KEY.match(line[:-1]) and line[:-1] not in out:
+                out[line[:-1]] = None  # "key:" with nothing after it (and nothing nested below)
+                continue
+            return None
+        if not _SIMPLE_KEY.match(key) or key in out or value != value.strip(" \t"):
+            return None
+        if value[:1] == "'" and value[-1:] == "'" and len(value) > 1 and "'" not in value[1:-1].replace("''", ""):
+            out[key] = value[1:-1].replace("''", "'")
+        elif value in ("[]", "{}"):
+            out[key] = [] if value == "[]" else {}
+        elif _PLAIN_SAFE.match(value) and ": " not in value and not value.endswith(":"):
+            out[key] = _resolve(value)
+        else:
+            return None
+    return out
 
 
 def _indent(line: str) -> int:
@@ -86,7 +119,8 @@ def _continues(lines: list[str], j: int) -> bool:
 def _dedent(lines: list[str]) -> list[str]:
     indents = [_indent(line) for line in lines if not _is_blank(line)]
     cut = min(indents) if indents else 0
-    return [line[cut:] if not _is_blank(line) else line.strip(" \t") for line in lines]
+    # a line that looks like a comment may be the continuation of a quoted value: keep its text
+    return [line[min(cut, _indent(line)):] if line.strip(" \t") else "" for line in lines]
 
 
 def _parse_block(lines: list[str]) -> Any:

@@ -16,9 +16,18 @@ def parse_metric_lines(data: bytes, strict: bool, key: str = "") -> tuple[list[i
     A damaged line raises ValueError when ``strict``; otherwise reading stops before it.
     """
     end = data.rfind(b"\n") + 1
-    steps: list[int] = []
-    stamps: list[int] = []
-    values: list[float] = []
+    rows = [line.split(b" ") for line in data[:end].split(b"\n")[:-1]]
+    if rows and all(len(r) == 3 for r in rows):  # the common case, converted at C speed
+        try:
+            stamps_, values_, steps_ = zip(*rows)
+            stamps, values, steps = list(map(int, stamps_)), list(map(float, values_)), list(map(int, steps_))
+            if min(stamps) >= _MIN and max(stamps) <= _MAX and min(steps) >= _MIN and max(steps) <= _MAX:
+                return steps, stamps, values, end
+        except ValueError:
+            pass  # find the damaged line below
+    steps = []
+    stamps = []
+    values = []
     offset = 0
     for line in data[:end].split(b"\n")[:-1]:
         fields = line.split()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..registry.entities import ModelVersion, RegisteredModel
@@ -81,10 +82,14 @@ def _local_source(reader: "SqliteStoreReader", source: str, storage_location: st
         except (LookupError, ValueError):
             return None
 
-    found = source_path(source, run_artifacts, reader.logged_model_dir, reader.artifact_location)
+    def local(uri: str) -> Path | None:
+        found = reader.artifact_location(uri)
+        return Path(found) if found is not None else None
+
+    found = source_path(source, run_artifacts, reader.logged_model_dir, local)
     if found is not None and found.exists():
         return found
-    stored = reader.artifact_location(storage_location) if storage_location else None
+    stored = local(storage_location) if storage_location else None
     return stored if stored is not None and stored.exists() else found
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 import os
 import sqlite3
+import threading
 from collections import defaultdict
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..entities import MetricSummary, Run, UnreadableRun
+from ..entities import Deferred, MetricSummary, Run, UnreadableRun
 from ..registry.entities import ModelVersion, RegisteredModel
 from ..store.metricfile import MetricSeries
 from . import mapping
@@ -33,7 +34,7 @@ class SqliteStoreReader(MlflowStoreReader):
         self.artifact_root = Path(artifact_root).absolute() if artifact_root is not None else None
         self._columns: dict[str, set[str]] = {}
         self._deleted: set[str] = set()
-        self._artifact_dirs: dict[str, Path | None] = {}
+        self._artifact_dirs: dict[str, str | None] = {}
         self._lenient = False
 
     # -- connection ---------------------------------------------------------------------------------
@@ -130,7 +131,7 @@ class SqliteStoreReader(MlflowStoreReader):
                 if run_id in problems:
                     raise ValueError(problems[run_id])
                 run, deleted = self._run(row, experiments, params.get(run_id, {}), tags.get(run_id, {}),
-                                         summaries.get(run_id, {}))
+                                         summaries.get(run_id))
             except (ValueError, TypeError, OverflowError) as e:
                 bad.append(mapping.unreadable(run_id, str(self.path), e))
                 continue
@@ -143,30 +144,23 @@ class SqliteStoreReader(MlflowStoreReader):
         return runs, bad
 
     def _summaries(self, conn, where: str, args: tuple, problems: dict[str, str]) -> dict[str, dict[str, MetricSummary]]:
-        """Latest values from ``latest_metrics`` (MLflow keeps it by its own rule), min/max/count
-        from one aggregate over ``metrics`` (NaN is stored as is_nan=1 and left out of min/max)."""
-        stats: dict[tuple[str, str], tuple] = {}
-        for run_id, key, lo, hi, count in conn.execute(
-                "SELECT run_uuid, \"key\", MIN(CASE WHEN is_nan THEN NULL ELSE value END), "
-                "MAX(CASE WHEN is_nan THEN NULL ELSE value END), COUNT(*) FROM metrics"
-                f"{where} GROUP BY run_uuid, \"key\"", args):
-            stats[(run_id, key)] = (lo, hi, count)
-        out: dict[str, dict[str, MetricSummary]] = defaultdict(dict)
+        """Latest values from ``latest_metrics`` (MLflow keeps it by its own rule). Min, max and
+        count need an aggregate over every point (a third of listing 10,000 runs, measured), so
+        they are filled in when a run's summaries are first read: one query then serves every run."""
+        stats = _MetricStats(self.path, self._lenient)
+        out: dict[str, dict[str, tuple]] = defaultdict(dict)
         for run_id, key, value, ts, step, is_nan in conn.execute(
                 f'SELECT run_uuid, "key", value, timestamp, step, is_nan FROM latest_metrics{where}', args):
-            rid = mapping.text(run_id)
+            rid = run_id if type(run_id) is str else mapping.text(run_id)
             try:
-                lo, hi, count = stats.get((run_id, key), (None, None, 1))
-                out[rid][mapping.text(key)] = MetricSummary(
-                    mapping.text(key), math.nan if is_nan else float(value),
-                    math.nan if lo is None else float(lo), math.nan if hi is None else float(hi), int(count),
-                    int(step), _ms(ts))
+                out[rid][key if type(key) is str else mapping.text(key)] = (
+                    math.nan if is_nan else float(value), int(step), _ms(ts))
             except (ValueError, TypeError, OverflowError):
                 problems.setdefault(rid, f"metric {mapping.text(key)!r} has a damaged value: {value!r}")
-        return out
+        return {rid: (latest, stats) for rid, latest in out.items()}
 
     def _run(self, row: tuple, experiments: dict[str, MlflowExperiment], params: dict[str, str],
-             tags: dict[str, str], summaries: dict[str, MetricSummary]) -> tuple[Run, bool]:
+             tags: dict[str, str], summaries: tuple | None) -> tuple[Run, bool]:
         run_id, name, status, start, end, stage, artifact_uri, exp_id, user_id = row
         run_id = mapping.text(run_id)
         if not run_id:
@@ -177,26 +171,34 @@ class SqliteStoreReader(MlflowStoreReader):
         artifact_uri = mapping.text(artifact_uri)
         artifact_dir = self.artifact_location(artifact_uri)
         self._artifact_dirs[run_id] = artifact_dir
-        run_path = artifact_dir.parent if artifact_dir is not None and artifact_dir.name == "artifacts" else None
+        run_path = os.path.dirname(artifact_dir) if artifact_dir is not None \
+            and os.path.basename(artifact_dir) == "artifacts" else None
+        latest, stats = summaries or ({}, None)
         run = mapping.build_run(run_id, exp.name, status, start, end, mapping.text(name), mapping.text(user_id),
-                                params, tags, summaries, artifact_dir, artifact_uri,
-                                str(run_path) if run_path is not None else "")
+                                params, tags, {}, artifact_dir, artifact_uri, run_path or "")
+        run.data.metrics = {key: value for key, (value, _, _) in latest.items()}
+        run.data.summaries = Deferred(stats.summaries, run_id, latest) if latest else {}
         deleted = mapping.text(stage) == mapping.DELETED or exp.lifecycle_stage == mapping.DELETED
         return run, deleted
 
-    def artifact_location(self, uri: str) -> Path | None:
-        """``mlflow-artifacts:/...`` (a tracking server's proxied artifacts) lives under the
-        artifact root; relative locations are relative to it too (default: the database's folder)."""
-        root = self.artifact_root
+    def artifact_location(self, uri: str) -> str | None:
+        """The local directory of an artifact location: ``mlflow-artifacts:/...`` (a tracking
+        server's proxied artifacts) lives under the artifact root, and relative locations are
+        relative to it too (default: the database's folder). None when it is not local."""
+        root = str(self.artifact_root or self.path.parent)
         if uri.startswith(MLFLOW_ARTIFACTS):
-            rest = uri[len(MLFLOW_ARTIFACTS):].lstrip("/")
-            if "//" in uri[len(MLFLOW_ARTIFACTS):len(MLFLOW_ARTIFACTS) + 2]:
-                rest = rest.partition("/")[2]  # mlflow-artifacts://host:port/path
+            rest = uri[len(MLFLOW_ARTIFACTS):]
+            if rest.startswith("//"):
+                rest = rest[2:].partition("/")[2]  # mlflow-artifacts://host:port/path
             parts = [p for p in rest.split("/") if p not in ("", ".")]
             if ".." in parts:
                 return None
-            return (root or self.path.parent / "mlartifacts").joinpath(*parts)
-        return mapping.local_path(uri, root or self.path.parent)
+            base = str(self.artifact_root) if self.artifact_root else os.path.join(root, "mlartifacts")
+            return os.path.join(base, *parts)
+        if uri.startswith("/") and "\\" not in uri and "/." not in uri and "//" not in uri:
+            return uri  # an absolute path, as MLflow records by default: the common case, fast
+        found = mapping.local_path(uri, Path(root))
+        return str(found) if found is not None else None
 
     def is_deleted(self, run_id: str) -> bool:
         return run_id in self._deleted
@@ -212,7 +214,8 @@ class SqliteStoreReader(MlflowStoreReader):
     def artifact_dir(self, run_id: str) -> Path | None:
         if run_id not in self._artifact_dirs:
             self.get_run(run_id)
-        return self._artifact_dirs.get(run_id)
+        found = self._artifact_dirs.get(run_id)
+        return Path(found) if found is not None else None
 
     def metric_series(self, run_id: str, key: str, position: int = 0) -> MetricSeries:
         """``position`` is the rowid of the last point read: points come in the order they were logged."""
@@ -254,7 +257,8 @@ class SqliteStoreReader(MlflowStoreReader):
                 return conn.execute("SELECT artifact_location FROM logged_models WHERE model_id = ?",
                                     (model_id,)).fetchone()
         row = self._retrying(read)
-        return self.artifact_location(mapping.text(row[0])) if row else None
+        found = self.artifact_location(mapping.text(row[0])) if row else None
+        return Path(found) if found is not None else None
 
     def changed_token(self) -> tuple:
         """Size and mtime of the database and its WAL: every commit changes one of them."""
@@ -275,11 +279,71 @@ class _Retry(Exception):
 def _key_values(rows, problems: dict[str, str]) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = defaultdict(dict)
     for run_id, key, value in rows:
-        if not isinstance(key, str) or not key:
+        if type(key) is not str or not key:
             problems.setdefault(mapping.text(run_id), f"a param or tag without a key ({key!r})")
             continue
-        out[mapping.text(run_id)][key] = mapping.text(value)
+        out[run_id if type(run_id) is str else mapping.text(run_id)][key] = \
+            value if type(value) is str else mapping.text(value)
     return out
+
+
+class _MetricStats:
+    """Min, max and count of every run's metrics, read in one query when first needed.
+
+    Picklable (a path and a flag), so runs handed to another process keep their summaries.
+    """
+
+    def __init__(self, db: Path, lenient: bool) -> None:
+        self.db, self.lenient = db, lenient
+        self._stats: dict[tuple[str, str], tuple] | None = None
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict:
+        return {"db": self.db, "lenient": self.lenient}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["db"], state["lenient"])
+
+    def _load(self) -> dict[tuple[str, str], tuple]:
+        with self._lock:
+            if self._stats is None:
+                stats = {}
+                try:
+                    conn = connect_read_only(self.db, self.lenient)
+                    try:
+                        for run_id, key, lo, hi, count in conn.execute(
+                                'SELECT run_uuid, "key", MIN(CASE WHEN is_nan THEN NULL ELSE value END), '
+                                'MAX(CASE WHEN is_nan THEN NULL ELSE value END), COUNT(*) FROM metrics '
+                                'GROUP BY run_uuid, "key"'):
+                            stats[(mapping.text(run_id), mapping.text(key))] = (lo, hi, count)
+                    finally:
+                        conn.close()
+                except sqlite3.Error:
+                    pass  # the store went away or broke since listing: summaries show only the latest values
+                self._stats = stats
+            return self._stats
+
+    def summaries(self, run_id: str, latest: dict[str, tuple]) -> dict[str, MetricSummary]:
+        stats = self._load()
+        out = {}
+        for key, (value, step, ts) in latest.items():
+            lo, hi, count = stats.get((run_id, key), (None, None, 1))
+            out[key] = MetricSummary(key, value, _float(lo), _float(hi), _int(count), step, ts)
+        return out
+
+
+def _float(raw: object) -> float:
+    try:
+        return math.nan if raw is None else float(raw)
+    except (ValueError, TypeError, OverflowError):
+        return math.nan
+
+
+def _int(raw: object) -> int:
+    try:
+        return int(raw)
+    except (ValueError, TypeError, OverflowError):
+        return 0
 
 
 def _ms(raw: object) -> int:
