@@ -233,6 +233,7 @@ class ArtifactsView(QWidget):
             buffer.setData(QByteArray(preview.data))
             buffer.open(QIODevice.OpenModeFlag.ReadOnly)
             reader = QImageReader(buffer, Path(preview.path).suffix.lstrip(".").lower().encode())
+            reader.setDecideFormatFromContent(True)  # the name's suffix is only a hint, as with a path
             reader.setAutoTransform(True)
             image = reader.read()
             buffer.close()

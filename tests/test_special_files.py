@@ -145,3 +145,9 @@ def test_selecting_a_fifo_in_the_artifacts_tree_shows_a_message(qtbot, tmp_path)
     view.select(tmp_path / "plot.png")  # a real image still shows, decoded from the bytes read
     qtbot.waitUntil(lambda: view.current_preview_kind() == "image")
     assert view.image_view.pixmap().width() == 3
+    (tmp_path / "photo.jpg").write_bytes(bytes(data))  # a PNG by another name: its content decides
+    view.clear_preview()
+    qtbot.waitUntil(lambda: view.index_of(tmp_path / "photo.jpg").isValid())
+    view.select(tmp_path / "photo.jpg")
+    qtbot.waitUntil(lambda: view.current_preview_kind() == "image")
+    assert view.image_view.pixmap().height() == 2
