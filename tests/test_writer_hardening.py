@@ -205,3 +205,24 @@ def test_lock_file_name_is_part_of_the_layout():
         pass
     assert (Path(only_run().path) / store.layout.WRITER_LOCK).is_file()
     assert run.info.status == "FINISHED"
+
+
+def test_points_appended_by_several_flushes_are_taken_back_when_their_summary_cannot_be_written(monkeypatch):
+    with tracker.start_run() as run:
+        tracker.log_metric("loss", 0.0)
+        FLUSHER.flush_all()
+        for i in range(1, 4):  # the background flusher appends points, summaries follow later
+            tracker.log_metric("loss", float(i))
+            FLUSHER.flush_all(summaries=False)
+        assert len(Client().metric_series(run.info.run_id, "loss")) == 4
+        assert raw_doc(run.info.run_id)["metrics"]["loss"]["count"] == 1
+        fail_document_writes(monkeypatch)
+        FLUSHER.flush_all()
+        assert len(Client().metric_series(run.info.run_id, "loss")) == 1  # back to what run.json counts
+        assert raw_doc(run.info.run_id)["metrics"]["loss"]["count"] == 1
+        monkeypatch.undo()
+        with pytest.raises(WriteError):
+            tracker.log_metric("loss", 4.0)
+        tracker.log_metric("loss", 4.0)
+    assert Client().metric_series(run.info.run_id, "loss").values.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert only_run().data.summaries["loss"].count == 5

@@ -1,9 +1,12 @@
 """Writing one run: params and tags synchronously, metrics through a background flusher.
 
 ``log_metric`` checks its arguments and appends a tuple to an in-memory list: no file I/O
-on the caller's thread. One daemon thread per process flushes every writer every
-``FLUSH_SECONDS`` (measured from the start of one flush to the next), and at ``end``,
-interpreter exit and SIGTERM.
+on the caller's thread. One daemon thread per process appends every writer's points to
+their files every ``FLUSH_SECONDS`` (from the start of one flush to the next), and rewrites
+the summaries in ``run.json`` every ``SUMMARY_SECONDS``; both at ``end``, interpreter exit
+and SIGTERM. Each system call the flusher makes waits for the logging thread to yield the
+GIL (up to 5 ms when it logs flat out), so rewriting ``run.json`` (half a dozen calls)
+at every flush would double what a SIGKILL loses.
 
 A writer holds its run's lock (``store.runlock``) for its whole life, so it is the only
 process writing the run and its in-memory document is what is on disk. A flush that
@@ -34,6 +37,7 @@ from .store.runlock import RunLock
 __all__ = ["FLUSH_SECONDS", "FLUSHER", "RunWriter", "WriteError", "to_float"]
 
 FLUSH_SECONDS = 0.1
+SUMMARY_SECONDS = 0.5
 
 _POINT = np.dtype([("step", "<i8"), ("time", "<i8"), ("value", "<f8")])
 _SMALL_CHUNK = 32  # below this, a summary in plain Python beats numpy's per-call overhead
@@ -48,12 +52,16 @@ class WriteError(RuntimeError):
 class _KeyState:
     """The pending points of one metric key; the caller appends, the flusher takes a prefix."""
 
-    __slots__ = ("key", "pending", "next_step")
+    __slots__ = ("key", "pending", "next_step", "unsaved", "saved_end")
 
     def __init__(self, key: str, next_step: int) -> None:
         self.key = key
         self.pending: list[tuple[int, int, float]] = []  # (step, timestamp ms, value)
         self.next_step = next_step
+        # Chunks in the file but not yet counted in run.json, and the file's end before them:
+        # if run.json cannot be written, they are cut back out and logged again.
+        self.unsaved: list[list[tuple[int, int, float]]] = []
+        self.saved_end = 0
 
 
 class RunWriter:
@@ -71,6 +79,8 @@ class RunWriter:
         self._run_lock = lock
         self._pid = os.getpid()
         self._failure: BaseException | None = None  # set by the flusher, raised by the next call
+        self._next_metrics: dict[str, dict[str, Any]] = {}  # summaries of the unsaved chunks
+        self._summaries_written = time.monotonic()
         self._last_beat = 0.0
         self.closed = False
         _LIVE.add(self)
@@ -150,10 +160,33 @@ class RunWriter:
             self._commit(info={**self.doc["info"], **fields})
 
     def _commit(self, **sections: Any) -> None:
-        """Write the document with ``sections`` replaced; keep it only once it is on disk."""
+        """Write the document with ``sections`` replaced and the latest summaries; keep it only
+        once it is on disk. When it cannot be written, the points that only the new summaries
+        counted are cut back out of their files and buffered again, so files and run.json agree."""
         doc = {**self.doc, **sections}
-        store.write_document(self.path, doc)
+        if self._next_metrics:
+            doc["metrics"] = {**doc["metrics"], **self._next_metrics}
+        try:
+            store.write_document(self.path, doc)
+        except BaseException:
+            self._take_back_unsaved()
+            raise
         self.doc = doc
+        for key in self._next_metrics:
+            self._keys[key].unsaved = []
+        self._next_metrics = {}
+        self._summaries_written = time.monotonic()
+
+    def _take_back_unsaved(self) -> None:
+        for key in self._next_metrics:
+            state = self._keys[key]
+            try:
+                self._files.rollback(key, state.saved_end)
+            except OSError:
+                continue  # the points stay in the file; buffering them again would save them twice
+            state.pending[0:0] = [point for chunk in state.unsaved for point in chunk]
+            state.unsaved = []
+        self._next_metrics = {}
 
     def _check_usable(self) -> None:
         if self._failure is not None:
@@ -195,11 +228,12 @@ class RunWriter:
         return self._keys.setdefault(key, _KeyState(key, 0))
 
     # -- flushing -----------------------------------------------------------------------------
-    def flush(self) -> None:
-        """Append pending points to their files, then rewrite the summaries; raise what failed.
+    def flush(self, summaries: bool = True) -> None:
+        """Append pending points to their files; rewrite the summaries when ``summaries`` is
+        true or SUMMARY_SECONDS have passed. Raises what failed.
 
-        Either a key's points are in its file and counted in ``run.json``, or they are
-        neither and are still pending.
+        Either a key's points are in its file and (once the summaries are written) counted
+        in ``run.json``, or they are neither and are still pending.
         """
         with self._lock:
             if self.closed or self._pid != os.getpid():
@@ -212,9 +246,12 @@ class RunWriter:
                     # index n and stay for the next flush (list ops are atomic).
                     taken.append((state, state.pending[:n]))
                     del state.pending[:n]
-            error = None
-            if taken:
-                error = self._save(taken)
+            error = self._append(taken) if taken else None
+            if self._next_metrics and (summaries or time.monotonic() - self._summaries_written >= SUMMARY_SECONDS):
+                try:
+                    self._commit()
+                except Exception as e:
+                    error = error or e
             now = time.time()
             if now - self._last_beat >= store.HEARTBEAT_SECONDS:
                 self._last_beat = now
@@ -225,8 +262,8 @@ class RunWriter:
             if error is not None:
                 raise error
 
-    def _save(self, taken: list[tuple[_KeyState, list]]) -> BaseException | None:
-        error = None
+    def _append(self, taken: list[tuple[_KeyState, list]]) -> BaseException | None:
+        """Append each key's chunk to its file and summarise it; a chunk that fails is pending again."""
         try:  # all keys' points framed in one numpy pass: with many keys, per-key calls dominate
             points = np.array([p for _, chunk in taken for p in chunk] if len(taken) > 1 else taken[0][1], _POINT)
             data = memoryview(store.encode_records(points["step"], points["time"], points["value"]))
@@ -234,8 +271,7 @@ class RunWriter:
             for state, chunk in taken:
                 state.pending[0:0] = chunk
             return e
-        appended = []
-        summaries = {}
+        error = None
         start = 0
         for state, chunk in taken:
             end = start + len(chunk)
@@ -245,22 +281,13 @@ class RunWriter:
                 state.pending[0:0] = chunk
                 error = error or e
             else:
-                appended.append((state, chunk, old_end))
-                summaries[state.key] = _summary(self.doc["metrics"].get(state.key), chunk, points[start:end])
+                if not state.unsaved:
+                    state.saved_end = old_end
+                state.unsaved.append(chunk)
+                key = state.key
+                previous = self._next_metrics.get(key) or self.doc["metrics"].get(key)
+                self._next_metrics[key] = _summary(previous, chunk, points[start:end])
             start = end
-        if appended:
-            try:
-                self._commit(metrics={**self.doc["metrics"], **summaries})
-            except Exception as e:
-                # run.json still counts the old points: take the new ones back out of the
-                # files, so the two agree, and keep them for the next flush.
-                for state, chunk, old_end in appended:
-                    try:
-                        self._files.rollback(state.key, old_end)
-                    except OSError:
-                        continue  # the points stay in the file; re-adding them would save them twice
-                    state.pending[0:0] = chunk
-                error = error or e
         return error
 
     def end(self, status: str = RunStatus.FINISHED, error: str | None = None) -> None:
@@ -363,13 +390,13 @@ class Flusher:
         with self._lock:
             self._writers.discard(writer)
 
-    def flush_all(self) -> None:
+    def flush_all(self, summaries: bool = True) -> None:
         """Flush every writer; a writer's failure is kept for its next API call, never raised here."""
         with self._lock:
             writers = list(self._writers)
         for writer in writers:
             try:
-                writer.flush()
+                writer.flush(summaries)
             except Exception as e:  # noqa: BLE001 - nothing may stop the flusher; the run reports it
                 writer._failure = e
 
@@ -381,7 +408,7 @@ class Flusher:
             due = max(due + FLUSH_SECONDS, time.monotonic())
             self._wake.wait(due - time.monotonic())
             self._wake.clear()
-            self.flush_all()
+            self.flush_all(summaries=False)
 
     def _after_fork_in_child(self) -> None:
         # Locks another thread held at the fork stay locked forever in the child: start afresh.

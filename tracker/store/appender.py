@@ -32,6 +32,7 @@ class MetricAppender:
         self._open: OrderedDict[str, int] = OrderedDict()  # key -> fd, least recently used first
         self._ends: dict[str, int] = {}  # key -> byte offset just past its last whole record
         self._unsynced: set[str] = set()
+        self._paths: dict[str, str] = {}  # key -> its file (building the path is a measurable part of a flush)
 
     def open_count(self) -> int:
         return len(self._open)
@@ -63,7 +64,7 @@ class MetricAppender:
         if fd is not None:
             os.ftruncate(fd, end)
         else:
-            os.truncate(layout.metric_path(self.run_path, key), end)
+            os.truncate(self._path(key), end)
         self._ends[key] = end
 
     def _fd(self, key: str) -> int:
@@ -71,14 +72,16 @@ class MetricAppender:
         if fd is not None:
             self._open.move_to_end(key)
             return fd
-        path = layout.metric_path(self.run_path, key)
+        while len(self._open) >= MAX_OPEN:
+            self._close(next(iter(self._open)))
+        path = self._path(key)
         end = self._ends.get(key)
         if end is None:  # first write in this writer's life: create the header, or cut a torn tail
             with open_for_append(path) as f:
                 end = self._ends[key] = f.tell()
-        while len(self._open) >= MAX_OPEN:
-            self._close(next(iter(self._open)))
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | _O_BINARY)
+                fd = os.dup(f.fileno())  # same open file (append mode), without a second lookup
+        else:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | _O_BINARY)
         try:
             size = os.fstat(fd).st_size
             if size > end:  # bytes past our last whole record: a write that failed half way
@@ -91,6 +94,12 @@ class MetricAppender:
         self._open[key] = fd
         return fd
 
+    def _path(self, key: str) -> str:
+        path = self._paths.get(key)
+        if path is None:
+            path = self._paths[key] = os.fspath(layout.metric_path(self.run_path, key))
+        return path
+
     def _close(self, key: str) -> None:
         fd = self._open.pop(key, None)
         if fd is not None:
@@ -101,9 +110,9 @@ class MetricAppender:
         keys, self._unsynced = self._unsynced, set()
         if not keys:
             return
-        paths = [layout.metric_path(self.run_path, key) for key in keys]
-        if len(paths) > _FSYNC_EACH_UP_TO and _syncfs(self.run_path):
+        if len(keys) > _FSYNC_EACH_UP_TO and _syncfs(self.run_path):
             return
+        paths = [self._path(key) for key in keys]
         if len(paths) <= _FSYNC_EACH_UP_TO:
             for path in paths:
                 _fsync_path(path)
@@ -122,7 +131,7 @@ class MetricAppender:
         self.close()
 
 
-def _fsync_path(path: Path) -> None:
+def _fsync_path(path: str | os.PathLike) -> None:
     try:
         fd = os.open(path, os.O_RDONLY | _O_BINARY)
     except (IsADirectoryError, PermissionError):
