@@ -167,3 +167,19 @@ def test_a_manifest_that_is_not_utf8_is_the_folders_fault_not_the_registrys(tmp_
     with pytest.raises(ValueError, match="not a manifest") as info:
         tracker.register_model(folder, "m")
     assert "registry database" not in str(info.value)
+
+
+def test_log_model_records_the_skops_types_the_script_trusts_with_the_registered_version(tracking_dir):
+    from sklearn.ensemble import RandomForestClassifier
+    X, y = [[0, 1], [1, 0], [1, 1], [0, 0]], [0, 1, 1, 0]
+    forest = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y)
+    with tracker.start_run():
+        plain = tracker.sklearn.log_model(forest, "plain", registered_model_name="forest")
+        trusted = tracker.sklearn.log_model(forest, "trusted", registered_model_name="forest",
+                                            skops_trusted_types=["sklearn.tree._tree.Tree"])
+    assert (plain.registered_model_version, trusted.registered_model_version) == (1, 2)
+    with pytest.raises(UntrustedModelError, match="sklearn.tree._tree.Tree"):
+        tracker.load_model("models:/forest/1")
+    assert tracker.load_model("models:/forest/2").predict([[1, 0]]).tolist() == [1]
+    with pytest.raises(UntrustedModelError):  # the run's copy carries no trust of its own
+        tracker.load_model(trusted.model_uri)

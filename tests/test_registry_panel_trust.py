@@ -67,3 +67,35 @@ def test_a_damaged_registry_shows_its_message_and_the_runs_stay_browsable(qtbot,
     assert window.select_run(first) and window.details.run().info.run_id == first
     assert window.select_run(second) and window.details.run().info.run_id == second
     window.close()
+
+
+def test_the_register_dialog_records_the_trust_the_person_ticks(qtbot, panel, tmp_path, monkeypatch):
+    from sklearn.ensemble import RandomForestClassifier
+
+    from app.registry.dialogs import RegisterDialog
+    X, y = [[0, 1], [1, 0], [1, 1], [0, 0]], [0, 1, 1, 0]
+    folder = tmp_path / "downloads" / "forest"
+    tracker.sklearn.save_model(RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y), folder)
+    dialogs = []
+
+    def ask(panel, source, model_name):
+        dialog = RegisterDialog(source, [], model_name, panel)
+        dialogs.append(dialog)
+        assert not dialog.trust_types.isChecked() and dialog.trust_types.isVisibleTo(dialog)
+        assert not dialog.trust_pickle.isVisibleTo(dialog)
+        assert "sklearn.tree._tree.Tree" in dialog.trust_types.text()
+        if len(dialogs) == 2:
+            dialog.trust_types.setChecked(True)  # the person's decision, on the second registration
+        return dialog.result_value()
+
+    monkeypatch.setattr(RegistryPanel, "_ask_registration", ask)
+    assert send_drop(panel, [folder])
+    wait_for_versions(qtbot, panel, "forest", 1)
+    assert send_drop(panel, [folder])
+    wait_for_versions(qtbot, panel, "forest", 2)
+    client = tracker.Client()
+    assert client.get_model_version("forest", 1).trusted_types == []
+    with pytest.raises(UntrustedModelError, match="sklearn.tree._tree.Tree"):
+        tracker.load_model("models:/forest/1")
+    assert client.get_model_version("forest", 2).trusted_types == ["sklearn.tree._tree.Tree"]
+    assert tracker.load_model("models:/forest/2").predict([[1, 0]]).tolist() == [1]

@@ -109,6 +109,37 @@ def load_file(path: str | os.PathLike, trust: Trust = Trust()) -> Any:
         return pickle.load(f)
 
 
+def untrusted_types_of(path: str | os.PathLike) -> tuple[str, ...]:
+    """The types a skops file needs beyond skops' defaults and ``REVIEWED_SKOPS_TYPES``.
+
+    Reads the file's schema only (``skops.io.get_untrusted_types``): nothing in it is imported or run.
+    """
+    import skops.io as sio
+    return tuple(sorted(set(sio.get_untrusted_types(file=Path(path))) - REVIEWED_SKOPS_TYPES))
+
+
+def needed_trust(path: str | os.PathLike) -> Trust:
+    """What a person would have to trust to load the model file(s) at ``path`` (a file or a folder).
+
+    For showing before a registration: the answer is information for the person deciding,
+    computed from the files' names and skops schemas, never by loading anything.
+    """
+    root = Path(path)
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+    types: set[str] = set()
+    pickle = False
+    for file in files:
+        suffix = file.suffix.lower()
+        if suffix in PICKLE_SUFFIXES:
+            pickle = True
+        elif suffix == ".skops":
+            try:
+                types.update(untrusted_types_of(file))
+            except Exception:  # noqa: BLE001 - a damaged file is refused when loaded; here it only needs no trust
+                continue
+    return Trust(tuple(sorted(types)), pickle)
+
+
 def _load_skops(path: Path, trusted: tuple[str, ...]) -> Any:
     import skops.io as sio
     found = set(sio.get_untrusted_types(file=path))  # reads the file's schema; imports nothing from it

@@ -97,8 +97,14 @@ def save_model(model: Any, path: str | os.PathLike, input_example: Any = None, s
 
 
 def log_model(model: Any, name: str, input_example: Any = None, signature: dict | None = None,
-              registered_model_name: str | None = None, serialization_format: str = "skops") -> ModelInfo:
-    """Save ``model`` into the active run's artifacts under ``name``; optionally register it."""
+              registered_model_name: str | None = None, serialization_format: str = "skops",
+              skops_trusted_types: Any = None) -> ModelInfo:
+    """Save ``model`` into the active run's artifacts under ``name``; optionally register it.
+
+    ``skops_trusted_types`` (MLflow's name): types you trust beyond skops' defaults, recorded by
+    the registry with the version ``registered_model_name`` creates, so ``load_model`` of that
+    version needs no ``trusted=``. Nothing is written into the model's folder about trust.
+    """
     from . import fluent
     writer = fluent._current()
     target = store.resolve_inside(writer.path / store.ARTIFACTS_DIR, name, "model name")
@@ -107,7 +113,7 @@ def log_model(model: Any, name: str, input_example: Any = None, signature: dict 
     version = None
     if registered_model_name:
         from .registry import register_model
-        version = register_model(uri, registered_model_name).version
+        version = register_model(uri, registered_model_name, trusted=skops_trusted_types).version
     return ModelInfo(uri, name, writer.run_id, FLAVOR, str(target), version)
 
 

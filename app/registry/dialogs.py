@@ -14,6 +14,8 @@ from PySide6.QtWidgets import (
 
 from tracker.registry import validate_name
 
+from tracker.model_trust import Trust
+
 from app.formatting import format_size
 from app.registry.jobs import DropSource
 
@@ -30,6 +32,7 @@ class Registration:
     description: str = ""
     stage: str = "None"
     archive: bool = True
+    trust: Trust = Trust()  # what the person trusts when this version is loaded
 
 
 def _muted(text: str, parent: QWidget) -> QLabel:
@@ -126,6 +129,14 @@ class RegisterDialog(QDialog):
         run = QLabel(describe_source(source), self)
         run.setObjectName("registerRun")
         run.setWordWrap(True)
+        self.trust_types = self._trust_box(
+            "registerTrustTypes", f"Trust {', '.join(source.needs.types)} when loading this version",
+            "Loading it needs types that skops does not trust by default. Tick only if you trust "
+            "whoever made this model: the registry records your decision.", bool(source.needs.types))
+        self.trust_pickle = self._trust_box(
+            "registerTrustPickle", "Trust the pickle: loading it runs any code its author put in it",
+            "Loading a pickle runs code from the file. Tick only if you trust whoever made it.", source.needs.pickle)
+        self._needs = source.needs
         self.error = QLabel(self)
         self.error.setObjectName("filterError")  # the app's inline error style
         self.error.setWordWrap(True)
@@ -139,6 +150,12 @@ class RegisterDialog(QDialog):
         form.addRow("Description", self.description)
         form.addRow("Stage", self.stage)
         form.addRow("", self.archive)
+        if source.needs:
+            form.addRow("Trust", self.trust_types if source.needs.types else self.trust_pickle)
+            if source.needs.types and source.needs.pickle:
+                form.addRow("", self.trust_pickle)
+            form.addRow("", _muted("Loading this model needs what skops does not trust by default. Tick only "
+                                   "if you trust whoever made it: the registry keeps your decision.", self))
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
                                         self)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Register")
@@ -153,6 +170,16 @@ class RegisterDialog(QDialog):
         self.stage.currentTextChanged.connect(self._on_stage_changed)
         self._on_name_changed(self.name.currentText())
         self._on_stage_changed(self.stage.currentText())
+
+    def _trust_box(self, name: str, text: str, tip: str, shown: bool) -> QCheckBox:
+        """Unticked: trust is a decision the person makes here, never a default."""
+        box = QCheckBox(text, self)
+        box.setObjectName(name)
+        box.setAccessibleName(text)
+        box.setToolTip(tip)
+        box.setChecked(False)
+        box.setVisible(shown)
+        return box
 
     @Slot(str)
     def _on_name_changed(self, text: str) -> None:
@@ -176,5 +203,7 @@ class RegisterDialog(QDialog):
         self.archive.setText(f"Archive the version now in {stage}")
 
     def result_value(self) -> Registration:
+        trust = Trust(self._needs.types if self.trust_types.isChecked() else (),
+                      self._needs.pickle and self.trust_pickle.isChecked())
         return Registration(self.name.currentText().strip(), self.description.text().strip(),
-                            self.stage.currentText(), self.archive.isChecked())
+                            self.stage.currentText(), self.archive.isChecked(), trust)

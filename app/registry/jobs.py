@@ -18,6 +18,7 @@ from typing import Callable
 import tracker
 from tracker import store
 from tracker.entities import Run
+from tracker.model_trust import Trust, needed_trust
 from tracker.registry import (
     STAGES, HistoryEntry, Lineage, ModelVersion, RegisteredModel, RegistryNotFoundError, validate_alias,
 )
@@ -216,6 +217,7 @@ class DropSource:
     suggested_name: str = ""
     run_exists: bool = False
     is_dir: bool = False
+    needs: Trust = Trust()  # what loading it would need trusted, for the person registering to decide
 
 
 def _one_source(paths: list[Path]) -> Path:
@@ -299,7 +301,7 @@ def inspect_paths(tracking_dir: Path, paths: list[Path]) -> DropSource:
         stem = run_name
     return DropSource(path, files, size, run_id, run_name, run.info.experiment if isinstance(run, Run) else None,
                       found_by, artifact, others, stem.replace("/", "-").strip() or "model", isinstance(run, Run),
-                      path.is_dir())
+                      path.is_dir(), needed_trust(path))
 
 
 def _find_without_registry(tracking_dir: Path, key: Path):
@@ -326,7 +328,7 @@ def _copied_bytes(tmp_root: Path, before: set[str]) -> int:
 
 
 def register(tracking_dir: Path, source: DropSource, name: str, description: str = "", stage: str = "None",
-             archive: bool = True, progress: Progress | None = None) -> ModelVersion:
+             archive: bool = True, progress: Progress | None = None, trust: Trust = Trust()) -> ModelVersion:
     """Register ``source`` as the next version of ``name``, then move it to ``stage``.
 
     ``Registry.register_model`` copies (and hashes) every file before numbering the version; a
@@ -351,7 +353,8 @@ def register(tracking_dir: Path, source: DropSource, name: str, description: str
         progress(0, source.size)
         watcher.start()
     try:
-        mv = c.register_model(source.path, name, description=description or None)
+        mv = c.register_model(source.path, name, description=description or None, trusted=trust.types,
+                              trust_pickle=trust.pickle)
     finally:
         done.set()
         if watcher is not None:

@@ -83,7 +83,8 @@ class Registrar(QObject):
         panel.ui.progress.show()
         panel.show_message(f"Registering {source.path.name} as {choice.name}…")
         panel.files.submit(jobs.register, panel.tracking_dir(), source, choice.name, choice.description,
-                           choice.stage, choice.archive, on_done=lambda mv: self._on_registered(gen, mv),
+                           choice.stage, choice.archive, trust=choice.trust,
+                           on_done=lambda mv: self._on_registered(gen, mv),
                            on_error=lambda e: self._on_failed(gen, e), on_progress=self._on_progress)
 
     def _on_progress(self, done: int, total: int) -> None:
