@@ -105,6 +105,7 @@ def fold(text: str) -> str:
     return "".join(map(_fold_char, text))
 
 
+@functools.lru_cache(maxsize=256)
 def like_matcher(pattern: str, ignore_case: bool = False) -> Callable[[str], bool]:
     """A function telling whether a string matches the LIKE (or, with ``ignore_case``, ILIKE) pattern."""
     pieces = _pieces(pattern, fold if ignore_case else None)

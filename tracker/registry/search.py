@@ -12,12 +12,12 @@ LIKE means the same on every database: case-sensitive, ILIKE case-insensitive).
 """
 from __future__ import annotations
 
-import functools
 import operator
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..filter_like import like_matcher
 from .entities import normalize_stage
 
 _TOKEN = re.compile(r"""
@@ -58,7 +58,7 @@ class Condition:
         if op == "IN":
             return actual in value
         if op in ("LIKE", "ILIKE"):
-            return _like(value, op == "ILIKE").fullmatch(str(actual)) is not None
+            return like_matcher(value, op == "ILIKE")(str(actual))
         if isinstance(value, (int, float)) != isinstance(actual, (int, float)):
             return op == "!="  # a number never equals text
         return _OPS[op](actual, value)
@@ -66,12 +66,6 @@ class Condition:
 
 _OPS = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
         ">=": operator.ge}
-
-
-@functools.lru_cache(maxsize=256)
-def _like(pattern: str, ignore_case: bool) -> re.Pattern:
-    regex = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
-    return re.compile(regex, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
 def _unquote(token: str) -> str:
