@@ -31,7 +31,7 @@ class FileStoreReader(MlflowStoreReader):
         self.path = Path(root).absolute()
         self._experiments: dict[str, MlflowExperiment] | None = None
         self._run_dirs: dict[str, tuple[str, str]] = {}  # run id -> (experiment id, run directory)
-        self._artifact_dirs: dict[str, Path | None] = {}
+        self._artifact_dirs: dict[str, str | None] = {}
         self._deleted: set[str] = set()
 
     # -- experiments ----------------------------------------------------------------------------
@@ -136,17 +136,21 @@ class FileStoreReader(MlflowStoreReader):
         """Whether a run read by ``scan`` or ``get_run`` is deleted (or its experiment is)."""
         return run_id in self._deleted
 
-    def _artifact_dir(self, artifact_uri: str, run_path: str) -> Path | None:
+    def _artifact_dir(self, artifact_uri: str, run_path: str) -> str | None:
         """The run's own ``artifacts`` folder when MLflow recorded its default layout
         (``.../<experiment id>/<run id>/artifacts``: the recorded path is where the store was when
         the run was logged, and stores get moved and copied); else the recorded location."""
+        own = run_path + os.sep + "artifacts"
+        head, run_id = os.path.split(run_path)
+        if not artifact_uri or (artifact_uri.startswith(("file:", "/"))
+                                and artifact_uri.endswith(f"/{os.path.basename(head)}/{run_id}/artifacts")):
+            return own  # the default layout (checked on the text: 10,000 runs, no Path objects)
         recorded = mapping.local_path(artifact_uri, self.path)
-        own = Path(run_path) / "artifacts"
         if recorded is None:
-            return None if artifact_uri else own
-        if recorded.parts[-3:] == own.parts[-3:] or (not recorded.exists() and own.is_dir()):
+            return None
+        if not recorded.exists() and os.path.isdir(own):
             return own
-        return recorded
+        return str(recorded)
 
     def _locate(self, run_id: str) -> tuple[str, str]:
         found = self._run_dirs.get(run_id)
@@ -185,7 +189,8 @@ class FileStoreReader(MlflowStoreReader):
     def artifact_dir(self, run_id: str) -> Path | None:
         if run_id not in self._artifact_dirs:
             self.get_run(run_id)
-        return self._artifact_dirs.get(run_id)
+        found = self._artifact_dirs.get(run_id)
+        return Path(found) if found is not None else None
 
     # -- registry ---------------------------------------------------------------------------------
     def model_versions(self, name: str | None = None, include_deleted: bool = False) -> list[ModelVersion]:

@@ -14,6 +14,7 @@ from .metayaml import parse_meta
 
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 MAX_META_BYTES = 1 << 20
+MAX_VALUE_BYTES = 1 << 20  # MLflow's params and tags are at most 8,000 characters
 
 
 def read_bytes(path: str, limit: int | None = None, offset: int = 0) -> bytes:
@@ -43,13 +44,33 @@ def read_bytes(path: str, limit: int | None = None, offset: int = 0) -> bytes:
     return data
 
 
+def read_small(path: str, limit: int = MAX_VALUE_BYTES) -> bytes:
+    """A param's or tag's file: like ``read_bytes`` without the ``fstat`` (a third fewer system
+    calls over 10,000 runs' files). The directory listing said it is a regular file; opening it
+    non-blocking and without following links keeps a file swapped in since from blocking or
+    leading elsewhere, and ``limit`` bounds what is read."""
+    fd = os.open(path, _FLAGS)
+    try:
+        data = os.read(fd, 65536)
+        if len(data) == 65536:
+            chunks = [data]
+            while chunk := os.read(fd, 65536):
+                chunks.append(chunk)
+                if sum(map(len, chunks)) > limit:
+                    raise ValueError(f"{path} is larger than {limit} bytes")
+            data = b"".join(chunks)
+    finally:
+        os.close(fd)
+    return data
+
+
 def read_text(path: str) -> str:
-    return read_bytes(path).decode("utf-8")
+    return read_small(path).decode("utf-8")
 
 
 def read_meta(path: str) -> dict:
     """A parsed ``meta.yaml``; ValueError (with the file's name) when it is damaged."""
-    data = read_bytes(path, MAX_META_BYTES)
+    data = read_small(path, MAX_META_BYTES)
     try:
         return parse_meta(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
@@ -81,7 +102,7 @@ def _walk(folder: str, prefix: str, out: list[tuple[str, str]]) -> None:
 
 def read_key_values(folder: str) -> dict[str, str]:
     """Params or tags: one file per key holding the value."""
-    return {key: read_text(path) for key, path in key_files(folder)}
+    return {key: read_small(path).decode("utf-8") for key, path in key_files(folder)}
 
 
 def key_path(folder: str, key: str) -> str | None:

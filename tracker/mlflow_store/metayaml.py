@@ -42,8 +42,7 @@ def parse_meta(text: str) -> dict[str, Any]:
     return result
 
 
-_SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
-_PLAIN_SAFE = re.compile(r"^[^'\"\[\]{}|>&*!%@`#,?:\s-][^#]*$")
+_UNSAFE_FIRST = set("'\"[]{}|>&*!%@`#,?:- \t")
 
 
 def _parse_simple(lines: list[str]) -> dict[str, Any] | None:
@@ -55,20 +54,23 @@ def _parse_simple(lines: list[str]) -> dict[str, Any] | None:
             continue
         key, sep, value = line.partition(": ")
         if not sep:
-            if line.endswith(":") and _SIMPLE_KEY.match(line[:-1]) and line[:-1] not in out:
+            if line.endswith(":") and line[:-1].isidentifier() and line[:-1] not in out:
                 out[line[:-1]] = None  # "key:" with nothing after it (and nothing nested below)
                 continue
             return None
-        if not _SIMPLE_KEY.match(key) or key in out or value != value.strip(" \t"):
+        if not key.isidentifier() or key in out or not value or value[-1] in " \t":
             return None
-        if value[:1] == "'" and value[-1:] == "'" and len(value) > 1 and "'" not in value[1:-1].replace("''", ""):
+        first = value[0]
+        if first == "'":
+            if len(value) < 2 or value[-1] != "'" or "'" in value[1:-1].replace("''", ""):
+                return None
             out[key] = value[1:-1].replace("''", "'")
-        elif value in ("[]", "{}"):
+        elif value == "[]" or value == "{}":
             out[key] = [] if value == "[]" else {}
-        elif _PLAIN_SAFE.match(value) and ": " not in value and not value.endswith(":"):
-            out[key] = _resolve(value)
-        else:
+        elif first in _UNSAFE_FIRST or " #" in value or ": " in value or value[-1] == ":" or "\t" in value:
             return None
+        else:
+            out[key] = _resolve(value)
     return out
 
 
