@@ -29,6 +29,7 @@ import numpy as np
 from . import store
 from .arguments import INT64_MAX, INT64_MIN, params_text, tags_text, to_float, to_step, to_timestamp
 from .entities import RunStatus
+from .flusher import FLUSH_SECONDS, FLUSHER, SUMMARY_SECONDS
 from .store import layout
 from .store.appender import MetricAppender
 from .store.metricfile import RECORD_SIZE
@@ -36,8 +37,6 @@ from .store.runlock import RunLock
 
 __all__ = ["FLUSH_SECONDS", "FLUSHER", "RunWriter", "WriteError", "to_float"]
 
-FLUSH_SECONDS = 0.1
-SUMMARY_SECONDS = 0.5
 
 _POINT = np.dtype([("step", "<i8"), ("time", "<i8"), ("value", "<f8")])
 _SMALL_CHUNK = 32  # below this, a summary in plain Python beats numpy's per-call overhead
@@ -183,8 +182,9 @@ class RunWriter:
             try:
                 self._files.rollback(key, state.saved_end)
             except OSError:
-                continue  # the points stay in the file; buffering them again would save them twice
-            state.pending[0:0] = [point for chunk in state.unsaved for point in chunk]
+                pass  # the points stay in the file; buffering them again would save them twice
+            else:
+                state.pending[0:0] = [point for chunk in state.unsaved for point in chunk]
             state.unsaved = []
         self._next_metrics = {}
 
@@ -193,6 +193,10 @@ class RunWriter:
             self._raise_failure()
         if self.closed:
             raise RuntimeError(f"run {self.run_id} has ended; start or resume a run to log to it")
+
+    def keep_failure(self, error: BaseException) -> None:
+        """A background flush failed: the run's next API call raises it."""
+        self._failure = error
 
     def _raise_failure(self) -> None:
         error, self._failure = self._failure, None
@@ -302,10 +306,10 @@ class RunWriter:
         with self._lock:
             if self.closed:
                 return
-            failure = self._failure
+            failure = None
             try:
                 self.flush()
-                failure = self._failure = None
+                self._failure = None  # whatever failed before has been saved since
             except Exception as e:
                 failure = e
             self.closed = True
@@ -325,8 +329,8 @@ class RunWriter:
                 self._run_lock.release()
                 _LIVE.discard(self)
             if failure is not None:
-                raise WriteError(f"tracker could not save {unsaved} metric points of run {self.run_id}: "
-                                 f"{failure}") from failure
+                lost = f"save {unsaved} metric points" if unsaved else "sync the metric files"
+                raise WriteError(f"tracker could not {lost} of run {self.run_id}: {failure}") from failure
 
     def _forget(self) -> None:
         """In a forked child: drop the parent's buffers and descriptors without writing anything."""
@@ -370,55 +374,6 @@ def _process_info() -> dict[str, Any]:
     return {"pid": pid, "pid_start": store.process_start_ticks(pid), "host": store.this_host()}
 
 
-class Flusher:
-    """The process's single background thread that flushes every open writer."""
-
-    def __init__(self) -> None:
-        self._writers: set[RunWriter] = set()
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def add(self, writer: RunWriter) -> None:
-        with self._lock:
-            self._writers.add(writer)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, name="tracker-flusher", daemon=True)
-                self._thread.start()
-
-    def remove(self, writer: RunWriter) -> None:
-        with self._lock:
-            self._writers.discard(writer)
-
-    def flush_all(self, summaries: bool = True) -> None:
-        """Flush every writer; a writer's failure is kept for its next API call, never raised here."""
-        with self._lock:
-            writers = list(self._writers)
-        for writer in writers:
-            try:
-                writer.flush(summaries)
-            except Exception as e:  # noqa: BLE001 - nothing may stop the flusher; the run reports it
-                writer._failure = e
-
-    def _loop(self) -> None:
-        due = time.monotonic()
-        while True:
-            # Flushes start every FLUSH_SECONDS however long one takes, so a point waits
-            # at most one interval plus one flush before it is in the file.
-            due = max(due + FLUSH_SECONDS, time.monotonic())
-            self._wake.wait(due - time.monotonic())
-            self._wake.clear()
-            self.flush_all(summaries=False)
-
-    def _after_fork_in_child(self) -> None:
-        # Locks another thread held at the fork stay locked forever in the child: start afresh.
-        self._writers = set()
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._thread = None
-
-
-FLUSHER = Flusher()
 
 
 def _forget_parent_runs() -> None:
@@ -426,7 +381,7 @@ def _forget_parent_runs() -> None:
     for writer in list(_LIVE):
         writer._forget()
     _LIVE.clear()
-    FLUSHER._after_fork_in_child()
+    FLUSHER.reset_after_fork()
 
 
 if hasattr(os, "register_at_fork"):
