@@ -62,7 +62,11 @@ def test_values_without_a_text_form_are_type_errors_naming_the_key(value):
             tracker.log_params([("p", 1)])
         with pytest.raises(TypeError, match="dict"):
             tracker.log_metrics([("m", 1.0)])
-    assert only_run().data.params == {}
+        with pytest.raises(TypeError, match="metric key must be a string"):
+            tracker.log_metric(["m"], 1.0)
+        with pytest.raises(ValueError, match="metric key must not be empty"):
+            tracker.log_metrics({"fine": 1.0, "": 2.0})  # nothing of the batch is logged
+    assert only_run().data.params == {} and only_run().data.metrics == {}
 
 
 def test_a_bad_value_does_not_start_a_run():

@@ -221,7 +221,7 @@ def log_metric(key: str, value: Any, step: int | None = None, timestamp: int | N
 
 def log_metrics(metrics: dict[str, Any], step: int | None = None) -> None:
     # validate every value first, so a bad one logs none of the batch
-    values = {key: value if type(value) is float else to_float(key, value)
+    values = {store.validate_key(key, "metric key"): value if type(value) is float else to_float(key, value)
               for key, value in mapping(metrics, "metrics").items()}
     if step is not None:
         step = to_step(next(iter(values), "metrics"), step)

@@ -209,7 +209,11 @@ class RunWriter:
     def log_metric(self, key: str, value: Any, step: int | None = None, timestamp: int | None = None) -> None:
         if self._failure is not None:
             self._raise_failure()
-        state = self._keys.get(key)
+        try:
+            state = self._keys.get(key)
+        except TypeError:  # an unhashable key: say what a key must be
+            store.validate_key(key, "metric key")
+            raise
         if state is None:
             state = self._add_key(key)
         if type(value) is not float:
