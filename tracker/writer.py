@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+from array import array
 import threading
 import time
 import uuid
@@ -38,8 +39,6 @@ from .store.runlock import RunLock
 __all__ = ["FLUSH_SECONDS", "FLUSHER", "RunWriter", "WriteError", "to_float"]
 
 
-_POINT = np.dtype([("step", "<i8"), ("time", "<i8"), ("value", "<f8")])
-_SMALL_CHUNK = 32  # below this, a summary in plain Python beats numpy's per-call overhead
 
 _LIVE: "weakref.WeakSet[RunWriter]" = weakref.WeakSet()  # writers of this process, for fork
 
@@ -48,19 +47,58 @@ class WriteError(RuntimeError):
     """The background flusher could not save a run's points (they stay buffered and are retried)."""
 
 
-class _KeyState:
-    """The pending points of one metric key; the caller appends, the flusher takes a prefix."""
+class _Chunk:
+    """Points taken from a key's buffers for one flush, as numpy arrays."""
 
-    __slots__ = ("key", "pending", "next_step", "unsaved", "saved_end")
+    __slots__ = ("steps", "times", "values")
+
+    def __init__(self, steps: np.ndarray, times: np.ndarray, values: np.ndarray) -> None:
+        self.steps, self.times, self.values = steps, times, values
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+class _KeyState:
+    """The pending points of one metric key; the caller appends, the flusher takes a prefix.
+
+    Points are kept as three typed arrays rather than a list of tuples: the flusher then
+    copies memory instead of converting tuples, which held the GIL (and so the logging
+    thread) for tens of milliseconds per flush and stretched what a SIGKILL loses.
+    """
+
+    __slots__ = ("key", "steps", "times", "values", "next_step", "unsaved", "saved_end")
 
     def __init__(self, key: str, next_step: int) -> None:
         self.key = key
-        self.pending: list[tuple[int, int, float]] = []  # (step, timestamp ms, value)
+        # The caller appends to values last, so len(values) points are complete in all three.
+        self.steps, self.times, self.values = array("q"), array("q"), array("d")
         self.next_step = next_step
         # Chunks in the file but not yet counted in run.json, and the file's end before them:
         # if run.json cannot be written, they are cut back out and logged again.
-        self.unsaved: list[list[tuple[int, int, float]]] = []
+        self.unsaved: list[_Chunk] = []
         self.saved_end = 0
+
+    def take(self) -> _Chunk | None:
+        """The complete pending points, removed from the buffers (appends racing with this
+        land after them and stay: each array operation is atomic under the GIL)."""
+        n = len(self.values)
+        if not n:
+            return None
+        chunk = _Chunk(np.frombuffer(self.steps[:n], np.int64), np.frombuffer(self.times[:n], np.int64),
+                       np.frombuffer(self.values[:n], np.float64))
+        del self.steps[:n], self.times[:n], self.values[:n]
+        return chunk
+
+    def put_back(self, chunks: list[_Chunk]) -> None:
+        """Make ``chunks`` pending again, before anything logged since."""
+        if chunks:
+            self.steps[0:0] = array("q", np.concatenate([c.steps for c in chunks]).tobytes())
+            self.times[0:0] = array("q", np.concatenate([c.times for c in chunks]).tobytes())
+            self.values[0:0] = array("d", np.concatenate([c.values for c in chunks]).tobytes())
+
+    def pending_count(self) -> int:
+        return len(self.values)
 
 
 class RunWriter:
@@ -184,7 +222,7 @@ class RunWriter:
             except OSError:
                 pass  # the points stay in the file; buffering them again would save them twice
             else:
-                state.pending[0:0] = [point for chunk in state.unsaved for point in chunk]
+                state.put_back(state.unsaved)
             state.unsaved = []
         self._next_metrics = {}
 
@@ -226,7 +264,9 @@ class RunWriter:
             step = to_step(key, step)
         timestamp = time.time_ns() // 1_000_000 if timestamp is None else to_timestamp(key, timestamp)
         state.next_step = step + 1
-        state.pending.append((step, timestamp, value))
+        state.steps.append(step)
+        state.times.append(timestamp)
+        state.values.append(value)
 
     def _add_key(self, key: str) -> _KeyState:
         if self.closed:
@@ -248,12 +288,9 @@ class RunWriter:
                 return
             taken = []
             for state in list(self._keys.values()):
-                n = len(state.pending)
-                if n:
-                    # Take a prefix, then delete it: appends racing with us land after
-                    # index n and stay for the next flush (list ops are atomic).
-                    taken.append((state, state.pending[:n]))
-                    del state.pending[:n]
+                chunk = state.take()
+                if chunk is not None:
+                    taken.append((state, chunk))
             error = self._append(taken) if taken else None
             if self._next_metrics and (summaries or time.monotonic() - self._summaries_written >= SUMMARY_SECONDS):
                 try:
@@ -270,14 +307,19 @@ class RunWriter:
             if error is not None:
                 raise error
 
-    def _append(self, taken: list[tuple[_KeyState, list]]) -> BaseException | None:
+    def _append(self, taken: list[tuple[_KeyState, _Chunk]]) -> BaseException | None:
         """Append each key's chunk to its file and summarise it; a chunk that fails is pending again."""
-        try:  # all keys' points framed in one numpy pass: with many keys, per-key calls dominate
-            points = np.array([p for _, chunk in taken for p in chunk] if len(taken) > 1 else taken[0][1], _POINT)
-            data = memoryview(store.encode_records(points["step"], points["time"], points["value"]))
+        try:  # every key's records framed in one numpy call: with many keys, per-call costs dominate
+            if len(taken) == 1:
+                chunk = taken[0][1]
+                data = store.encode_records(chunk.steps, chunk.times, chunk.values)
+            else:
+                data = store.encode_records(*(np.concatenate([getattr(c, field) for _, c in taken])
+                                              for field in ("steps", "times", "values")))
+            data = memoryview(data)
         except Exception as e:
             for state, chunk in taken:
-                state.pending[0:0] = chunk
+                state.put_back([chunk])
             return e
         error = None
         start = 0
@@ -286,7 +328,7 @@ class RunWriter:
             try:
                 old_end = self._files.append(state.key, data[start * RECORD_SIZE:end * RECORD_SIZE])
             except Exception as e:
-                state.pending[0:0] = chunk
+                state.put_back([chunk])
                 error = error or e
             else:
                 if not state.unsaved:
@@ -294,7 +336,7 @@ class RunWriter:
                 state.unsaved.append(chunk)
                 key = state.key
                 previous = self._next_metrics.get(key) or self.doc["metrics"].get(key)
-                self._next_metrics[key] = _summary(previous, chunk, points[start:end])
+                self._next_metrics[key] = _summary(previous, chunk)
             start = end
         return error
 
@@ -323,7 +365,7 @@ class RunWriter:
                 failure = failure or e
             finally:
                 self._files.close()
-            unsaved = sum(len(s.pending) for s in self._keys.values())
+            unsaved = sum(s.pending_count() for s in self._keys.values())
             info = {**self.doc["info"], "status": status, "end_time": int(time.time() * 1000)}
             if error:
                 info["error"] = error
@@ -341,28 +383,21 @@ class RunWriter:
         self._lock = threading.RLock()  # the parent's flusher may have held it at the fork
         self.closed = True
         for state in self._keys.values():
-            state.pending = []
+            state.steps, state.times, state.values = array("q"), array("q"), array("d")
         self._files.forget()
         self._run_lock.forget()
 
 
-def _summary(old: dict | None, chunk: list[tuple[int, int, float]], points: np.ndarray) -> dict[str, Any]:
-    """The key's summary after appending ``chunk`` (whose numpy form is ``points``)."""
-    if len(chunk) <= _SMALL_CHUNK:
-        finite = [v for _, _, v in chunk if v == v]
-        lo = min(finite) if finite else math.nan
-        hi = max(finite) if finite else math.nan
-    else:
-        values = points["value"]
-        finite = values[~np.isnan(values)]
-        lo = float(finite.min()) if len(finite) else math.nan
-        hi = float(finite.max()) if len(finite) else math.nan
+def _summary(old: dict | None, chunk: _Chunk) -> dict[str, Any]:
+    """The key's summary after appending ``chunk``; min and max ignore NaN."""
+    lo = float(np.fmin.reduce(chunk.values))  # NaN only when every value is NaN
+    hi = float(np.fmax.reduce(chunk.values))
     if old is not None:
         lo = _nanmin(old["min"], lo)
         hi = _nanmax(old["max"], hi)
-    step, timestamp, value = chunk[-1]
-    return {"last": value, "min": lo, "max": hi, "count": (old["count"] if old else 0) + len(chunk),
-            "last_step": step, "last_timestamp": timestamp}
+    return {"last": float(chunk.values[-1]), "min": lo, "max": hi,
+            "count": (old["count"] if old else 0) + len(chunk),
+            "last_step": int(chunk.steps[-1]), "last_timestamp": int(chunk.times[-1])}
 
 
 def _nanmin(a: float, b: float) -> float:
