@@ -100,9 +100,13 @@ class RunDocumentError(ValueError):
 class CopiedRunFolder(RunDocumentError):
     """``run.json`` names another run than its folder: the folder was copied or renamed."""
 
+    def __init__(self, message: str, run_id: str) -> None:
+        super().__init__(message)
+        self.run_id = run_id  # the run the document belongs to
+
 
 # Bounds that keep every later use safe: times that datetime can show (year 9999 at most),
-# pids that os.kill takes (a C int), counters and steps as the metric files store them (int64).
+# pids that os.kill takes (a C int). (A summary's counts are only shown: any integer will do.)
 _MAX_TIME_MS = 253_402_128_000_000  # 9999-12-30: a day of slack for any local time zone
 _INT64 = 2 ** 63
 _PID_LIMIT = 2 ** 31
@@ -246,7 +250,7 @@ def check_document(doc: Any, folder: str | None = None) -> dict[str, Any]:
     if not all(map(str.isascii, parts)):  # (a flag of each string: free) is the rest all valid Unicode?
         _check_unicode(doc, "".join(parts))
     if folder is not None and run_id != folder:
-        raise CopiedRunFolder(run_id)
+        raise CopiedRunFolder(f"run.json belongs to run {run_id}, not to a folder named {_key(folder)}", run_id)
     return doc
 
 
@@ -257,7 +261,7 @@ def read_document(run_path: str | os.PathLike) -> dict[str, Any]:
     try:
         return check_document(doc, os.path.basename(path.rstrip("/" + os.sep)))
     except CopiedRunFolder as e:
-        raise CopiedRunFolder(copied_folder_reason(path, str(e))) from None
+        raise CopiedRunFolder(copied_folder_reason(path, e.run_id), e.run_id) from None
 
 
 def copied_folder_reason(path: str, run_id: str) -> str:
