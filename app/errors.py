@@ -10,6 +10,7 @@ import sys
 import threading
 import traceback
 from types import TracebackType
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -60,6 +61,29 @@ class ErrorReporter(QObject):
 
 
 _reporter: ErrorReporter | None = None
+_failed_overrides: set[str] = set()
+
+
+_INT64 = 2 ** 63
+
+
+def variant_safe(value: Any) -> Any:
+    """``value`` as a model override may return it: an int a QVariant cannot hold (beyond 64
+    bits) fails after the override has returned, where nothing can catch it; it goes as a float."""
+    if type(value) is int and not -_INT64 <= value < _INT64:
+        return float(value) if abs(value) < 2 ** 1023 else None
+    return value
+
+
+def override_failed(where: str) -> None:
+    """Log, once per ``where``, the exception a Qt override caught to answer an empty value.
+
+    Overrides (``data()``, ``sort()``, a delegate's ``paint()``...) never raise: PySide6
+    segfaults when one raises with Python code below it on the stack. Called from ``except``.
+    """
+    if where not in _failed_overrides:
+        _failed_overrides.add(where)
+        log.exception("%s failed; it answers an empty value instead (logged once)", where)
 
 
 def install(app: QApplication) -> ErrorReporter:

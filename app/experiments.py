@@ -12,6 +12,8 @@ from PySide6.QtWidgets import (
     QLabel, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QVBoxLayout, QWidget,
 )
 
+from app.errors import override_failed, variant_safe
+
 ALL_RUNS = "All runs"
 COUNT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 NAME_ROLE = int(Qt.ItemDataRole.UserRole) + 2  # None for "All runs"
@@ -25,11 +27,24 @@ class ExperimentsModel(QAbstractListModel):
         self._total = 0
         self._items: list[tuple[str, int]] = []
 
+    # Every override is total (errors.override_failed): PySide6 segfaults when one raises.
+
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else 1 + len(self._items)
+        try:
+            return 0 if parent.isValid() else 1 + len(self._items)
+        except Exception:
+            override_failed("ExperimentsModel.rowCount")
+            return 0
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if not index.isValid():
+        try:
+            return variant_safe(self._data(index, role))
+        except Exception:
+            override_failed("ExperimentsModel.data")
+            return None
+
+    def _data(self, index: QModelIndex | QPersistentModelIndex, role: int) -> Any:
+        if not index.isValid() or not 0 <= index.row() <= len(self._items):
             return None
         name, count = (None, self._total) if index.row() == 0 else self._items[index.row() - 1]
         if role == Qt.ItemDataRole.DisplayRole:
@@ -69,6 +84,12 @@ class _CountDelegate(QStyledItemDelegate):
     """The name on the left, the run count right-aligned in a muted color."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        try:
+            self._paint(painter, option, index)
+        except Exception:
+            override_failed("ExperimentList paint")
+
+    def _paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         count = index.data(COUNT_ROLE)
         text = f"{count:,}" if count is not None else ""
         metrics = option.fontMetrics
@@ -89,20 +110,26 @@ class _CountDelegate(QStyledItemDelegate):
         rect = option.rect.adjusted(8, 0, -8, 0)
         name_rect = QRect(rect.left(), rect.top(), rect.width() - width, rect.height())
         painter.save()
-        painter.setFont(opt.font)
-        painter.setPen(option.palette.color(group, text_role))
-        name = metrics.elidedText(index.data(Qt.ItemDataRole.DisplayRole) or "",
-                                  Qt.TextElideMode.ElideRight, name_rect.width())
-        painter.drawText(name_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, name)
-        muted = option.palette.color(group, text_role if selected else QPalette.ColorRole.PlaceholderText)
-        painter.setPen(muted)
-        painter.setFont(option.font)
-        painter.drawText(rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, text)
-        painter.restore()
+        try:  # restored whatever happens
+            painter.setFont(opt.font)
+            painter.setPen(option.palette.color(group, text_role))
+            name = metrics.elidedText(index.data(Qt.ItemDataRole.DisplayRole) or "",
+                                      Qt.TextElideMode.ElideRight, name_rect.width())
+            painter.drawText(name_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, name)
+            muted = option.palette.color(group, text_role if selected else QPalette.ColorRole.PlaceholderText)
+            painter.setPen(muted)
+            painter.setFont(option.font)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, text)
+        finally:
+            painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
-        size = super().sizeHint(option, index)
-        return QSize(size.width() + 40, max(size.height(), option.fontMetrics.height() + 12))
+        try:
+            size = super().sizeHint(option, index)
+            return QSize(size.width() + 40, max(size.height(), option.fontMetrics.height() + 12))
+        except Exception:
+            override_failed("ExperimentList sizeHint")
+            return QSize(150, 24)
 
 
 class ExperimentList(QListView):

@@ -37,6 +37,14 @@ def _run_id(run: Run | UnreadableRun) -> str:
     return run.run_id if isinstance(run, UnreadableRun) else run.info.run_id
 
 
+def _is_dir(path: str) -> bool:
+    """Whether ``path`` is a folder; False (not an error) when it cannot even be looked at."""
+    try:
+        return Path(path).is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 class MainWindow(QMainWindow):
     """``MainWindow(runs_dir)`` opens ``runs_dir``; ``None`` shows the welcome page."""
 
@@ -227,7 +235,7 @@ class MainWindow(QMainWindow):
         recent = self.settings.recent_directories()
         for path in recent:
             action = self.recent_menu.addAction(path, lambda p=path: self.open_directory(p))
-            action.setEnabled(Path(path).is_dir())
+            action.setEnabled(_is_dir(path))
         if not recent:
             self.recent_menu.addAction("No Recent Directories").setEnabled(False)
         self.recent_menu.addSeparator()

@@ -117,8 +117,8 @@ def _name_tip(r: Row) -> str:
 def _status_tip(r: Row) -> str:
     if r.unreadable:
         return f"Unreadable: {r.run.reason}"
-    error = r.run.info.error
-    return r.status.capitalize() + (f"\n{error.strip().splitlines()[-1]}" if error else "")
+    lines = (r.run.info.error or "").strip().splitlines()
+    return r.status.capitalize() + (f"\n{lines[-1]}" if lines else "")
 
 
 def _duration(r: Row) -> float | None:

@@ -17,6 +17,7 @@ from tracker.entities import Run, UnreadableRun
 from tracker.filter_compile import ValueColumns
 
 from app import resources
+from app.errors import override_failed, variant_safe
 from app.run_colors import swatch_icon
 from app.run_rows import (
     FIXED_COLUMNS, FIXED_KEYS, Column, Row, RowFilter, arrange, base_order, column_for, prepare_rows,
@@ -93,19 +94,36 @@ class RunsTableModel(QAbstractTableModel):
         self._warm_timer.timeout.connect(self._on_warm)
 
     # ---- Qt ----------------------------------------------------------------------------
+    # Every override is total (errors.override_failed): an exception inside one, with Python
+    # below it on the stack, would take PySide6 down.
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
+        try:
+            return 0 if parent.isValid() else len(self._rows)
+        except Exception:
+            override_failed("RunsTableModel.rowCount")
+            return 0
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._columns)
+        try:
+            return 0 if parent.isValid() else len(self._columns)
+        except Exception:
+            override_failed("RunsTableModel.columnCount")
+            return 0
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = DISPLAY) -> Any:
         # A repaint asks seven roles a cell (font, colors, check state...), ~1,400 calls: turn
         # away the four we never serve before touching the index.
         if role not in _SERVED:
             return None
-        return self._value(self._rows[index.row()], self._columns[index.column()], role)
+        try:
+            row, column = index.row(), index.column()
+            if not (0 <= row < len(self._rows) and 0 <= column < len(self._columns)):
+                return None
+            return variant_safe(self._value(self._rows[row], self._columns[column], role))
+        except Exception:
+            override_failed("RunsTableModel.data")
+            return None
 
     def _value(self, row: Row, column: Column, role: int) -> Any:
         if role == DISPLAY:
@@ -129,6 +147,13 @@ class RunsTableModel(QAbstractTableModel):
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
+        try:
+            return self._header(section, orientation, role)
+        except Exception:
+            override_failed("RunsTableModel.headerData")
+            return None
+
+    def _header(self, section: int, orientation: Qt.Orientation, role: int) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self._columns):
             return None
         column = self._columns[section]
@@ -143,8 +168,11 @@ class RunsTableModel(QAbstractTableModel):
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        key = self._columns[column].key if 0 <= column < len(self._columns) else None
-        self.set_sort(key, order == Qt.SortOrder.DescendingOrder)
+        try:
+            key = self._columns[column].key if 0 <= column < len(self._columns) else None
+            self.set_sort(key, order == Qt.SortOrder.DescendingOrder)
+        except Exception:
+            override_failed("RunsTableModel.sort")
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -225,7 +253,7 @@ class RunsTableModel(QAbstractTableModel):
         """
         self.beginResetModel()
         self._by_id = {row.run_id: row for row in rows}
-        # two directories holding the same run id: the last one wins, as in set_runs
+        # (ids are unique: the store lists a copied run folder as unreadable, under its folder's name)
         self._base = list(rows) if len(self._by_id) == len(rows) else None
         self._rows = self._arranged()
         self.endResetModel()
@@ -236,9 +264,12 @@ class RunsTableModel(QAbstractTableModel):
     @Slot()
     def _on_warm(self) -> None:
         batch, self._warm = self._warm[-500:], self._warm[:-500]
-        for row in batch:
-            row.search  # noqa: B018 (builds and caches it)
-            row.params, row.metrics  # noqa: B018 (the run index builds a run's dicts on first read)
+        try:
+            for row in batch:
+                row.search  # noqa: B018 (builds and caches it)
+                row.params, row.metrics  # noqa: B018 (the run index builds a run's dicts on first read)
+        except Exception:  # only a head start: a row that cannot be warmed is built when asked
+            override_failed("RunsTableModel._on_warm")
         if not self._warm:
             self._warm_timer.stop()
 

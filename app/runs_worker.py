@@ -280,6 +280,8 @@ class LoadWorker(QObject):
             return f"Permission denied: cannot reach {root}"
         except OSError as e:
             return f"Cannot reach {root}: {e.strerror or e}"
+        except ValueError as e:  # a path no file system can hold (a NUL in it)
+            return f"Cannot open {root!r}: {e}"
         return f"{root} does not exist"
 
     def _read_experiments(self) -> list[Experiment]:

@@ -6,6 +6,7 @@ from typing import Any, Sequence
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from app.errors import override_failed, variant_safe
 from app.formatting import format_number
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -25,21 +26,40 @@ class TableModel(QAbstractTableModel):
         self._rows: list[list[Any]] = []
         self._sortable = sortable
 
+    # Every override is total (errors.override_failed): PySide6 segfaults when one raises.
+
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
+        try:
+            return 0 if parent.isValid() else len(self._rows)
+        except Exception:
+            override_failed("TableModel.rowCount")
+            return 0
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._headers)
+        try:
+            return 0 if parent.isValid() else len(self._headers)
+        except Exception:
+            override_failed("TableModel.columnCount")
+            return 0
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        row = self._rows[index.row()]
-        value = row[index.column()] if index.column() < len(row) else None
+        try:
+            return self._data(index.row(), index.column(), role)
+        except Exception:
+            override_failed("TableModel.data")
+            return None
+
+    def _data(self, row_number: int, column: int, role: int) -> Any:
+        if not 0 <= row_number < len(self._rows) or column < 0:
+            return None
+        row = self._rows[row_number]
+        value = row[column] if column < len(row) else None
         if role == Qt.ItemDataRole.DisplayRole:
             if isinstance(value, float):
                 return format_number(value)
             return "" if value is None else str(value)
         if role == Qt.ItemDataRole.UserRole:
-            return value
+            return variant_safe(value)
         if role == Qt.ItemDataRole.ToolTipRole:
             if isinstance(value, float):
                 return repr(value)
@@ -50,6 +70,13 @@ class TableModel(QAbstractTableModel):
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        try:
+            return self._header(section, orientation, role)
+        except Exception:
+            override_failed("TableModel.headerData")
+            return None
+
+    def _header(self, section: int, orientation: Qt.Orientation, role: int) -> Any:
         if role == Qt.ItemDataRole.TextAlignmentRole and orientation == Qt.Orientation.Horizontal:
             return _RIGHT if section in self._numeric else None
         if role == Qt.ItemDataRole.DisplayRole:
@@ -75,6 +102,12 @@ class TableModel(QAbstractTableModel):
         return [list(r) for r in self._rows]
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        try:
+            self._sort(column, order)
+        except Exception:
+            override_failed("TableModel.sort")
+
+    def _sort(self, column: int, order: Qt.SortOrder) -> None:
         if not self._sortable or not 0 <= column < len(self._headers):
             return
 
@@ -85,11 +118,12 @@ class TableModel(QAbstractTableModel):
         def key(r: list[Any]) -> tuple[int, Any]:
             v = r[column]
             return (0, v) if isinstance(v, (int, float)) else (1, str(v).lower())
-        self.layoutAboutToBeChanged.emit()
         old = self._rows
         present = sorted((r for r in old if not missing(r)), key=key,
                          reverse=order == Qt.SortOrder.DescendingOrder)
-        self._rows = present + [r for r in old if missing(r)]
+        ordered = present + [r for r in old if missing(r)]  # worked out before the layout starts changing
+        self.layoutAboutToBeChanged.emit()
+        self._rows = ordered
         position = {id(r): i for i, r in enumerate(self._rows)}
         persistent = self.persistentIndexList()
         self.changePersistentIndexList(
