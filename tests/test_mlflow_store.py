@@ -238,3 +238,17 @@ def test_runs_survive_pickling_with_their_summaries(made):
     assert [r.data.summaries for r in copies] == [r.data.summaries for r in runs]
     parent = next(r for r in copies if r.info.run_name == "parent")
     assert parent.data.summaries["loss"].count == 7 and parent.data.summaries["train/acc"].min == 0.5
+
+
+def test_a_deferred_scan_reads_the_same_runs(made):
+    _, path, _ = made
+    reader = open_store(path)
+    strict, _ = reader.scan()
+    deferred, bad = open_store(path).scan(deferred=True)
+    assert bad == []
+    by_id = {r.info.run_id: r for r in deferred}
+    for run in strict:
+        other = by_id[run.info.run_id]
+        assert other.info == run.info
+        assert (other.data.params, other.data.tags, other.data.metrics, other.data.summaries) == \
+            (run.data.params, run.data.tags, run.data.metrics, run.data.summaries)

@@ -108,8 +108,8 @@ class SqliteStoreReader(MlflowStoreReader):
                       key=lambda e: (e.experiment_id != "0", e.name.lower()))
 
     # -- runs -------------------------------------------------------------------------------------
-    def scan(self, include_deleted: bool = False) -> tuple[list[Run], list[UnreadableRun]]:
-        return self._retrying(self._scan, include_deleted, None)
+    def scan(self, include_deleted: bool = False, deferred: bool = False) -> tuple[list[Run], list[UnreadableRun]]:
+        return self._retrying(self._scan, include_deleted, None)  # one query per table: nothing to defer
 
     def _scan(self, include_deleted: bool, only: str | None) -> tuple[list[Run], list[UnreadableRun]]:
         where = " WHERE run_uuid = ?" if only is not None else ""
