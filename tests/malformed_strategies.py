@@ -24,7 +24,8 @@ MAX_TIME = 253_402_128_000_000
 # Text as people type it, and as they should not: control characters, escapes, right-to-left
 # overrides, NUL, emoji (Hypothesis' default alphabet: all of Unicode but lone surrogates).
 texts = st.text(max_size=24) | st.sampled_from(
-    ["", " ", "\x1b[31mred\x1b[0m", "\u202eevil", "a\x00b", "tab\there", "line\nbreak", "é" * 40, "🙂", "x" * 300])
+    ["", " ", "\x1b[31mred\x1b[0m", "\u202eevil", "a\x00b", "tab\there", "line\nbreak", "é" * 40, "🙂", "x" * 300,
+     "long " * 4000])
 json_scalars = (st.none() | st.booleans() | st.integers(min_value=-2 ** 70, max_value=2 ** 70)
                 | st.floats(allow_nan=True, allow_infinity=True) | texts)
 json_values = st.recursive(
