@@ -149,3 +149,11 @@ def test_two_stores_into_one_directory_keep_their_versions_apart(tmp_path, tmp_p
     assert [(m, a) for m, a, _ in second.versions] == [("classifier", 1), ("classifier", 2), ("classifier", 4)]
     stores = {mv.tags[STORE_TAG] for mv in Client(dest).list_model_versions("classifier")}
     assert len(stores) == 2
+
+
+def test_importing_into_the_store_itself_is_refused(tmp_path_factory, tmp_path):
+    path, _ = session_store("file", tmp_path_factory)
+    for dest in (path, path / "sub"):
+        with pytest.raises(ValueError, match="MLflow store itself"):
+            import_mlflow(path, dest)
+    assert not (path / "sub").exists()

@@ -203,3 +203,16 @@ def test_a_deferred_scan_never_raises_on_damage_and_get_run_says_what_it_is(file
     assert run.info.parent_run_id == ids["parent"] and run.info.run_name == "child-1"
     with pytest.raises(ValueError, match="MLflow run is damaged"):
         open_store(root).get_run(ids["child-1"])
+
+
+def test_runs_of_another_workspace_are_not_listed_nor_called_damaged(sqlite_copy):
+    db, expected = sqlite_copy
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, workspace) "
+                 "VALUES (77, 'elsewhere', '/tmp/x', 'active', 'team-b')")
+    conn.execute("UPDATE runs SET experiment_id = 77 WHERE run_uuid = ?", (_ids(expected)["crashed"],))
+    conn.commit()
+    conn.close()
+    runs, bad = open_store(db).scan()
+    assert bad == [] and _ids(expected)["crashed"] not in {r.info.run_id for r in runs}
+    assert len(runs) == 3 and "elsewhere" not in {e.name for e in open_store(db).read_experiments()}

@@ -48,6 +48,9 @@ def import_mlflow(source: str | os.PathLike, dest: str | os.PathLike | None = No
     ``source`` into the runs directory ``dest`` (default: the current tracking directory)."""
     reader = open_store(source, artifact_root)
     dest = Path(dest).absolute() if dest is not None else get_tracking_dir()
+    store_dir = reader.path if reader.kind == "file" else reader.path.parent
+    if dest.resolve() == store_dir.resolve() or (reader.kind == "file" and store_dir.resolve() in dest.resolve().parents):
+        raise ValueError(f"{dest} is the MLflow store itself (or inside it); import into another directory")
     dest.mkdir(parents=True, exist_ok=True)
     report = ImportReport()
     runs, bad = reader.scan()
@@ -238,7 +241,7 @@ def add_import_parser(sub) -> None:
 def cmd_import_mlflow(args: argparse.Namespace) -> int:
     try:
         report = import_mlflow(args.path, args.to, args.artifact_root)
-    except MlflowStoreError as e:
+    except (MlflowStoreError, ValueError) as e:
         print(f"tracker: error: {e}", file=sys.stderr)
         return 2
     dest = Path(args.to).absolute() if args.to else get_tracking_dir()

@@ -99,6 +99,13 @@ class SqliteStoreReader(MlflowStoreReader):
                 mapping.text(stage) or mapping.ACTIVE, _ms(created), _ms(updated), tags.get(exp_id, {}))
         return out
 
+    def _other_workspaces(self, conn: sqlite3.Connection) -> set[str]:
+        """Ids of experiments in workspaces other than the default: their runs are not listed."""
+        if "workspace" not in self.columns(conn, "experiments"):
+            return set()
+        return {mapping.text(i) for (i,) in conn.execute(
+            "SELECT experiment_id FROM experiments WHERE workspace != 'default'")}
+
     def read_experiments(self, include_deleted: bool = False) -> list[MlflowExperiment]:
         def read() -> dict[str, MlflowExperiment]:
             with self.connect() as conn:
@@ -116,9 +123,10 @@ class SqliteStoreReader(MlflowStoreReader):
         args = (only,) if only is not None else ()
         with self.connect() as conn:
             experiments = self._experiments(conn)
-            rows = conn.execute(self.select(conn, "runs", [
+            other_workspaces = self._other_workspaces(conn)
+            rows = [row for row in conn.execute(self.select(conn, "runs", [
                 "run_uuid", "name", "status", "start_time", "end_time", "lifecycle_stage", "artifact_uri",
-                "experiment_id", "user_id"]) + where, args).fetchall()
+                "experiment_id", "user_id"]) + where, args) if mapping.text(row[7]) not in other_workspaces]
             problems: dict[str, str] = {}
             params = _key_values(conn.execute(f'SELECT run_uuid, "key", value FROM params{where}', args), problems)
             tags = _key_values(conn.execute(f'SELECT run_uuid, "key", value FROM tags{where}', args), problems)
