@@ -1,12 +1,11 @@
 """Writing one run: params and tags synchronously, metrics through a background flusher.
 
-``log_metric`` checks its arguments and appends a tuple to an in-memory list: no file I/O
+``log_metric`` checks its arguments and appends the point to in-memory arrays: no file I/O
 on the caller's thread. One daemon thread per process appends every writer's points to
 their files every ``FLUSH_SECONDS`` (from the start of one flush to the next), and rewrites
 the summaries in ``run.json`` every ``SUMMARY_SECONDS``; both at ``end``, interpreter exit
-and SIGTERM. Each system call the flusher makes waits for the logging thread to yield the
-GIL (up to 5 ms when it logs flat out), so rewriting ``run.json`` (half a dozen calls)
-at every flush would double what a SIGKILL loses.
+and SIGTERM. The flusher shares the GIL with a thread that may be logging flat out, so its
+work per flush is kept small: what a SIGKILL loses is one interval plus one flush.
 
 A writer holds its run's lock (``store.runlock``) for its whole life, so it is the only
 process writing the run and its in-memory document is what is on disk. A flush that
@@ -17,11 +16,11 @@ from __future__ import annotations
 
 import math
 import os
-from array import array
 import threading
 import time
 import uuid
 import weakref
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +36,6 @@ from .store.metricfile import RECORD_SIZE
 from .store.runlock import RunLock
 
 __all__ = ["FLUSH_SECONDS", "FLUSHER", "RunWriter", "WriteError", "to_float"]
-
-
 
 _LIVE: "weakref.WeakSet[RunWriter]" = weakref.WeakSet()  # writers of this process, for fork
 
