@@ -17,11 +17,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from . import store
 from .config import get_tracking_dir
 from .entities import Run
-from .mlflow_store import MlflowStoreError, MlflowStoreReader, open_store
-from .mlflow_store.mapping import summarize
+
+if TYPE_CHECKING:  # imported when an import runs: `tracker ls` never pays for the reader
+    from .mlflow_store import MlflowStoreReader
 
 VERSION_TAG = "mlflow.import.version"  # the MLflow version number an imported version came from
 SOURCE_TAG = "mlflow.import.source"  # and its MLflow source URI
@@ -46,6 +49,7 @@ def import_mlflow(source: str | os.PathLike, dest: str | os.PathLike | None = No
                   artifact_root: str | os.PathLike | None = None) -> ImportReport:
     """Import every (not deleted) experiment, run and registered model of the MLflow store at
     ``source`` into the runs directory ``dest`` (default: the current tracking directory)."""
+    from .mlflow_store import open_store
     reader = open_store(source, artifact_root)
     dest = Path(dest).absolute() if dest is not None else get_tracking_dir()
     store_dir = reader.path if reader.kind == "file" else reader.path.parent
@@ -67,7 +71,7 @@ def import_mlflow(source: str | os.PathLike, dest: str | os.PathLike | None = No
     return report
 
 
-def _import_run_reporting(reader: MlflowStoreReader, run: Run, dest: Path, report: ImportReport) -> None:
+def _import_run_reporting(reader: "MlflowStoreReader", run: Run, dest: Path, report: ImportReport) -> None:
     run_id = run.info.run_id
     if not store.is_run_dir_name(run_id):
         report.problems.append(f"run {run_id!r} was not imported: tracker names runs by 32 lowercase hex "
@@ -88,8 +92,9 @@ def _import_run_reporting(reader: MlflowStoreReader, run: Run, dest: Path, repor
     report.problems.extend(f"run {run_id}: {what}" for what in skipped)
 
 
-def import_run(reader: MlflowStoreReader, run: Run, dest: Path) -> list[str]:
+def import_run(reader: "MlflowStoreReader", run: Run, dest: Path) -> list[str]:
     """Write one run in tracker's format under ``dest/<run id>``; returns what was left out."""
+    from .mlflow_store.mapping import summarize
     run_id = run.info.run_id
     tmp = dest / f"{_TMP_PREFIX}{run_id}"
     if tmp.exists():
@@ -160,7 +165,7 @@ def _copy_artifacts(src: Path | None, uri: str, target: Path) -> list[str]:
 
 
 # -- registered models ----------------------------------------------------------------------------
-def _import_registry(reader: MlflowStoreReader, dest: Path, report: ImportReport) -> None:
+def _import_registry(reader: "MlflowStoreReader", dest: Path, report: ImportReport) -> None:
     models = reader.registered_models()
     if not models:
         return
@@ -239,6 +244,7 @@ def add_import_parser(sub) -> None:
 
 
 def cmd_import_mlflow(args: argparse.Namespace) -> int:
+    from .mlflow_store import MlflowStoreError
     try:
         report = import_mlflow(args.path, args.to, args.artifact_root)
     except (MlflowStoreError, ValueError) as e:
