@@ -32,6 +32,13 @@ def configure_application() -> None:
     QGuiApplication.setDesktopFileName("tracker")
 
 
+def _reachable_dir(path: str) -> bool:
+    try:
+        return Path(path).is_dir()
+    except (OSError, ValueError):  # (EACCES on a parent, a NUL in a hand-edited setting)
+        return False
+
+
 def launch(args: argparse.Namespace) -> tuple["QApplication", "MainWindow"]:
     """Create the application and show the window on ``args.directory`` (or the one used last).
 
@@ -47,7 +54,7 @@ def launch(args: argparse.Namespace) -> tuple["QApplication", "MainWindow"]:
     from app.settings import Settings
     settings = Settings()
     directory: str | None = args.directory
-    if directory is None and settings.last_directory and Path(settings.last_directory).is_dir():
+    if directory is None and settings.last_directory and _reachable_dir(settings.last_directory):
         directory = settings.last_directory
         IndexPrefetch.start(directory)  # (QSettings needed QtCore first, the rest of Qt is still to come)
 

@@ -175,3 +175,44 @@ def test_too_long_artifact_names_say_which_limit(runs_root, tmp_path):
         tracker.log_text("fits", "y" * 255)  # at the limit: fine, its temp file too
     artifacts = runs_root / run.info.run_id / "artifacts"
     assert [n for n in os.listdir(artifacts) if n != "tracker"] == ["y" * 255]  # nothing half-written
+
+
+@OFFSCREEN_NOISE
+def test_the_app_started_on_a_folder_it_may_not_look_at_shows_a_message(qtbot, tmp_path, monkeypatch):
+    """`tracker-app /root/runs` as a user who cannot enter /root: stat fails with EACCES."""
+    hidden = tmp_path / "private" / "runs"
+    hidden.mkdir(parents=True)
+    real_stat = os.stat
+
+    def stat(path, *args, **kwargs):
+        if os.fspath(path).startswith(os.fspath(hidden)):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_stat(path, *args, **kwargs)
+    monkeypatch.setattr(os, "stat", stat)
+    from app import main
+    monkeypatch.setattr(main, "configure_application", lambda: None)  # keep this test's settings
+    _, window = main.launch(main.parse_args([str(hidden)]))
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: "Permission denied" in window.statusBar().currentMessage(), timeout=10000)
+    window.close()
+
+
+@OFFSCREEN_NOISE
+def test_the_app_started_without_a_folder_skips_a_last_one_it_may_not_look_at(qtbot, tmp_path, monkeypatch):
+    hidden = tmp_path / "private" / "runs"
+    hidden.mkdir(parents=True)
+    from app.settings import Settings
+    Settings().set_str("directories/last", str(hidden))
+    real_stat = os.stat
+
+    def stat(path, *args, **kwargs):
+        if os.fspath(path).startswith(os.fspath(hidden)):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_stat(path, *args, **kwargs)
+    monkeypatch.setattr(os, "stat", stat)
+    from app import main
+    monkeypatch.setattr(main, "configure_application", lambda: None)  # keep this test's settings
+    _, window = main.launch(main.parse_args([]))
+    qtbot.addWidget(window)
+    assert window.runs_dir is None and window.pages.currentWidget() is window.welcome
+    window.close()

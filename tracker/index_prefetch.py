@@ -70,7 +70,11 @@ class IndexPrefetch:
     def start(cls, root: str | os.PathLike) -> "IndexPrefetch | None":
         """Start the helper for ``root`` (None when it cannot be started: the caller just reads later)."""
         path = Path(root).expanduser().absolute()
-        if not path.is_dir() or not sys.executable or getattr(sys, "frozen", False):
+        try:
+            is_dir = path.is_dir()
+        except OSError:  # not even reachable (EACCES on a parent): the app says so when it opens it
+            is_dir = False
+        if not is_dir or not sys.executable or getattr(sys, "frozen", False):
             return None  # (a frozen app's executable is the app itself, not a Python to run the helper)
         # -S: no site initialisation (~30 ms); the helper gets this process's module path instead,
         # with the folder holding this tracker first.
