@@ -216,3 +216,17 @@ def test_runs_of_another_workspace_are_not_listed_nor_called_damaged(sqlite_copy
     runs, bad = open_store(db).scan()
     assert bad == [] and _ids(expected)["crashed"] not in {r.info.run_id for r in runs}
     assert len(runs) == 3 and "elsewhere" not in {e.name for e in open_store(db).read_experiments()}
+
+
+def test_file_store_change_token_moves_when_mlflow_adds_a_run(file_copy):
+    root, expected = file_copy
+    reader = open_store(root)
+    token = reader.changed_token()
+    assert reader.changed_token() == token
+    source = _run_dir(root, _ids(expected)["crashed"])
+    new_id = "e" * 32
+    shutil.copytree(source, source.with_name(new_id))  # a run appearing the way MLflow makes one
+    meta = (source.with_name(new_id) / "meta.yaml").read_text().replace(source.name, new_id)
+    (source.with_name(new_id) / "meta.yaml").write_text(meta)
+    assert reader.changed_token() != token
+    assert new_id in {r.info.run_id for r in reader.scan()[0]}
