@@ -260,7 +260,8 @@ class RunDetails(QWidget):
     def _fill_overview(self, run: Run | UnreadableRun) -> None:
         self._clear_overview()
         if isinstance(run, UnreadableRun):
-            self._add("Status", "Unreadable: this run's files could not be read")
+            self._add("Status", "Duplicate: a copy of another run's folder" if run.is_duplicate
+                      else "Unreadable: this run's files could not be read")
             self._add("Reason", run.reason)
             self._add("Run ID", run.run_id, mono=True)
             self._add("Path", run.path)

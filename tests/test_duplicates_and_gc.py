@@ -58,6 +58,12 @@ def test_the_app_lists_a_copied_run_folder_as_its_own_row(qtbot, runs_root):
     status_tip = model.index(row, model.column_index("status")).data(TOOLTIP)
     assert f"duplicate run id {ids[0]}" in status_tip and str(runs_root / ids[0]) in status_tip
     assert model.row_of(ids[0]) is not None  # the original is listed as itself
+    assert window.select_run(copy.name)
+    qtbot.waitUntil(lambda: window.details.run() is not None and window.details.run().path == str(copy))
+    from PySide6.QtWidgets import QLabel
+    shown = "\n".join(label.text() for label in window.details.findChildren(QLabel))
+    assert "Duplicate: a copy of another run's folder" in shown
+    assert str(copy) in shown and str(runs_root / ids[0]) in shown  # both paths
     qtbot.waitUntil(lambda: "could not be read" in window.statusBar().currentMessage())
     assert window.statusBar().currentMessage().startswith("Loaded 3 runs")
 

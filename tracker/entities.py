@@ -123,13 +123,24 @@ class Run:
         return f"<Run {self.info.run_id[:8]} {self.info.run_name!r} {self.info.status}>"
 
 
+DUPLICATE_REASON = "duplicate run id "  # how the reason of a copied run folder begins
+
+
 @dataclass(frozen=True)
 class UnreadableRun:
-    """A run directory that could not be read; listed, never fatal for the others."""
+    """A run directory that could not be read; listed, never fatal for the others.
+
+    ``run_id`` is the directory's name. A copy of another run's folder (the same run id
+    inside, another folder name) is one too: its reason names the run and the original's path.
+    """
 
     run_id: str
     path: str
     reason: str
+
+    @property
+    def is_duplicate(self) -> bool:
+        return self.reason.startswith(DUPLICATE_REASON)
 
 
 @dataclass(frozen=True)

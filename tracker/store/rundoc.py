@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..entities import MetricSummary, Run, RunData, RunInfo, RunStatus
+from ..entities import DUPLICATE_REASON, MetricSummary, Run, RunData, RunInfo, RunStatus
 from . import layout
 from .atomic import read_json, write_json_atomic
 
@@ -268,7 +268,7 @@ def copied_folder_reason(path: str, run_id: str) -> str:
     """Why a folder whose run.json names ``run_id`` is not listed as that run."""
     original = os.path.join(os.path.dirname(path.rstrip("/" + os.sep)), run_id)
     if os.path.isdir(original):
-        return f"duplicate run id {run_id}: this folder is a copy of {original}"
+        return f"{DUPLICATE_REASON}{run_id}: this folder is a copy of {original}"
     return f"run.json belongs to run {run_id}, not to this folder (it was renamed or copied)"
 
 
