@@ -230,3 +230,24 @@ def test_points_appended_by_several_flushes_are_taken_back_when_their_summary_ca
         tracker.log_metric("loss", 4.0)
     assert Client().metric_series(run.info.run_id, "loss").values.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert only_run().data.summaries["loss"].count == 5
+
+
+def test_threads_logging_one_key_at_once_never_mix_the_fields_of_their_points():
+    import threading
+    n, workers = 20_000, 4
+
+    def log(worker):
+        for i in range(n):
+            point = worker * 1_000_000 + i
+            tracker.log_metric("shared", float(point), step=point, timestamp=point)
+
+    with tracker.start_run() as run:
+        threads = [threading.Thread(target=log, args=(w,)) for w in range(workers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    series = Client().metric_series(run.info.run_id, "shared")
+    assert len(series) == n * workers
+    assert (series.steps == series.values.astype("int64")).all() and (series.timestamps == series.steps).all()
+    assert sorted(series.steps.tolist()) == sorted(w * 1_000_000 + i for w in range(workers) for i in range(n))

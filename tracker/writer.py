@@ -19,8 +19,8 @@ import os
 import threading
 import time
 import uuid
+import struct
 import weakref
-from array import array
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,9 @@ from .store.runlock import RunLock
 
 __all__ = ["FLUSH_SECONDS", "FLUSHER", "RunWriter", "WriteError", "to_float"]
 
+_POINT = np.dtype([("step", "<i8"), ("time", "<i8"), ("value", "<f8")])
+_pack_point = struct.Struct("<qqd").pack  # the same 24 bytes as _POINT
+
 _LIVE: "weakref.WeakSet[RunWriter]" = weakref.WeakSet()  # writers of this process, for fork
 
 
@@ -44,58 +47,43 @@ class WriteError(RuntimeError):
     """The background flusher could not save a run's points (they stay buffered and are retried)."""
 
 
-class _Chunk:
-    """Points taken from a key's buffers for one flush, as numpy arrays."""
-
-    __slots__ = ("steps", "times", "values")
-
-    def __init__(self, steps: np.ndarray, times: np.ndarray, values: np.ndarray) -> None:
-        self.steps, self.times, self.values = steps, times, values
-
-    def __len__(self) -> int:
-        return len(self.values)
-
-
 class _KeyState:
     """The pending points of one metric key; the caller appends, the flusher takes a prefix.
 
-    Points are kept as three typed arrays rather than a list of tuples: the flusher then
-    copies memory instead of converting tuples, which held the GIL (and so the logging
-    thread) for tens of milliseconds per flush and stretched what a SIGKILL loses.
+    Points are packed into one bytearray, 24 bytes each, rather than kept as a list of
+    tuples: each append is a single in-place extend (atomic under the GIL, so threads
+    logging one key at once never interleave a point's fields), and the flusher copies
+    memory instead of converting tuples, which held the GIL (and so the logging thread)
+    for tens of milliseconds per flush and stretched what a SIGKILL loses.
     """
 
-    __slots__ = ("key", "steps", "times", "values", "next_step", "unsaved", "saved_end")
+    __slots__ = ("key", "buffer", "next_step", "unsaved", "saved_end")
 
     def __init__(self, key: str, next_step: int) -> None:
         self.key = key
-        # The caller appends to values last, so len(values) points are complete in all three.
-        self.steps, self.times, self.values = array("q"), array("q"), array("d")
+        self.buffer = bytearray()  # _POINT records
         self.next_step = next_step
         # Chunks in the file but not yet counted in run.json, and the file's end before them:
         # if run.json cannot be written, they are cut back out and logged again.
-        self.unsaved: list[_Chunk] = []
+        self.unsaved: list[np.ndarray] = []
         self.saved_end = 0
 
-    def take(self) -> _Chunk | None:
-        """The complete pending points, removed from the buffers (appends racing with this
-        land after them and stay: each array operation is atomic under the GIL)."""
-        n = len(self.values)
+    def take(self) -> np.ndarray | None:
+        """The pending points, removed from the buffer (appends racing with this land after them)."""
+        n = len(self.buffer)
         if not n:
             return None
-        chunk = _Chunk(np.frombuffer(self.steps[:n], np.int64), np.frombuffer(self.times[:n], np.int64),
-                       np.frombuffer(self.values[:n], np.float64))
-        del self.steps[:n], self.times[:n], self.values[:n]
+        chunk = np.frombuffer(self.buffer[:n], _POINT)  # the slice is a copy: the buffer stays resizable
+        del self.buffer[:n]
         return chunk
 
-    def put_back(self, chunks: list[_Chunk]) -> None:
+    def put_back(self, chunks: list[np.ndarray]) -> None:
         """Make ``chunks`` pending again, before anything logged since."""
         if chunks:
-            self.steps[0:0] = array("q", np.concatenate([c.steps for c in chunks]).tobytes())
-            self.times[0:0] = array("q", np.concatenate([c.times for c in chunks]).tobytes())
-            self.values[0:0] = array("d", np.concatenate([c.values for c in chunks]).tobytes())
+            self.buffer[0:0] = np.concatenate(chunks).tobytes()
 
     def pending_count(self) -> int:
-        return len(self.values)
+        return len(self.buffer) // _POINT.itemsize
 
 
 class RunWriter:
@@ -261,9 +249,8 @@ class RunWriter:
             step = to_step(key, step)
         timestamp = time.time_ns() // 1_000_000 if timestamp is None else to_timestamp(key, timestamp)
         state.next_step = step + 1
-        state.steps.append(step)
-        state.times.append(timestamp)
-        state.values.append(value)
+        buffer = state.buffer  # a local: `state.buffer += ...` would store the attribute again
+        buffer += _pack_point(step, timestamp, value)
 
     def _add_key(self, key: str) -> _KeyState:
         if self.closed:
@@ -304,16 +291,11 @@ class RunWriter:
             if error is not None:
                 raise error
 
-    def _append(self, taken: list[tuple[_KeyState, _Chunk]]) -> BaseException | None:
+    def _append(self, taken: list[tuple[_KeyState, np.ndarray]]) -> BaseException | None:
         """Append each key's chunk to its file and summarise it; a chunk that fails is pending again."""
         try:  # every key's records framed in one numpy call: with many keys, per-call costs dominate
-            if len(taken) == 1:
-                chunk = taken[0][1]
-                data = store.encode_records(chunk.steps, chunk.times, chunk.values)
-            else:
-                data = store.encode_records(*(np.concatenate([getattr(c, field) for _, c in taken])
-                                              for field in ("steps", "times", "values")))
-            data = memoryview(data)
+            points = taken[0][1] if len(taken) == 1 else np.concatenate([chunk for _, chunk in taken])
+            data = memoryview(store.encode_records(points["step"], points["time"], points["value"]))
         except Exception as e:
             for state, chunk in taken:
                 state.put_back([chunk])
@@ -380,21 +362,22 @@ class RunWriter:
         self._lock = threading.RLock()  # the parent's flusher may have held it at the fork
         self.closed = True
         for state in self._keys.values():
-            state.steps, state.times, state.values = array("q"), array("q"), array("d")
+            state.buffer = bytearray()
         self._files.forget()
         self._run_lock.forget()
 
 
-def _summary(old: dict | None, chunk: _Chunk) -> dict[str, Any]:
+def _summary(old: dict | None, chunk: np.ndarray) -> dict[str, Any]:
     """The key's summary after appending ``chunk``; min and max ignore NaN."""
-    lo = float(np.fmin.reduce(chunk.values))  # NaN only when every value is NaN
-    hi = float(np.fmax.reduce(chunk.values))
+    values = chunk["value"]
+    lo = float(np.fmin.reduce(values))  # NaN only when every value is NaN
+    hi = float(np.fmax.reduce(values))
     if old is not None:
         lo = _nanmin(old["min"], lo)
         hi = _nanmax(old["max"], hi)
-    return {"last": float(chunk.values[-1]), "min": lo, "max": hi,
-            "count": (old["count"] if old else 0) + len(chunk),
-            "last_step": int(chunk.steps[-1]), "last_timestamp": int(chunk.times[-1])}
+    last = chunk[-1]
+    return {"last": float(last["value"]), "min": lo, "max": hi, "count": (old["count"] if old else 0) + len(chunk),
+            "last_step": int(last["step"]), "last_timestamp": int(last["time"])}
 
 
 def _nanmin(a: float, b: float) -> float:
