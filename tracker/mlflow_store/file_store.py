@@ -228,13 +228,15 @@ class FileStoreReader(MlflowStoreReader):
         return None
 
     def changed_token(self) -> tuple:
-        """Experiment and run directories change (mtime) when runs are created or deleted."""
+        """Changes when an experiment gets or loses a run: its directory's mtime, and its link count
+        (a new subdirectory adds one even within the file system's timestamp granularity)."""
         token = []
-        for _, path, _ in self._experiment_dirs(False):
+        for name, path, _ in self._experiment_dirs(False):
             try:
-                token.append(os.stat(path).st_mtime_ns)
+                st = os.stat(path)
+                token.append((name, st.st_mtime_ns, st.st_nlink))
             except OSError:
-                token.append(None)
+                token.append((name, None, None))
         return tuple(token)
 
 
