@@ -222,3 +222,18 @@ def test_the_app_started_without_a_folder_skips_a_last_one_it_may_not_look_at(qt
     qtbot.addWidget(window)
     assert window.runs_dir is None and window.pages.currentWidget() is window.welcome
     window.close()
+
+
+def test_gc_leaves_a_run_alone_while_a_writer_holds_its_lock(runs_root):
+    """Whatever run.json says: a writer on another host resuming it, say, holds the lock."""
+    from tracker.store.runlock import RunLock
+    run_id = log_run("finished")
+    part = runs_root / run_id / "artifacts" / ".late.bin.abcdefgh.part"
+    part.write_bytes(b"being written")
+    _age(part, 7200)
+    lock = RunLock.acquire(runs_root / run_id, run_id, "elsewhere")
+    try:
+        assert tempfiles.collect(runs_root).skipped_live == [run_id] and part.exists()
+    finally:
+        lock.release()
+    assert tempfiles.collect(runs_root).removed == [part]

@@ -5,8 +5,9 @@ Three kinds, all named so that nothing else is mistaken for one:
   ``.<name>.<8 random>.tmp``   a document being replaced (``atomic.write_json_atomic``)
   ``.tmp-<run id>/``           a run being created, before it is renamed to ``<run id>/``
 
-A writer renames each within moments, so one older than ``STALE_SECONDS`` in a run whose
-writer is not alive was left by a writer that died. ``collect`` (``tracker gc``) removes those.
+A writer renames each within moments, so one older than ``STALE_SECONDS`` in a run that no
+live writer holds (``runlock``) was left by a writer that died. ``collect`` (``tracker gc``)
+removes those; a run's next writer, which holds the run, may remove all of its own.
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from pathlib import Path
 
 from ..entities import Run, RunStatus
 from . import layout
+from .rundoc import this_host
+from .runlock import RunLock, RunLockedError
 
 PART_SUFFIX = ".part"
 STALE_SECONDS = 3600.0
@@ -127,12 +130,22 @@ def collect(root: str | os.PathLike, older_than: float = STALE_SECONDS, dry_run:
             if is_temp_name(name) and _older(path, cutoff):
                 _remove(path, out, dry_run)
     for name, path in layout.list_run_dirs(root):
-        found = run_temp_files(path, older_than)
-        if not found:
+        if not run_temp_files(path, older_than):
             continue
         if _writer_alive(path):
             out.skipped_live.append(name)
             continue
-        for temp in found:
-            _remove(temp, out, dry_run)
+        try:  # held while removing: no writer can take the run up meanwhile
+            lock = RunLock.acquire(path, name, this_host())
+        except RunLockedError:
+            out.skipped_live.append(name)
+            continue
+        except OSError as e:
+            out.errors.append(f"{path}: cannot lock the run: {e.strerror or e}")
+            continue
+        try:
+            for temp in run_temp_files(path, older_than):
+                _remove(temp, out, dry_run)
+        finally:
+            lock.release()
     return out
