@@ -1,4 +1,4 @@
-"""``tracker``: list and show runs, write demo runs, open the desktop app."""
+"""``tracker``: list and show runs, write demo runs, clean what killed writers left, open the desktop app."""
 from __future__ import annotations
 
 import argparse
