@@ -1,5 +1,6 @@
 """The app over fuzzed runs directories, in a child process (``app_fuzz_child.py``): PySide6
-segfaults when a model override raises, so a crash fails this test instead of ending the run."""
+segfaults when a model override raises, so a crash fails this test instead of ending the run.
+And the window over one wrong-typed field, in process (the check keeps it out of the models)."""
 from __future__ import annotations
 
 import os
@@ -8,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from app_fixtures import *  # noqa: F401,F403 (QSettings of each test in its tmp_path)
 
 HERE = Path(__file__).parent
 
@@ -25,3 +28,25 @@ def test_app_fuzz_in_a_child_process(test, tmp_path):
     report = (proc.stdout + proc.stderr)[-6000:]
     assert proc.returncode == 0, f"the child exited with {proc.returncode} (negative: killed by a signal)\n{report}"
     assert " passed" in proc.stdout, report
+
+
+@pytest.mark.qt_log_ignore(r"This plugin does not support (propagateSizeHints|raise|requestActivate)")
+@pytest.mark.parametrize("field, value", [("experiment", 42), ("run_name", ["x"]), ("status", None)])
+def test_one_wrong_typed_field_hides_no_run_in_the_window(qtbot, runs_root, field, value):
+    """Was: "experiment": 42 made the window list nothing at all."""
+    import json
+
+    from app_fixtures import log_run, open_window
+    from app.runs_model import TOOLTIP
+    ids = [log_run(f"run-{n}", "exp") for n in range(3)]
+    path = runs_root / ids[1] / "run.json"
+    doc = json.loads(path.read_text())
+    doc["info"][field] = value
+    path.write_text(json.dumps(doc))
+    window = open_window(qtbot, runs_root, 3)
+    model = window.runs_model
+    assert model.rowCount() == 3
+    assert [type(model.get(i)).__name__ for i in ids] == ["Run", "UnreadableRun", "Run"]
+    tip = model.index(model.row_of(ids[1]), model.column_index("status")).data(TOOLTIP)
+    assert f"info.{field} must be" in tip
+    assert window.experiments.experiments_model.names() == ["exp"]
