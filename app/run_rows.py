@@ -8,10 +8,11 @@ while ``arrange`` below filters, sorts and nests 10,000 rows in a few tens of mi
 from __future__ import annotations
 
 import operator
+import time
 from collections import Counter
 from itertools import chain, islice
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from tracker.entities import Run, UnreadableRun
 from tracker.filter import BoolOp, Compare, Field, is_filter_expression, parse_filter
@@ -264,6 +265,17 @@ class RowFilter:
             return all(w in search for w in words)
         return match
 
+    def select_in_slices(self, values: ValueColumns, size: int = 256) -> Iterator[list[Row]]:
+        """``select`` a slice of ``values.items`` at a time, in order, so a caller can pause
+        between slices: one LIKE over long values can take seconds for 10,000 rows."""
+        selector, items = self._compiled(), values.items
+        for start in range(0, len(items), size):
+            stop = min(len(items), start + size)
+            out = items[start:stop] if selector is None else selector.select_range(values, start, stop)
+            for word in self.words:
+                out = [r for r in out if word in (r._search or r.search)]
+            yield out
+
     def select(self, rows: Sequence[Row] | ValueColumns) -> list[Row]:
         """The rows that show, in their order. Pass the same ``ValueColumns(rows, "row")`` for
         as long as the rows do not change: keystrokes then skip reading every row's dicts."""
@@ -276,6 +288,23 @@ class RowFilter:
             # ``_search or search``: the attribute read skips the property call once built.
             out = [r for r in out if word in (r._search or r.search)]
         return out
+
+
+class SlicedSelection:
+    """One filter pass over many rows that stops when its time is up and resumes where it stopped."""
+
+    def __init__(self, slices: Iterator[list[Row]]) -> None:
+        self._slices = slices
+        self._out: list[Row] = []
+
+    def run(self, seconds: float) -> list[Row] | None:
+        """Go on for about ``seconds``; the rows that show once every slice is done, else None."""
+        deadline = time.perf_counter() + seconds
+        for part in self._slices:
+            self._out.extend(part)
+            if time.perf_counter() >= deadline:
+                return None
+        return self._out
 
 
 # ---- sorting and nesting ----------------------------------------------------------------

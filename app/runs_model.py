@@ -20,8 +20,13 @@ from app import resources
 from app.errors import override_failed, variant_safe
 from app.run_colors import swatch_icon
 from app.run_rows import (
-    FIXED_COLUMNS, FIXED_KEYS, Column, Row, RowFilter, arrange, base_order, column_for, prepare_rows,
+    FIXED_COLUMNS, FIXED_KEYS, Column, Row, RowFilter, SlicedSelection, arrange, base_order, column_for,
+    prepare_rows,
 )
+
+# How long one pass of filtering may hold the GUI thread before the rest waits for the event loop
+# (the rule is 100 ms for any stall; sorting and applying the rows come after it).
+FILTER_SLICE_SECONDS = 0.03
 
 DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 DECORATION = int(Qt.ItemDataRole.DecorationRole)
@@ -92,6 +97,12 @@ class RunsTableModel(QAbstractTableModel):
         self._warm_timer = QTimer(self)
         self._warm_timer.setInterval(0)
         self._warm_timer.timeout.connect(self._on_warm)
+        # A filter pass longer than FILTER_SLICE_SECONDS goes on in later passes of the event
+        # loop, so no expression (a LIKE over long values) holds the GUI thread for long.
+        self._filtering: SlicedSelection | None = None
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setInterval(0)
+        self._filter_timer.timeout.connect(self._on_filter_slice)
 
     # ---- Qt ----------------------------------------------------------------------------
     # Every override is total (errors.override_failed): an exception inside one, with Python
@@ -255,7 +266,7 @@ class RunsTableModel(QAbstractTableModel):
         self._by_id = {row.run_id: row for row in rows}
         # (ids are unique: the store lists a copied run folder as unreadable, under its folder's name)
         self._base = list(rows) if len(self._by_id) == len(rows) else None
-        self._rows = self._arranged()
+        self._rows = self._arranged() or []
         self.endResetModel()
         self.countsChanged.emit()
         self._warm = list(self._by_id.values())
@@ -328,16 +339,52 @@ class RunsTableModel(QAbstractTableModel):
 
     # ---- internals --------------------------------------------------------------------
 
-    def _arranged(self) -> list[Row]:
+    def is_filtering(self) -> bool:
+        """Whether a long filter pass is still going on (the rows shown are the previous ones)."""
+        return self._filtering is not None
+
+    def _arranged(self) -> list[Row] | None:
+        """The visible rows in display order; None when filtering takes longer than a slice of
+        time: the rest of the pass then runs from the event loop and applies its rows itself."""
         if self._base is None:
             self._base = base_order(self._by_id.values())
-        column = column_for(self._sort_key) if self._sort_key in self.column_keys() else None
+        self._filtering = None
+        self._filter_timer.stop()
+        if self._filter.is_empty:
+            return self._sorted(self._base)
         # The filter reads field values from columns kept while the base rows stay the same
         # list (every change to rows replaces it), so a keystroke touches no row's dicts.
         if self._values is None or self._values.items is not self._base:
             self._values = ValueColumns(self._base, "row")
-        visible = self._base if self._filter.is_empty else self._filter.select(self._values)
+        selection = SlicedSelection(self._filter.select_in_slices(self._values))
+        visible = selection.run(FILTER_SLICE_SECONDS)
+        if visible is None:
+            self._filtering = selection
+            self._filter_timer.start()
+            return None
+        return self._sorted(visible)
+
+    def _sorted(self, visible: list[Row]) -> list[Row]:
+        column = column_for(self._sort_key) if self._sort_key in self.column_keys() else None
         return arrange(visible, None, column, self._descending)
+
+    @Slot()
+    def _on_filter_slice(self) -> None:
+        selection = self._filtering
+        if selection is None:
+            self._filter_timer.stop()
+            return
+        try:
+            visible = selection.run(FILTER_SLICE_SECONDS)
+        except Exception:  # a filter that fails part-way shows what it had; never raise into Qt
+            override_failed("RunsTableModel._on_filter_slice")
+            visible = []
+        if visible is None:
+            return
+        self._filtering = None
+        self._filter_timer.stop()
+        self._apply(self._sorted(visible))
+        self.countsChanged.emit()
 
     def _emit_changed(self, rows: list[Row]) -> None:
         if not rows or not self._rows:
@@ -348,8 +395,11 @@ class RunsTableModel(QAbstractTableModel):
             last = len(self._columns) - 1
             self.dataChanged.emit(self.index(positions[0], 0), self.index(positions[-1], last))
 
-    def _apply(self, target: list[Row]) -> None:
-        """Turn the visible rows into ``target`` keeping persistent indexes (selections) valid."""
+    def _apply(self, target: list[Row] | None) -> None:
+        """Turn the visible rows into ``target`` keeping persistent indexes (selections) valid
+        (None: a filter pass is still going on, and applies its rows when it is done)."""
+        if target is None:
+            return
         old = self._rows
         if len(old) == len(target) and all(map(operator.is_, old, target)):
             return

@@ -166,8 +166,11 @@ class RunsView(QWidget):
     def _update_counts(self) -> None:
         total, shown = self.model.total_count(), self.model.visible_count()
         noun = "run" if total == 1 else "runs"
-        self.count_label.setText(f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun}")
-        self.empty_label.setVisible(total > 0 and shown == 0)
+        if self.model.is_filtering():
+            self.count_label.setText(f"Filtering {total:,} {noun}…")
+        else:
+            self.count_label.setText(f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun}")
+        self.empty_label.setVisible(total > 0 and shown == 0 and not self.model.is_filtering())
         self.empty_label.resize(self.table.viewport().size())
 
     def resizeEvent(self, event: Any) -> None:

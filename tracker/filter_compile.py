@@ -104,6 +104,12 @@ class Selector:
             raise ValueError(f"columns for {items.layout!r} items, filter compiled for {self.layout!r}")
         return self._select(items.items, *map(items.column, self.specs))
 
+    def select_range(self, items: ValueColumns, start: int, stop: int) -> list[Any]:
+        """The matching items among ``items.items[start:stop]``: a caller can stop between ranges."""
+        if items.layout != self.layout:
+            raise ValueError(f"columns for {items.layout!r} items, filter compiled for {self.layout!r}")
+        return self._select(items.items[start:stop], *(items.column(spec)[start:stop] for spec in self.specs))
+
 
 class _Generator:
     """Writes the condition twice: over column values (select) and over one item (accepts)."""
