@@ -16,6 +16,7 @@ from tracker.entities import Run, UnreadableRun
 from tracker.filter import FilterSyntaxError
 
 from app import desktop
+from app.errors import override_failed
 from app.run_rows import FIXED_KEYS, RowFilter, common_columns
 from app.runs_model import RUN_ROLE, RunsTableModel
 
@@ -174,8 +175,11 @@ class RunsView(QWidget):
         self.empty_label.resize(self.table.viewport().size())
 
     def resizeEvent(self, event: Any) -> None:
-        super().resizeEvent(event)
-        self.empty_label.resize(self.table.viewport().size())
+        try:  # total: PySide6 segfaults when an override raises (errors.override_failed)
+            super().resizeEvent(event)
+            self.empty_label.resize(self.table.viewport().size())
+        except Exception:
+            override_failed("RunsView.resizeEvent")
 
     # ---- selection --------------------------------------------------------------------
 
