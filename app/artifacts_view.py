@@ -1,10 +1,14 @@
-"""A run's artifacts: a file tree (``artifactTree``) and a preview of the selected file."""
+"""A run's artifacts: a file tree (``artifactTree``) and a preview of the selected file.
+
+The tree never lists the temp files a killed writer left (``tracker.store.tempfiles``).
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import (
-    QBuffer, QByteArray, QDir, QIODevice, QItemSelection, QModelIndex, QPoint, QSize, Qt, Signal, Slot,
+    QBuffer, QByteArray, QDir, QIODevice, QItemSelection, QModelIndex, QPersistentModelIndex, QPoint, QSize,
+    QSortFilterProxyModel, Qt, Signal, Slot,
 )
 from PySide6.QtGui import QFontDatabase, QImageReader, QPixmap
 from PySide6.QtWidgets import (
@@ -13,7 +17,10 @@ from PySide6.QtWidgets import (
     QTableView, QTreeView, QVBoxLayout, QWidget,
 )
 
+from tracker.store.tempfiles import is_temp_name
+
 from app import desktop
+from app.errors import override_failed
 from app.highlight import Highlighter
 from app.preview import Preview, load_preview
 from app.table_model import TableModel
@@ -39,8 +46,11 @@ class _ImageView(QScrollArea):
         return self._pixmap
 
     def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._rescale()
+        try:  # total, as every override (errors.override_failed)
+            super().resizeEvent(event)
+            self._rescale()
+        except Exception:
+            override_failed("ArtifactsView image resizeEvent")
 
     def _rescale(self) -> None:
         if self._pixmap.isNull():
@@ -58,23 +68,53 @@ class _ImageView(QScrollArea):
             self._label.setPixmap(self._pixmap)
 
 
+class WithoutTempFiles(QSortFilterProxyModel):
+    """A ``QFileSystemModel`` without writers' temp files (``.<name>.<8 random>.part``...): a
+    killed writer leaves them behind, and they are never artifacts. Rows keep the file
+    system model's own order (folders first); sorting is asked of it."""
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
+        try:  # total, as every override (errors.override_failed)
+            model = self.sourceModel()
+            index = model.index(source_row, 0, source_parent)
+            return not (is_temp_name(model.fileName(index)) and not model.isDir(index))
+        except Exception:
+            override_failed("WithoutTempFiles.filterAcceptsRow")
+            return True
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        try:
+            self.sourceModel().sort(column, order)
+        except Exception:
+            override_failed("WithoutTempFiles.sort")
+
+
 class _FileDelegate(QStyledItemDelegate):
     """Folder and file icons from the style when the platform has no icon theme (offscreen,
     minimal desktops), and rows with a little air."""
 
     def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        super().initStyleOption(option, index)
-        if index.column() == 0 and option.icon.isNull():
-            style = option.widget.style() if option.widget else QApplication.style()
-            model = index.model()
-            folder = isinstance(model, QFileSystemModel) and model.isDir(index)
-            option.icon = style.standardIcon(QStyle.StandardPixmap.SP_DirIcon if folder
-                                             else QStyle.StandardPixmap.SP_FileIcon)
-            option.features |= QStyleOptionViewItem.ViewItemFeature.HasDecoration
+        try:  # total, as every override (errors.override_failed)
+            super().initStyleOption(option, index)
+            if index.column() == 0 and option.icon.isNull():
+                style = option.widget.style() if option.widget else QApplication.style()
+                model = index.model()
+                if isinstance(model, QSortFilterProxyModel):
+                    index, model = model.mapToSource(index), model.sourceModel()
+                folder = isinstance(model, QFileSystemModel) and model.isDir(index)
+                option.icon = style.standardIcon(QStyle.StandardPixmap.SP_DirIcon if folder
+                                                 else QStyle.StandardPixmap.SP_FileIcon)
+                option.features |= QStyleOptionViewItem.ViewItemFeature.HasDecoration
+        except Exception:
+            override_failed("ArtifactsView initStyleOption")
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
-        size = super().sizeHint(option, index)
-        return QSize(size.width(), max(size.height(), option.fontMetrics.height() + 8))
+        try:
+            size = super().sizeHint(option, index)
+            return QSize(size.width(), max(size.height(), option.fontMetrics.height() + 8))
+        except Exception:
+            override_failed("ArtifactsView sizeHint")
+            return QSize(100, 24)
 
 
 class ArtifactsView(QWidget):
@@ -92,11 +132,13 @@ class ArtifactsView(QWidget):
         self.fs_model = QFileSystemModel(self)
         self.fs_model.setReadOnly(True)
         self.fs_model.setFilter(QDir.Filter.AllEntries | QDir.Filter.NoDotAndDotDot | QDir.Filter.Hidden)
+        self.files_model = WithoutTempFiles(self)  # what the tree shows
+        self.files_model.setSourceModel(self.fs_model)
 
         self.tree = QTreeView(self)
         self.tree.setObjectName("artifactTree")
         self.tree.setAccessibleName("Artifacts")
-        self.tree.setModel(self.fs_model)
+        self.tree.setModel(self.files_model)
         self.tree.setItemDelegate(_FileDelegate(self.tree))
         self.tree.setUniformRowHeights(True)
         self.tree.setSortingEnabled(True)
@@ -186,17 +228,22 @@ class ArtifactsView(QWidget):
             self.tree_stack.setCurrentWidget(self.no_artifacts)
             return
         index = self.fs_model.setRootPath(str(folder))
-        self.tree.setRootIndex(index)
+        self.tree.setRootIndex(self.files_model.mapFromSource(index))
         self.tree_stack.setCurrentWidget(self.tree)
 
     def root(self) -> Path | None:
         return self._root
 
     def index_of(self, path: str | Path) -> QModelIndex:
+        """The file system model's index of ``path`` (valid once listed, even if the tree hides it)."""
         return self.fs_model.index(str(path))
 
+    def shown_index_of(self, path: str | Path) -> QModelIndex:
+        """The tree's index of ``path``: invalid when it is not listed, or is a hidden temp file."""
+        return self.files_model.mapFromSource(self.index_of(path))
+
     def select(self, path: str | Path) -> bool:
-        index = self.index_of(path)
+        index = self.shown_index_of(path)
         if not index.isValid():
             return False
         self.tree.setCurrentIndex(index)
@@ -261,7 +308,7 @@ class ArtifactsView(QWidget):
         if not indexes:
             self.clear_preview()
             return
-        self.preview_file(self.fs_model.filePath(indexes[0]))
+        self.preview_file(self.fs_model.filePath(self.files_model.mapToSource(indexes[0])))
 
     # ---- context menu -----------------------------------------------------------------
 
@@ -274,7 +321,7 @@ class ArtifactsView(QWidget):
 
     @Slot(QPoint)
     def _on_context_menu(self, pos: QPoint) -> None:
-        index = self.tree.indexAt(pos)
+        index = self.files_model.mapToSource(self.tree.indexAt(pos))
         path = self.fs_model.filePath(index) if index.isValid() else str(self._root or "")
         if path:
             self.context_menu(path).exec(self.tree.viewport().mapToGlobal(pos))
