@@ -39,6 +39,7 @@ __all__ = ["FLUSH_SECONDS", "FLUSHER", "RunWriter", "WriteError", "to_float"]
 
 _POINT = np.dtype([("step", "<i8"), ("time", "<i8"), ("value", "<f8")])
 _pack_point = struct.Struct("<qqd").pack  # the same 24 bytes as _POINT
+_PAUSE_LIMIT = 0.05  # seconds a logger waits for a flush at most, should a write hang
 
 _LIVE: "weakref.WeakSet[RunWriter]" = weakref.WeakSet()  # writers of this process, for fork
 
@@ -50,11 +51,11 @@ class WriteError(RuntimeError):
 class _KeyState:
     """The pending points of one metric key; the caller appends, the flusher takes a prefix.
 
-    Points are packed into one bytearray, 24 bytes each, rather than kept as a list of
-    tuples: each append is a single in-place extend (atomic under the GIL, so threads
-    logging one key at once never interleave a point's fields), and the flusher copies
-    memory instead of converting tuples, which held the GIL (and so the logging thread)
-    for tens of milliseconds per flush and stretched what a SIGKILL loses.
+    Points are packed into one bytearray, 24 bytes each: an append is a single in-place
+    extend (atomic under the GIL, so threads logging one key at once never interleave a
+    point's fields), and the flusher copies memory. Converting Python objects (a list of
+    tuples) would hold the GIL, and so the logging thread, for tens of milliseconds per
+    flush (measured) and stretch what a SIGKILL loses.
     """
 
     __slots__ = ("key", "buffer", "next_step", "unsaved", "saved_end")
@@ -101,6 +102,7 @@ class RunWriter:
         self._run_lock = lock
         self._pid = os.getpid()
         self._failure: BaseException | None = None  # set by the flusher, raised by the next call
+        self._pause: threading.Event | None = None  # set while the flusher writes points; see flush
         self._next_metrics: dict[str, dict[str, Any]] = {}  # summaries of the unsaved chunks
         self._summaries_written = time.monotonic()
         self._last_beat = 0.0
@@ -232,6 +234,9 @@ class RunWriter:
     def log_metric(self, key: str, value: Any, step: int | None = None, timestamp: int | None = None) -> None:
         if self._failure is not None:
             self._raise_failure()
+        pause = self._pause
+        if pause is not None:
+            pause.wait(_PAUSE_LIMIT)
         try:
             state = self._keys.get(key)
         except TypeError:  # an unhashable key: say what a key must be
@@ -270,12 +275,20 @@ class RunWriter:
         with self._lock:
             if self.closed or self._pid != os.getpid():
                 return
-            taken = []
-            for state in list(self._keys.values()):
-                chunk = state.take()
-                if chunk is not None:
-                    taken.append((state, chunk))
-            error = self._append(taken) if taken else None
+            # Loggers of this run wait (at most _PAUSE_LIMIT) while the points are written: each
+            # numpy call or write releases the GIL, and a thread logging flat out would then keep
+            # it for a whole switch interval (5 ms) each time, stretching a 5 ms flush past 100 ms.
+            pause = self._pause = threading.Event()
+            try:
+                taken = []
+                for state in list(self._keys.values()):
+                    chunk = state.take()
+                    if chunk is not None:
+                        taken.append((state, chunk))
+                error = self._append(taken) if taken else None
+            finally:
+                self._pause = None
+                pause.set()
             if self._next_metrics and (summaries or time.monotonic() - self._summaries_written >= SUMMARY_SECONDS):
                 try:
                     self._commit()
@@ -293,19 +306,24 @@ class RunWriter:
 
     def _append(self, taken: list[tuple[_KeyState, np.ndarray]]) -> BaseException | None:
         """Append each key's chunk to its file and summarise it; a chunk that fails is pending again."""
-        try:  # every key's records framed in one numpy call: with many keys, per-call costs dominate
+        # Every key at once, in a fixed number of numpy calls, rather than calls per key.
+        try:
             points = taken[0][1] if len(taken) == 1 else np.concatenate([chunk for _, chunk in taken])
             data = memoryview(store.encode_records(points["step"], points["time"], points["value"]))
+            ends = np.cumsum([len(chunk) for _, chunk in taken])
+            starts = ends - ends[0] if len(taken) == 1 else np.concatenate(([0], ends[:-1]))
+            lows = np.fmin.reduceat(points["value"], starts).tolist()  # NaN only when all values are NaN
+            highs = np.fmax.reduceat(points["value"], starts).tolist()
+            lasts = points[ends - 1].tolist()  # (step, time, value) of each key's last point
+            starts, ends = starts.tolist(), ends.tolist()
         except Exception as e:
             for state, chunk in taken:
                 state.put_back([chunk])
             return e
         error = None
-        start = 0
-        for state, chunk in taken:
-            end = start + len(chunk)
+        for i, (state, chunk) in enumerate(taken):
             try:
-                old_end = self._files.append(state.key, data[start * RECORD_SIZE:end * RECORD_SIZE])
+                old_end = self._files.append(state.key, data[starts[i] * RECORD_SIZE:ends[i] * RECORD_SIZE])
             except Exception as e:
                 state.put_back([chunk])
                 error = error or e
@@ -315,8 +333,7 @@ class RunWriter:
                 state.unsaved.append(chunk)
                 key = state.key
                 previous = self._next_metrics.get(key) or self.doc["metrics"].get(key)
-                self._next_metrics[key] = _summary(previous, chunk)
-            start = end
+                self._next_metrics[key] = _summary(previous, len(chunk), lows[i], highs[i], lasts[i])
         return error
 
     def end(self, status: str = RunStatus.FINISHED, error: str | None = None) -> None:
@@ -367,17 +384,15 @@ class RunWriter:
         self._run_lock.forget()
 
 
-def _summary(old: dict | None, chunk: np.ndarray) -> dict[str, Any]:
-    """The key's summary after appending ``chunk``; min and max ignore NaN."""
-    values = chunk["value"]
-    lo = float(np.fmin.reduce(values))  # NaN only when every value is NaN
-    hi = float(np.fmax.reduce(values))
+def _summary(old: dict | None, count: int, low: float, high: float, last: tuple) -> dict[str, Any]:
+    """A key's summary after appending ``count`` points (min ``low``, max ``high``, ``last``
+    as (step, time, value)) to what ``old`` summarised; min and max ignore NaN."""
     if old is not None:
-        lo = _nanmin(old["min"], lo)
-        hi = _nanmax(old["max"], hi)
-    last = chunk[-1]
-    return {"last": float(last["value"]), "min": lo, "max": hi, "count": (old["count"] if old else 0) + len(chunk),
-            "last_step": int(last["step"]), "last_timestamp": int(last["time"])}
+        low = _nanmin(old["min"], low)
+        high = _nanmax(old["max"], high)
+    step, timestamp, value = last
+    return {"last": value, "min": low, "max": high, "count": (old["count"] if old else 0) + count,
+            "last_step": step, "last_timestamp": timestamp}
 
 
 def _nanmin(a: float, b: float) -> float:
