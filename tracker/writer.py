@@ -1,11 +1,11 @@
 """Writing one run: params and tags synchronously, metrics through a background flusher.
 
-``log_metric`` checks its arguments and appends the point to in-memory arrays: no file I/O
-on the caller's thread. One daemon thread per process appends every writer's points to
-their files every ``FLUSH_SECONDS`` (from the start of one flush to the next), and rewrites
-the summaries in ``run.json`` every ``SUMMARY_SECONDS``; both at ``end``, interpreter exit
-and SIGTERM. The flusher shares the GIL with a thread that may be logging flat out, so its
-work per flush is kept small: what a SIGKILL loses is one interval plus one flush.
+``log_metric`` checks its arguments and appends the point to an in-memory buffer: no file
+I/O on the caller's thread (which only waits, briefly, while a flush of its run writes
+points). One daemon thread per process appends every writer's points to their files every
+``FLUSH_SECONDS`` (from the start of one flush to the next), and rewrites the summaries in
+``run.json`` every ``SUMMARY_SECONDS``; both at ``end``, interpreter exit and SIGTERM. What
+a SIGKILL loses is one interval plus one flush.
 
 A writer holds its run's lock (``store.runlock``) for its whole life, so it is the only
 process writing the run and its in-memory document is what is on disk. A flush that
