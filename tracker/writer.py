@@ -377,6 +377,7 @@ class RunWriter:
     def _forget(self) -> None:
         """In a forked child: drop the parent's buffers and descriptors without writing anything."""
         self._lock = threading.RLock()  # the parent's flusher may have held it at the fork
+        self._pause = None
         self.closed = True
         for state in self._keys.values():
             state.buffer = bytearray()
