@@ -251,3 +251,15 @@ def test_threads_logging_one_key_at_once_never_mix_the_fields_of_their_points():
     assert len(series) == n * workers
     assert (series.steps == series.values.astype("int64")).all() and (series.timestamps == series.steps).all()
     assert sorted(series.steps.tolist()) == sorted(w * 1_000_000 + i for w in range(workers) for i in range(n))
+
+
+def test_a_writer_dropped_without_end_releases_the_run():
+    import gc
+    from tracker.writer import RunWriter
+    writer = RunWriter.create(tracker.get_tracking_dir(), "dropped", "Default")
+    run_id = writer.run_id
+    del writer
+    gc.collect()
+    with tracker.start_run(run_id=run_id):  # not refused: the lock went with the writer
+        tracker.log_metric("m", 1.0)
+    assert only_run().data.metrics == {"m": 1.0}

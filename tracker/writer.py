@@ -108,6 +108,8 @@ class RunWriter:
         self._last_beat = 0.0
         self.closed = False
         _LIVE.add(self)
+        # A writer dropped without end() must not keep its descriptors and the run's lock.
+        weakref.finalize(self, _close_files, self._files, self._run_lock).atexit = False
 
     # -- creating and resuming ---------------------------------------------------------
     @classmethod
@@ -394,6 +396,11 @@ def _summary(old: dict | None, count: int, low: float, high: float, last: tuple)
     step, timestamp, value = last
     return {"last": value, "min": low, "max": high, "count": (old["count"] if old else 0) + count,
             "last_step": step, "last_timestamp": timestamp}
+
+
+def _close_files(files: MetricAppender, lock: RunLock) -> None:
+    files.close()
+    lock.release()
 
 
 def _nanmin(a: float, b: float) -> float:
