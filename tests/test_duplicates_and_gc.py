@@ -237,3 +237,16 @@ def test_gc_leaves_a_run_alone_while_a_writer_holds_its_lock(runs_root):
     finally:
         lock.release()
     assert tempfiles.collect(runs_root).removed == [part]
+
+
+def test_resuming_a_run_removes_what_a_killed_writer_left_and_keeps_recent_uploads(runs_root):
+    run_id = log_run("resumed", artifacts={"notes.txt": "hello"})
+    artifacts = runs_root / run_id / "artifacts"
+    left = artifacts / ".model.pkl.k2j4h1xq.part"
+    left.write_bytes(b"half a model")
+    _age(left, 600)
+    recent = artifacts / ".upload.bin.a1b2c3d4.part"  # another process may still be writing it
+    recent.write_bytes(b"in progress")
+    with tracker.start_run(run_id=run_id):
+        assert not left.exists() and recent.exists()
+    assert (artifacts / "notes.txt").read_text() == "hello"

@@ -34,12 +34,14 @@ from .store import layout
 from .store.appender import MetricAppender
 from .store.metricfile import RECORD_SIZE
 from .store.runlock import RunLock
+from .store.tempfiles import remove_run_temp_files
 
 __all__ = ["FLUSH_SECONDS", "FLUSHER", "RunWriter", "WriteError", "to_float"]
 
 _POINT = np.dtype([("step", "<i8"), ("time", "<i8"), ("value", "<f8")])
 _pack_point = struct.Struct("<qqd").pack  # the same 24 bytes as _POINT
 _PAUSE_LIMIT = 0.05  # seconds a logger waits for a flush at most, should a write hang
+TEMP_FILE_GRACE_SECONDS = 60.0  # a resumed run removes temp files older than this
 
 _LIVE: "weakref.WeakSet[RunWriter]" = weakref.WeakSet()  # writers of this process, for fork
 
@@ -142,6 +144,9 @@ class RunWriter:
             raise ValueError(f"no run {run_id!r} in {root}")
         lock = RunLock.acquire(path, run_id, store.this_host())
         try:
+            # Temp files a killed writer left (an older one could still be another process's
+            # artifact upload in progress): the run's lock holder cleans them up.
+            remove_run_temp_files(path, older_than=TEMP_FILE_GRACE_SECONDS)
             # Read under the lock: edits start from what is on disk now, whoever wrote it last.
             doc = store.read_document(path)
             doc["info"].update(status=RunStatus.RUNNING, end_time=None, error=None, **_process_info())

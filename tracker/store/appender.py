@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import layout
 from .metricfile import open_for_append
+from .regular import open_regular_append
 
 MAX_OPEN = 32
 # Up to this many files are fsynced one by one; more at once, since each fsync waits for a
@@ -80,8 +81,9 @@ class MetricAppender:
             with open_for_append(path) as f:
                 end = self._ends[key] = f.tell()
                 fd = os.dup(f.fileno())  # same open file (append mode), without a second lookup
-        else:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | _O_BINARY)
+        else:  # reopened after the LRU closed it: still only a regular file (never block on a FIFO)
+            with open_regular_append(path) as f:
+                fd = os.dup(f.fileno())
         try:
             size = os.fstat(fd).st_size
             if size > end:  # bytes past our last whole record: a write that failed half way
