@@ -150,7 +150,7 @@ def test_a_failed_flush_is_raised_by_the_next_call_and_loses_nothing(monkeypatch
         # run.json could not take the new summary, so the file was cut back to match it
         assert len(Client().metric_series(run.info.run_id, "loss")) == 10
         assert raw_doc(run.info.run_id)["metrics"]["loss"]["count"] == 10
-        with pytest.raises(WriteError, match=f"run {run.info.run_id}.*No space left"):
+        with pytest.raises(tracker.WriteError, match=f"run {run.info.run_id}.*No space left"):
             tracker.log_metric("loss", 15.0)
         monkeypatch.undo()
         tracker.log_metric("loss", 15.0)  # the error was reported once; logging goes on
@@ -193,10 +193,9 @@ def test_a_failed_param_write_leaves_the_run_usable(monkeypatch):
 
 
 def test_a_second_writer_in_one_process_is_refused():
-    from tracker.store.runlock import RunLockedError
     from tracker.writer import RunWriter
     with tracker.start_run() as run:
-        with pytest.raises(RunLockedError, match=f"run {run.info.run_id} is being written"):
+        with pytest.raises(tracker.RunLockedError, match=f"run {run.info.run_id} is being written"):
             RunWriter.resume(tracker.get_tracking_dir(), run.info.run_id)
     # ended: the lock is free again
     with tracker.start_run(run_id=run.info.run_id):

@@ -23,7 +23,9 @@ _EXPORTS = {
     "RunData": "entities", "RunInfo": "entities", "RunStatus": "entities", "UnreadableRun": "entities",
     "FilterSyntaxError": "filter",
     "ModelInfo": "models", "ModelIntegrityError": "models", "load_model": "models",
-    "register_model": "registry",
+    "UntrustedModelError": "model_trust",
+    "register_model": "registry", "RegistryDamagedError": "registry",
+    "RunLockedError": "store.runlock", "WriteError": "writer",
     **dict.fromkeys((
         "ActiveRun", "active_run", "delete_tag", "end_run", "get_artifact_uri", "last_active_run",
         "log_artifact", "log_artifacts", "log_dict", "log_figure", "log_metric", "log_metrics",
@@ -74,5 +76,8 @@ if TYPE_CHECKING:  # what static tools and IDEs see
         log_artifacts, log_dict, log_figure, log_metric, log_metrics, log_param, log_params, log_text,
         set_experiment, set_tag, set_tags, start_run,
     )
+    from .model_trust import UntrustedModelError  # noqa: F401
     from .models import ModelInfo, ModelIntegrityError, load_model  # noqa: F401
-    from .registry import register_model  # noqa: F401
+    from .registry import RegistryDamagedError, register_model  # noqa: F401
+    from .store.runlock import RunLockedError  # noqa: F401
+    from .writer import WriteError  # noqa: F401
