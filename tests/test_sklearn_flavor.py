@@ -31,9 +31,12 @@ def test_log_model_writes_manifest_and_loads_back(fitted):
     assert manifest["serialization_format"] == "skops"
     assert manifest["run_id"] == run.info.run_id
     assert set(manifest["versions"]) >= {"python", "sklearn", "tracker"}
-    assert set(manifest["files"]) == {"model.skops", "input_example.json"}
-    assert manifest["signature"]["inputs"] == {"type": "tensor", "dtype": "float64", "shape": [-1, 2]}
-    assert manifest["signature"]["outputs"]["type"] == "tensor"
+    assert set(manifest["files"]) == {"model.skops", "input_example.json", "requirements.txt"}
+    # MLflow's rule and form: inputs from the example, outputs from the model's predict on it
+    assert manifest["signature"] == {
+        "inputs": '[{"type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1, 2]}}]',
+        "outputs": '[{"type": "tensor", "tensor-spec": {"dtype": "int64", "shape": [-1]}}]', "params": None}
+    assert manifest["saved_input_example_info"] == {"artifact_path": "input_example.json", "type": "ndarray"}
     assert json.loads((model_dir / "input_example.json").read_text()) == x[:2].tolist()
     for loaded in (tracker.sklearn.load_model(info.model_uri), tracker.load_model(info.model_uri),
                    tracker.load_model(model_dir)):

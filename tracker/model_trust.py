@@ -57,6 +57,12 @@ class Trust:
     def __or__(self, other: "Trust") -> "Trust":
         return Trust(tuple(sorted({*self.types, *other.types})), self.pickle or other.pickle)
 
+    @property
+    def code(self) -> bool:
+        """May run code the model's author wrote: a pickle, or a models-from-code file. One decision,
+        recorded by the registry as ``trust_pickle``."""
+        return self.pickle
+
     def __bool__(self) -> bool:
         return bool(self.types) or self.pickle
 
@@ -109,6 +115,16 @@ def load_file(path: str | os.PathLike, trust: Trust = Trust()) -> Any:
         return pickle.load(f)
 
 
+def require_code_trust(path: str | os.PathLike, trust: Trust) -> None:
+    """Refuse to run a model's Python code (models-from-code) unless the caller or the registry trusts it."""
+    if not trust.code:
+        raise UntrustedModelError(
+            f"{path} is Python code: loading the model runs it, with your permissions. Pass trust_code=True "
+            "(trust_pickle=True is the same decision) only if you trust whoever wrote it (a manifest beside it "
+            "proves nothing: its author wrote that too), or register it with trust_pickle=True so the registry "
+            "records your decision", pickle=True)
+
+
 def untrusted_types_of(path: str | os.PathLike) -> tuple[str, ...]:
     """The types a skops file needs beyond skops' defaults and ``REVIEWED_SKOPS_TYPES``.
 
@@ -130,7 +146,7 @@ def needed_trust(path: str | os.PathLike) -> Trust:
     pickle = False
     for file in files:
         suffix = file.suffix.lower()
-        if suffix in PICKLE_SUFFIXES:
+        if suffix in PICKLE_SUFFIXES or suffix == ".py":  # a models-from-code file runs when loaded
             pickle = True
         elif suffix == ".skops":
             try:

@@ -1,4 +1,4 @@
-"""The scikit-learn flavor: ``log_model``, ``save_model``, ``load_model``.
+"""The scikit-learn flavor: ``log_model``, ``save_model``, ``load_model``, with MLflow 3's keywords.
 
 Models are serialized with skops by default (MLflow's default too);
 ``serialization_format="pickle"`` is opt-in. What may run on load is decided by
@@ -8,113 +8,115 @@ skops does not trust needs them in ``trusted=``.
 """
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from . import models, store
 from .model_trust import Trust, load_file
-from .models import MANIFEST, ModelInfo
+from .models import MANIFEST, ModelInfo, saving
 
 FLAVOR = "sklearn"
-_FILES = {"skops": "model.skops", "pickle": "model.pkl"}
+_FILES = {"skops": "model.skops", "pickle": "model.pkl", "cloudpickle": "model.pkl"}
+PREDICT_FNS = ("predict", "predict_proba", "predict_log_proba", "predict_joint_log_proba", "score")
 
 
-def infer_signature(model: Any, input_example: Any) -> dict[str, Any] | None:
-    """A column/tensor description of the input, and of the output when the model can predict it."""
-    if input_example is None:
-        return None
-    import numpy as np
+def save_model(sk_model: Any, path: str | os.PathLike, conda_env: Any = None, code_paths: Any = None,
+               mlflow_model: Any = None, serialization_format: str | None = "skops", signature: Any = None,
+               input_example: Any = None, pip_requirements: Any = None, extra_pip_requirements: Any = None,
+               pyfunc_predict_fn: str = "predict", metadata: dict[str, Any] | None = None,
+               skops_trusted_types: Any = None, extra_files: Any = None, *, run_id: str | None = None,
+               model_id: str | None = None, params: dict[str, Any] | None = None,
+               tags: dict[str, Any] | None = None, model_type: str | None = None, step: int = 0) -> Path:
+    """Write a model folder at ``path`` (absent or empty), with MLflow's keywords.
 
-    def describe(value: Any) -> dict[str, Any]:
-        if hasattr(value, "dtypes") and hasattr(value, "columns"):  # a pandas DataFrame
-            return {"type": "columns", "columns": [{"name": str(c), "type": str(t)} for c, t in value.dtypes.items()]}
-        array = np.asarray(value)
-        return {"type": "tensor", "dtype": str(array.dtype), "shape": [-1, *array.shape[1:]]}
-
-    signature = {"inputs": describe(input_example)}
-    try:
-        signature["outputs"] = describe(model.predict(input_example))
-    except Exception:  # noqa: BLE001 - an unfitted model or odd example leaves outputs unknown
-        pass
-    return signature
-
-
-def _example_json(input_example: Any) -> str:
-    import numpy as np
-    if hasattr(input_example, "to_dict"):
-        return json.dumps(input_example.to_dict(orient="split"), default=str)
-    return json.dumps(np.asarray(input_example).tolist())
-
-
-def save_model(model: Any, path: str | os.PathLike, input_example: Any = None, signature: dict | None = None,
-               serialization_format: str = "skops", run_id: str | None = None) -> Path:
-    """Write a model directory at ``path`` (which must not exist yet, or be empty)."""
+    ``signature``: a ``ModelSignature`` (``tracker.models.infer_signature``); without one, an
+    ``input_example`` gives one inferred from it and ``sk_model``'s ``pyfunc_predict_fn`` output, as in
+    MLflow. ``conda_env`` is saved as ``conda.yaml`` and the pip requirements as ``requirements.txt``;
+    nothing here installs them. ``code_paths``, ``mlflow_model`` and ``extra_files`` are refused.
+    ``skops_trusted_types`` is never written into the folder (a folder cannot vouch for itself): pass
+    it to ``log_model`` with ``registered_model_name`` to have the registry record it.
+    """
+    serialization_format = serialization_format or "skops"
     if serialization_format not in _FILES:
         raise ValueError(f"serialization_format {serialization_format!r}: use 'skops' or 'pickle'")
-    path = Path(path)
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise FileExistsError(f"save_model: {path} already exists and is not empty")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Build beside the target and rename: a crash never leaves half a model.
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
+    if pyfunc_predict_fn not in PREDICT_FNS:
+        raise ValueError(f"pyfunc_predict_fn {pyfunc_predict_fn!r}: use one of {', '.join(PREDICT_FNS)}")
+    for keyword, value in (("code_paths", code_paths), ("mlflow_model", mlflow_model), ("extra_files", extra_files)):
+        if value is not None:
+            raise ValueError(f"{keyword} is not supported by tracker.sklearn: a scikit-learn model saved with "
+                             "skops needs no code beside it; put other files in the run with log_artifact")
+    import sklearn
+
+    def write_files(tmp: Path) -> dict[str, Any]:
         model_file = tmp / _FILES[serialization_format]
         untrusted: list[str] = []
         if serialization_format == "skops":
             import skops.io as sio
-            sio.dump(model, model_file)
+            sio.dump(sk_model, model_file)
             # Information for a reader deciding what to trust; the loader never reads it.
             untrusted = sorted(sio.get_untrusted_types(file=model_file))
         else:
             import pickle
             with open(model_file, "wb") as f:
-                pickle.dump(model, f)
-        if input_example is not None:
-            (tmp / "input_example.json").write_text(_example_json(input_example), encoding="utf-8")
-        import sklearn
-        manifest = {
+                pickle.dump(sk_model, f)
+        versions = models.environment_versions({"sklearn": sklearn.__version__})
+        return {
             "flavor": FLAVOR,
-            "model_class": f"{type(model).__module__}.{type(model).__qualname__}",
+            "flavors": {
+                "python_function": {"loader_module": "tracker.sklearn", "model_path": model_file.name,
+                                    "predict_fn": pyfunc_predict_fn, "python_version": versions["python"]},
+                FLAVOR: {"pickled_model": model_file.name, "sklearn_version": sklearn.__version__,
+                         "serialization_format": serialization_format, "code": None},
+            },
+            "model_class": f"{type(sk_model).__module__}.{type(sk_model).__qualname__}",
             "model_file": model_file.name,
             "serialization_format": serialization_format,
             "skops_untrusted_types": untrusted,
-            "versions": models.environment_versions({"sklearn": sklearn.__version__}),
+            "versions": versions,
             "run_id": run_id,
-            "signature": signature if signature is not None else infer_signature(model, input_example),
         }
-        models.write_manifest(tmp, manifest)
-        if path.exists():
-            path.rmdir()
-        os.rename(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return path
+
+    predict = getattr(sk_model, pyfunc_predict_fn, None)
+    requirements = [f"scikit-learn=={sklearn.__version__}"]
+    if serialization_format == "skops":
+        from importlib.metadata import version
+        requirements.append(f"skops=={version('skops')}")
+    return saving.build_model_dir(
+        path, write_files, signature=signature, input_example=input_example, predict=predict,
+        default_requirements=requirements, pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements, conda_env=conda_env, metadata=metadata,
+        extra={"model_id": model_id, "params": _jsonable(params), "tags": _jsonable(tags),
+               "model_type": model_type, "step": int(step)})
 
 
-def log_model(model: Any, name: str, input_example: Any = None, signature: dict | None = None,
-              registered_model_name: str | None = None, serialization_format: str = "skops",
-              skops_trusted_types: Any = None) -> ModelInfo:
-    """Save ``model`` into the active run's artifacts under ``name``; optionally register it.
+def log_model(sk_model: Any, artifact_path: str | None = None, conda_env: Any = None, code_paths: Any = None,
+              serialization_format: str | None = "skops", registered_model_name: str | None = None,
+              signature: Any = None, input_example: Any = None, await_registration_for: int = 300,
+              pip_requirements: Any = None, extra_pip_requirements: Any = None, pyfunc_predict_fn: str = "predict",
+              metadata: dict[str, Any] | None = None, extra_files: Any = None, params: dict[str, Any] | None = None,
+              tags: dict[str, Any] | None = None, model_type: str | None = None, step: int = 0,
+              model_id: str | None = None, name: str | None = None, skops_trusted_types: Any = None) -> ModelInfo:
+    """Save ``sk_model`` into the active run's artifacts under ``name`` and optionally register it
+    (MLflow 3's signature and order; ``artifact_path`` is its deprecated alias of ``name``).
 
-    ``skops_trusted_types`` (MLflow's name): types you trust beyond skops' defaults, recorded by
-    the registry with the version ``registered_model_name`` creates, so ``load_model`` of that
-    version needs no ``trusted=``. Nothing is written into the model's folder about trust.
+    Returns ``ModelInfo`` with ``model_uri`` ``runs:/<run_id>/<name>``. ``skops_trusted_types`` (MLflow's
+    name): types you trust beyond skops' defaults, recorded by the registry with the version
+    ``registered_model_name`` creates, so loading that version needs no ``trusted=``. Nothing is written
+    into the model's folder about trust. ``await_registration_for`` is accepted; registration here is
+    immediate.
     """
-    from . import fluent
-    writer = fluent._current()
-    target = store.resolve_inside(writer.path / store.ARTIFACTS_DIR, name, "model name")
-    save_model(model, target, input_example, signature, serialization_format, run_id=writer.run_id)
-    uri = f"runs:/{writer.run_id}/{Path(name).as_posix()}"
-    version = None
-    if registered_model_name:
-        from .registry import register_model
-        version = register_model(uri, registered_model_name, trusted=skops_trusted_types).version
-    return ModelInfo(uri, name, writer.run_id, FLAVOR, str(target), version)
+    def save(target: Path, run_id: str) -> None:
+        save_model(sk_model, target, conda_env, code_paths, None, serialization_format, signature, input_example,
+                   pip_requirements, extra_pip_requirements, pyfunc_predict_fn, metadata, None, extra_files,
+                   run_id=run_id, model_id=model_id, params=params, tags=tags, model_type=model_type, step=step)
+
+    return saving.log_to_run(name, artifact_path, save, registered_model_name=registered_model_name,
+                             trusted=skops_trusted_types)
+
+
+def _jsonable(values: dict[str, Any] | None) -> dict[str, str] | None:
+    return {str(k): str(v) for k, v in values.items()} if values else None
 
 
 def load_model(model_uri: str | os.PathLike, trust_pickle: bool = False, trusted: Any = None) -> Any:
@@ -141,3 +143,5 @@ def load_located(path: Path, trust: Trust) -> Any:
     if not isinstance(model_file, str) or not model_file:
         raise ValueError(f"{path / MANIFEST} names no model file")
     return load_file(store.resolve_inside(path, model_file, "model file"), trust)
+
+from .autologging.sklearn import autolog  # noqa: E402,F401  (mlflow.sklearn.autolog)

@@ -2,9 +2,12 @@
 
 A model directory (written by a flavor's ``save_model``/``log_model``)::
 
-    tracker-model.json   flavor, model class, versions, run id, signature, files + sha256
-    model.skops          the model (skops by default; pickle only when asked)
-    input_example.json   when an input example was given
+    tracker-model.json   flavor(s), model class, versions, run id, ids, signature (MLflow's dict),
+                         input example info, metadata, files + sha256
+    model.skops          the model (skops by default; pickle only when asked), or a python_function
+                         model's code file and artifacts (``tracker.pyfunc``)
+    input_example.json   when an input example was given (``tracker.models.example``)
+    requirements.txt     the model's pip requirements, as MLflow writes them
 
 The manifest describes a model; it never decides what may run when it is loaded (its author
 wrote the model too): ``tracker.model_trust`` owns that rule.
@@ -14,13 +17,13 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import store
-from .config import get_tracking_dir
-from .model_trust import Trust
+from .. import store
+from ..config import get_tracking_dir
+from ..model_trust import Trust
 
 MANIFEST = "tracker-model.json"
 MODEL_FORMAT_VERSION = 1
@@ -32,7 +35,8 @@ class ModelIntegrityError(ValueError):
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """What ``log_model`` returns (MLflow's ``ModelInfo``)."""
+    """What ``log_model`` returns: MLflow's ``ModelInfo`` fields, plus ``flavor`` (the primary one) and
+    ``path`` (the folder on disk). ``model_uri`` is ``runs:/<run_id>/<name>``."""
 
     model_uri: str
     artifact_path: str
@@ -40,6 +44,14 @@ class ModelInfo:
     flavor: str
     path: str
     registered_model_version: int | None = None
+    name: str | None = None
+    model_id: str | None = None
+    model_uuid: str | None = None
+    signature: Any = None  # a ModelSignature, or None
+    flavors: dict[str, Any] = field(default_factory=dict)
+    utc_time_created: str | None = None
+    metadata: dict[str, Any] | None = None
+    saved_input_example_info: dict[str, Any] | None = None
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
@@ -122,7 +134,7 @@ def locate_model(uri: str | os.PathLike, tracking_dir: str | os.PathLike | None 
             raise ValueError(f"{text}: no run {run_id!r} in {root}")
         path = store.resolve_inside(run_path / store.ARTIFACTS_DIR, rel, "model path")
     elif text.startswith("models:/"):
-        from .registry import locate_models_uri  # the registry owns models:/ names and its trust records
+        from ..registry import locate_models_uri  # the registry owns models:/ names and its trust records
         path, trust = locate_models_uri(text)
     elif text.startswith("file://"):
         from urllib.parse import unquote, urlparse
@@ -134,15 +146,29 @@ def locate_model(uri: str | os.PathLike, tracking_dir: str | os.PathLike | None 
     return path, trust
 
 
-def load_model(model_uri: str | os.PathLike, trust_pickle: bool = False, trusted: Any = None) -> Any:
+def load_model(model_uri: str | os.PathLike, trust_pickle: bool = False, trusted: Any = None,
+               trust_code: bool = False) -> Any:
     """Load any model by URI, dispatching on its manifest's flavor (or a bare model file's suffix).
 
     skops files load with skops' trusted types, the library's reviewed ones, ``trusted`` and, for a
     ``models:/`` version, the types recorded when it was registered; pickles only with
     ``trust_pickle=True`` or a recorded decision. Raises ``UntrustedModelError`` naming what is missing.
+    A ``python_function`` model (``tracker.pyfunc``) loads as a ``PyFuncModel``; its code runs only with
+    ``trust_code=True`` (or ``trust_pickle=True``, the same decision) or a registry record.
     """
     path, recorded = locate_model(model_uri)
     if path.is_dir() and not (path / MANIFEST).is_file():
         raise ValueError(f"{model_uri}: {path} is a directory without {MANIFEST}; it holds files, not a loadable model")
-    from . import sklearn as sklearn_flavor
-    return sklearn_flavor.load_located(path, recorded | Trust.of(trusted, trust_pickle))
+    trust = recorded | Trust.of(trusted, trust_pickle or trust_code)
+    if path.is_dir() and read_manifest(path).get("flavor") == "python_function":
+        from .. import pyfunc
+        return pyfunc.load_located(path, trust)
+    from .. import sklearn as sklearn_flavor
+    return sklearn_flavor.load_located(path, trust)
+
+
+
+# MLflow's names under ``mlflow.models``; these modules import nothing heavy.
+from .code import set_model  # noqa: E402
+from .metadata import Model  # noqa: E402
+from .signature import ModelSignature, infer_signature  # noqa: E402
