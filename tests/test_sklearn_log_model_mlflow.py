@@ -128,3 +128,19 @@ def test_mlflow_tutorial_script_runs_with_only_the_import_changed(tmp_path):
     assert "predictions match: True" in out.stdout
     assert "registered version: 1" in out.stdout
     assert "imported mlflow: False" in out.stdout
+
+
+def test_lineage_cli_shows_the_registered_versions_signature(fitted, capsys):
+    import argparse
+
+    from tracker.registry_cli import add_models_parser
+    model, x = fitted
+    with tracker.start_run():
+        tracker.sklearn.log_model(model, name="iris", input_example=x.head(2), registered_model_name="iris")
+    parser = argparse.ArgumentParser(prog="tracker")
+    add_models_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["models", "lineage", "iris", "1"])
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "inputs       ['sepal': double (required), 'petal': double (required)]" in out
+    assert "outputs      [Tensor('int64', (-1,))]" in out

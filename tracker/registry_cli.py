@@ -201,6 +201,21 @@ def _history(client: Client, args) -> int:
     return 0
 
 
+def _signature_lines(client: Client, name: str, version: int) -> list[str]:
+    """The version's signature, read from its stored manifest (a description: nothing is loaded)."""
+    from pathlib import Path
+
+    from .models import MANIFEST, Model, read_manifest
+    path = Path(client.get_model_version(name, version).storage_path)
+    try:
+        signature = Model(read_manifest(path)).signature if (path / MANIFEST).is_file() else None
+    except (OSError, ValueError):
+        return []
+    parts = ("inputs", "outputs", "params")
+    return [f"  {part:<12} {getattr(signature, part)!r}" for part in parts
+            if signature is not None and getattr(signature, part) is not None]
+
+
 def _lineage(client: Client, args) -> int:
     lin = client.get_model_lineage(args.name, args.version)
     if args.json:
@@ -233,6 +248,8 @@ def _lineage(client: Client, args) -> int:
         print(f"  script       {lin.source_name}")
     if lin.source_argv:
         print(f"  argv         {' '.join(lin.source_argv)}")
+    for line in _signature_lines(client, lin.name, lin.version):
+        print(line)
     for title, items in (("Params", lin.params), ("Metrics", lin.metrics)):
         if items:
             print(title)

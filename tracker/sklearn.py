@@ -119,13 +119,17 @@ def _jsonable(values: dict[str, Any] | None) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in values.items()} if values else None
 
 
-def load_model(model_uri: str | os.PathLike, trust_pickle: bool = False, trusted: Any = None) -> Any:
+def load_model(model_uri: str | os.PathLike, dst_path: str | None = None, *, trust_pickle: bool = False,
+               trusted: Any = None) -> Any:
     """Load a model directory (its files verified against the manifest), or a bare .skops/.pkl/.joblib file.
 
+    MLflow's positions (``dst_path`` is refused: models are read in place, never copied first).
     ``trusted``: type names (or types) the caller trusts beyond skops' defaults and the library's
     reviewed list; ``trust_pickle``: load a pickle or joblib file. For a ``models:/`` version the
     trust recorded at its registration is added. Raises ``UntrustedModelError`` listing what is missing.
     """
+    if dst_path is not None:
+        raise ValueError("dst_path is not supported: models are read in place from the tracking directory")
     path, recorded = models.locate_model(model_uri)
     return load_located(path, recorded | Trust.of(trusted, trust_pickle))
 

@@ -49,7 +49,7 @@ class ColSpec:
         return isinstance(other, ColSpec) and self.to_dict() == other.to_dict()
 
     def __repr__(self) -> str:
-        text = f"{self.type}{'' if self.required else ' (optional)'}"
+        text = f"{self.type} ({'required' if self.required else 'optional'})"
         return f"{self.name!r}: {text}" if self.name is not None else text
 
 
