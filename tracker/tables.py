@@ -120,7 +120,7 @@ def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
     with _writer_of(run_id) as writer:
         folder = writer.path / store.ARTIFACTS_DIR
         dest = artifacts.artifact_file(folder, artifact_file)
-        if len(data.select_dtypes(include=["object"]).columns):
+        if any(data[column].dtype.kind == "O" for column in data.columns):  # where images can be
             _image_cells(data, artifact_file, folder)
         if dest.is_file():
             data = pd.concat([_read(str(dest)), data], ignore_index=True)
