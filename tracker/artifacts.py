@@ -162,3 +162,43 @@ def list_artifacts(artifacts_dir: Path, path: str | None = None) -> list[FileInf
             continue
         out.append(FileInfo(Path(entry.path).relative_to(artifacts_dir).as_posix(), is_dir, size))
     return out
+
+
+def download_artifacts(artifact_uri: str | None = None, run_id: str | None = None, artifact_path: str | None = None,
+                       dst_path: str | os.PathLike | None = None) -> str:
+    """Copy a run's artifact (a file or a folder; the whole run's with neither ``artifact_path``
+    nor a path in the URI) into ``dst_path`` (default: a new temp directory) and return its local
+    path, as ``mlflow.artifacts.download_artifacts``. ``artifact_uri``: ``runs:/<run_id>/<path>``,
+    a ``file:`` URI or a local path."""
+    from urllib.parse import unquote, urlparse
+    from .config import get_tracking_dir
+    if (run_id, artifact_uri).count(None) != 1:
+        raise ValueError("Exactly one of `run_id` or `artifact_uri` must be specified")
+    if artifact_uri is not None and artifact_path is not None:
+        raise ValueError("`artifact_path` cannot be specified if `artifact_uri` is specified")
+    if artifact_uri is not None and artifact_uri.startswith("runs:/"):
+        run_id, _, artifact_path = artifact_uri[len("runs:/"):].strip("/").partition("/")
+    if run_id is not None:
+        run_path = store.run_dir(get_tracking_dir(), run_id)
+        if not isinstance(run_id, str) or not store.is_run_dir_name(run_id) or not run_path.is_dir():
+            raise LookupError(f"Run '{run_id}' not found")
+        base = run_path / store.ARTIFACTS_DIR
+        src = store.resolve_inside(base, artifact_path or None)
+        whole_run = src.resolve() == base.resolve()
+    else:
+        parsed = urlparse(artifact_uri)
+        src = Path(unquote(parsed.path) if parsed.scheme == "file" else artifact_uri)
+        whole_run = False
+    if not src.exists() or is_temp_name(src.name):
+        where = artifact_uri if artifact_uri is not None else f"runs:/{run_id}/{artifact_path or ''}"
+        raise FileNotFoundError(f"no artifact at {where}")
+    dst = Path(dst_path) if dst_path is not None else Path(tempfile.mkdtemp(prefix="tracker-artifacts-"))
+    dst.mkdir(parents=True, exist_ok=True)
+    target = dst if whole_run else dst / src.name
+    def skip_temp(folder: str, names: list[str]) -> list[str]:
+        return [name for name in names if is_temp_name(name)]
+    if src.is_dir():  # links are copied as links: a link in a run never copies what it points at
+        shutil.copytree(src, target, symlinks=True, ignore=skip_temp, dirs_exist_ok=True)
+    else:
+        shutil.copy2(src, target, follow_symlinks=False)
+    return str(target.absolute())
