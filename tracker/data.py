@@ -70,7 +70,6 @@ def _digest(elements: list[Any]) -> str:
 
 def _colspec_type(series: Any) -> str:
     """MLflow's DataType name for a pandas column."""
-    import numpy as np
     if series.dtype.kind == "O":
         series = series.infer_objects()
     dtype = series.dtype
@@ -87,7 +86,7 @@ def _colspec_type(series: Any) -> str:
         return "integer" if dtype.itemsize < 4 or (dtype.kind == "i" and dtype.itemsize == 4) else "long"
     if dtype.kind == "f":
         return "float" if dtype.itemsize <= 4 else "double"
-    if dtype.kind == "U" or isinstance(dtype, type(np.dtype("U"))):
+    if dtype.kind == "U":
         return "string"
     if dtype.kind == "S":
         return "binary"
