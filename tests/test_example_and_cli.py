@@ -61,7 +61,7 @@ def test_cli_reports_bad_filters_and_unknown_runs(capsys):
     assert cli(["ls", "--filter", "metrics.accuracy >"]) == 2
     assert "position" in capsys.readouterr().err
     assert cli(["show", "f" * 32]) == 2
-    assert "no run" in capsys.readouterr().err
+    assert "not found" in capsys.readouterr().err
 
 
 def test_cli_demo_writes_the_grid_and_a_training_curve(tmp_path, capsys):

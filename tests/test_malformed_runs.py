@@ -125,7 +125,7 @@ def test_a_wrong_typed_field_makes_only_that_run_unreadable_with_a_reason(three,
 
 
 def test_a_whole_number_metric_value_reads_as_a_float(three, runs_root):
-    _edit(runs_root, three[0], lambda d: d["metrics"]["acc"].update(last=1, min=0, max=1))
+    _edit(runs_root, three[0], lambda d: d["metrics"]["acc"].update(last=1, min=0, max=1, value_at_max_step=1))
     run = tracker.Client(runs_root).get_run(three[0])
     assert run.data.metrics == {"acc": 1.0} and type(run.data.metrics["acc"]) is float
     assert type(run.data.summaries["acc"].min) is float

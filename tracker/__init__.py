@@ -17,8 +17,16 @@ __version__ = "0.1.0"
 
 # public name -> the submodule that defines it
 _EXPORTS = {
-    "Client": "client", "RunNotFoundError": "client",
-    "get_tracking_dir": "config", "set_tracking_dir": "config",
+    "Client": "client", "MlflowClient": "client", "RunNotFoundError": "client",
+    "MlflowException": "exceptions",
+    "get_tracking_dir": "config", "set_tracking_dir": "config", "get_tracking_uri": "config",
+    "set_tracking_uri": "config", "is_tracking_uri_set": "config",
+    "Param": "entities", "RunTag": "entities", "ViewType": "entities",
+    **dict.fromkeys(("get_parent_run", "get_run", "search_runs"), "fluent_search"),
+    **dict.fromkeys((
+        "create_experiment", "delete_experiment", "get_experiment", "get_experiment_by_name", "restore_experiment",
+        "search_experiments", "set_experiment", "set_experiment_tag", "set_experiment_tags",
+    ), "fluent_experiments"),
     "Experiment": "entities", "Metric": "entities", "MetricSummary": "entities", "Run": "entities",
     "RunData": "entities", "RunInfo": "entities", "RunStatus": "entities", "UnreadableRun": "entities",
     "FilterSyntaxError": "filter",
@@ -32,11 +40,11 @@ _EXPORTS = {
     **dict.fromkeys((
         "ActiveRun", "active_run", "delete_tag", "end_run", "get_artifact_uri", "last_active_run",
         "log_artifact", "log_artifacts", "log_dict", "log_figure", "log_metric", "log_metrics",
-        "log_param", "log_params", "log_text", "set_experiment", "set_tag", "set_tags", "start_run",
+        "log_param", "log_params", "log_text", "set_tag", "set_tags", "start_run",
     ), "fluent"),
 }
 
-__all__ = sorted([*_EXPORTS, "search_runs", "sklearn"])
+__all__ = sorted([*_EXPORTS, "sklearn"])
 
 
 def __getattr__(name: str) -> Any:
@@ -60,24 +68,26 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
 
 
-def search_runs(experiments=None, filter_string: str = "", order_by=None, max_results=None) -> list[Run]:
-    """Fluent form of ``Client().search_runs``."""
-    from .client import Client
-    return Client().search_runs(experiments, filter_string, order_by, max_results)
-
-
 if TYPE_CHECKING:  # what static tools and IDEs see
     from . import sklearn  # noqa: F401
-    from .client import Client, RunNotFoundError  # noqa: F401
-    from .config import get_tracking_dir, set_tracking_dir  # noqa: F401
+    from .client import Client, MlflowClient, RunNotFoundError  # noqa: F401
+    from .config import (  # noqa: F401
+        get_tracking_dir, get_tracking_uri, is_tracking_uri_set, set_tracking_dir, set_tracking_uri,
+    )
+    from .exceptions import MlflowException  # noqa: F401
+    from .fluent_experiments import (  # noqa: F401
+        create_experiment, delete_experiment, get_experiment, get_experiment_by_name, restore_experiment,
+        search_experiments, set_experiment, set_experiment_tag, set_experiment_tags,
+    )
+    from .fluent_search import get_parent_run, get_run, search_runs  # noqa: F401
     from .entities import (  # noqa: F401
-        Experiment, Metric, MetricSummary, Run, RunData, RunInfo, RunStatus, UnreadableRun,
+        Experiment, Metric, MetricSummary, Param, Run, RunData, RunInfo, RunStatus, RunTag, UnreadableRun, ViewType,
     )
     from .filter import FilterSyntaxError  # noqa: F401
     from .fluent import (  # noqa: F401
         ActiveRun, active_run, delete_tag, end_run, get_artifact_uri, last_active_run, log_artifact,
         log_artifacts, log_dict, log_figure, log_metric, log_metrics, log_param, log_params, log_text,
-        set_experiment, set_tag, set_tags, start_run,
+        set_tag, set_tags, start_run,
     )
     from .model_trust import UntrustedModelError  # noqa: F401
     from .models import ModelInfo, ModelIntegrityError, load_model  # noqa: F401

@@ -96,10 +96,16 @@ def log_artifacts(artifacts_dir: Path, local_dir: str | os.PathLike, artifact_pa
     if not src.is_dir():
         raise FileNotFoundError(f"log_artifacts: {src} is not a directory")
     target = store.resolve_inside(artifacts_dir, artifact_path)
-    files = [p for p in sorted(src.rglob("*")) if p.is_file()]
-    for path in files:
-        _atomic_copy(path, target / path.relative_to(src), artifacts_dir)
+    entries = sorted(src.rglob("*"))
+    for path in entries:
+        if path.is_file():
+            _atomic_copy(path, target / path.relative_to(src), artifacts_dir)
     target.mkdir(parents=True, exist_ok=True)
+    for path in entries:  # empty folders are part of what was logged, as in MLflow
+        if path.is_dir() and not path.is_symlink():
+            folder = target / path.relative_to(src)
+            _check_length(folder, artifacts_dir)
+            folder.mkdir(parents=True, exist_ok=True)
     return target
 
 

@@ -32,7 +32,7 @@ def _fmt_value(value: float) -> str:
 def cmd_ls(args: argparse.Namespace) -> int:
     client = Client(args.dir)
     order = [args.sort] if args.sort else None
-    runs = client.search_runs(args.experiment, args.filter or "", order)
+    runs = client.search_runs(args.experiment, args.filter or "", order_by=order)
     metric_keys = sorted({k for r in runs for k in r.data.metrics})[:4]
     header = ["RUN ID", "NAME", "EXPERIMENT", "STATUS", "STARTED", *map(printable, metric_keys)]
     rows = [

@@ -10,19 +10,106 @@ from typing import Any, Callable
 
 
 class RunStatus:
+    """A run's status. The members are the names themselves (MLflow's are numbers that
+    ``to_string`` names): ``to_string``/``from_string`` take either form."""
+
     RUNNING = "RUNNING"
+    SCHEDULED = "SCHEDULED"
     FINISHED = "FINISHED"
     FAILED = "FAILED"
     KILLED = "KILLED"
-    ALL = (RUNNING, FINISHED, FAILED, KILLED)
+    ALL = (RUNNING, FINISHED, FAILED, KILLED)  # what a run of this library can be
+    _NUMBERS = {1: RUNNING, 2: SCHEDULED, 3: FINISHED, 4: FAILED, 5: KILLED}  # MLflow's proto values
+
+    @classmethod
+    def to_string(cls, status: "str | int") -> str:
+        name = cls._NUMBERS.get(status) if type(status) is int else status
+        if name not in cls._NUMBERS.values():
+            raise ValueError(f"Could not get string corresponding to run status {status!r}")
+        return name
+
+    @classmethod
+    def from_string(cls, status_str: str) -> str:
+        if status_str not in cls._NUMBERS.values():
+            raise ValueError(f"Could not get run status corresponding to string {status_str}. "
+                             f"Valid run status strings: {list(cls._NUMBERS.values())}")
+        return status_str
+
+    @classmethod
+    def is_terminated(cls, status: "str | int") -> bool:
+        return cls.to_string(status) in (cls.FINISHED, cls.FAILED, cls.KILLED)
+
+    @classmethod
+    def all_status(cls) -> list[str]:
+        return list(cls._NUMBERS.values())
+
+
+class ViewType:
+    """Which runs or experiments a search returns, by lifecycle stage (MLflow's values)."""
+
+    ACTIVE_ONLY = 1
+    DELETED_ONLY = 2
+    ALL = 3
+    _NAMES = {"ACTIVE_ONLY": 1, "DELETED_ONLY": 2, "ALL": 3}
+
+    @classmethod
+    def from_string(cls, view_str: str) -> int:
+        if view_str not in cls._NAMES:
+            raise ValueError(f"Could not get valid view type corresponding to string {view_str}. "
+                             f"Valid view types are {list(cls._NAMES)}")
+        return cls._NAMES[view_str]
+
+    @classmethod
+    def to_string(cls, view_type: int) -> str:
+        for name, value in cls._NAMES.items():
+            if value == view_type:
+                return name
+        raise ValueError(f"Invalid view type {view_type!r}")
+
+    @classmethod
+    def stages(cls, view_type: int) -> tuple[str, ...]:
+        """The lifecycle stages ``view_type`` selects."""
+        if view_type == cls.ACTIVE_ONLY:
+            return (LifecycleStage.ACTIVE,)
+        if view_type == cls.DELETED_ONLY:
+            return (LifecycleStage.DELETED,)
+        if view_type == cls.ALL:
+            return (LifecycleStage.ACTIVE, LifecycleStage.DELETED)
+        raise ValueError(f"Invalid view type {view_type!r}; use ViewType.ACTIVE_ONLY, DELETED_ONLY or ALL")
+
+
+class LifecycleStage:
+    ACTIVE = "active"
+    DELETED = "deleted"
 
 
 @dataclass(frozen=True)
 class Metric:
+    """One logged point, in MLflow's argument order: ``Metric(key, value, timestamp, step)``."""
+
     key: str
     value: float
-    step: int
     timestamp: int  # milliseconds since the epoch, as MLflow
+    step: int = 0
+    run_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Param:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class RunTag:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class ExperimentTag:
+    key: str
+    value: str
 
 
 @dataclass(frozen=True)
@@ -36,6 +123,13 @@ class MetricSummary:
     count: int
     last_step: int
     last_timestamp: int
+    max_step: int | None = None  # the highest step logged, and the value there (MLflow's latest value)
+    value_at_max_step: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_step is None:  # a summary that predates the pair: the last point stands for it
+            object.__setattr__(self, "max_step", self.last_step)
+            object.__setattr__(self, "value_at_max_step", self.last)
 
 
 @dataclass
@@ -53,6 +147,16 @@ class RunInfo:
     host: str = ""
     pid: int | None = None
     error: str | None = None  # the exception that made the run FAILED, when there was one
+    experiment_id: str = ""
+    lifecycle_stage: str = "active"
+
+    @property
+    def run_uuid(self) -> str:  # MLflow's older name for run_id
+        return self.run_id
+
+    @property
+    def user_id(self) -> str:
+        return self.user
 
     @property
     def duration_ms(self) -> int | None:
@@ -109,7 +213,7 @@ class RunData:
     # dicts for 10,000 runs was a fifth of reopening a directory, measured).
     params: dict[str, str] = _ComputedOnRead()  # type: ignore[assignment]
     tags: dict[str, str] = _ComputedOnRead()  # type: ignore[assignment]
-    metrics: dict[str, float] = _ComputedOnRead()  # type: ignore[assignment]  # latest value per key
+    metrics: dict[str, float] = _ComputedOnRead()  # type: ignore[assignment]  # the value at the highest step, per key
     summaries: dict[str, MetricSummary] = _ComputedOnRead()  # type: ignore[assignment]
 
 
@@ -145,10 +249,16 @@ class UnreadableRun:
 
 @dataclass(frozen=True)
 class Experiment:
+    """An experiment with MLflow's fields; ``run_count`` (its active runs) is this library's."""
+
     name: str
     creation_time: int
     run_count: int = 0
     tags: dict[str, Any] = field(default_factory=dict)
+    experiment_id: str = ""
+    artifact_location: str = ""
+    lifecycle_stage: str = LifecycleStage.ACTIVE
+    last_update_time: int | None = None
 
 
 @dataclass(frozen=True)

@@ -10,22 +10,24 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 from typing import Any
 
-from . import artifacts, store
-from .arguments import mapping, optional_text, params_text, tags_text, to_float, to_step
+from . import artifacts, fluent_experiments, store
+from .arguments import mapping, optional_text, params_text, tags_text, to_float, to_step, to_timestamp
 from .config import get_tracking_dir
 from .context import capture_context
 from .entities import Run, RunInfo, RunStatus
+from .exceptions import InvalidParameterType, InvalidParameterValue, InvalidState, RunNotFoundError
 from .names import generate_run_name
+from .store import experiments as experiment_docs
 from .store import layout
 from .writer import FLUSHER, RunWriter
 
 _stack: list[RunWriter] = []  # active runs, innermost last
 _stack_lock = threading.RLock()
-_experiment: str | None = None
 _last_active: RunWriter | None = None
 _uncaught: str | None = None
 _hooks_installed = False
@@ -70,75 +72,135 @@ def _info_of(writer: RunWriter) -> RunInfo:
         artifact_uri=(writer.path / store.ARTIFACTS_DIR).resolve().as_uri(),
         parent_run_id=info.get("parent_run_id"), description=info.get("description") or "",
         user=info.get("user") or "", host=info.get("host") or "", pid=info.get("pid"), error=info.get("error"),
+        experiment_id=_experiment_id_of(writer),
     )
 
 
-def set_experiment(name: str) -> str:
-    """Make ``name`` the experiment of the runs started from now on (created when missing)."""
-    global _experiment
-    store.ensure_experiment(get_tracking_dir(), name)
-    _experiment = name
-    return name
-
-
 def start_run(
+    run_id: str | None = None,
+    experiment_id: str | None = None,
     run_name: str | None = None,
-    experiment: str | None = None,
+    nested: bool = False,
+    parent_run_id: str | None = None,
     tags: dict[str, Any] | None = None,
     description: str | None = None,
-    nested: bool = False,
-    run_id: str | None = None,
+    log_system_metrics: bool | None = None,
+    *,
+    experiment: str | None = None,
 ) -> ActiveRun:
-    """Start a run (or resume ``run_id``) and make it the active run.
+    """Start a run, or resume ``run_id`` (also taken from ``MLFLOW_RUN_ID``), and make it the active run.
 
-    Every argument is checked before anything is written: a wrong type is a TypeError,
-    a name or description over its limit (250 / 8,000 characters) a ValueError.
+    As MLflow's ``start_run``, in its argument order. ``experiment`` (keyword only, this library's
+    extension) names the experiment instead of ``experiment_id``; by default runs go to the
+    experiment ``set_experiment`` chose. Every argument is checked before anything is written:
+    a wrong type is a TypeError, a name or description over its limit (250 / 8,000 characters)
+    a ValueError (both MlflowException INVALID_PARAMETER_VALUE).
     """
     global _last_active
+    if run_id is None and os.environ.get("MLFLOW_RUN_ID"):
+        run_id = os.environ["MLFLOW_RUN_ID"]
     run_name = optional_text(run_name, "run_name", layout.MAX_RUN_NAME_LENGTH)
     if experiment is not None:
-        store.validate_key(experiment, "experiment name")
+        store.validate_key(experiment, "experiment name", path_like=False)
     tags = tags_text(tags) if tags is not None else None
     description = optional_text(description, "description", layout.MAX_DESCRIPTION_LENGTH)
     if not isinstance(nested, bool):
-        raise TypeError(f"nested must be True or False, got {type(nested).__name__}: {nested!r}")
-    if run_id is not None and not isinstance(run_id, str):
-        raise TypeError(f"run_id must be a string, got {type(run_id).__name__}: {run_id!r}")
+        raise InvalidParameterType(f"nested must be True or False, got {type(nested).__name__}: {nested!r}")
+    for name, value in (("run_id", run_id), ("parent_run_id", parent_run_id)):
+        if value is not None and not isinstance(value, str):
+            raise InvalidParameterType(f"{name} must be a string, got {type(value).__name__}: {value!r}")
     with _stack_lock:
-        if _stack and not nested:
-            raise RuntimeError(
-                f"run {_stack[-1].run_id} is already active; end it with end_run() first, "
-                "or start a nested run with start_run(nested=True)")
+        if _stack and not nested and parent_run_id is None:
+            raise InvalidState(
+                f"Run with UUID {_stack[-1].run_id} is already active. To start a new run, first end the "
+                "current run with end_run(). To start a nested run, call start_run with nested=True")
+        if _stack and parent_run_id is not None and parent_run_id != _stack[-1].run_id:
+            raise InvalidParameterValue(
+                f"Current run with UUID {_stack[-1].run_id} does not match the specified parent_run_id "
+                f"{parent_run_id}. To start a new nested run under the parent run with UUID {_stack[-1].run_id}, "
+                "first end the current run with end_run().")
         root = get_tracking_dir()
         if run_id is not None:
+            if not store.is_run_dir_name(run_id) or not (root / run_id).is_dir():
+                raise RunNotFoundError(run_id)
             writer = RunWriter.resume(root, run_id)
-            if run_name:
-                writer.update_info(run_name=run_name)
+            if experiment_id is not None and str(experiment_id) != _experiment_id_of(writer):
+                writer.end(RunStatus.FINISHED)
+                raise InvalidParameterValue(
+                    f"Cannot start run with ID {run_id} because active run ID does not match environment run ID."
+                    f" The run belongs to experiment {_experiment_id_of(writer)}, not {experiment_id}.")
+            updates = {k: v for k, v in (("run_name", run_name), ("description", description)) if v is not None}
+            if updates:
+                writer.update_info(**updates)
+            system = {"mlflow.runName": run_name} if run_name else {}
+            if description is not None:
+                system["mlflow.note.content"] = description
+            if system:
+                writer.set_tags(system)
         else:
-            name = experiment or _experiment or os.environ.get("TRACKER_EXPERIMENT_NAME") or store.DEFAULT_EXPERIMENT
-            store.validate_key(name, "experiment name")
-            store.ensure_experiment(root, name)
-            context = capture_context()
-            writer = RunWriter.create(
-                root, run_name or generate_run_name(), name,
-                parent_run_id=_stack[-1].run_id if _stack else None,
-                description=description or "",
-                user=context.tags.get("tracker.user", ""),
-            )
-            auto_tags = {key: _clip(value) for key, value in context.tags.items()}
-            if context.git_diff:
-                artifacts.log_text(writer.path / store.ARTIFACTS_DIR, context.git_diff, "tracker/git_diff.patch")
-                auto_tags["tracker.source.git.diff"] = "tracker/git_diff.patch"
-            writer.set_tags(auto_tags)
+            name, exp_id = fluent_experiments.resolve_experiment(root, experiment_id, experiment)
+            parent = parent_run_id or (_stack[-1].run_id if _stack else None)
+            writer = open_run(root, name, exp_id, run_name, tags, description, parent)
         if tags:
             writer.set_tags(tags)
-        if description is not None and run_id is not None:
-            writer.update_info(description=description)
         _stack.append(writer)
         _last_active = writer
         FLUSHER.add(writer)
         _install_hooks()
+        _start_system_metrics(writer, log_system_metrics)
         return ActiveRun(writer)
+
+
+def _experiment_id_of(writer: RunWriter) -> str:
+    info = writer.doc["info"]
+    return info.get("experiment_id") or experiment_docs.legacy_experiment_id(info.get("experiment") or "Default")
+
+
+def _start_system_metrics(writer: RunWriter, log_system_metrics: bool | None) -> None:
+    """Sample system metrics into the run when asked (``None``: ``enable_system_metrics_logging`` decides)."""
+    from . import system_metrics
+    if system_metrics.should_log(log_system_metrics):
+        system_metrics.start(writer)
+
+
+def open_run(root: Path, experiment: str, experiment_id: str, run_name: str | None, tags: dict[str, str] | None,
+             description: str | None, parent_run_id: str | None, start_time: int | None = None) -> RunWriter:
+    """Create a run's directory with this library's context tags and MLflow's system tags; the open writer."""
+    tags = dict(tags or {})
+    run_name = run_name or tags.get("mlflow.runName") or generate_run_name()
+    if description is None and "mlflow.note.content" in tags:
+        description = tags["mlflow.note.content"]
+    context = capture_context()
+    writer = RunWriter.create(
+        root, run_name, experiment, experiment_id=experiment_id, parent_run_id=parent_run_id,
+        description=description or "", user=context.tags.get("tracker.user", ""),
+    )
+    if start_time is not None:
+        writer.update_info(start_time=to_timestamp("start_time", start_time))
+    auto_tags = {key: _clip(value) for key, value in context.tags.items()}
+    if context.git_diff:
+        artifacts.log_text(writer.path / store.ARTIFACTS_DIR, context.git_diff, "tracker/git_diff.patch")
+        auto_tags["tracker.source.git.diff"] = "tracker/git_diff.patch"
+    auto_tags.update(_mlflow_system_tags(context.tags, run_name, parent_run_id, description))
+    writer.set_tags({**auto_tags, **tags})
+    return writer
+
+
+def _mlflow_system_tags(context: dict[str, str], run_name: str, parent_run_id: str | None,
+                        description: str | None) -> dict[str, str]:
+    """MLflow's ``mlflow.*`` tags, beside ours, so MLflow's tools and scripts read them."""
+    out = {"mlflow.runName": run_name, "mlflow.user": context.get("tracker.user", "")}
+    if "tracker.source.name" in context:
+        out["mlflow.source.name"] = _clip(context["tracker.source.name"])
+        out["mlflow.source.type"] = "NOTEBOOK" if context.get("tracker.source.type") == "NOTEBOOK" else "LOCAL"
+    for key in ("commit", "branch", "repoURL"):
+        if context.get(f"tracker.source.git.{key}"):
+            out[f"mlflow.source.git.{key}"] = context[f"tracker.source.git.{key}"]
+    if parent_run_id:
+        out["mlflow.parentRunId"] = parent_run_id
+    if description:
+        out["mlflow.note.content"] = description
+    return out
 
 
 def _clip(text: str) -> str:
@@ -162,7 +224,10 @@ def _end(writer: RunWriter, status: str, error: str | None = None) -> None:
                 ending.append(top)
         ending.append(writer)
         first_error = None
+        monitors = sys.modules.get("tracker.system_metrics")
         for run in ending:
+            if monitors is not None:
+                monitors.stop(run)  # its last samples go into the run before it ends
             FLUSHER.remove(run)
             try:
                 run.end(status, error)
@@ -174,6 +239,7 @@ def _end(writer: RunWriter, status: str, error: str | None = None) -> None:
 
 def end_run(status: str = RunStatus.FINISHED) -> None:
     """End the active run (no-op when none is active)."""
+    status = RunStatus.to_string(status) if type(status) is int else status  # MLflow passes numbers too
     with _stack_lock:
         if _stack:
             _end(_stack[-1], status)
@@ -202,42 +268,82 @@ def _current() -> RunWriter:
         return _stack[-1]
 
 
+class RunOperations:
+    """What a logger called with ``synchronous=False`` returns, as MLflow's: ``wait()`` returns once the
+    data is handed to the writer (which it already is: the writer buffers and flushes in the background)."""
+
+    def wait(self) -> None:
+        return None
+
+
+def _done(synchronous: bool | None) -> RunOperations | None:
+    return RunOperations() if synchronous is False else None
+
+
 # Params and tags are checked before _current(): a bad value must not start a run either.
-def log_param(key: str, value: Any) -> Any:
+def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
     params = params_text({key: value})
     _current().log_params(params)
     return value
 
 
-def log_params(params: dict[str, Any]) -> None:
+def log_params(params: dict[str, Any], synchronous: bool | None = None) -> RunOperations | None:
     params = params_text(params)
     _current().log_params(params)
+    return _done(synchronous)
 
 
-def log_metric(key: str, value: Any, step: int | None = None, timestamp: int | None = None) -> None:
+def log_metric(key: str, value: Any, step: int | None = None, synchronous: bool | None = None,
+               timestamp: int | None = None, run_id: str | None = None, **_mlflow_only: Any) -> RunOperations | None:
+    """Log one point of ``key`` (MLflow's argument order; ``model_id``/``dataset`` are accepted and ignored)."""
+    if run_id is not None:
+        from .client import Client
+        Client().log_metric(run_id, key, value, timestamp, step if step is not None else 0)
+        return _done(synchronous)
     writer = _stack[-1] if _stack else _current()
     writer.log_metric(key, value, step, timestamp)
+    return _done(synchronous)
 
 
-def log_metrics(metrics: dict[str, Any], step: int | None = None) -> None:
+def log_metrics(metrics: dict[str, Any], step: int | None = None, synchronous: bool | None = None,
+                run_id: str | None = None, timestamp: int | None = None, **_mlflow_only: Any) -> RunOperations | None:
     # validate every value first, so a bad one logs none of the batch
     values = {store.validate_key(key, "metric key"): value if type(value) is float else to_float(key, value)
               for key, value in mapping(metrics, "metrics").items()}
     if step is not None:
         step = to_step(next(iter(values), "metrics"), step)
+    if timestamp is not None:
+        timestamp = to_timestamp(next(iter(values), "metrics"), timestamp)
+    if run_id is not None:
+        from .client import Client
+        from .entities import Metric
+        now = timestamp if timestamp is not None else int(time.time() * 1000)
+        Client().log_batch(run_id, [Metric(k, v, now, step or 0) for k, v in values.items()])
+        return _done(synchronous)
     writer = _stack[-1] if _stack else _current()
     for key, value in values.items():
-        writer.log_metric(key, value, step)
+        writer.log_metric(key, value, step, timestamp)
+    return _done(synchronous)
 
 
-def set_tag(key: str, value: Any) -> None:
+def _set_tags(writer: RunWriter, tags: dict[str, str]) -> None:
+    writer.set_tags(tags)
+    if "mlflow.runName" in tags:  # MLflow's way to rename a run
+        writer.update_info(run_name=tags["mlflow.runName"])
+    if "mlflow.note.content" in tags:
+        writer.update_info(description=tags["mlflow.note.content"])
+
+
+def set_tag(key: str, value: Any, synchronous: bool | None = None) -> RunOperations | None:
     tags = tags_text({key: value})
-    _current().set_tags(tags)
+    _set_tags(_current(), tags)
+    return _done(synchronous)
 
 
-def set_tags(tags: dict[str, Any]) -> None:
+def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> RunOperations | None:
     tags = tags_text(tags)
-    _current().set_tags(tags)
+    _set_tags(_current(), tags)
+    return _done(synchronous)
 
 
 def delete_tag(key: str) -> None:

@@ -12,9 +12,10 @@ The blobs:
         decoded once per distinct set, and 10,000 runs share one copy of each key
   data: (PACK_VERSION, run_id, run_name, experiment, start_time, end_time, artifact_uri,
          parent_run_id, description, user, host, pid, error, pid_start,
-         param values, tag values, metric last values, summaries)
+         param values, tag values, metric last values, summaries, values at the highest step,
+         experiment_id)
 in the keys' order, where summaries is marshal bytes of one (min, max, count, last_step,
-last_timestamp) per metric, decoded only when ``run.data.summaries`` is read: listing never
+last_timestamp, max_step) per metric, decoded only when ``run.data.summaries`` is read: listing never
 does, and decoding them for every run was a third of a warm refresh (measured). The params,
 tags and latest-metrics dicts are likewise made when first read (``entities.Deferred``).
 RUNNING is re-derived on every read (a dead writer reads KILLED).
@@ -31,9 +32,10 @@ from typing import Any
 from . import store
 from .entities import Deferred, MetricSummary, Run, RunData, RunInfo, RunStatus, UnreadableRun
 from .store import layout
+from .store.experiments import legacy_experiment_id
 from .store.rundoc import effective_status, read_document
 
-PACK_VERSION = 3  # bump when the packed tuples change, or what rundoc.check_document accepts
+PACK_VERSION = 4  # bump when the packed tuples change, or what rundoc.check_document accepts
 _RUNNING = RunStatus.RUNNING
 
 FileKey = tuple[int, int, int]  # (mtime_ns, size, inode) of a run.json
@@ -46,7 +48,8 @@ def _packed_from_document(doc: dict[str, Any], artifact_uri: str) -> tuple[tuple
     run_id = info["run_id"]
     pid_start = info.get("pid_start")
     params, tags, metrics = doc["params"], doc["tags"], doc["metrics"]
-    summaries = [(s["min"], s["max"], s["count"], s["last_step"], s["last_timestamp"]) for s in metrics.values()]
+    summaries = [(s["min"], s["max"], s["count"], s["last_step"], s["last_timestamp"], s.get("max_step", s["last_step"]))
+                 for s in metrics.values()]
     keys = (tuple(map(str, params)), tuple(map(str, tags)), tuple(metrics))
     return keys, (
         PACK_VERSION, run_id, info.get("run_name") or run_id[:8],
@@ -56,17 +59,20 @@ def _packed_from_document(doc: dict[str, Any], artifact_uri: str) -> tuple[tuple
         info.get("pid"), info.get("error"), pid_start if isinstance(pid_start, int) else None,
         tuple(map(str, params.values())), tuple(map(str, tags.values())),
         tuple([s["last"] for s in metrics.values()]), marshal.dumps(tuple(summaries)),
+        tuple([s.get("value_at_max_step", s["last"]) for s in metrics.values()]),
+        info.get("experiment_id") or legacy_experiment_id(info.get("experiment") or store.DEFAULT_EXPERIMENT),
     )
 
 
-def _summaries(keys: tuple[str, ...], lasts: tuple, packed: bytes) -> dict[str, MetricSummary]:
-    return {key: MetricSummary(key, last, lo, hi, count, last_step, last_ts)
-            for key, last, (lo, hi, count, last_step, last_ts) in zip(keys, lasts, marshal.loads(packed), strict=True)}
+def _summaries(keys: tuple[str, ...], lasts: tuple, packed: bytes, latest: tuple) -> dict[str, MetricSummary]:
+    return {key: MetricSummary(key, last, lo, hi, count, last_step, last_ts, max_step, value)
+            for key, last, (lo, hi, count, last_step, last_ts, max_step), value
+            in zip(keys, lasts, marshal.loads(packed), latest, strict=True)}
 
 
 def _run_from_packed(keys: tuple, data: tuple, status: str, path: str) -> Run:
     (version, run_id, name, experiment, start, end, uri, parent, description, user, host, pid, error,
-     pid_start, param_values, tag_values, lasts, summaries) = data
+     pid_start, param_values, tag_values, lasts, summaries, latest, experiment_id) = data
     param_keys, tag_keys, metric_keys = keys
     if version != PACK_VERSION or len(param_keys) != len(param_values) or len(tag_keys) != len(tag_values) \
             or len(metric_keys) != len(lasts):
@@ -74,9 +80,10 @@ def _run_from_packed(keys: tuple, data: tuple, status: str, path: str) -> Run:
     if status == _RUNNING:  # is its writer still alive? (a dead one reads KILLED)
         status = effective_status(
             {"status": status, "pid": pid, "pid_start": pid_start, "host": host, "start_time": start}, Path(path))
-    info = RunInfo(run_id, name, experiment, status, start, end, uri, parent, description, user, host, pid, error)
+    info = RunInfo(run_id, name, experiment, status, start, end, uri, parent, description, user, host, pid, error,
+                   experiment_id)
     data = RunData(Deferred(_zipped, param_keys, param_values), Deferred(_zipped, tag_keys, tag_values),
-                   Deferred(_zipped, metric_keys, lasts), Deferred(_summaries, metric_keys, lasts, summaries))
+                   Deferred(_zipped, metric_keys, latest), Deferred(_summaries, metric_keys, lasts, summaries, latest))
     return Run(info, data, path)
 
 

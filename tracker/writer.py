@@ -164,9 +164,11 @@ class RunWriter:
             existing = self.doc["params"]
             for key, text in clean.items():
                 old = existing.get(key)
-                if old is not None and old != text:
-                    raise ValueError(
-                        f"param {key!r} was already logged as {old!r}; params are immutable, cannot change it to {text!r}")
+                if old is not None and old != text:  # MLflow's message (params are immutable)
+                    from .exceptions import InvalidParameterValue
+                    raise InvalidParameterValue(
+                        f"Changing param values is not allowed. Param with key='{key}' was already logged with "
+                        f"value='{old}' for run ID='{self.run_id}'. Attempted logging new value '{text}'.")
             if all(existing.get(k) == v for k, v in clean.items()):
                 return
             self._commit(params={**existing, **clean})
@@ -322,6 +324,7 @@ class RunWriter:
             lows = np.fmin.reduceat(points["value"], starts).tolist()  # NaN only when all values are NaN
             highs = np.fmax.reduceat(points["value"], starts).tolist()
             lasts = points[ends - 1].tolist()  # (step, time, value) of each key's last point
+            highest = _highest_steps(points, ends, len(taken))
             starts, ends = starts.tolist(), ends.tolist()
         except Exception as e:
             for state, chunk in taken:
@@ -340,11 +343,12 @@ class RunWriter:
                 state.unsaved.append(chunk)
                 key = state.key
                 previous = self._next_metrics.get(key) or self.doc["metrics"].get(key)
-                self._next_metrics[key] = _summary(previous, len(chunk), lows[i], highs[i], lasts[i])
+                self._next_metrics[key] = _summary(previous, len(chunk), lows[i], highs[i], lasts[i], highest[i])
         return error
 
-    def end(self, status: str = RunStatus.FINISHED, error: str | None = None) -> None:
-        """Flush, make the metric files durable, write the final status and release the run.
+    def end(self, status: str = RunStatus.FINISHED, error: str | None = None, end_time: int | None = None) -> None:
+        """Flush, make the metric files durable, write the final status (and ``end_time``, default now)
+        and release the run.
 
         Raises WriteError when points could not be saved; the run is ended all the same.
         """
@@ -369,7 +373,8 @@ class RunWriter:
             finally:
                 self._files.close()
             unsaved = sum(s.pending_count() for s in self._keys.values())
-            info = {**self.doc["info"], "status": status, "end_time": int(time.time() * 1000)}
+            info = {**self.doc["info"], "status": status,
+                    "end_time": end_time if end_time is not None else int(time.time() * 1000)}
             if error:
                 info["error"] = error
             try:
@@ -392,15 +397,30 @@ class RunWriter:
         self._run_lock.forget()
 
 
-def _summary(old: dict | None, count: int, low: float, high: float, last: tuple) -> dict[str, Any]:
-    """A key's summary after appending ``count`` points (min ``low``, max ``high``, ``last``
-    as (step, time, value)) to what ``old`` summarised; min and max ignore NaN."""
+def _highest_steps(points: np.ndarray, ends: np.ndarray, keys: int) -> list[tuple]:
+    """(step, time, value) of each key's point at its highest step: on a tie the latest timestamp,
+    then the last logged (MLflow's rule for a run's metric value). ``ends`` bound each key's chunk."""
+    if keys == 1:
+        order = np.lexsort((points["time"], points["step"]))
+    else:
+        segment = np.repeat(np.arange(keys), np.diff(ends, prepend=0))
+        order = np.lexsort((points["time"], points["step"], segment))  # stable: equal keys keep logging order
+    return points[order[ends - 1]].tolist()
+
+
+def _summary(old: dict | None, count: int, low: float, high: float, last: tuple, highest: tuple) -> dict[str, Any]:
+    """A key's summary after appending ``count`` points (min ``low``, max ``high``, ``last`` and
+    ``highest`` (the point at the highest step) as (step, time, value)) to what ``old`` summarised;
+    min and max ignore NaN. A later chunk's point at an equal highest step replaces the earlier one."""
     if old is not None:
         low = _nanmin(old["min"], low)
         high = _nanmax(old["max"], high)
+        old_max_step = old.get("max_step", old["last_step"])
+        if highest[0] < old_max_step:
+            highest = (old_max_step, 0, old.get("value_at_max_step", old["last"]))
     step, timestamp, value = last
     return {"last": value, "min": low, "max": high, "count": (old["count"] if old else 0) + count,
-            "last_step": step, "last_timestamp": timestamp}
+            "last_step": step, "last_timestamp": timestamp, "max_step": highest[0], "value_at_max_step": highest[2]}
 
 
 def _close_files(files: MetricAppender, lock: RunLock) -> None:

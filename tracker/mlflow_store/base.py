@@ -76,7 +76,7 @@ class MlflowStoreReader:
     # -- shared -----------------------------------------------------------------------------------
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         s = self.metric_series(run_id, key)
-        return [Metric(key, float(v), int(st), int(ts))
+        return [Metric(key, float(v), timestamp=int(ts), step=int(st))
                 for st, ts, v in zip(s.steps.tolist(), s.timestamps.tolist(), s.values.tolist())]
 
     def search_experiments(self, runs: list[Run] | None = None) -> list[Experiment]:

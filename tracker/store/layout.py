@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import posixpath
 import re
 from pathlib import Path
 from urllib.parse import quote
@@ -73,22 +74,36 @@ def run_doc_key(run_path: str) -> tuple[int, int, int] | None:
     return st.st_mtime_ns, st.st_size, st.st_ino
 
 
-def validate_key(key: object, what: str = "key") -> str:
-    """Keys of params, metrics and tags: non-empty text, at most 250 characters, no NUL."""
+def validate_key(key: object, what: str = "key", path_like: bool = True) -> str:
+    """Keys of params, metrics and tags: non-empty text, at most 250 characters, no NUL, and
+    (as MLflow requires of keys, ``path_like``) a name that stays itself as a path: no leading
+    ``/``, no ``.``/``..`` parts, no doubled or trailing ``/``. Errors are MLflow's INVALID_PARAMETER_VALUE."""
+    from ..exceptions import InvalidParameterType, InvalidParameterValue
     if not isinstance(key, str):
-        raise TypeError(f"{what} must be a string, got {type(key).__name__}: {key!r}")
+        raise InvalidParameterType(f"{what} must be a string, got {type(key).__name__}: {key!r}")
     if not key:
-        raise ValueError(f"{what} must not be empty")
+        raise InvalidParameterValue(f"{what} must not be empty")
     if len(key) > MAX_KEY_LENGTH:
-        raise ValueError(f"{what} {key[:40]!r}... is {len(key)} characters long; the limit is {MAX_KEY_LENGTH}")
+        raise InvalidParameterValue(
+            f"{what} {key[:40]!r}... is {len(key)} characters long; the limit is {MAX_KEY_LENGTH}")
     if "\x00" in key:
-        raise ValueError(f"{what} {key!r} contains a NUL character")
+        raise InvalidParameterValue(f"{what} {key!r} contains a NUL character")
     if not key.isascii():
         try:
             key.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate, e.g. os.listdir's form of a non-UTF-8 name
-            raise ValueError(f"{what} {key!r} is not valid Unicode text (it holds a lone surrogate)") from None
+            raise InvalidParameterValue(f"{what} {key!r} is not valid Unicode text (it holds a lone surrogate)") from None
+    if path_like and ("/" in key or key[0] == ".") and _path_not_unique(key):
+        raise InvalidParameterValue(
+            f"Invalid value {key!r} for parameter '{what}' supplied: Names may be treated as files in certain "
+            f"cases, and must not resolve to other names when treated as such. This name would resolve to "
+            f"{posixpath.normpath(key)!r}")
     return key
+
+
+def _path_not_unique(name: str) -> bool:
+    norm = posixpath.normpath(name)
+    return norm != name or norm == "." or norm.startswith("..") or norm.startswith("/")
 
 
 def key_file_name(key: str) -> str:
@@ -117,13 +132,15 @@ def metric_path(run_path: str | os.PathLike, key: str) -> Path:
 
 
 def resolve_inside(base: Path, relative: str | None, what: str = "artifact_path") -> Path:
-    """Join ``relative`` to ``base`` and refuse anything that would land outside it."""
+    """Join ``relative`` to ``base`` and refuse anything that would land outside it (after ``..``
+    parts are resolved against the parts before them, as the path would be on disk)."""
     if relative in (None, "", "."):
         return base
     rel = str(relative).replace("\\", "/")
     if rel.startswith("/") or re.match(r"^[A-Za-z]:", rel) or os.path.isabs(rel):
         raise ValueError(f"{what} {relative!r} must be relative to the run's artifacts, not absolute")
-    parts = [p for p in rel.split("/") if p not in ("", ".")]
-    if ".." in parts:
+    normal = posixpath.normpath(rel)  # "dir/../file.txt" is "file.txt": inside, so accepted
+    if normal == ".." or normal.startswith("../"):
         raise ValueError(f"{what} {relative!r} escapes the run's artifact directory")
+    parts = [p for p in normal.split("/") if p not in ("", ".")]
     return base.joinpath(*parts)

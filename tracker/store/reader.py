@@ -3,18 +3,14 @@ from __future__ import annotations
 
 import operator
 import os
-import time
 from collections import Counter
 from pathlib import Path
 
 from ..entities import Experiment, Run, UnreadableRun
 from . import layout
-from .atomic import read_json, write_json_atomic
+from .experiments import DEFAULT_EXPERIMENT, ensure_experiment_doc, legacy_experiment_id, read_experiment_docs
 from .metricfile import MetricSeries, read_series
 from .rundoc import RunDocumentError, document_to_run, read_document
-
-DEFAULT_EXPERIMENT = "Default"
-
 
 def read_run(run_path: str | os.PathLike) -> Run | UnreadableRun:
     """One run, or an ``UnreadableRun`` saying why: a damaged run never raises here."""
@@ -52,40 +48,28 @@ def read_metric(run_path: str | os.PathLike, key: str, position: int = 0) -> Met
     return read_series(layout.metric_path(run_path, key), position)
 
 
-def ensure_experiment(root: str | os.PathLike, name: str) -> None:
-    """Record an experiment so it is listed even before it has runs; harmless when it exists."""
-    layout.validate_key(name, "experiment name")
-    folder = Path(root) / layout.EXPERIMENTS_DIR
-    path = folder / layout.experiment_file_name(name)
-    if path.exists():
-        return
-    folder.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(path, {"name": name, "creation_time": int(time.time() * 1000)})
+def ensure_experiment(root: str | os.PathLike, name: str) -> str:
+    """Record an experiment so it is listed even before it has runs; returns its id (harmless when it exists)."""
+    return ensure_experiment_doc(root, name)[0]["experiment_id"]
 
 
 def read_experiments(root: str | os.PathLike, runs: list[Run] | None = None) -> list[Experiment]:
-    """Experiments recorded in ``experiments/`` plus any named by a run, with run counts."""
-    created: dict[str, int] = {}
-    folder = Path(root) / layout.EXPERIMENTS_DIR
-    if folder.is_dir():
-        for path in folder.glob("*.json"):
-            try:
-                doc = read_json(path)
-            except (OSError, ValueError):
-                continue  # a damaged experiment file hides nothing: its runs still name it
-            name = doc.get("name") if type(doc) is dict else None
-            if type(name) is not str or not name:
-                continue  # (nor does one whose name is not text)
-            created_at = doc.get("creation_time")
-            created[name] = created_at if type(created_at) is int else 0
+    """Experiments recorded in ``experiments/`` plus any named by a run, with run counts (deleted ones too:
+    ``lifecycle_stage`` says which)."""
+    docs = {doc["name"]: doc for doc in read_experiment_docs(root)}
     runs = runs if runs is not None else read_all_runs(root)[0]
     experiment = operator.attrgetter("info.experiment")
     counts = Counter(map(experiment, runs))
-    if not created.keys() >= counts.keys():  # experiments only runs name: created with their first run
+    if not docs.keys() >= counts.keys():  # experiments only runs name: created with their first run
         first = dict(zip(map(experiment, reversed(runs)), map(operator.attrgetter("info.start_time"), reversed(runs))))
-        for name in counts.keys() - created.keys():
-            created[name] = first[name]
+        location = Path(root).absolute().as_uri()
+        for name in counts.keys() - docs.keys():
+            docs[name] = {"name": name, "experiment_id": legacy_experiment_id(name), "creation_time": first[name],
+                          "last_update_time": first[name], "lifecycle_stage": "active",
+                          "artifact_location": location, "tags": {}}
     return sorted(
-        (Experiment(name, ts, counts.get(name, 0)) for name, ts in created.items()),
+        (Experiment(name, d["creation_time"], counts.get(name, 0), d["tags"], d["experiment_id"],
+                    d["artifact_location"], d["lifecycle_stage"], d["last_update_time"])
+         for name, d in docs.items()),
         key=lambda e: (e.name != DEFAULT_EXPERIMENT, e.name.lower()),
     )

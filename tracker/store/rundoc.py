@@ -13,6 +13,7 @@ from typing import Any
 from ..entities import DUPLICATE_REASON, MetricSummary, Run, RunData, RunInfo, RunStatus
 from . import layout
 from .atomic import read_json, write_json_atomic
+from .experiments import DEFAULT_EXPERIMENT, legacy_experiment_id
 
 # A writer on another host touches the heartbeat every HEARTBEAT_SECONDS; after
 # STALE_SECONDS without one, a RUNNING run is taken to have died.
@@ -110,7 +111,7 @@ class CopiedRunFolder(RunDocumentError):
 _MAX_TIME_MS = 253_402_128_000_000  # 9999-12-30: a day of slack for any local time zone
 _INT64 = 2 ** 63
 _PID_LIMIT = 2 ** 31
-_TEXT_FIELDS = ("run_name", "experiment", "parent_run_id", "description", "user", "host", "error")
+_TEXT_FIELDS = ("run_name", "experiment", "experiment_id", "parent_run_id", "description", "user", "host", "error")
 _INT_FIELDS = (("start_time", 0, _MAX_TIME_MS), ("end_time", 0, _MAX_TIME_MS), ("pid", 1, _PID_LIMIT - 1),
                ("pid_start", 0, _INT64 - 1))
 _SUMMARY_NUMBERS = ("last", "min", "max")
@@ -170,6 +171,24 @@ def _check_summary(key: str, summary: Any) -> None:
             if field not in summary:
                 raise RunDocumentError(f"run.json: metrics[{_key(key)}] has no {field!r}")
             raise RunDocumentError(f"run.json: metrics[{_key(key)}].{field} must be an integer, not {_shown(value)}")
+    _check_highest_step(key, summary)
+
+
+def _check_highest_step(key: str, summary: dict) -> None:
+    """The optional pair (``max_step``, ``value_at_max_step``): both or neither (older documents have neither)."""
+    if "max_step" not in summary and "value_at_max_step" not in summary:
+        return
+    step, value = summary.get("max_step"), summary.get("value_at_max_step")
+    if type(step) is not int:
+        raise RunDocumentError(f"run.json: metrics[{_key(key)}].max_step must be an integer, not {_shown(step)}")
+    if type(value) is int:
+        try:
+            summary["value_at_max_step"] = float(value)
+        except OverflowError:
+            raise RunDocumentError(f"run.json: metrics[{_key(key)}].value_at_max_step is too large for a float") from None
+    elif type(value) is not float:
+        raise RunDocumentError(
+            f"run.json: metrics[{_key(key)}].value_at_max_step must be a number, not {_shown(value)}")
 
 
 def _check_metrics(metrics: dict) -> None:
@@ -179,7 +198,9 @@ def _check_metrics(metrics: dict) -> None:
         for s in metrics.values():
             if not (type(s["last"]) is float and type(s["min"]) is float and type(s["max"]) is float
                     and type(s["count"]) is int and type(s["last_step"]) is int
-                    and type(s["last_timestamp"]) is int):
+                    and type(s["last_timestamp"]) is int
+                    and (type(s.get("max_step", 0)) is int and type(s.get("value_at_max_step", 0.0)) is float)
+                    and ("max_step" in s) == ("value_at_max_step" in s)):
                 break
         else:
             return
@@ -279,13 +300,14 @@ def write_document(run_path: str | os.PathLike, doc: dict[str, Any]) -> None:
 def document_to_run(doc: dict[str, Any], run_path: Path) -> Run:
     info = doc["info"]
     summaries = {
-        key: MetricSummary(key, s["last"], s["min"], s["max"], s["count"], s["last_step"], s["last_timestamp"])
+        key: MetricSummary(key, s["last"], s["min"], s["max"], s["count"], s["last_step"], s["last_timestamp"],
+                           s.get("max_step", s["last_step"]), s.get("value_at_max_step", s["last"]))
         for key, s in doc["metrics"].items()
     }
     run_info = RunInfo(
         run_id=info["run_id"],
         run_name=info.get("run_name") or info["run_id"][:8],
-        experiment=info.get("experiment") or "Default",
+        experiment=info.get("experiment") or DEFAULT_EXPERIMENT,
         status=effective_status(info, run_path),
         start_time=int(info.get("start_time") or 0),
         end_time=info.get("end_time"),
@@ -296,11 +318,12 @@ def document_to_run(doc: dict[str, Any], run_path: Path) -> Run:
         host=info.get("host") or "",
         pid=info.get("pid"),
         error=info.get("error"),
+        experiment_id=info.get("experiment_id") or legacy_experiment_id(info.get("experiment") or DEFAULT_EXPERIMENT),
     )
     data = RunData(
         params={str(k): str(v) for k, v in doc["params"].items()},
         tags={str(k): str(v) for k, v in doc["tags"].items()},
-        metrics={k: s.last for k, s in summaries.items()},
+        metrics={k: s.value_at_max_step for k, s in summaries.items()},
         summaries=summaries,
     )
     return Run(run_info, data, str(run_path))

@@ -1,0 +1,273 @@
+"""The tracking half of ``Client`` (``MlflowClient``): experiments and run writes by id, in
+MLflow's names, arguments and errors. Reading runs stays in ``client.py``."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+from . import artifacts, client_writes, store
+from .arguments import optional_text, params_text, tags_text
+from .entities import Experiment, LifecycleStage, Metric, Param, Run, RunStatus, RunTag, ViewType
+from .exceptions import InvalidParameterValue, InvalidState, ResourceAlreadyExists, ResourceDoesNotExist
+from .names import generate_run_name
+from .store import experiments as experiment_docs
+from .store import layout
+
+
+class PagedList(list):
+    """A page of results (a list) and the ``token`` of the next page (None on the last)."""
+
+    def __init__(self, items: Iterable[Any], token: str | None) -> None:
+        super().__init__(items)
+        self.token = token
+
+
+def page(items: list[Any], max_results: int | None, page_token: str | None) -> PagedList:
+    """``items[offset:offset + max_results]`` where the token is the offset (as text)."""
+    offset = 0
+    if page_token:
+        if not str(page_token).isdigit():
+            raise InvalidParameterValue(f"Invalid page token, could not base64-decode: {page_token!r}")
+        offset = int(page_token)
+    if max_results is None:
+        return PagedList(items[offset:], None)
+    if type(max_results) is not int or max_results <= 0:
+        raise InvalidParameterValue(
+            f"Invalid value {max_results!r} for parameter 'max_results' supplied. It must be a positive integer")
+    end = offset + max_results
+    return PagedList(items[offset:end], str(end) if end < len(items) else None)
+
+
+_EXPERIMENT_FILTER = re.compile(
+    r"\s*(?P<field>name|tags\.(?:`[^`]+`|\"[^\"]+\"|[\w.\-/]+))\s*(?P<op>=|!=|LIKE|ILIKE)\s*"
+    r"(?P<q>['\"])(?P<value>.*?)(?P=q)\s*", re.IGNORECASE)
+
+
+def _experiment_filter(filter_string: str | None):
+    """A predicate for MLflow's experiment filter: ``name`` and ``tags.<key>`` with =, !=, LIKE, ILIKE, joined by AND."""
+    if not filter_string or not filter_string.strip():
+        return lambda e: True
+    from .filter_like import like_matcher
+    tests = []
+    for clause in re.split(r"\s+AND\s+", filter_string.strip(), flags=re.IGNORECASE):
+        m = _EXPERIMENT_FILTER.fullmatch(clause)
+        if m is None:
+            raise InvalidParameterValue(f"Invalid filter string for experiments: {clause!r}; use "
+                                        "name or tags.<key> with =, !=, LIKE or ILIKE and a quoted value")
+        field, op, value = m["field"], m["op"].upper(), m["value"]
+        key = None if field.lower() == "name" else field[5:].strip("`\"")
+
+        def get(e: Experiment, key: str | None = key) -> str | None:
+            return e.name if key is None else e.tags.get(key)
+        if op in ("LIKE", "ILIKE"):
+            match = like_matcher(value, op == "ILIKE")
+            tests.append(lambda e, get=get, match=match: get(e) is not None and match(get(e)))
+        elif op == "=":
+            tests.append(lambda e, get=get, value=value: get(e) == value)
+        else:
+            tests.append(lambda e, get=get, value=value: get(e) is not None and get(e) != value)
+    return lambda e: all(test(e) for test in tests)
+
+
+class TrackingClientMixin:
+    tracking_dir: Path
+
+    # -- experiments ---------------------------------------------------------------------------
+    def _experiments(self) -> list[Experiment]:
+        return store.read_experiments(self.tracking_dir, self.scan()[0])  # type: ignore[attr-defined]
+
+    def _experiment(self, experiment_id: str) -> Experiment:
+        experiment_id = str(experiment_id)
+        for e in self._experiments():
+            if e.experiment_id == experiment_id:
+                return e
+        raise ResourceDoesNotExist(f"Could not find experiment with ID {experiment_id}")
+
+    def create_experiment(self, name: str, artifact_location: str | None = None,
+                          tags: dict[str, Any] | None = None) -> str:
+        """Create an experiment and return its id; raises RESOURCE_ALREADY_EXISTS when the name is taken."""
+        if not isinstance(name, str) or not name:
+            raise InvalidParameterValue(f"Invalid experiment name: {name!r}")
+        layout.validate_key(name, "experiment name", path_like=False)
+        tags = tags_text(tags) if tags else {}
+        existing = experiment_docs.read_experiment_doc(self.tracking_dir, name)
+        if existing is None and any(e.name == name for e in self._experiments()):  # named only by runs
+            existing = {"lifecycle_stage": LifecycleStage.ACTIVE}
+        if existing is None:
+            doc, created = experiment_docs.ensure_experiment_doc(self.tracking_dir, name, artifact_location, tags)
+            if created:
+                return doc["experiment_id"]
+            existing = doc
+        if existing["lifecycle_stage"] == LifecycleStage.DELETED:
+            raise ResourceAlreadyExists(
+                f"Experiment {name!r} already exists in deleted state. You can restore the experiment, "
+                "or permanently delete the experiment in order to use this experiment name again.")
+        raise ResourceAlreadyExists(f"Experiment '{name}' already exists.")
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """The experiment with this id (active or deleted)."""
+        return self._experiment(experiment_id)
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        return next((e for e in self._experiments() if e.name == name), None)
+
+    def search_experiments(self, view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None,
+                           filter_string: str | None = None, order_by: list[str] | None = None,
+                           page_token: str | None = None) -> PagedList:
+        """Experiments in ``view_type``'s lifecycle stages, matching ``filter_string``; Default first, then by name
+        (``order_by`` takes ``name``, ``experiment_id``, ``creation_time``, ``last_update_time`` with ASC/DESC)."""
+        stages = ViewType.stages(view_type)
+        keep = _experiment_filter(filter_string)
+        found = [e for e in self._experiments() if e.lifecycle_stage in stages and keep(e)]
+        for clause in reversed(list(order_by or [])):
+            field, _, direction = clause.strip().partition(" ")
+            if field not in ("name", "experiment_id", "creation_time", "last_update_time"):
+                raise InvalidParameterValue(f"Invalid order_by entity: {clause!r}")
+            found.sort(key=lambda e, f=field: (getattr(e, f) is None, getattr(e, f) or 0),
+                       reverse=direction.strip().upper() == "DESC")
+        return page(found, max_results, page_token)
+
+    def _set_experiment_stage(self, experiment_id: str, stage: str) -> None:
+        experiment = self._experiment(experiment_id)
+        experiment_docs.update_experiment_doc(self.tracking_dir, experiment.name, lifecycle_stage=stage)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Mark the experiment deleted: hidden from searches (its runs too) until ``restore_experiment``."""
+        if str(experiment_id) == experiment_docs.DEFAULT_EXPERIMENT_ID:
+            raise InvalidParameterValue(
+                "Cannot delete the default experiment '0'. This is an internally reserved experiment.")
+        self._set_experiment_stage(experiment_id, LifecycleStage.DELETED)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self._set_experiment_stage(experiment_id, LifecycleStage.ACTIVE)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+        tag = tags_text({key: value})
+        experiment = self._experiment(experiment_id)
+        experiment_docs.update_experiment_doc(self.tracking_dir, experiment.name, tags={**experiment.tags, **tag})
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        experiment = self._experiment(experiment_id)
+        experiment_docs.update_experiment_doc(
+            self.tracking_dir, experiment.name, tags={k: v for k, v in experiment.tags.items() if k != key})
+
+    # -- runs ------------------------------------------------------------------------------------
+    def create_run(self, experiment_id: str, start_time: int | None = None, tags: dict[str, Any] | None = None,
+                   run_name: str | None = None) -> Run:
+        """Start a RUNNING run in the experiment; it stays open in this process until ``set_terminated``."""
+        from .fluent import open_run
+        experiment = self._experiment(experiment_id)
+        if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise InvalidState(f"The experiment {experiment_id} must be in the 'active' state. "
+                               f"Current state is {experiment.lifecycle_stage}.")
+        writer = open_run(self.tracking_dir, experiment.name, experiment.experiment_id, run_name, tags,
+                          description=None, parent_run_id=None, start_time=start_time)
+        client_writes.keep_open(self.tracking_dir, writer)
+        return self.get_run(writer.run_id)  # type: ignore[attr-defined]
+
+    def set_terminated(self, run_id: str, status: str | None = None, end_time: int | None = None) -> None:
+        """End a run: FINISHED unless ``status`` says otherwise; ``end_time`` defaults to now."""
+        status = RunStatus.to_string(status) if status is not None else RunStatus.FINISHED
+        if status not in RunStatus.ALL or status == RunStatus.RUNNING:
+            raise InvalidParameterValue(f"Invalid run status {status!r} to end a run with")
+        if client_writes.close(self.tracking_dir, run_id, status, end_time):
+            return
+        writer = client_writes.open_writer(self.tracking_dir, run_id)
+        if writer is not None:  # the fluent API's active run
+            from .fluent import _end
+            _end(writer, status)
+            return
+        from .writer import RunWriter
+        self._run_path(run_id)  # type: ignore[attr-defined]  # RunNotFoundError when missing
+        RunWriter.resume(self.tracking_dir, run_id).end(status, end_time=end_time)
+
+    def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
+        name = optional_text(name, "name", layout.MAX_RUN_NAME_LENGTH)
+        if name:
+            with client_writes.writing(self.tracking_dir, run_id) as writer:
+                writer.update_info(run_name=name)
+                writer.set_tags({"mlflow.runName": name})
+        if status is not None and RunStatus.to_string(status) != RunStatus.RUNNING:
+            self.set_terminated(run_id, status)
+
+    def log_metric(self, run_id: str, key: str, value: float, timestamp: int | None = None, step: int | None = None,
+                   synchronous: bool | None = None, **_mlflow_only: Any) -> None:
+        with client_writes.writing(self.tracking_dir, run_id) as writer:
+            writer.log_metric(key, value, step if step is not None else 0, timestamp)
+
+    def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
+        params = params_text({key: value})
+        with client_writes.writing(self.tracking_dir, run_id) as writer:
+            writer.log_params(params)
+        return value
+
+    def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> None:
+        tags = tags_text({key: value})
+        with client_writes.writing(self.tracking_dir, run_id) as writer:
+            writer.set_tags(tags)
+            if key == "mlflow.runName":
+                writer.update_info(run_name=tags[key])
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        with client_writes.writing(self.tracking_dir, run_id) as writer:
+            try:
+                writer.delete_tag(key)
+            except KeyError:
+                raise InvalidParameterValue(
+                    f"No tag with name: {key} in run with id {run_id}") from None
+
+    def log_batch(self, run_id: str, metrics: Iterable[Metric] = (), params: Iterable[Param] = (),
+                  tags: Iterable[RunTag] = (), synchronous: bool | None = None) -> None:
+        """Params, tags and metric points of one run in one call; everything is checked before anything is written."""
+        metrics, params_list, tags_list = list(metrics), list(params), list(tags)
+        param_values = params_text({p.key: p.value for p in params_list})
+        tag_values = tags_text({t.key: t.value for t in tags_list})
+        for m in metrics:
+            layout.validate_key(m.key, "metric key")
+        with client_writes.writing(self.tracking_dir, run_id) as writer:
+            if param_values:
+                writer.log_params(param_values)
+            if tag_values:
+                writer.set_tags(tag_values)
+            for m in metrics:
+                writer.log_metric(m.key, m.value, m.step, m.timestamp)
+
+    # -- artifacts ---------------------------------------------------------------------------------
+    def _artifacts_of(self, run_id: str) -> Path:
+        return self._run_path(run_id) / store.ARTIFACTS_DIR  # type: ignore[attr-defined]
+
+    def log_artifact(self, run_id: str, local_path: str | os.PathLike, artifact_path: str | None = None) -> None:
+        artifacts.log_artifact(self._artifacts_of(run_id), local_path, artifact_path)
+
+    def log_artifacts(self, run_id: str, local_dir: str | os.PathLike, artifact_path: str | None = None) -> None:
+        artifacts.log_artifacts(self._artifacts_of(run_id), local_dir, artifact_path)
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        artifacts.log_text(self._artifacts_of(run_id), text, artifact_file)
+
+    def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
+        artifacts.log_dict(self._artifacts_of(run_id), dictionary, artifact_file)
+
+    def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
+        artifacts.log_figure(self._artifacts_of(run_id), figure, artifact_file)
+
+    def download_artifacts(self, run_id: str, path: str, dst_path: str | os.PathLike | None = None) -> str:
+        """Copy the artifact file or folder ``path`` of the run to ``dst_path`` (default: a new temp
+        directory) and return the local path of the copy."""
+        import tempfile
+        source = store.resolve_inside(self._artifacts_of(run_id), path, "path")
+        if not source.exists() or source.is_symlink():
+            raise ResourceDoesNotExist(f"No such file or directory: artifact {path!r} of run {run_id}")
+        dst = Path(dst_path) if dst_path is not None else Path(tempfile.mkdtemp())
+        dst.mkdir(parents=True, exist_ok=True)
+        target = dst / source.relative_to(self._artifacts_of(run_id))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source, target)
+        return str(target.absolute())
