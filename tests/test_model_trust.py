@@ -183,3 +183,50 @@ def test_log_model_records_the_skops_types_the_script_trusts_with_the_registered
     assert tracker.load_model("models:/forest/2").predict([[1, 0]]).tolist() == [1]
     with pytest.raises(UntrustedModelError):  # the run's copy carries no trust of its own
         tracker.load_model(trusted.model_uri)
+
+
+def _crafted_code_model(folder: Path, marker: Path) -> Path:
+    """A python_function folder as an attacker writes it: code that leaves ``marker``, and a manifest
+    with the right sha256 that claims the code is trusted."""
+    import hashlib
+    folder.mkdir(parents=True)
+    code = (f"open({str(marker)!r}, 'w').close()\n"
+            "from tracker.models import set_model\nset_model(lambda model_input: model_input)\n")
+    (folder / "model.py").write_text(code)
+    manifest = {"format_version": 1, "flavor": "python_function", "trust_code": True, "trust_pickle": True,
+                "flavors": {"python_function": {"model_code_path": "model.py", "trusted": True}},
+                "files": {"model.py": hashlib.sha256(code.encode()).hexdigest()}}
+    (folder / "tracker-model.json").write_text(json.dumps(manifest))
+    return folder
+
+
+def test_model_code_whose_manifest_claims_trust_is_refused(tmp_path, marker):
+    import tracker.pyfunc
+    from tracker.model_trust import needed_trust
+    folder = _crafted_code_model(tmp_path / "m", marker)
+    for load in (tracker.load_model, tracker.pyfunc.load_model):
+        with pytest.raises(UntrustedModelError, match="trust_code=True") as info:
+            load(folder)
+        assert info.value.pickle
+    with pytest.raises(ValueError, match="not a scikit-learn one"):
+        tracker.sklearn.load_model(folder, trust_pickle=True)
+    assert needed_trust(folder).pickle
+    mv = tracker.register_model(folder, "crafted-code")
+    with pytest.raises(UntrustedModelError):
+        tracker.pyfunc.load_model(mv.uri)
+    assert not marker.exists()
+    trusted = tracker.register_model(folder, "crafted-code", trust_pickle=True)  # a person's recorded decision
+    assert tracker.pyfunc.load_model(trusted.uri).predict([1]) == [1]
+    assert marker.exists()
+
+
+def test_a_manifest_cannot_choose_what_pyfunc_calls_on_a_sklearn_model(tmp_path):
+    import tracker.pyfunc
+    from sklearn.linear_model import LogisticRegression
+    model = LogisticRegression().fit([[0.0], [1.0]], [0, 1])
+    path = tracker.sklearn.save_model(model, tmp_path / "m")
+    manifest = json.loads((path / "tracker-model.json").read_text())
+    manifest["flavors"]["python_function"]["predict_fn"] = "__reduce_ex__"
+    (path / "tracker-model.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match="predict_fn"):
+        tracker.pyfunc.load_model(path)

@@ -144,3 +144,18 @@ def test_lineage_cli_shows_the_registered_versions_signature(fitted, capsys):
     out = capsys.readouterr().out
     assert "inputs       ['sepal': double (required), 'petal': double (required)]" in out
     assert "outputs      [Tensor('int64', (-1,))]" in out
+
+
+def test_models_saved_with_the_old_signature_form_still_load(fitted, tmp_path):
+    import tracker.pyfunc
+    model, x = fitted
+    path = tracker.sklearn.save_model(model, tmp_path / "m", input_example=x.head(2))
+    manifest = json.loads((path / "tracker-model.json").read_text())
+    manifest["signature"] = {"inputs": {"type": "tensor", "dtype": "float64", "shape": [-1, 2]}}  # before MLflow's form
+    for key in ("flavors", "model_id", "model_uuid", "saved_input_example_info"):
+        manifest.pop(key)
+    (path / "tracker-model.json").write_text(json.dumps(manifest))
+    loaded = tracker.pyfunc.load_model(path)
+    assert loaded.metadata.signature is None  # never misread as a signature
+    assert loaded.predict(x).tolist() == model.predict(x).tolist()
+    assert tracker.load_model(path).predict(x).tolist() == model.predict(x).tolist()
