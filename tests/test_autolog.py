@@ -60,6 +60,9 @@ def test_a_fit_with_no_active_run_logs_params_metrics_tags_and_model_in_a_run_of
     assert {"model", "estimator.html"} <= names
     loaded = tracker.sklearn.load_model(f"runs:/{run.info.run_id}/model")
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    model_dir = Path(store.run_dir(tracking_dir, run.info.run_id)) / "artifacts" / "model"
+    assert tracker.models.read_manifest(model_dir)["signature"]["inputs"]  # log_model_signatures=True
+    assert not (model_dir / "input_example.json").exists()  # log_input_examples=False
     [dataset_input] = tracker.data.get_inputs(run.info.run_id)
     assert [(t.key, t.value) for t in dataset_input.tags] == [("mlflow.data.context", "train")]
     assert dataset_input.dataset["digest"] == tracker.data.from_numpy(X, targets=y).digest
@@ -93,6 +96,13 @@ def test_a_pipeline_logs_once_for_its_outer_fit_with_its_steps_params(autolog, i
     assert run.data.tags["estimator_name"] == "Pipeline"
     assert run.data.params["lr__C"] == "1.0" and "scale__with_mean" in run.data.params
     assert set(run.data.metrics) == CLASSIFIER_METRICS
+
+
+def test_fit_predict_is_autologged_once(autolog, iris, tracking_dir):
+    from sklearn.cluster import KMeans
+    KMeans(n_clusters=3, n_init=1, random_state=0).fit_predict(iris[0])
+    [run] = all_runs(tracking_dir)
+    assert run.data.tags["estimator_name"] == "KMeans" and run.data.params["n_clusters"] == "3"
 
 
 def test_a_grid_search_logs_best_params_cv_results_and_the_best_candidates_as_child_runs(iris, tracking_dir):
