@@ -86,11 +86,12 @@ def test_models_from_code_with_an_artifact(tmp_path):
     with tracker.start_run() as run:
         info = tracker.pyfunc.log_model(name="adder", python_model=str(code),
                                         artifacts={"offset": str(tmp_path / "offset.txt")},
-                                        model_config={"scale": 2}, input_example=[1.0, 2.0])
+                                        model_config={"scale": 2}, input_example=[1.0, 2.0], params={"n": 5})
     (tmp_path / "offset.txt").write_text("999")  # the model keeps its own copy
     assert info.model_uri == f"runs:/{run.info.run_id}/adder" and info.flavor == "python_function"
     manifest = json.loads((Path(info.path) / "tracker-model.json").read_text())
     assert manifest["flavors"]["python_function"]["model_code_path"] == "add_n.py"
+    assert manifest["params"] == {"n": "5"} and info.model_id.startswith("m-") and info.name == "adder"
     assert (Path(info.path) / "add_n.py").read_text() == code.read_text()
     assert manifest["signature"] == {"inputs": '[{"type": "double", "required": true}]',
                                      "outputs": '[{"type": "double", "required": true}]', "params": None}

@@ -113,7 +113,9 @@ def save_model(path: str | os.PathLike, python_model: Any = None, artifacts: dic
                signature: Any = None, input_example: Any = None, pip_requirements: Any = None,
                extra_pip_requirements: Any = None, metadata: dict[str, Any] | None = None,
                model_config: dict[str, Any] | str | os.PathLike | None = None, conda_env: Any = None, *,
-               run_id: str | None = None, **unsupported: Any) -> Path:
+               run_id: str | None = None, model_id: str | None = None, params: dict[str, Any] | None = None,
+               tags: dict[str, Any] | None = None, model_type: str | None = None, step: int = 0,
+               **unsupported: Any) -> Path:
     """Write a custom model's folder at ``path``: ``python_model`` is the path of a models-from-code file
     (MLflow's safe form) or a ``PythonModel`` instance (pickled; loading it needs ``trust_code=True``)."""
     _refuse(unsupported)
@@ -155,22 +157,27 @@ def save_model(path: str | os.PathLike, python_model: Any = None, artifacts: dic
     return saving.build_model_dir(
         path, write_files, signature=signature, input_example=input_example, predict=predict,
         default_requirements=_default_requirements(), pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements, conda_env=conda_env, metadata=metadata)
+        extra_pip_requirements=extra_pip_requirements, conda_env=conda_env, metadata=metadata,
+        extra={"model_id": model_id, "params": _strings(params), "tags": _strings(tags), "model_type": model_type,
+               "step": int(step)})
 
 
 def log_model(artifact_path: str | None = None, python_model: Any = None, artifacts: dict[str, Any] | None = None,
               registered_model_name: str | None = None, signature: Any = None, input_example: Any = None,
               await_registration_for: int = 300, pip_requirements: Any = None, extra_pip_requirements: Any = None,
               metadata: dict[str, Any] | None = None, model_config: Any = None, conda_env: Any = None,
-              name: str | None = None, trust_code: bool = False, **unsupported: Any) -> ModelInfo:
+              name: str | None = None, params: dict[str, Any] | None = None, tags: dict[str, Any] | None = None,
+              model_type: str | None = None, step: int = 0, model_id: str | None = None, trust_code: bool = False,
+              **unsupported: Any) -> ModelInfo:
     """Save a custom model into the active run under ``name`` and optionally register it (MLflow's
     keywords; ``artifact_path`` is the deprecated alias of ``name``). ``trust_code=True`` (tracker's
     own) has the registry record, with the version it creates, that you trust this code to run on load."""
-    _refuse({k: v for k, v in unsupported.items() if k not in {"params", "tags", "model_type", "step", "model_id"}})
+    _refuse(unsupported)
 
     def save(target: Path, run_id: str) -> None:
         save_model(target, python_model, artifacts, signature, input_example, pip_requirements,
-                   extra_pip_requirements, metadata, model_config, conda_env, run_id=run_id)
+                   extra_pip_requirements, metadata, model_config, conda_env, run_id=run_id, model_id=model_id,
+                   params=params, tags=tags, model_type=model_type, step=step, **unsupported)
 
     return saving.log_to_run(name, artifact_path, save, registered_model_name=registered_model_name,
                              trust_code=trust_code)
@@ -225,6 +232,10 @@ def _refuse(unsupported: dict[str, Any]) -> None:
         if value not in (None, False):
             raise ValueError(f"{key} is not supported by tracker.pyfunc: give python_model as a models-from-code "
                              ".py file (with set_model) and its files as artifacts")
+
+
+def _strings(values: dict[str, Any] | None) -> dict[str, str] | None:
+    return {str(k): str(v) for k, v in values.items()} if values else None
 
 
 def _model_config(value: Any) -> dict[str, Any]:
