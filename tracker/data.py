@@ -270,7 +270,8 @@ def log_input(dataset: Dataset, context: str | None = None, tags: dict[str, str]
     (e.g. "training") becomes the input's ``mlflow.data.context`` tag. Logging the same dataset
     with the same tags again adds nothing."""
     if not isinstance(dataset, Dataset):
-        raise TypeError(f"dataset must be a tracker.data Dataset (from_pandas, from_numpy), got {type(dataset).__name__}")
+        raise TypeError("dataset must be a tracker.data Dataset (from_pandas, from_numpy), "
+                        f"got {type(dataset).__name__}")
     input_tags = {str(k): str(v) for k, v in (tags or {}).items()}
     if context is not None:
         input_tags[CONTEXT_TAG] = str(context)

@@ -228,7 +228,8 @@ def _next_step(writer: Any) -> int:
     return max(steps) + 1 if steps else 0
 
 
-def start(writer: Any, interval: float | None = None, samples_before_logging: int | None = None) -> SystemMetricsMonitor:
+def start(writer: Any, interval: float | None = None,
+          samples_before_logging: int | None = None) -> SystemMetricsMonitor:
     """Start logging system metrics to ``writer``'s run (one monitor per run; a second call returns it)."""
     with _monitors_lock:
         monitor = _monitors.get(writer.run_id)
