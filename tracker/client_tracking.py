@@ -85,6 +85,9 @@ class TrackingClientMixin:
         for e in self._experiments():
             if e.experiment_id == experiment_id:
                 return e
+        if experiment_id == experiment_docs.DEFAULT_EXPERIMENT_ID:  # always there, as in MLflow (recorded on first use)
+            return Experiment(experiment_docs.DEFAULT_EXPERIMENT, 0, experiment_id=experiment_id,
+                              artifact_location=self.tracking_dir.as_uri())
         raise ResourceDoesNotExist(f"Could not find experiment with ID {experiment_id}")
 
     def create_experiment(self, name: str, artifact_location: str | None = None,
@@ -164,6 +167,7 @@ class TrackingClientMixin:
         if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
             raise InvalidState(f"The experiment {experiment_id} must be in the 'active' state. "
                                f"Current state is {experiment.lifecycle_stage}.")
+        experiment_docs.ensure_experiment_doc(self.tracking_dir, experiment.name)
         writer = open_run(self.tracking_dir, experiment.name, experiment.experiment_id, run_name, tags,
                           description=None, parent_run_id=None, start_time=start_time)
         client_writes.keep_open(self.tracking_dir, writer)
