@@ -178,3 +178,16 @@ def test_unsupported_arguments_are_refused_clearly(tmp_path):
     with pytest.raises(ValueError, match="did not call"):
         tracker.pyfunc.save_model(tmp_path / "c", python_model=no_set, input_example=["a"])
     assert not any(p.name.startswith((".a", ".b", ".c", "a", "b", "c")) for p in tmp_path.iterdir() if p.is_dir())
+
+
+def test_keywords_and_positions_are_mlflow_3s():
+    import inspect
+    assert list(inspect.signature(tracker.pyfunc.log_model).parameters)[:16] == [
+        "artifact_path", "loader_module", "data_path", "code_paths", "infer_code_paths", "conda_env", "python_model",
+        "artifacts", "registered_model_name", "signature", "input_example", "await_registration_for",
+        "pip_requirements", "extra_pip_requirements", "metadata", "model_config"]
+    assert list(inspect.signature(tracker.pyfunc.save_model).parameters)[:8] == [
+        "path", "loader_module", "data_path", "code_paths", "infer_code_paths", "conda_env", "mlflow_model",
+        "python_model"]
+    assert list(inspect.signature(tracker.pyfunc.load_model).parameters)[:4] == [
+        "model_uri", "suppress_warnings", "dst_path", "model_config"]

@@ -109,16 +109,19 @@ def _call_predict(model: Any, context: PythonModelContext, data: Any, params: di
     return function(*args, params=params) if takes_params else function(*args)
 
 
-def save_model(path: str | os.PathLike, python_model: Any = None, artifacts: dict[str, Any] | None = None,
-               signature: Any = None, input_example: Any = None, pip_requirements: Any = None,
-               extra_pip_requirements: Any = None, metadata: dict[str, Any] | None = None,
-               model_config: dict[str, Any] | str | os.PathLike | None = None, conda_env: Any = None, *,
-               run_id: str | None = None, model_id: str | None = None, params: dict[str, Any] | None = None,
+def save_model(path: str | os.PathLike, loader_module: Any = None, data_path: Any = None, code_paths: Any = None,
+               infer_code_paths: bool = False, conda_env: Any = None, mlflow_model: Any = None,
+               python_model: Any = None, artifacts: dict[str, Any] | None = None, signature: Any = None,
+               input_example: Any = None, pip_requirements: Any = None, extra_pip_requirements: Any = None,
+               metadata: dict[str, Any] | None = None, model_config: dict[str, Any] | str | os.PathLike | None = None,
+               *, run_id: str | None = None, model_id: str | None = None, params: dict[str, Any] | None = None,
                tags: dict[str, Any] | None = None, model_type: str | None = None, step: int = 0,
                **unsupported: Any) -> Path:
     """Write a custom model's folder at ``path``: ``python_model`` is the path of a models-from-code file
-    (MLflow's safe form) or a ``PythonModel`` instance (pickled; loading it needs ``trust_code=True``)."""
-    _refuse(unsupported)
+    (MLflow's safe form) or a ``PythonModel`` instance (pickled; loading it needs ``trust_code=True``).
+    MLflow's positions; ``loader_module``, ``data_path``, ``code_paths`` and ``mlflow_model`` are refused."""
+    _refuse({"loader_module": loader_module, "data_path": data_path, "code_paths": code_paths,
+             "infer_code_paths": infer_code_paths, "mlflow_model": mlflow_model, **unsupported})
     if python_model is None:
         raise ValueError("save_model: python_model is required (a .py file that calls set_model, or a PythonModel)")
     config = _model_config(model_config)
@@ -162,22 +165,25 @@ def save_model(path: str | os.PathLike, python_model: Any = None, artifacts: dic
                "step": int(step)})
 
 
-def log_model(artifact_path: str | None = None, python_model: Any = None, artifacts: dict[str, Any] | None = None,
-              registered_model_name: str | None = None, signature: Any = None, input_example: Any = None,
-              await_registration_for: int = 300, pip_requirements: Any = None, extra_pip_requirements: Any = None,
-              metadata: dict[str, Any] | None = None, model_config: Any = None, conda_env: Any = None,
+def log_model(artifact_path: str | None = None, loader_module: Any = None, data_path: Any = None,
+              code_paths: Any = None, infer_code_paths: bool = False, conda_env: Any = None, python_model: Any = None,
+              artifacts: dict[str, Any] | None = None, registered_model_name: str | None = None, signature: Any = None,
+              input_example: Any = None, await_registration_for: int = 300, pip_requirements: Any = None,
+              extra_pip_requirements: Any = None, metadata: dict[str, Any] | None = None, model_config: Any = None,
               name: str | None = None, params: dict[str, Any] | None = None, tags: dict[str, Any] | None = None,
               model_type: str | None = None, step: int = 0, model_id: str | None = None, trust_code: bool = False,
               **unsupported: Any) -> ModelInfo:
     """Save a custom model into the active run under ``name`` and optionally register it (MLflow's
     keywords; ``artifact_path`` is the deprecated alias of ``name``). ``trust_code=True`` (tracker's
     own) has the registry record, with the version it creates, that you trust this code to run on load."""
-    _refuse(unsupported)
+    _refuse({"loader_module": loader_module, "data_path": data_path, "code_paths": code_paths,
+             "infer_code_paths": infer_code_paths, **unsupported})
 
     def save(target: Path, run_id: str) -> None:
-        save_model(target, python_model, artifacts, signature, input_example, pip_requirements,
-                   extra_pip_requirements, metadata, model_config, conda_env, run_id=run_id, model_id=model_id,
-                   params=params, tags=tags, model_type=model_type, step=step, **unsupported)
+        save_model(target, conda_env=conda_env, python_model=python_model, artifacts=artifacts, signature=signature,
+                   input_example=input_example, pip_requirements=pip_requirements,
+                   extra_pip_requirements=extra_pip_requirements, metadata=metadata, model_config=model_config,
+                   run_id=run_id, model_id=model_id, params=params, tags=tags, model_type=model_type, step=step)
 
     return saving.log_to_run(name, artifact_path, save, registered_model_name=registered_model_name,
                              trust_code=trust_code)
