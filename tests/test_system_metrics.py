@@ -29,6 +29,7 @@ def global_setting(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     yield
     system_metrics._enabled = None
+    system_metrics._settings.update(interval=None, samples=None, node_id=None)
 
 
 def test_a_monitor_logs_mlflows_system_keys_at_steps_from_zero(tracking_dir):
@@ -92,3 +93,28 @@ def test_the_sampling_interval_environment_variable_wins(monkeypatch, tracking_d
     monkeypatch.setenv("MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL", "soon")
     with pytest.raises(ValueError, match="MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL"):
         system_metrics.SystemMetricsMonitor("x", writer=object())
+
+
+def test_mlflows_documented_flow_enable_then_start_run_logs_system_metrics(tracking_dir):
+    tracker.enable_system_metrics_logging()
+    tracker.set_system_metrics_sampling_interval(0.02)
+    with tracker.start_run() as run:
+        writer = fluent._current()
+        wait_for(lambda: MLFLOW_KEYS <= logged_keys(writer))
+    metrics = tracker.Client().get_run(run.info.run_id).data.metrics
+    assert MLFLOW_KEYS <= set(metrics)
+    assert system_metrics._monitors == {}  # stopped with the run
+    with tracker.start_run(log_system_metrics=False) as run:
+        pass
+    assert tracker.Client().get_run(run.info.run_id).data.metrics == {}
+
+
+def test_a_node_id_goes_into_the_keys(tracking_dir):
+    tracker.set_system_metrics_node_id("node_0")
+    tracker.set_system_metrics_sampling_interval(0.02)
+    with pytest.raises(ValueError):
+        tracker.set_system_metrics_sampling_interval(0)
+    with tracker.start_run(log_system_metrics=True):
+        tracker.set_system_metrics_node_id(None)  # a monitor already started keeps its node
+        writer = fluent._current()
+        wait_for(lambda: "system/node_0/cpu_utilization_percentage" in logged_keys(writer))

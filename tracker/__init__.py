@@ -36,7 +36,10 @@ _EXPORTS = {
     "RunLockedError": "store.runlock", "WriteError": "writer",
     "autolog": "autologging", "log_image": "images", "log_input": "data",
     "log_table": "tables", "load_table": "tables",
-    "enable_system_metrics_logging": "system_metrics", "disable_system_metrics_logging": "system_metrics",
+    **dict.fromkeys((
+        "enable_system_metrics_logging", "disable_system_metrics_logging", "set_system_metrics_node_id",
+        "set_system_metrics_samples_before_logging", "set_system_metrics_sampling_interval",
+    ), "system_metrics"),
     **dict.fromkeys((
         "ActiveRun", "active_run", "delete_tag", "end_run", "get_artifact_uri", "last_active_run",
         "log_artifact", "log_artifacts", "log_dict", "log_figure", "log_metric", "log_metrics",

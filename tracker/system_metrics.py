@@ -29,6 +29,9 @@ DEFAULT_INTERVAL = 10.0
 _MB = 1e6
 
 _enabled: bool | None = None  # None: decided by the environment
+# set_system_metrics_*: None leaves the choice to the environment, then to the caller's argument
+_settings: dict[str, Any] = {"interval": None, "samples": None, "node_id": None}
+NODE_ID_ENV = "MLFLOW_SYSTEM_METRICS_NODE_ID"
 _monitors: dict[str, "SystemMetricsMonitor"] = {}  # run id -> its running monitor
 _monitors_lock = threading.Lock()
 
@@ -43,6 +46,29 @@ def disable_system_metrics_logging() -> None:
     """Log system metrics only for runs started with ``log_system_metrics=True``."""
     global _enabled
     _enabled = False
+
+
+def set_system_metrics_sampling_interval(interval: float | None) -> None:
+    """Sample every ``interval`` seconds in monitors started from now on (None: the default, 10)."""
+    if interval is not None and (isinstance(interval, bool) or not isinstance(interval, (int, float))
+                                 or not interval > 0):
+        raise ValueError(f"interval must be a number of seconds greater than 0, got {interval!r}")
+    _settings["interval"] = interval
+
+
+def set_system_metrics_samples_before_logging(samples: int | None) -> None:
+    """Log the mean of every ``samples`` samples (None: the default, 1)."""
+    if samples is not None and (isinstance(samples, bool) or not isinstance(samples, int) or samples < 1):
+        raise ValueError(f"samples must be an integer of at least 1, got {samples!r}")
+    _settings["samples"] = samples
+
+
+def set_system_metrics_node_id(node_id: str | None) -> None:
+    """Name this machine in the keys (``system/<node_id>/cpu_utilization_percentage``), for
+    training spread over several machines; None: no node in the keys."""
+    if node_id is not None and (not isinstance(node_id, str) or not node_id or "/" in node_id):
+        raise ValueError(f"node_id must be a non-empty string without '/', got {node_id!r}")
+    _settings["node_id"] = node_id
 
 
 def _env_true(name: str) -> bool:
@@ -157,20 +183,23 @@ class SystemMetricsMonitor:
     """Samples system metrics from a background thread and logs them to one run.
 
     ``writer`` is the run's ``tracker.writer.RunWriter``; by default the active run's writer
-    with ``run_id``. The environment's ``MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL`` and
-    ``MLFLOW_SYSTEM_METRICS_SAMPLES_BEFORE_LOGGING`` override the arguments, as in MLflow.
+    with ``run_id``. As in MLflow, ``set_system_metrics_*`` and then the environment
+    (``MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL``, ``MLFLOW_SYSTEM_METRICS_SAMPLES_BEFORE_LOGGING``,
+    ``MLFLOW_SYSTEM_METRICS_NODE_ID``) override the arguments.
     """
 
     def __init__(self, run_id: str, sampling_interval: float = DEFAULT_INTERVAL,
-                 samples_before_logging: int = 1, *, writer: Any = None) -> None:
-        self.sampling_interval = float(_env_number(INTERVAL_ENV, float, sampling_interval))
-        self.samples_before_logging = int(_env_number(SAMPLES_ENV, int, samples_before_logging))
+                 samples_before_logging: int = 1, node_id: str | None = None, *, writer: Any = None) -> None:
+        self.sampling_interval = float(_settings["interval"] or _env_number(INTERVAL_ENV, float, sampling_interval))
+        self.samples_before_logging = int(_settings["samples"] or _env_number(SAMPLES_ENV, int, samples_before_logging))
+        node_id = _settings["node_id"] or os.environ.get(NODE_ID_ENV) or node_id
+        self.prefix = PREFIX + (f"{node_id}/" if node_id else "")
         if self.sampling_interval <= 0 or self.samples_before_logging < 1:
             raise ValueError("sampling_interval must be > 0 and samples_before_logging >= 1")
         self.writer = writer if writer is not None else _active_writer(run_id)
         self.run_id = run_id
         self._samplers = _Samplers()
-        self._step = _next_step(self.writer)
+        self._step = _next_step(self.writer, self.prefix)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -207,7 +236,7 @@ class SystemMetricsMonitor:
     def publish(self, metrics: dict[str, float]) -> None:
         try:
             for key, value in metrics.items():
-                self.writer.log_metric(PREFIX + key, value, self._step)
+                self.writer.log_metric(self.prefix + key, value, self._step)
         except Exception as e:  # noqa: BLE001 - e.g. the run ended meanwhile
             _logger.debug("tracker: system metrics not logged: %s", e)
             self._stop.set()
@@ -223,8 +252,8 @@ def _active_writer(run_id: str) -> Any:
     raise ValueError(f"run {run_id!r} is not active in this process; pass writer=")
 
 
-def _next_step(writer: Any) -> int:
-    steps = [int(s["last_step"]) for key, s in writer.doc.get("metrics", {}).items() if key.startswith(PREFIX)]
+def _next_step(writer: Any, prefix: str) -> int:
+    steps = [int(s["last_step"]) for key, s in writer.doc.get("metrics", {}).items() if key.startswith(prefix)]
     return max(steps) + 1 if steps else 0
 
 
