@@ -191,3 +191,19 @@ def test_keywords_and_positions_are_mlflow_3s():
         "python_model"]
     assert list(inspect.signature(tracker.pyfunc.load_model).parameters)[:4] == [
         "model_uri", "suppress_warnings", "dst_path", "model_config"]
+
+
+def test_named_columns_are_checked_and_ordered_by_the_signature():
+    import pandas as pd
+    from tracker.exceptions import MlflowException
+    x = pd.DataFrame({"sepal": [0.0, 1.0, 0.2, 0.9], "petal": [1.0, 0.0, 0.9, 0.1]})
+    model = LogisticRegression().fit(x, [0, 1, 0, 1])
+    with tracker.start_run():
+        info = tracker.sklearn.log_model(model, name="m", signature=infer_signature(x, model.predict(x)))
+    loaded = tracker.pyfunc.load_model(info.model_uri)
+    with pytest.warns(UserWarning, match="extra"):
+        shuffled = loaded.predict(x[["petal", "sepal"]].assign(extra=1))
+    assert shuffled.tolist() == model.predict(x).tolist()
+    with pytest.raises(MlflowException, match=r"missing inputs \['sepal'\]") as err:
+        loaded.predict(x[["petal"]])
+    assert err.value.error_code == "INVALID_PARAMETER_VALUE"

@@ -76,6 +76,7 @@ class PyFuncModel:
         return self._context.model_config if self._context is not None else {}
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        data = _select_columns(data, self._metadata.get_input_schema())
         if self._context is None:  # a flavor's model (scikit-learn): params mean nothing to it
             if params:
                 warnings.warn("params are ignored: this model's predict takes none", UserWarning, stacklevel=2)
@@ -95,6 +96,26 @@ class PyFuncModel:
         return f"PyFuncModel(flavors={sorted(self._metadata.flavors)}, run_id={self._metadata.run_id!r})"
 
 
+def _select_columns(data: Any, schema: Any) -> Any:
+    """MLflow's column rule for a DataFrame and a signature with named columns: missing required
+    inputs are an error, extra ones are dropped (with a warning), the rest go in the signature's order."""
+    if schema is None or schema.is_tensor_spec() or not schema.has_input_names():
+        return data
+    if type(data).__module__.split(".")[0] != "pandas" or not hasattr(data, "columns"):
+        return data
+    columns = [str(c) for c in data.columns]
+    missing = [spec.name for spec in schema.inputs if spec.required and spec.name not in columns]
+    if missing:
+        from .exceptions import InvalidParameterValue
+        raise InvalidParameterValue(f"Failed to enforce schema of data with schema '{schema!r}'. "
+                                    f"Error: Model is missing inputs {missing}.")
+    extra = [c for c in columns if c not in schema.input_names()]
+    if extra:
+        warnings.warn(f"Found extra inputs in the model input that are not defined in the model signature: "
+                      f"`{extra}`. These inputs will be ignored.", UserWarning, stacklevel=3)
+    return data[[spec.name for spec in schema.inputs if spec.name in columns]]
+
+
 def _call_predict(model: Any, context: PythonModelContext, data: Any, params: dict[str, Any] | None) -> Any:
     """Call a custom model's predict in whichever of MLflow's forms it is written."""
     function = model.predict if hasattr(model, "predict") else model
@@ -102,7 +123,8 @@ def _call_predict(model: Any, context: PythonModelContext, data: Any, params: di
     positional = [p.name for p in parameters.values()
                   if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
     takes_params = "params" in parameters or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
-    takes_context = bool(positional) and (positional[0] == "context" or (len(positional) >= 2 and positional[1] != "params"))
+    takes_context = bool(positional) and (positional[0] == "context"
+                                          or (len(positional) >= 2 and positional[1] != "params"))
     if params and not takes_params:
         warnings.warn("params are ignored: this model's predict takes none", UserWarning, stacklevel=3)
     args = (context, data) if takes_context else (data,)

@@ -160,7 +160,8 @@ class ParamSpec:
         return isinstance(other, ParamSpec) and self.to_dict() == other.to_dict()
 
     def __repr__(self) -> str:
-        return f"{self.name!r}: {self.dtype!r} (default: {self.default!r}{', shape: ' + str(self.shape) if self.shape else ''})"
+        shape = f", shape: {self.shape}" if self.shape else ""
+        return f"{self.name!r}: {self.dtype!r} (default: {self.default!r}{shape})"
 
 
 class ParamSchema:
