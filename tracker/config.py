@@ -20,6 +20,8 @@ def uri_to_dir(uri: str | os.PathLike) -> Path:
     if not isinstance(text, str) or not text:
         from .exceptions import InvalidParameterValue
         raise InvalidParameterValue(f"tracking URI must be a non-empty path or file: URI, not {uri!r}")
+    if text.lower() in ("databricks", "databricks-uc", "uc"):  # MLflow's names for a remote workspace
+        return _unsupported(text, "a Databricks workspace")
     parsed = urlparse(text)
     scheme = parsed.scheme.lower()
     if scheme == "" or (len(scheme) == 1 and os.name == "nt"):  # a plain path (C:\... on Windows)

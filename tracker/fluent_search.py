@@ -87,8 +87,8 @@ def runs_to_dataframe(runs: list[Run]) -> "pandas.DataFrame":
         "experiment_id": [r.info.experiment_id for r in runs],
         "status": [r.info.status for r in runs],
         "artifact_uri": [r.info.artifact_uri for r in runs],
-        "start_time": pd.to_datetime([r.info.start_time for r in runs], unit="ms", utc=True).as_unit("ns"),
-        "end_time": pd.to_datetime([r.info.end_time for r in runs], unit="ms", utc=True).as_unit("ns"),
+        "start_time": pd.to_datetime([r.info.start_time for r in runs], unit="ms", utc=True),
+        "end_time": pd.to_datetime([r.info.end_time for r in runs], unit="ms", utc=True),
     }
     for prefix, rows, missing in (("metrics.", [r.data.metrics for r in runs], np.nan),
                                   ("params.", [r.data.params for r in runs], None),
