@@ -166,6 +166,16 @@ def test_a_logging_failure_is_a_warning_and_never_fails_the_fit(autolog, iris, c
     assert any("tracker autolog" in r.getMessage() for r in caplog.records)
 
 
+def test_bad_extra_tags_are_a_warning_and_the_model_is_still_trained(iris, caplog, tracking_dir):
+    tracker.sklearn.autolog(extra_tags={"note": "x" * 9000})  # over the tag limit: start_run refuses it
+    try:
+        model = LogisticRegression(max_iter=300).fit(*iris)
+    finally:
+        tracker.sklearn.autolog(disable=True)
+    assert hasattr(model, "coef_") and all_runs(tracking_dir) == []
+    assert any("starting a run" in r.getMessage() for r in caplog.records)
+
+
 def test_exclusive_leaves_user_runs_alone(iris):
     tracker.sklearn.autolog(exclusive=True)
     try:

@@ -143,4 +143,5 @@ def test_log_table_to_a_finished_run_appends_and_keeps_its_status(tracking_dir):
         tracker.log_table({"x": [1]}, "t.json")
     tracker.tables.log_table({"x": [2]}, "t.json", run_id=run.info.run_id)
     assert tracker.load_table("t.json", run_ids=[run.info.run_id])["x"].tolist() == [1, 2]
-    assert store.read_run(store.run_dir(tracking_dir, run.info.run_id)).info.status == "FINISHED"
+    after = store.read_run(store.run_dir(tracking_dir, run.info.run_id)).info
+    assert (after.status, after.end_time) == ("FINISHED", tracker.last_active_run().info.end_time)

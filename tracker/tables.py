@@ -52,28 +52,16 @@ def _read(path: str) -> Any:
 
 @contextlib.contextmanager
 def _writer_of(run_id: str | None) -> Iterator[Any]:
-    """The writer of ``run_id`` (the active run when None); a run not active in this process is
-    resumed for the call and ended again with the status it had."""
+    """The writer of ``run_id`` (the active run when None); a run not open in this process is
+    resumed for the call and released with its status and end time as they were."""
     from . import fluent
     if run_id is None:
         yield fluent._current()
         return
-    for writer in list(fluent._stack):
-        if writer.run_id == run_id:
-            yield writer
-            return
+    from .client_writes import writing
     from .config import get_tracking_dir
-    from .writer import RunWriter
-    root = get_tracking_dir()
-    previous = store.read_document(store.run_dir(root, run_id))["info"]["status"] \
-        if store.is_run_dir_name(run_id) and store.run_dir(root, run_id).is_dir() else None
-    if previous is None:
-        raise _not_found(f"Run '{run_id}' not found")
-    writer = RunWriter.resume(root, run_id)
-    try:
+    with writing(get_tracking_dir(), run_id) as writer:
         yield writer
-    finally:
-        writer.end(previous)
 
 
 def _image_cells(data: Any, artifact_file: str, folder: Any) -> None:

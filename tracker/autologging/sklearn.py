@@ -170,7 +170,11 @@ def _fit_and_log(original: Callable, estimator: Any, args: tuple, kwargs: dict, 
     if active and config["exclusive"]:
         return original(estimator, *args, **kwargs)
     if not active:
-        fluent.start_run(tags={AUTOLOGGING_TAG: FLAVOR, **config["extra_tags"]})
+        try:
+            fluent.start_run(tags={AUTOLOGGING_TAG: FLAVOR, **config["extra_tags"]})
+        except Exception as e:  # noqa: BLE001 - no run to log into: train all the same, as MLflow
+            _warn(config, "starting a run", e)
+            return original(estimator, *args, **kwargs)
     X, y, sample_weight = _fit_data(original, args, kwargs)
     from . import sklearn_logging as logging_steps
     _safely(config, "logging params and tags", lambda: logging_steps.log_pretraining(estimator, X, y, config))
