@@ -46,12 +46,14 @@ def test_a_killed_writers_temp_files_are_not_in_the_artifact_tree(qtbot, runs_ro
     qtbot.waitUntil(lambda: view.fs_model.index(str(temp)).isValid())  # listed on disk, hidden in the tree
     on_disk = {p.name for p in artifacts.iterdir()}
     assert {"model.skops", "plots", ".env.example", "model.part", temp.name, document.name} <= on_disk
-    assert _listed(view, view.tree.rootIndex()) == sorted(on_disk - {temp.name, document.name})
+    # QFileSystemModel lists a folder's entries as its thread finds them: wait for all of them
+    qtbot.waitUntil(lambda: _listed(view, view.tree.rootIndex()) == sorted(on_disk - {temp.name, document.name}),
+                    timeout=10000)
     plots = view.shown_index_of(artifacts / "plots")
     view.tree.expand(plots)
     qtbot.waitUntil(lambda: view.shown_index_of(artifacts / "plots" / "loss.csv").isValid())
     qtbot.waitUntil(lambda: view.fs_model.index(str(nested)).isValid())
-    assert _listed(view, plots) == ["loss.csv"]
+    qtbot.waitUntil(lambda: _listed(view, plots) == ["loss.csv"])
     for path in (temp, nested, document):
         assert not view.select(path)
     assert view.select(artifacts / "model.skops")  # the real file still previews
