@@ -5,6 +5,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QS
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QLineEdit, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from app.errors import override_failed
 from app.registry.item_models import MODEL_ROLE, stage_summary
 from app.theme import is_dark
 
@@ -38,14 +39,16 @@ def draw_pill(painter: QPainter, left: int, center_y: int, text: str, bg: QColor
         return left
     rect = QRectF(left, center_y - height / 2, width, height)
     painter.save()
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(bg)
-    painter.drawRoundedRect(rect, height / 2, height / 2)
-    painter.setPen(fg)
-    painter.setFont(font)
-    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
-    painter.restore()
+    try:  # restored whatever happens: the view paints its next cells with this painter
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(bg)
+        painter.drawRoundedRect(rect, height / 2, height / 2)
+        painter.setPen(fg)
+        painter.setFont(font)
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+    finally:
+        painter.restore()
     return int(rect.right())
 
 
@@ -60,25 +63,48 @@ def _background(option: QStyleOptionViewItem, index: QModelIndex, delegate: QSty
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
 
 
+# Every override is total (errors.override_failed): PySide6 segfaults when one raises.
+
+def _editor(parent: QWidget, name: str, accessible: str, placeholder: str) -> QLineEdit:
+    editor = QLineEdit(parent)
+    editor.setObjectName(name)
+    editor.setAccessibleName(accessible)
+    editor.setPlaceholderText(placeholder)
+    return editor
+
+
 class StageDelegate(QStyledItemDelegate):
     """The stage as a colored pill."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        _background(option, index, self, painter)
-        stage = index.data(Qt.ItemDataRole.DisplayRole) or ""
-        bg, fg = stage_colors(stage, option.palette)
-        draw_pill(painter, option.rect.left() + 6, option.rect.center().y() + 1, stage, bg, fg,
-                  pill_font(option.font), option.rect.right() - 2)
+        try:
+            _background(option, index, self, painter)
+            stage = index.data(Qt.ItemDataRole.DisplayRole) or ""
+            bg, fg = stage_colors(stage, option.palette)
+            draw_pill(painter, option.rect.left() + 6, option.rect.center().y() + 1, stage, bg, fg,
+                      pill_font(option.font), option.rect.right() - 2)
+        except Exception:
+            override_failed("StageDelegate.paint")
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
-        size = super().sizeHint(option, index)
-        return QSize(size.width() + 24, size.height())
+        try:
+            size = super().sizeHint(option, index)
+            return QSize(size.width() + 24, size.height())
+        except Exception:
+            override_failed("StageDelegate.sizeHint")
+            return QSize(100, 24)
 
 
 class AliasDelegate(QStyledItemDelegate):
     """Aliases as chips; edited as text ("champion, candidate")."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        try:
+            self._paint(painter, option, index)
+        except Exception:
+            override_failed("AliasDelegate.paint")
+
+    def _paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         _background(option, index, self, painter)
         version = index.data(MODEL_ROLE)
         aliases = version.aliases if version is not None else []
@@ -89,37 +115,49 @@ class AliasDelegate(QStyledItemDelegate):
             right = draw_pill(painter, x, y, f"@{alias}", bg, fg, font, option.rect.right() - 2)
             if right == x:
                 painter.save()
-                painter.setPen(option.palette.color(QPalette.ColorRole.PlaceholderText))
-                painter.drawText(QRect(x, option.rect.top(), option.rect.right() - x, option.rect.height()),
-                                 Qt.AlignmentFlag.AlignVCenter, "…")
-                painter.restore()
+                try:
+                    painter.setPen(option.palette.color(QPalette.ColorRole.PlaceholderText))
+                    painter.drawText(QRect(x, option.rect.top(), option.rect.right() - x, option.rect.height()),
+                                     Qt.AlignmentFlag.AlignVCenter, "…")
+                finally:
+                    painter.restore()
                 break
             x = right + 4
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
-                     index: QModelIndex | QPersistentModelIndex) -> QWidget:
-        editor = QLineEdit(parent)
-        editor.setObjectName("aliasEditor")
-        editor.setAccessibleName("Aliases")
-        editor.setPlaceholderText("champion, candidate")
-        editor.setToolTip("Aliases separated by commas: letters, digits, '_' and '-'")
-        return editor
+                     index: QModelIndex | QPersistentModelIndex) -> QWidget | None:
+        try:
+            editor = _editor(parent, "aliasEditor", "Aliases", "champion, candidate")
+            editor.setToolTip("Aliases separated by commas: letters, digits, '_' and '-'")
+            return editor
+        except Exception:
+            override_failed("AliasDelegate.createEditor")
+            return None  # no editor: the cell stays as it is
 
 
 class DescriptionDelegate(QStyledItemDelegate):
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
-                     index: QModelIndex | QPersistentModelIndex) -> QWidget:
-        editor = QLineEdit(parent)
-        editor.setObjectName("descriptionEditor")
-        editor.setAccessibleName("Description")
-        editor.setPlaceholderText("What is this version?")
-        return editor
+                     index: QModelIndex | QPersistentModelIndex) -> QWidget | None:
+        try:
+            return _editor(parent, "descriptionEditor", "Description", "What is this version?")
+        except Exception:
+            override_failed("DescriptionDelegate.createEditor")
+            return None  # no editor: the cell stays as it is
 
 
 class ModelItemDelegate(QStyledItemDelegate):
     """Two lines: the name and latest version; then the versions in Production and Staging."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        painter.save()
+        try:
+            self._paint(painter, option, index)
+        except Exception:
+            override_failed("ModelItemDelegate.paint")
+        finally:  # restored whatever happens: the view paints its next rows with this painter
+            painter.restore()
+
+    def _paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         _background(option, index, self, painter)
         model = index.data(MODEL_ROLE)
         if model is None:
@@ -129,7 +167,6 @@ class ModelItemDelegate(QStyledItemDelegate):
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         pal = option.palette
         rect = option.rect.adjusted(10, 5, -10, -5)
-        painter.save()
         if drop_row == index.row():  # a drag hovers this model: registering goes here
             pen = QColor(pal.color(QPalette.ColorRole.Highlight))
             painter.setPen(pen)
@@ -165,8 +202,11 @@ class ModelItemDelegate(QStyledItemDelegate):
             count = model.version_count
             painter.drawText(QRect(x, y - line // 2 - 2, rect.width(), line + 4), Qt.AlignmentFlag.AlignVCenter,
                              f"{count} version{'s' if count != 1 else ''}")
-        painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
-        line = option.fontMetrics.height()
-        return QSize(200, line * 2 + 18)
+        try:
+            line = option.fontMetrics.height()
+            return QSize(200, line * 2 + 18)
+        except Exception:
+            override_failed("ModelItemDelegate.sizeHint")
+            return QSize(200, 48)

@@ -13,6 +13,7 @@ from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex,
 
 from tracker.registry import HistoryEntry, ModelVersion, RegisteredModel
 
+from app.errors import override_failed, variant_safe
 from app.formatting import format_time
 from app.registry.jobs import VersionRow, parse_aliases
 
@@ -48,11 +49,24 @@ class ModelsListModel(QAbstractListModel):
         super().__init__(parent)
         self._models: list[RegisteredModel] = []
 
+    # Every override is total (errors.override_failed): PySide6 segfaults when one raises.
+
     def rowCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._models)
+        try:
+            return 0 if parent.isValid() else len(self._models)
+        except Exception:
+            override_failed("ModelsListModel.rowCount")
+            return 0
 
     def data(self, index: _Index, role: int = 0) -> Any:
-        if not index.isValid() or index.row() >= len(self._models):
+        try:
+            return variant_safe(self._data(index, role))
+        except Exception:
+            override_failed("ModelsListModel.data")
+            return None
+
+    def _data(self, index: _Index, role: int) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._models):
             return None
         m = self._models[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
@@ -109,25 +123,51 @@ class VersionsTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: list[VersionRow] = []
 
+    # Every override is total (errors.override_failed): PySide6 segfaults when one raises.
+
     def rowCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
+        try:
+            return 0 if parent.isValid() else len(self._rows)
+        except Exception:
+            override_failed("VersionsTableModel.rowCount")
+            return 0
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
+        try:
+            return 0 if parent.isValid() else len(self.COLUMNS)
+        except Exception:
+            override_failed("VersionsTableModel.columnCount")
+            return 0
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
+        try:
+            if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                    and 0 <= section < len(self.COLUMNS)):
+                return self.COLUMNS[section]
+            return None
+        except Exception:
+            override_failed("VersionsTableModel.headerData")
+            return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
-        flags = super().flags(index)
-        if index.isValid() and index.column() in (self.ALIASES, self.DESCRIPTION):
-            flags |= Qt.ItemFlag.ItemIsEditable
-        return flags
+        try:
+            flags = super().flags(index)
+            if index.isValid() and index.column() in (self.ALIASES, self.DESCRIPTION):
+                flags |= Qt.ItemFlag.ItemIsEditable
+            return flags
+        except Exception:
+            override_failed("VersionsTableModel.flags")
+            return Qt.ItemFlag.NoItemFlags
 
     def data(self, index: _Index, role: int = 0) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
+        try:
+            return variant_safe(self._data(index, role))
+        except Exception:
+            override_failed("VersionsTableModel.data")
+            return None
+
+    def _data(self, index: _Index, role: int) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         row = self._rows[index.row()]
         v, col = row.version, index.column()
@@ -176,7 +216,14 @@ class VersionsTableModel(QAbstractTableModel):
         return v.description
 
     def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if role != Qt.ItemDataRole.EditRole or not index.isValid():
+        try:
+            return self._set_data(index, value, role)
+        except Exception:
+            override_failed("VersionsTableModel.setData")
+            return False
+
+    def _set_data(self, index: _Index, value: Any, role: int) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid() or not 0 <= index.row() < len(self._rows):
             return False
         row, col = self._rows[index.row()], index.column()
         v = row.version
