@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPalette
 
+from app.errors import override_failed
+
 from .series_math import X_RELATIVE, X_WALL
 
 _TIME_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800,
@@ -44,6 +46,14 @@ def format_duration_tick(seconds: float, spacing: float) -> str:
     return f"{sign}{d}d" + (f"{r // 3600}h" if r // 3600 else "")
 
 
+def _blank(values) -> list[str]:
+    """No label for each tick: what an axis shows when working out its labels failed."""
+    try:
+        return [""] * len(values)
+    except Exception:
+        return []
+
+
 class StepAxis(pg.AxisItem):
     """Steps: plain tick spacing, compact labels (1.5M rather than 1.5e+06)."""
 
@@ -51,10 +61,17 @@ class StepAxis(pg.AxisItem):
         super().__init__(orientation, **kwargs)
         self.enableAutoSIPrefix(False)
 
+    # pyqtgraph calls these from the axis' paint(): they are total, as every override
+    # (errors.override_failed), and answer no labels rather than raise.
+
     def tickStrings(self, values, scale, spacing):
-        if self.logMode:
-            return super().tickStrings(values, scale, spacing)
-        return [short_number(v * scale) for v in values]
+        try:
+            if self.logMode:
+                return super().tickStrings(values, scale, spacing)
+            return [short_number(v * scale) for v in values]
+        except Exception:
+            override_failed("StepAxis.tickStrings")
+            return _blank(values)
 
 
 class DurationAxis(pg.AxisItem):
@@ -65,6 +82,13 @@ class DurationAxis(pg.AxisItem):
         self.enableAutoSIPrefix(False)
 
     def tickSpacing(self, minVal, maxVal, size):
+        try:
+            return self._tick_spacing(minVal, maxVal, size)
+        except Exception:
+            override_failed("DurationAxis.tickSpacing")
+            return []
+
+    def _tick_spacing(self, minVal, maxVal, size):
         span = abs(maxVal - minVal)
         if span == 0:
             return []
@@ -78,7 +102,11 @@ class DurationAxis(pg.AxisItem):
         return [(major, 0), (minor, 0)]
 
     def tickStrings(self, values, scale, spacing):
-        return [format_duration_tick(v, spacing) for v in values]
+        try:
+            return [format_duration_tick(v, spacing) for v in values]
+        except Exception:
+            override_failed("DurationAxis.tickStrings")
+            return _blank(values)
 
 
 class ValueAxis(pg.AxisItem):
@@ -89,6 +117,13 @@ class ValueAxis(pg.AxisItem):
         self.enableAutoSIPrefix(False)
 
     def logTickStrings(self, values, scale, spacing):
+        try:
+            return self._log_tick_strings(values, scale)
+        except Exception:
+            override_failed("ValueAxis.logTickStrings")
+            return _blank(values)
+
+    def _log_tick_strings(self, values, scale):
         labels = []
         for v in values:
             x = 10.0 ** float(v) * scale

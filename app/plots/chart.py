@@ -20,6 +20,7 @@ from PySide6.QtCore import QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel, QToolButton
 
+from app.errors import override_failed
 from app.run_colors import color_for
 
 from .axes import AXIS_LABELS, ChartColors, ValueAxis, make_bottom_axis
@@ -320,11 +321,14 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
         item.getAxis("bottom").setLabel(AXIS_LABELS[self.settings.x_axis], color=c.axis.name())
 
     def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        button = self.__dict__.get("menu_button")  # resizeEvent runs inside PlotWidget.__init__
-        if button is not None:
-            size = button.sizeHint()
-            button.setGeometry(self.width() - size.width() - 4, 2, size.width(), size.height())
+        try:  # total, as every override (errors.override_failed)
+            super().resizeEvent(event)
+            button = self.__dict__.get("menu_button")  # resizeEvent runs inside PlotWidget.__init__
+            if button is not None:
+                size = button.sizeHint()
+                button.setGeometry(self.width() - size.width() - 4, 2, size.width(), size.height())
+        except Exception:
+            override_failed("MetricChart.resizeEvent")
 
     # -- menu ----------------------------------------------------------------------------
     @Slot()

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QTableView, QToolButton, QVBoxLayout, QWidget,
 )
 
+from app.errors import override_failed
 from tracker.entities import Run
 
 from .compare_charts import ParallelCoordinates, ScatterChart, run_value
@@ -145,10 +146,13 @@ class CompareView(QWidget):
         self.splitter.setSizes([table, total - table])
 
     def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        if not self._sized and self.splitter.height() > 0 and self.model.rowCount():
-            self._sized = True
-            self._fit_table_height()
+        try:  # total, as every override (errors.override_failed)
+            super().resizeEvent(event)
+            if not self._sized and self.splitter.height() > 0 and self.model.rowCount():
+                self._sized = True
+                self._fit_table_height()
+        except Exception:
+            override_failed("CompareView.resizeEvent")
 
     def select_scatter(self, x_key: str, y_key: str) -> None:
         """Choose the scatter's axes by key (``params.lr``, ``metrics.accuracy``)."""
@@ -240,10 +244,13 @@ class CompareView(QWidget):
         self.table_note.setText("; ".join(notes))
 
     def changeEvent(self, event) -> None:
-        super().changeEvent(event)
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            self.scatter.apply_palette(self.palette())
-            self.parallel.apply_palette(self.palette())
+        try:
+            super().changeEvent(event)
+            if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+                self.scatter.apply_palette(self.palette())
+                self.parallel.apply_palette(self.palette())
+        except Exception:
+            override_failed("CompareView.changeEvent")
 
 
 def _bool(value) -> bool:

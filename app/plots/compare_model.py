@@ -13,6 +13,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
+from app.errors import override_failed, variant_safe
 from app.formatting import format_number, to_number
 from app.run_colors import swatch_icon
 from tracker.entities import Run
@@ -67,14 +68,31 @@ class CompareTableModel(QAbstractTableModel):
     def row(self, row: int) -> _Row:
         return self.rows[row]
 
+    # Every override is total (errors.override_failed): PySide6 segfaults when one raises.
+
     def rowCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
+        try:
+            return 0 if parent.isValid() else len(self.rows)
+        except Exception:
+            override_failed("CompareTableModel.rowCount")
+            return 0
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else 1 + len(self.runs)
+        try:
+            return 0 if parent.isValid() else 1 + len(self.runs)
+        except Exception:
+            override_failed("CompareTableModel.columnCount")
+            return 0
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
+        try:
+            return variant_safe(self._data(index, role))
+        except Exception:
+            override_failed("CompareTableModel.data")
+            return None
+
+    def _data(self, index: _Index, role: int):
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
             return None
         row = self.rows[index.row()]
         col = index.column()
@@ -109,7 +127,14 @@ class CompareTableModel(QAbstractTableModel):
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation != Qt.Orientation.Horizontal:
+        try:
+            return self._header(section, orientation, role)
+        except Exception:
+            override_failed("CompareTableModel.headerData")
+            return None
+
+    def _header(self, section: int, orientation: Qt.Orientation, role: int):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section <= len(self.runs):
             return None
         if section == 0:
             return "Key" if role == Qt.ItemDataRole.DisplayRole else None
@@ -123,11 +148,15 @@ class CompareTableModel(QAbstractTableModel):
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
+        try:
+            if not index.isValid() or not 0 <= index.row() < len(self.rows):
+                return Qt.ItemFlag.NoItemFlags
+            if self.rows[index.row()].kind == HEADER:
+                return Qt.ItemFlag.ItemIsEnabled
+            return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        except Exception:
+            override_failed("CompareTableModel.flags")
             return Qt.ItemFlag.NoItemFlags
-        if self.rows[index.row()].kind == HEADER:
-            return Qt.ItemFlag.ItemIsEnabled
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
 class DifferingRowsProxy(QSortFilterProxyModel):
@@ -148,7 +177,11 @@ class DifferingRowsProxy(QSortFilterProxyModel):
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
-        model = self.sourceModel()
-        if not self._only_differing or len(model.runs) < 2:
+        try:  # total, as every override (errors.override_failed)
+            model = self.sourceModel()
+            if not self._only_differing or len(model.runs) < 2:
+                return True
+            return model.row(source_row).differs
+        except Exception:
+            override_failed("DifferingRowsProxy.filterAcceptsRow")
             return True
-        return model.row(source_row).differs

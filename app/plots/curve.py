@@ -38,6 +38,8 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
+from app.errors import override_failed
+
 from .pixel_columns import Columns, column_lines, column_polyline, columns
 
 DENSE = 2.0  # points per device pixel column in view above which columns are drawn
@@ -135,16 +137,20 @@ class RunCurve(pg.PlotCurveItem):
 
     # -- bounds ----------------------------------------------------------------------------
     def dataBounds(self, ax, frac=1.0, orthoRange=None):
-        if not self._has_lines():
+        try:
+            if not self._has_lines():
+                return (None, None)
+            if frac >= 1.0 and orthoRange is None:
+                if ax == 0:
+                    return (float(self.xData[0]), float(self.xData[-1]))
+                if self._y_bounds is False:
+                    y = self.yData
+                    self._y_bounds = (float(y.min()), float(y.max()))
+                return self._y_bounds
+            return super().dataBounds(ax, frac, orthoRange)
+        except Exception:
+            override_failed("RunCurve.dataBounds")
             return (None, None)
-        if frac >= 1.0 and orthoRange is None:
-            if ax == 0:
-                return (float(self.xData[0]), float(self.xData[-1]))
-            if self._y_bounds is False:
-                y = self.yData
-                self._y_bounds = (float(y.min()), float(y.max()))
-            return self._y_bounds
-        return super().dataBounds(ax, frac, orthoRange)
 
     def _pixel(self) -> tuple[float, float]:
         parent = self.parentItem()
@@ -156,24 +162,31 @@ class RunCurve(pg.PlotCurveItem):
     def viewTransformChanged(self) -> None:
         # A pan moves the view, not the curve: its bounding rect only changes with the scale
         # (the pixel margin). pyqtgraph's version recomputes bounds after every pan.
-        scale = self._pixel()
-        if scale != self._scale:
-            self._scale = scale
-            self.invalidateBounds()
-            self.prepareGeometryChange()
+        try:
+            scale = self._pixel()
+            if scale != self._scale:
+                self._scale = scale
+                self.invalidateBounds()
+                self.prepareGeometryChange()
+        except Exception:
+            override_failed("RunCurve.viewTransformChanged")
 
     def boundingRect(self) -> QRectF:
-        if self._boundingRect is None:
-            x0, x1 = self.dataBounds(0)
-            y0, y1 = self.dataBounds(1)
-            if x0 is None or y0 is None:
-                self._boundingRect = QRectF()
-            else:
-                sx, sy = self._scale or self._pixel()
-                px = PAD_PX / sx if sx > 0 else 0.0
-                py = PAD_PX / sy if sy > 0 else 0.0
-                self._boundingRect = QRectF(x0 - px, y0 - py, x1 - x0 + 2 * px, y1 - y0 + 2 * py)
-        return self._boundingRect
+        try:
+            if self._boundingRect is None:
+                x0, x1 = self.dataBounds(0)
+                y0, y1 = self.dataBounds(1)
+                if x0 is None or y0 is None:
+                    self._boundingRect = QRectF()
+                else:
+                    sx, sy = self._scale or self._pixel()
+                    px = PAD_PX / sx if sx > 0 else 0.0
+                    py = PAD_PX / sy if sy > 0 else 0.0
+                    self._boundingRect = QRectF(x0 - px, y0 - py, x1 - x0 + 2 * px, y1 - y0 + 2 * py)
+            return self._boundingRect
+        except Exception:
+            override_failed("RunCurve.boundingRect")
+            return QRectF()
 
     # -- drawing ---------------------------------------------------------------------------
     def drawn_data(self) -> np.ndarray:
@@ -190,34 +203,38 @@ class RunCurve(pg.PlotCurveItem):
         return np.empty((0, 2))
 
     def paint(self, p: QPainter, opt, widget) -> None:
-        self.drawn = NOTHING
-        if not self._drawable:
-            return
-        view = self.getViewBox()
-        if view is None:
-            return
-        lo, hi = view.viewRange()[0]  # the curve sits in the view's coordinates
-        t = p.deviceTransform()  # includes an export's scale and the screen's pixel ratio
-        per_unit = math.hypot(t.m11(), t.m12())  # device pixels per x unit
-        if not (hi > lo and per_unit > 0 and math.isfinite(per_unit)):
-            return
-        width = 2.0 ** (math.floor(math.log2(1.0 / per_unit) * LEVELS_PER_OCTAVE) / LEVELS_PER_OCTAVE)
-        cache = self._columns
-        level = cache is not None and cache.version == self._version and cache.width == width
-        shown = (lo, hi)
-        if opt is not None:  # what needs drawing now (QGraphicsView passes the exposed part)
-            exposed = opt.exposedRect
-            shown = (max(lo, exposed.left()), min(hi, exposed.right()))
-        if level and cache.lo <= lo and hi <= cache.hi:  # a pan at the same zoom: only draw
-            self._paint_columns(p, cache, *shown)
-            return
-        x = self.xData
-        a, b = int(x.searchsorted(lo)), int(x.searchsorted(hi, "right"))  # the points in view
-        if b - a > DENSE * (hi - lo) * per_unit:
-            cache = self._columns = self._make_columns(width, lo, hi, PAN_MARGIN if level else ZOOM_MARGIN)
-            self._paint_columns(p, cache, *shown)
-        else:
-            self._paint_points(p, max(0, a - 1), min(len(x), b + 1))
+        # Total, as every override (errors.override_failed); the try costs nothing unless raised.
+        try:
+            self.drawn = NOTHING
+            if not self._drawable:
+                return
+            view = self.getViewBox()
+            if view is None:
+                return
+            lo, hi = view.viewRange()[0]  # the curve sits in the view's coordinates
+            t = p.deviceTransform()  # includes an export's scale and the screen's pixel ratio
+            per_unit = math.hypot(t.m11(), t.m12())  # device pixels per x unit
+            if not (hi > lo and per_unit > 0 and math.isfinite(per_unit)):
+                return
+            width = 2.0 ** (math.floor(math.log2(1.0 / per_unit) * LEVELS_PER_OCTAVE) / LEVELS_PER_OCTAVE)
+            cache = self._columns
+            level = cache is not None and cache.version == self._version and cache.width == width
+            shown = (lo, hi)
+            if opt is not None:  # what needs drawing now (QGraphicsView passes the exposed part)
+                exposed = opt.exposedRect
+                shown = (max(lo, exposed.left()), min(hi, exposed.right()))
+            if level and cache.lo <= lo and hi <= cache.hi:  # a pan at the same zoom: only draw
+                self._paint_columns(p, cache, *shown)
+                return
+            x = self.xData
+            a, b = int(x.searchsorted(lo)), int(x.searchsorted(hi, "right"))  # the points in view
+            if b - a > DENSE * (hi - lo) * per_unit:
+                cache = self._columns = self._make_columns(width, lo, hi, PAN_MARGIN if level else ZOOM_MARGIN)
+                self._paint_columns(p, cache, *shown)
+            else:
+                self._paint_points(p, max(0, a - 1), min(len(x), b + 1))
+        except Exception:
+            override_failed("RunCurve.paint")
 
     def _antialias(self) -> bool:
         export = self._exportOpts

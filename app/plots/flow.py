@@ -6,8 +6,12 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import QLayout, QSizePolicy, QWidget
 
+from app.errors import override_failed
+
 
 class FlowLayout(QLayout):
+    # Every override is total (errors.override_failed): PySide6 segfaults when one raises.
+
     def __init__(self, parent: QWidget | None = None, spacing: int = 2, line_spacing: int | None = None) -> None:
         super().__init__(parent)
         self._items: list = []
@@ -16,7 +20,10 @@ class FlowLayout(QLayout):
         self.setContentsMargins(0, 0, 0, 0)
 
     def addItem(self, item) -> None:
-        self._items.append(item)
+        try:
+            self._items.append(item)
+        except Exception:
+            override_failed("FlowLayout.addItem")
 
     def count(self) -> int:
         return len(self._items)
@@ -34,20 +41,31 @@ class FlowLayout(QLayout):
         return True
 
     def heightForWidth(self, width: int) -> int:
-        return self._arrange(QRect(0, 0, width, 0), move=False)
+        try:
+            return self._arrange(QRect(0, 0, width, 0), move=False)
+        except Exception:
+            override_failed("FlowLayout.heightForWidth")
+            return 0
 
     def setGeometry(self, rect: QRect) -> None:
-        super().setGeometry(rect)
-        self._arrange(rect, move=True)
+        try:
+            super().setGeometry(rect)
+            self._arrange(rect, move=True)
+        except Exception:
+            override_failed("FlowLayout.setGeometry")
 
     def sizeHint(self) -> QSize:
         return self.minimumSize()
 
     def minimumSize(self) -> QSize:
-        size = QSize()
-        for item in self._items:
-            size = size.expandedTo(item.minimumSize())
-        return size
+        try:
+            size = QSize()
+            for item in self._items:
+                size = size.expandedTo(item.minimumSize())
+            return size
+        except Exception:
+            override_failed("FlowLayout.minimumSize")
+            return QSize()
 
     def _arrange(self, rect: QRect, move: bool) -> int:
         lines: list[list] = [[]]

@@ -10,6 +10,7 @@ import math
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
 
+from app.errors import override_failed
 from tracker.entities import Run
 
 from .chart import MetricChart, UpdateQueue
@@ -328,26 +329,41 @@ class MetricPlotPanel(ChartExportActions, QWidget):
         self._attach_runs(chart)
         return chart
 
+    # Every override is total (errors.override_failed): PySide6 segfaults when one raises.
+
     def eventFilter(self, watched, event) -> bool:
-        if watched is self.scroll.viewport() and event.type() == QEvent.Type.Resize:
-            self._relayout()
-            self._schedule_build()
-        return super().eventFilter(watched, event)
+        try:
+            if watched is self.scroll.viewport() and event.type() == QEvent.Type.Resize:
+                self._relayout()
+                self._schedule_build()
+            return super().eventFilter(watched, event)
+        except Exception:
+            override_failed("MetricPlotPanel.eventFilter")
+            return False
 
     def showEvent(self, event) -> None:
-        super().showEvent(event)
-        self._relayout()
-        self._schedule_build()
+        try:
+            super().showEvent(event)
+            self._relayout()
+            self._schedule_build()
+        except Exception:
+            override_failed("MetricPlotPanel.showEvent")
 
     def changeEvent(self, event) -> None:
-        super().changeEvent(event)
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            for chart in self.charts().values():
-                chart.apply_palette(self.palette())
+        try:
+            super().changeEvent(event)
+            if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+                for chart in self.charts().values():
+                    chart.apply_palette(self.palette())
+        except Exception:
+            override_failed("MetricPlotPanel.changeEvent")
 
     def closeEvent(self, event) -> None:
-        self.shutdown()
-        super().closeEvent(event)
+        try:
+            self.shutdown()
+            super().closeEvent(event)
+        except Exception:
+            override_failed("MetricPlotPanel.closeEvent")
 
     # -- data and settings -------------------------------------------------------------------
     @Slot(str, str, object)

@@ -10,6 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, Slot
 from PySide6.QtGui import QColor
 
+from app.errors import override_failed
 from app.formatting import format_number, format_time
 from app.run_colors import color_for
 
@@ -77,9 +78,12 @@ class CrosshairMixin:
         self.hovered.emit(x)
 
     def leaveEvent(self, event) -> None:
-        super().leaveEvent(event)
-        self.hide_crosshair()
-        self.hover_left.emit()
+        try:  # total, as every override (errors.override_failed)
+            super().leaveEvent(event)
+            self.hide_crosshair()
+            self.hover_left.emit()
+        except Exception:
+            override_failed("MetricChart.leaveEvent")
 
     def hide_crosshair(self) -> None:
         self._vline.setVisible(False)
