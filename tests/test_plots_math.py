@@ -246,3 +246,10 @@ def test_value_at_finds_the_nearest_point_within_the_series():
 def test_natural_key_orders_numbers_as_numbers():
     keys = ["layer10/loss", "Layer2/loss", "layer1/loss", "acc"]
     assert sorted(keys, key=natural_key) == ["acc", "layer1/loss", "Layer2/loss", "layer10/loss"]
+
+
+def test_natural_key_takes_keys_with_superscript_digits():
+    """Was: a metric named "r²" raised ValueError ("²" is a digit int() refuses), so the charts
+    and the compare table could not order a run's keys."""
+    keys = ["r²", "layer10", "r2", "layer2", "x³y"]
+    assert sorted(keys, key=natural_key) == ["layer2", "layer10", "r2", "r²", "x³y"]

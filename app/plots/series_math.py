@@ -38,7 +38,8 @@ class PlotSettings:
 
 def natural_key(text: str) -> list:
     """Sort key that puts "layer2" before "layer10" and ignores case."""
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
+    # isdecimal, not isdigit: "²" is a digit that int() refuses, and \d does not match it
+    return [int(part) if part.isdecimal() else part.lower() for part in re.split(r"(\d+)", text)]
 
 
 # -- growing storage -----------------------------------------------------------------------
