@@ -118,3 +118,12 @@ def test_a_node_id_goes_into_the_keys(tracking_dir):
         tracker.set_system_metrics_node_id(None)  # a monitor already started keeps its node
         writer = fluent._current()
         wait_for(lambda: "system/node_0/cpu_utilization_percentage" in logged_keys(writer))
+
+
+def test_a_run_shorter_than_the_interval_still_gets_one_point(tracking_dir):
+    with tracker.start_run(log_system_metrics=True) as run:  # the default interval: 10 s
+        pass
+    metrics = tracker.Client().get_run(run.info.run_id).data.metrics
+    assert MLFLOW_KEYS <= set(metrics)
+    history = tracker.Client().get_metric_history(run.info.run_id, "system/cpu_utilization_percentage")
+    assert [m.step for m in history] == [0]

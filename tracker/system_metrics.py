@@ -5,6 +5,8 @@ every ``samples_before_logging`` samples, logs their mean through the run's writ
 MLflow's names (``system/cpu_utilization_percentage``, ...) at steps 0, 1, 2, ... (continuing
 after the last ``system/`` step of a resumed run). It stops when ``stop`` is called or the run
 ends. Byte counters (network, disk I/O) count from the monitor's start, as MLflow's do.
+``stop`` (called by ``end_run`` before the run ends) logs the samples not yet logged plus one
+taken then, so a run shorter than one interval still gets a point; MLflow logs none for it.
 
 Whether ``start_run`` starts one: its ``log_system_metrics`` argument when given, else
 ``enable_system_metrics_logging()`` / ``disable_system_metrics_logging()`` when called, else the
@@ -229,9 +231,24 @@ class SystemMetricsMonitor:
                 except Exception as e:  # noqa: BLE001 - a sampler that fails must not kill the run
                     _logger.warning("tracker: system metrics sampling failed: %s", e)
                     return
-                if self._stop.wait(self.sampling_interval) or not self._running():
+                if self._stop.wait(self.sampling_interval):
+                    self._final(samples)
+                    return
+                if not self._running():
                     return
             self.publish(_aggregate(samples))
+
+    def _final(self, samples: dict[str, list[float]]) -> None:
+        """Stopped before the run ends: log what was sampled since the last log plus a sample
+        taken now, so a run shorter than one interval still gets a point (MLflow logs none)."""
+        if self.writer.closed:
+            return
+        try:
+            self._samplers.sample(samples)
+        except Exception as e:  # noqa: BLE001
+            _logger.warning("tracker: system metrics sampling failed: %s", e)
+            return
+        self.publish(_aggregate(samples))
 
     def publish(self, metrics: dict[str, float]) -> None:
         try:
