@@ -29,6 +29,7 @@ import numpy as np
 from . import store
 from .arguments import INT64_MAX, INT64_MIN, params_text, tags_text, to_float, to_step, to_timestamp
 from .entities import RunStatus
+from .exceptions import InvalidParameterValue
 from .flusher import FLUSH_SECONDS, FLUSHER, SUMMARY_SECONDS
 from .store import layout
 from .store.appender import MetricAppender
@@ -165,7 +166,6 @@ class RunWriter:
             for key, text in clean.items():
                 old = existing.get(key)
                 if old is not None and old != text:  # MLflow's message (params are immutable)
-                    from .exceptions import InvalidParameterValue
                     raise InvalidParameterValue(
                         f"Changing param values is not allowed. Param with key='{key}' was already logged with "
                         f"value='{old}' for run ID='{self.run_id}'. Attempted logging new value '{text}'.")
@@ -398,26 +398,20 @@ class RunWriter:
 
 
 def _highest_steps(points: np.ndarray, ends: np.ndarray, keys: int) -> list[tuple]:
-    """(step, time, value) of each key's point at its highest step: on a tie the latest timestamp,
-    then the last logged (MLflow's rule for a run's metric value). ``ends`` bound each key's chunk."""
-    if keys == 1:
-        order = np.lexsort((points["time"], points["step"]))
-    else:
-        segment = np.repeat(np.arange(keys), np.diff(ends, prepend=0))
-        order = np.lexsort((points["time"], points["step"], segment))  # stable: equal keys keep logging order
-    return points[order[ends - 1]].tolist()
+    """(step, time, value) of each key's point at its highest step, the latest timestamp on a tie, then the
+    last logged (MLflow's rule for a run's metric value); ``ends`` bound each key's chunk in ``points``."""
+    segment = np.repeat(np.arange(keys), np.diff(ends, prepend=0))
+    return points[np.lexsort((points["time"], points["step"], segment))[ends - 1]].tolist()  # lexsort is stable
 
 
 def _summary(old: dict | None, count: int, low: float, high: float, last: tuple, highest: tuple) -> dict[str, Any]:
-    """A key's summary after appending ``count`` points (min ``low``, max ``high``, ``last`` and
-    ``highest`` (the point at the highest step) as (step, time, value)) to what ``old`` summarised;
-    min and max ignore NaN. A later chunk's point at an equal highest step replaces the earlier one."""
+    """A key's summary after appending ``count`` points (min ``low``, max ``high``, ``last`` and ``highest``,
+    the point at the highest step, as (step, time, value)) to what ``old`` summarised; min and max ignore NaN."""
     if old is not None:
         low = _nanmin(old["min"], low)
         high = _nanmax(old["max"], high)
-        old_max_step = old.get("max_step", old["last_step"])
-        if highest[0] < old_max_step:
-            highest = (old_max_step, 0, old.get("value_at_max_step", old["last"]))
+        if highest[0] < old.get("max_step", old["last_step"]):  # (an equal step logged later wins)
+            highest = (old.get("max_step", old["last_step"]), 0, old.get("value_at_max_step", old["last"]))
     step, timestamp, value = last
     return {"last": value, "min": low, "max": high, "count": (old["count"] if old else 0) + count,
             "last_step": step, "last_timestamp": timestamp, "max_step": highest[0], "value_at_max_step": highest[2]}
