@@ -239,3 +239,16 @@ def test_the_quickstart_script_runs_with_only_the_import_changed(tmp_path):
     assert seen["columns"][:6] == ["run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time"]
     assert "notes.txt" in seen["artifacts"]
     assert run.data.tags["Training Info"] == "Basic SGD model for iris data"
+
+
+def test_searching_records_no_experiment_and_a_resume_checks_the_experiment(tmp_path):
+    tracker.set_tracking_uri(tmp_path / "fresh")
+    (tmp_path / "fresh").mkdir()
+    assert tracker.search_runs().empty and tracker.search_runs(output_format="list") == []
+    assert not (tmp_path / "fresh" / "experiments").exists()  # a read creates no experiment
+    with tracker.start_run() as run:
+        pass
+    other = tracker.create_experiment("other")
+    with pytest.raises(MlflowException, match="belongs to experiment 0"):
+        tracker.start_run(run.info.run_id, experiment_id=other)
+    assert tracker.get_run(run.info.run_id).info.end_time == run.info.end_time  # the run was left as it was

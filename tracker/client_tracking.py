@@ -48,7 +48,8 @@ _EXPERIMENT_FILTER = re.compile(
 
 
 def _experiment_filter(filter_string: str | None):
-    """A predicate for MLflow's experiment filter: ``name`` and ``tags.<key>`` with =, !=, LIKE, ILIKE, joined by AND."""
+    """A predicate for MLflow's experiment filter: ``name`` and ``tags.<key>`` with =, !=, LIKE, ILIKE,
+    joined by AND."""
     if not filter_string or not filter_string.strip():
         return lambda e: True
     from .filter_like import like_matcher

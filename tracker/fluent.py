@@ -123,12 +123,13 @@ def start_run(
         if run_id is not None:
             if not store.is_run_dir_name(run_id) or not (root / run_id).is_dir():
                 raise RunNotFoundError(run_id)
-            writer = RunWriter.resume(root, run_id)
-            if experiment_id is not None and str(experiment_id) != _experiment_id_of(writer):
-                writer.end(RunStatus.FINISHED)
+            existing = store.read_run(root / run_id)
+            if (experiment_id is not None and isinstance(existing, Run)
+                    and str(experiment_id) != existing.info.experiment_id):
                 raise InvalidParameterValue(
-                    f"Cannot start run with ID {run_id} because active run ID does not match environment run ID."
-                    f" The run belongs to experiment {_experiment_id_of(writer)}, not {experiment_id}.")
+                    f"Cannot start run with ID {run_id} in experiment {experiment_id}: "
+                    f"it belongs to experiment {existing.info.experiment_id}")
+            writer = RunWriter.resume(root, run_id)
             updates = {k: v for k, v in (("run_name", run_name), ("description", description)) if v is not None}
             if updates:
                 writer.update_info(**updates)

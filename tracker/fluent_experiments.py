@@ -82,7 +82,8 @@ def resolve_experiment(root: Path, experiment_id: str | None, experiment: str | 
         if found is None:
             raise ResourceDoesNotExist(f"Could not find experiment with ID {experiment_id}")
         if found.lifecycle_stage == LifecycleStage.DELETED:
-            raise InvalidState(f"The experiment {experiment_id} must be in the 'active' state. Current state is deleted.")
+            raise InvalidState(
+                f"The experiment {experiment_id} must be in the 'active' state. Current state is deleted.")
         return found.name, found.experiment_id
     store.validate_key(experiment, "experiment name", path_like=False)
     doc = experiment_docs.ensure_experiment_doc(root, experiment)[0]
@@ -118,7 +119,16 @@ def search_experiments(view_type: int = ViewType.ACTIVE_ONLY, max_results: int |
 
 
 def _active_experiment_id() -> str:
-    return resolve_experiment(get_tracking_dir(), None, None)[1]
+    """The id of the experiment new runs would go to, found without creating anything."""
+    root = get_tracking_dir()
+    if _active is not None and _active[0] == root:
+        return _active[2]
+    name = os.environ.get("MLFLOW_EXPERIMENT_NAME")
+    if not name and os.environ.get("MLFLOW_EXPERIMENT_ID"):
+        return os.environ["MLFLOW_EXPERIMENT_ID"]
+    name = name or os.environ.get("TRACKER_EXPERIMENT_NAME") or store.DEFAULT_EXPERIMENT
+    doc = experiment_docs.read_experiment_doc(root, name)
+    return doc["experiment_id"] if doc is not None else experiment_docs.legacy_experiment_id(name)
 
 
 def set_experiment_tag(key: str, value: Any) -> None:

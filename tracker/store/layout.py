@@ -92,7 +92,8 @@ def validate_key(key: object, what: str = "key", path_like: bool = True) -> str:
         try:
             key.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate, e.g. os.listdir's form of a non-UTF-8 name
-            raise InvalidParameterValue(f"{what} {key!r} is not valid Unicode text (it holds a lone surrogate)") from None
+            raise InvalidParameterValue(
+                f"{what} {key!r} is not valid Unicode text (it holds a lone surrogate)") from None
     if path_like and ("/" in key or key[0] == ".") and _path_not_unique(key):
         raise InvalidParameterValue(
             f"Invalid value {key!r} for parameter '{what}' supplied: Names may be treated as files in certain "

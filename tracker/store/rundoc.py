@@ -185,7 +185,8 @@ def _check_highest_step(key: str, summary: dict) -> None:
         try:
             summary["value_at_max_step"] = float(value)
         except OverflowError:
-            raise RunDocumentError(f"run.json: metrics[{_key(key)}].value_at_max_step is too large for a float") from None
+            raise RunDocumentError(
+                f"run.json: metrics[{_key(key)}].value_at_max_step is too large for a float") from None
     elif type(value) is not float:
         raise RunDocumentError(
             f"run.json: metrics[{_key(key)}].value_at_max_step must be a number, not {_shown(value)}")
