@@ -86,7 +86,7 @@ def test_the_window_lists_every_run_of_a_fuzzed_directory_and_survives_every_cel
         _drive(model)
         for plan in planned:  # the details page (and its tables) of every run
             assert window.select_run(plan.run_id)
-            qtbot.waitUntil(lambda: window.details.run() is not None)
+            qtbot.waitUntil(lambda: window.details.run() is not None, timeout=15000)
             for view_model in window.details.findChildren(TableModel):
                 _drive(view_model)
             window.grab()
