@@ -1,4 +1,5 @@
 """scikit-learn autologging, checked against what MLflow's ``mlflow.sklearn.autolog`` documents."""
+import json
 import math
 import os
 import subprocess
@@ -136,14 +137,18 @@ def test_a_grid_search_logs_best_params_cv_results_and_the_best_candidates_as_ch
 
 def test_disable_restores_every_original_method_and_stops_logging(iris, tracking_dir):
     inherits_fit = next(cls for cls in sk_autolog.estimators_to_patch() if "fit" not in cls.__dict__)
+    import sklearn.metrics
     before = {cls: dict(cls.__dict__) for cls in (LogisticRegression, Pipeline, inherits_fit)}
+    accuracy_score = sklearn.metrics.accuracy_score
     tracker.autolog()
+    assert sklearn.metrics.accuracy_score is not accuracy_score
     assert LogisticRegression.__dict__["fit"] is not before[LogisticRegression]["fit"]
     assert "fit" in inherits_fit.__dict__
     tracker.autolog(disable=True)
     for cls, attributes in before.items():
-        for name in ("fit", "fit_transform", "fit_predict"):
+        for name in ("fit", "fit_transform", "fit_predict", "predict", "predict_proba", "score", "transform"):
             assert cls.__dict__.get(name) is attributes.get(name), (cls, name)
+    assert sklearn.metrics.accuracy_score is accuracy_score
     X, y = iris
     LogisticRegression(max_iter=300).fit(X, y)
     assert not hasattr(Pipeline([("lr", LogisticRegression())]), "fit_transform")  # its availability check kept
@@ -174,6 +179,32 @@ def test_bad_extra_tags_are_a_warning_and_the_model_is_still_trained(iris, caplo
         tracker.sklearn.autolog(disable=True)
     assert hasattr(model, "coef_") and all_runs(tracking_dir) == []
     assert any("starting a run" in r.getMessage() for r in caplog.records)
+
+
+def test_post_training_metrics_are_logged_to_the_fit_run_under_mlflows_keys(iris, tracking_dir):
+    from sklearn.model_selection import train_test_split
+    X_train, X_test, y_train, y_test = train_test_split(*iris, random_state=0)
+    tracker.sklearn.autolog()
+    try:
+        import sklearn.metrics
+        model = LogisticRegression(max_iter=300).fit(X_train, y_train)
+        run_id = tracker.last_active_run().info.run_id
+        test_score = model.score(X_test, y_test)
+        pred_test = model.predict(X_test)
+        accuracy = sklearn.metrics.accuracy_score(y_test, pred_test)
+        correct = sklearn.metrics.accuracy_score(y_test, pred_test, normalize=False)
+        sklearn.metrics.accuracy_score(y_test, pred_test.copy())  # a copy is not the prediction
+    finally:
+        tracker.sklearn.autolog(disable=True)
+    sklearn.metrics.accuracy_score(y_test, pred_test)  # after disable: nothing more is logged
+    run = store.read_run(store.run_dir(tracking_dir, run_id))
+    post = {k: v for k, v in run.data.metrics.items() if not k.startswith("training_")}
+    assert post == {"LogisticRegression_score_X_test": pytest.approx(test_score),
+                    "accuracy_score_X_test": pytest.approx(accuracy), "accuracy_score-2_X_test": correct}
+    info = json.loads((Path(run.info.artifact_uri.removeprefix("file://")) / "metric_info.json").read_text())
+    assert info["accuracy_score-2_X_test"] == "accuracy_score(y_true=y_test, y_pred=pred_test, normalize=False)"
+    assert info["LogisticRegression_score_X_test"] == "LogisticRegression.score(X=X_test, y=y_test)"
+    assert run.info.status == "FINISHED"
 
 
 def test_exclusive_leaves_user_runs_alone(iris):

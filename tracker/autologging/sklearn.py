@@ -15,7 +15,9 @@ root_mean_squared_error, mean_absolute_error, r2_score}`` for regressors), the t
 dataset input (context "train"), ``estimator.html``, the fitted model (``tracker.sklearn.log_model``,
 name "model"), and for a search: ``best_cv_score``, the best estimator as "best_estimator",
 ``cv_results.csv`` and one child run per candidate (the ``max_tuning_runs`` best by rank).
-A failure while logging is reported as a warning and never fails the user's fit.
+After training, ``model.score`` and ``sklearn.metrics`` calls on the model's predictions are
+logged to the fit's run too (``post_training``). A failure while logging is reported as a
+warning and never fails the user's fit.
 """
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ import threading
 import types
 from typing import Any, Callable
 
+from . import post_training
+
 _logger = logging.getLogger(__name__)
 
 FLAVOR = "sklearn"
@@ -37,7 +41,7 @@ _EXCLUDED_MODULES = ("sklearn.preprocessing", "sklearn.impute", "sklearn.feature
 _EXCLUDED_CLASSES = ("sklearn.compose._column_transformer.ColumnTransformer",)
 
 _config: dict[str, Any] | None = None
-_patches: list[tuple[type, str, bool, Any]] = []  # (class, method, had its own, its own attribute)
+_patches: list[tuple[Any, str, bool, Any]] = []  # (class or module, name, had its own, its own attribute)
 _patch_lock = threading.Lock()
 _local = threading.local()  # .depth: patched fits running in this thread
 
@@ -51,8 +55,8 @@ def autolog(log_input_examples: bool = False, log_model_signatures: bool = True,
     """Enable (or with ``disable=True`` disable and undo) autologging for scikit-learn.
 
     MLflow's signature and meaning; the model is saved with skops by default (MLflow's default is
-    cloudpickle). ``log_post_training_metrics`` is accepted for compatibility: metrics computed
-    after training (``model.score`` or ``sklearn.metrics`` calls on test data) are not recorded.
+    cloudpickle). With ``log_post_training_metrics``, ``model.score`` and ``sklearn.metrics``
+    calls on the model's predictions after training are logged to its run (``post_training``).
     """
     global _config
     if max_tuning_runs is not None and (not isinstance(max_tuning_runs, int) or max_tuning_runs < 0):
@@ -61,6 +65,7 @@ def autolog(log_input_examples: bool = False, log_model_signatures: bool = True,
         raise ValueError(f"serialization_format {serialization_format!r}: use 'skops' or 'pickle'")
     with _patch_lock:
         _unpatch()
+        post_training.reset()
         _config = None
         if disable:
             return
@@ -69,9 +74,9 @@ def autolog(log_input_examples: bool = False, log_model_signatures: bool = True,
             "log_models": log_models, "log_datasets": log_datasets, "exclusive": exclusive, "silent": silent,
             "max_tuning_runs": max_tuning_runs, "serialization_format": serialization_format,
             "registered_model_name": registered_model_name, "pos_label": pos_label,
-            "extra_tags": dict(extra_tags or {}),
+            "extra_tags": dict(extra_tags or {}), "log_post_training_metrics": log_post_training_metrics,
         }
-        _patch()
+        _patch(log_post_training_metrics)
 
 
 def is_enabled() -> bool:
@@ -90,22 +95,34 @@ def estimators_to_patch() -> list[type]:
                   key=lambda cls: f"{cls.__module__}.{cls.__qualname__}")
 
 
-def _patch() -> None:
+def _patch(post_training_metrics: bool) -> None:
     # Read every original before replacing any: a subclass inheriting fit must wrap the
     # parent's real method, not the parent's wrapper.
+    methods = {name: _patched_fit for name in _FIT_METHODS}
+    if post_training_metrics:
+        methods.update({name: post_training.patched_predict for name in post_training.PREDICT_METHODS})
+        methods["score"] = post_training.patched_score
     found = []
     for cls in estimators_to_patch():
-        for name in _FIT_METHODS:
+        for name, call in methods.items():
             raw = inspect.getattr_static(cls, name, None)
             if raw is not None:
-                found.append((cls, name, raw))
-    for cls, name, raw in found:
-        patched = _wrap_attribute(raw)
+                found.append((cls, name, raw, call))
+    for cls, name, raw, call in found:
+        patched = _wrap_attribute(raw, call)
         if patched is None:
             continue
-        own = name in cls.__dict__
-        _patches.append((cls, name, own, cls.__dict__.get(name)))
-        setattr(cls, name, patched)
+        _replace(cls, name, patched)
+    if post_training_metrics:
+        import sklearn.metrics
+        for name in post_training.metric_names():
+            _replace(sklearn.metrics, name, _wrap_function(getattr(sklearn.metrics, name)))
+
+
+def _replace(owner: Any, name: str, patched: Any) -> None:
+    own = name in owner.__dict__
+    _patches.append((owner, name, own, owner.__dict__.get(name)))
+    setattr(owner, name, patched)
 
 
 def _unpatch() -> None:
@@ -117,23 +134,31 @@ def _unpatch() -> None:
             delattr(cls, name)
 
 
-def _wrap_attribute(raw: Any) -> Any:
+def _wrap_attribute(raw: Any, call: Callable) -> Any:
     """A patched copy of a class attribute: a plain function, or sklearn's ``available_if``
     descriptor (whose check decides whether the method exists) with its function wrapped."""
     if isinstance(raw, types.FunctionType):
-        return _wrap(raw)
+        return _wrap(raw, call)
     fn = getattr(raw, "fn", None)
     if isinstance(fn, types.FunctionType):
         patched = copy.copy(raw)
-        patched.fn = _wrap(fn)
+        patched.fn = _wrap(fn, call)
         return patched
     return None
 
 
-def _wrap(original: Callable) -> Callable:
+def _wrap(original: Callable, call: Callable) -> Callable:
     @functools.wraps(original)
     def patched(self, *args, **kwargs):
-        return _patched_fit(original, self, args, kwargs)
+        return call(original, self, args, kwargs)
+    patched.__tracker_autolog_original__ = original
+    return patched
+
+
+def _wrap_function(original: Callable) -> Callable:
+    @functools.wraps(original)
+    def patched(*args, **kwargs):
+        return post_training.patched_metric(original, args, kwargs)
     patched.__tracker_autolog_original__ = original
     return patched
 
@@ -145,7 +170,8 @@ def _patched_fit(original: Callable, estimator: Any, args: tuple, kwargs: dict) 
         return original(estimator, *args, **kwargs)
     _local.depth = depth + 1
     try:
-        return _fit_and_log(original, estimator, args, kwargs, config)
+        with post_training._Busy():  # training metrics are not post-training metrics
+            return _fit_and_log(original, estimator, args, kwargs, config)
     finally:
         _local.depth = depth
 
@@ -186,6 +212,8 @@ def _fit_and_log(original: Callable, estimator: Any, args: tuple, kwargs: dict, 
         raise
     try:
         logging_steps.log_posttraining(estimator, X, y, sample_weight, config, _safely)
+        if config["log_post_training_metrics"]:
+            post_training.register_model(estimator, fluent._current())
     finally:
         if not active:
             fluent.end_run()
