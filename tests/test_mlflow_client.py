@@ -21,6 +21,7 @@ def test_create_get_and_duplicate_experiment():
     assert exp.creation_time > 0 and exp.last_update_time >= exp.creation_time and exp.artifact_location
     assert client.get_experiment_by_name("vision") == exp
     assert client.get_experiment_by_name("missing") is None
+    assert client.get_experiment_by_name("Default").experiment_id == "0" == client.get_experiment("0").experiment_id
     with pytest.raises(MlflowException, match="Experiment 'vision' already exists.") as e:
         client.create_experiment("vision")
     assert e.value.error_code == "RESOURCE_ALREADY_EXISTS"

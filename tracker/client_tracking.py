@@ -117,7 +117,10 @@ class TrackingClientMixin:
         return self._experiment(experiment_id)
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
-        return next((e for e in self._experiments() if e.name == name), None)
+        found = next((e for e in self._experiments() if e.name == name), None)
+        if found is None and name == experiment_docs.DEFAULT_EXPERIMENT:
+            return self._experiment(experiment_docs.DEFAULT_EXPERIMENT_ID)  # always there, as in MLflow
+        return found
 
     def search_experiments(self, view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None,
                            filter_string: str | None = None, order_by: list[str] | None = None,
