@@ -16,6 +16,7 @@ from .exceptions import InvalidParameterValue, InvalidState, ResourceAlreadyExis
 from .names import generate_run_name
 from .store import experiments as experiment_docs
 from .store import layout
+from .store.tempfiles import is_temp_name
 
 
 class PagedList(list):
@@ -268,14 +269,15 @@ class TrackingClientMixin:
         directory) and return the local path of the copy."""
         import tempfile
         source = store.resolve_inside(self._artifacts_of(run_id), path, "path")
-        if not source.exists() or source.is_symlink():
+        if not source.exists() or source.is_symlink() or is_temp_name(source.name):
             raise ResourceDoesNotExist(f"No such file or directory: artifact {path!r} of run {run_id}")
         dst = Path(dst_path) if dst_path is not None else Path(tempfile.mkdtemp())
         dst.mkdir(parents=True, exist_ok=True)
         target = dst / source.relative_to(self._artifacts_of(run_id))
         target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
+        if source.is_dir():  # links stay links; writes in progress (temp files) are not artifacts yet
+            shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True,
+                            ignore=lambda _, names: [n for n in names if is_temp_name(n)])
         else:
             shutil.copy2(source, target)
         return str(target.absolute())
