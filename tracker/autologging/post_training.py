@@ -127,8 +127,18 @@ def _log(root: Path, run_id: str, metric: str, dataset: str, call: str, value: A
         artifacts.log_dict(writer.path / store.ARTIFACTS_DIR, info, "metric_info.json")
 
 
+def _owner(model: Any) -> tuple[Path, str] | None:
+    """The run ``model`` was autologged into, outside any other patched call."""
+    if busy():
+        return None
+    try:
+        return _model_runs.get(model)
+    except TypeError:  # an estimator that defines __eq__ without __hash__
+        return None
+
+
 def patched_predict(original: Callable, model: Any, args: tuple, kwargs: dict) -> Any:
-    owner = _model_runs.get(model) if not busy() else None
+    owner = _owner(model)
     if owner is None:
         return original(model, *args, **kwargs)
     with _Busy():
@@ -150,7 +160,7 @@ def _forget_prediction(result_id: int) -> None:
 
 
 def patched_score(original: Callable, model: Any, args: tuple, kwargs: dict) -> Any:
-    owner = _model_runs.get(model) if not busy() else None
+    owner = _owner(model)
     if owner is None:
         return original(model, *args, **kwargs)
     with _Busy():
