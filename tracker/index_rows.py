@@ -48,8 +48,8 @@ def _packed_from_document(doc: dict[str, Any], artifact_uri: str) -> tuple[tuple
     run_id = info["run_id"]
     pid_start = info.get("pid_start")
     params, tags, metrics = doc["params"], doc["tags"], doc["metrics"]
-    summaries = [(s["min"], s["max"], s["count"], s["last_step"], s["last_timestamp"], s.get("max_step", s["last_step"]))
-                 for s in metrics.values()]
+    summaries = [(s["min"], s["max"], s["count"], s["last_step"], s["last_timestamp"],
+                  s.get("max_step", s["last_step"])) for s in metrics.values()]
     keys = (tuple(map(str, params)), tuple(map(str, tags)), tuple(metrics))
     return keys, (
         PACK_VERSION, run_id, info.get("run_name") or run_id[:8],
