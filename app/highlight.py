@@ -5,6 +5,7 @@ import re
 
 from PySide6.QtGui import QColor, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 
+from app.errors import override_failed
 from app.theme import is_dark
 
 _RULES = {
@@ -61,7 +62,10 @@ class Highlighter(QSyntaxHighlighter):
             self._formats[name] = fmt
 
     def highlightBlock(self, text: str) -> None:
-        for pattern, name in _RULES.get(self._kind, ()):
-            for m in pattern.finditer(text):
-                start, end = (m.start(1), m.end(1)) if m.groups() else (m.start(), m.end())
-                self.setFormat(start, end - start, self._formats[name])
+        try:
+            for pattern, name in _RULES.get(self._kind, ()):
+                for m in pattern.finditer(text):
+                    start, end = (m.start(1), m.end(1)) if m.groups() else (m.start(), m.end())
+                    self.setFormat(start, end - start, self._formats[name])
+        except Exception:  # an override never raises into Qt
+            override_failed("Highlighter.highlightBlock")

@@ -21,6 +21,7 @@ import tracker
 from tracker.entities import Run, UnreadableRun
 
 from app import resources, theme
+from app.errors import override_failed
 from app.experiments import ExperimentsPanel
 from app.run_details import RunDetails
 from app.runs_model import RunsTableModel
@@ -191,10 +192,13 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.save_settings()
-        self.closing.emit()
-        self.source.close()
-        self.demo_task.wait()
+        try:
+            self.save_settings()
+            self.closing.emit()
+            self.source.close()
+            self.demo_task.wait()
+        except Exception:  # an override never raises into Qt: closing goes on
+            override_failed("MainWindow.closeEvent")
         super().closeEvent(event)
 
     # ---- directories --------------------------------------------------------------------

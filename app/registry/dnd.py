@@ -12,6 +12,7 @@ from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDro
 from PySide6.QtWidgets import QAbstractItemView, QListView
 
 from app.registry.item_models import MODEL_ROLE
+from app.errors import override_failed
 
 
 class DropRefused(ValueError):
@@ -66,39 +67,51 @@ class ModelsList(QListView):
             self.viewport().update()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if not accepts(event.mimeData()):
-            event.ignore()
-            return
-        event.setDropAction(Qt.DropAction.CopyAction)
-        event.accept()
-        self.dragMoveEvent(event)
+        try:
+            if not accepts(event.mimeData()):
+                event.ignore()
+                return
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+            self.dragMoveEvent(event)
+        except Exception:  # an override never raises into Qt
+            override_failed("ModelsList.dragEnterEvent")
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if not accepts(event.mimeData()):
-            event.ignore()
-            return
-        index = self.indexAt(event.position().toPoint())
-        self._set_drop_row(index.row() if index.isValid() else -1)
-        name = self._model_at(event)
-        self.drop_hint.emit(f"Drop to register a new version of {name}" if name
-                            else "Drop to register a model")
-        event.setDropAction(Qt.DropAction.CopyAction)
-        event.accept()
+        try:
+            if not accepts(event.mimeData()):
+                event.ignore()
+                return
+            index = self.indexAt(event.position().toPoint())
+            self._set_drop_row(index.row() if index.isValid() else -1)
+            name = self._model_at(event)
+            self.drop_hint.emit(f"Drop to register a new version of {name}" if name
+                                else "Drop to register a model")
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+        except Exception:  # an override never raises into Qt
+            override_failed("ModelsList.dragMoveEvent")
 
     def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
-        self._set_drop_row(-1)
-        self.drop_hint.emit("")
-        event.accept()
+        try:
+            self._set_drop_row(-1)
+            self.drop_hint.emit("")
+            event.accept()
+        except Exception:  # an override never raises into Qt
+            override_failed("ModelsList.dragLeaveEvent")
 
     def dropEvent(self, event: QDropEvent) -> None:
-        self._set_drop_row(-1)
-        self.drop_hint.emit("")
-        name = self._model_at(event)
-        event.setDropAction(Qt.DropAction.CopyAction)
-        event.accept()
         try:
-            paths = local_paths(event.mimeData())
-        except DropRefused as e:
-            self.drop_refused.emit(str(e))
-            return
-        self.paths_dropped.emit(paths, name)
+            self._set_drop_row(-1)
+            self.drop_hint.emit("")
+            name = self._model_at(event)
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+            try:
+                paths = local_paths(event.mimeData())
+            except DropRefused as e:
+                self.drop_refused.emit(str(e))
+                return
+            self.paths_dropped.emit(paths, name)
+        except Exception:  # an override never raises into Qt
+            override_failed("ModelsList.dropEvent")

@@ -22,6 +22,7 @@ import tracker
 from tracker.registry import ModelVersion
 
 from app import theme
+from app.errors import override_failed
 from app.registry import jobs
 from app.registry.dialogs import PromoteDialog, Promotion, RegisterDialog, Registration
 from app.registry.dnd import DropRefused, accepts, local_paths
@@ -195,7 +196,10 @@ class RegistryPanel(QWidget):
             runner.stop()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.shutdown()
+        try:
+            self.shutdown()
+        except Exception:  # an override never raises into Qt: closing goes on
+            override_failed("RegistryPanel.closeEvent")
         super().closeEvent(event)
 
     # ---- dialogs: one method each, so tests can replace them ----------------------------------
@@ -354,27 +358,39 @@ class RegistryPanel(QWidget):
     # ---- drops on the panel outside the models list ------------------------------------------
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if accepts(event.mimeData()):
-            event.acceptProposedAction()
-            self.show_message("Drop to register a model", announce=False)
-        else:
-            event.ignore()
+        try:
+            if accepts(event.mimeData()):
+                event.acceptProposedAction()
+                self.show_message("Drop to register a model", announce=False)
+            else:
+                event.ignore()
+        except Exception:  # an override never raises into Qt
+            override_failed("RegistryPanel.dragEnterEvent")
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        event.acceptProposedAction() if accepts(event.mimeData()) else event.ignore()
+        try:
+            event.acceptProposedAction() if accepts(event.mimeData()) else event.ignore()
+        except Exception:  # an override never raises into Qt
+            override_failed("RegistryPanel.dragMoveEvent")
 
     def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
-        self.show_message("", announce=False)
-        event.accept()
+        try:
+            self.show_message("", announce=False)
+            event.accept()
+        except Exception:  # an override never raises into Qt
+            override_failed("RegistryPanel.dragLeaveEvent")
 
     def dropEvent(self, event: QDropEvent) -> None:
-        event.acceptProposedAction()
         try:
-            paths = local_paths(event.mimeData())
-        except DropRefused as e:
-            self.registrar.on_refused(str(e))
-            return
-        self.register_paths(paths)
+            event.acceptProposedAction()
+            try:
+                paths = local_paths(event.mimeData())
+            except DropRefused as e:
+                self.registrar.on_refused(str(e))
+                return
+            self.register_paths(paths)
+        except Exception:  # an override never raises into Qt
+            override_failed("RegistryPanel.dropEvent")
 
     # ---- context menu and messages --------------------------------------------------------------
 
