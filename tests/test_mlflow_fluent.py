@@ -159,6 +159,8 @@ def test_run_metrics_hold_the_value_at_the_highest_step():
         tracker.log_metric("loss", 2.0, step=3, timestamp=1_000)  # same step, older timestamp
     stored = tracker.get_run(run.info.run_id)
     assert stored.data.metrics == {"acc": 0.9, "loss": 1.0}
+    assert stored.to_dictionary()["data"]["metrics"] == {"acc": 0.9, "loss": 1.0}
+    assert stored.to_dictionary()["info"]["experiment_id"] == "0"
     assert stored.data.summaries["acc"].last == 0.1  # the last logged value is still known
     assert MlflowClient(tracker.get_tracking_dir()).search_runs()[0].data.metrics == {"acc": 0.9, "loss": 1.0}
 

@@ -216,12 +216,24 @@ class RunData:
     metrics: dict[str, float] = _ComputedOnRead()  # type: ignore[assignment]  # the value at the highest step, per key
     summaries: dict[str, MetricSummary] = _ComputedOnRead()  # type: ignore[assignment]
 
+    def to_dictionary(self) -> dict[str, dict[str, Any]]:
+        """MLflow's form: ``{"metrics": ..., "params": ..., "tags": ...}``."""
+        return {"metrics": dict(self.metrics), "params": dict(self.params), "tags": dict(self.tags)}
+
 
 @dataclass
 class Run:
     info: RunInfo
     data: RunData
     path: str = ""  # the run's directory on disk
+
+    def to_dictionary(self) -> dict[str, Any]:
+        """MLflow's form: ``{"info": {run_id, run_uuid, experiment_id, ...}, "data": {...}}``."""
+        i = self.info
+        info = {"run_id": i.run_id, "run_uuid": i.run_id, "run_name": i.run_name, "experiment_id": i.experiment_id,
+                "user_id": i.user, "status": i.status, "start_time": i.start_time, "end_time": i.end_time,
+                "artifact_uri": i.artifact_uri, "lifecycle_stage": i.lifecycle_stage}
+        return {"info": info, "data": self.data.to_dictionary()}
 
     def __repr__(self) -> str:
         return f"<Run {self.info.run_id[:8]} {self.info.run_name!r} {self.info.status}>"
