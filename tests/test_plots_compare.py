@@ -139,3 +139,24 @@ def test_axis_kinds():
     assert log.log and log.normalized().tolist() == [1.0, 0.0]
     assert not Axis(["1", "10"]).log  # a factor of 10 stays linear
     assert Axis(["3", "3"]).normalized().tolist() == [0.5, 0.5]
+
+
+def test_values_near_the_float_limit_plot_without_an_infinite_range(qtbot, view):
+    # A span of 3.4e308 overflows to inf: such an axis lists the values as categories instead.
+    huge = {"a": 1.7e308, "b": -1.7e308, "c": 1.0}
+    for name, value in huge.items():
+        log_run(name, {"scale": value}, {"loss": value})
+    runs = sorted(tracker.Client().search_runs(), key=lambda r: r.info.run_name)
+    errors = []
+    import sys
+    hook, sys.excepthook = sys.excepthook, lambda *exc: errors.append(exc)
+    try:
+        view.set_runs(runs)
+        view.select_scatter("params.scale", "metrics.loss")
+        view.grab()  # pyqtgraph ranges the view when it is first painted
+        view.grab()
+    finally:
+        sys.excepthook = hook
+    assert errors == []
+    assert len(view.scatter.points.points()) == 3
+    assert Axis([1.7e308, -1.7e308, 1.0]).categorical

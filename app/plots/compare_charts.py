@@ -24,6 +24,9 @@ from .series_math import natural_key
 LOG_RATIO = 20  # a numeric axis spanning this factor or more is drawn in log10 (learning rates)
 
 
+_LARGEST = 1e300
+
+
 def run_value(run: Run, key: str):
     """``params.X`` (text) or ``metrics.X`` (last value) of a run; None when missing."""
     kind, _, name = key.partition(".")
@@ -38,7 +41,9 @@ class Axis:
     def __init__(self, values: list, allow_log: bool = True) -> None:
         numbers = [to_number(v) if isinstance(v, str) else v for v in values]
         present = [n for v, n in zip(values, numbers) if v is not None]
-        self.categorical = any(n is None or not math.isfinite(n) for n in present)
+        # Beyond _LARGEST a span overflows to inf (1.7e308 - -1.7e308): such values, like inf
+        # and NaN, are listed as categories rather than placed on a number line.
+        self.categorical = any(n is None or not math.isfinite(n) or abs(n) > _LARGEST for n in present)
         self.categories: list[str] = []
         self.log = False
         if self.categorical:
