@@ -172,3 +172,15 @@ def test_artifacts_list_and_download(tmp_path):
     assert open(f"{folder}/hello.txt").read() == "hello"
     with pytest.raises(MlflowException):
         client.download_artifacts(run_id, "missing.txt", tmp_path / "dst3")
+
+
+def test_a_client_run_never_terminated_is_saved_and_ended_at_exit(tracking_dir):
+    import subprocess
+    import sys
+    code = ("import sys, tracker\nc = tracker.MlflowClient(sys.argv[1])\nr = c.create_run('0')\n"
+            "for i in range(100): c.log_metric(r.info.run_id, 'm', float(i), step=i)\nprint(r.info.run_id)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(tracking_dir)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    run = MlflowClient().get_run(out.stdout.strip())
+    assert run.info.status == "FINISHED" and run.data.metrics == {"m": 99.0}
+    assert len(MlflowClient().get_metric_history(run.info.run_id, "m")) == 100

@@ -7,6 +7,7 @@ wait on the first's lock, so writes to an open run must reuse its writer.
 """
 from __future__ import annotations
 
+import atexit
 import sys
 import threading
 from contextlib import contextmanager
@@ -38,10 +39,32 @@ def open_writer(root: Path, run_id: str) -> RunWriter | None:
 
 
 def keep_open(root: Path, writer: RunWriter) -> None:
-    """Keep ``writer`` (a run ``Client.create_run`` started) open until ``close``; flushed in the background."""
+    """Keep ``writer`` (a run ``Client.create_run`` started) open until ``close``; flushed in the background,
+    and ended when the process exits (as the fluent API's runs are) if ``set_terminated`` never was."""
+    global _exit_hook
     with _lock:
         _open[(root, writer.run_id)] = writer
+        if not _exit_hook:
+            _exit_hook = True
+            atexit.register(_end_all_at_exit)
     FLUSHER.add(writer)
+
+
+_exit_hook = False
+
+
+def _end_all_at_exit() -> None:
+    fluent = sys.modules.get("tracker.fluent")
+    failed = getattr(fluent, "_uncaught", None)
+    with _lock:
+        writers = list(_open.values())
+        _open.clear()
+    for writer in writers:
+        FLUSHER.remove(writer)
+        try:
+            writer.end(RunStatus.FAILED if failed else RunStatus.FINISHED, failed)
+        except Exception as e:  # report, never raise at exit
+            print(f"tracker: {e}", file=sys.stderr)
 
 
 def close(root: Path, run_id: str, status: str, end_time: int | None) -> bool:
