@@ -12,18 +12,20 @@ import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from . import store
 from .entities import RunStatus
 from .exceptions import RunNotFoundError
-from .writer import FLUSHER, RunWriter
 
-_open: dict[tuple[Path, str], RunWriter] = {}  # writers Client.create_run opened, until set_terminated
+if TYPE_CHECKING:
+    from .writer import RunWriter
+
+_open: dict[tuple[Path, str], "RunWriter"] = {}  # writers Client.create_run opened, until set_terminated
 _lock = threading.Lock()
 
 
-def open_writer(root: Path, run_id: str) -> RunWriter | None:
+def open_writer(root: Path, run_id: str) -> "RunWriter | None":
     """The writer this process has open on ``run_id`` under ``root``, if any."""
     fluent = sys.modules.get("tracker.fluent")
     if fluent is not None:
@@ -38,7 +40,7 @@ def open_writer(root: Path, run_id: str) -> RunWriter | None:
     return writer
 
 
-def keep_open(root: Path, writer: RunWriter) -> None:
+def keep_open(root: Path, writer: "RunWriter") -> None:
     """Keep ``writer`` (a run ``Client.create_run`` started) open until ``close``; flushed in the background,
     and ended when the process exits (as the fluent API's runs are) if ``set_terminated`` never was."""
     global _exit_hook
@@ -47,6 +49,7 @@ def keep_open(root: Path, writer: RunWriter) -> None:
         if not _exit_hook:
             _exit_hook = True
             atexit.register(_end_all_at_exit)
+    from .writer import FLUSHER  # (the writer is imported only by code that writes)
     FLUSHER.add(writer)
 
 
@@ -56,6 +59,7 @@ _exit_hook = False
 def _end_all_at_exit() -> None:
     fluent = sys.modules.get("tracker.fluent")
     failed = getattr(fluent, "_uncaught", None)
+    from .writer import FLUSHER
     with _lock:
         writers = list(_open.values())
         _open.clear()
@@ -73,13 +77,14 @@ def close(root: Path, run_id: str, status: str, end_time: int | None) -> bool:
         writer = _open.pop((root, run_id), None)
     if writer is None:
         return False
+    from .writer import FLUSHER
     FLUSHER.remove(writer)
     writer.end(status, end_time=end_time)
     return True
 
 
 @contextmanager
-def writing(root: Path, run_id: str) -> Iterator[RunWriter]:
+def writing(root: Path, run_id: str) -> Iterator["RunWriter"]:
     """A writer for one write to ``run_id``: the open one, or the run resumed and released after."""
     writer = open_writer(root, run_id)
     if writer is not None:
@@ -88,6 +93,7 @@ def writing(root: Path, run_id: str) -> Iterator[RunWriter]:
     path = store.run_dir(root, run_id)
     if not isinstance(run_id, str) or not store.is_run_dir_name(run_id) or not path.is_dir():
         raise RunNotFoundError(run_id)
+    from .writer import RunWriter
     before = store.read_run(path)
     writer = RunWriter.resume(root, run_id)
     status = getattr(getattr(before, "info", None), "status", RunStatus.KILLED)
