@@ -184,3 +184,13 @@ def test_a_client_run_never_terminated_is_saved_and_ended_at_exit(tracking_dir):
     run = MlflowClient().get_run(out.stdout.strip())
     assert run.info.status == "FINISHED" and run.data.metrics == {"m": 99.0}
     assert len(MlflowClient().get_metric_history(run.info.run_id, "m")) == 100
+
+
+def test_a_reading_client_does_not_import_the_writer():
+    import subprocess
+    import sys
+    code = ("import sys, tracker\nc = tracker.MlflowClient()\nc.search_runs(); c.search_experiments()\n"
+            "print([m for m in ('numpy', 'tracker.writer', 'tracker.fluent', 'pandas') if m in sys.modules])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
