@@ -18,14 +18,18 @@ def pytest_configure(config):
 def tracking_dir(tmp_path, monkeypatch):
     """Point runs, settings and the registry at tmp_path; end any run a test left active."""
     import tracker
-    from tracker import fluent
+    from tracker import fluent, fluent_experiments
 
     runs = tmp_path / "runs"
     monkeypatch.setenv("TRACKER_DIR", str(runs))
-    monkeypatch.delenv("TRACKER_REGISTRY_URL", raising=False)
+    # A developer's shell may point MLflow (and so this library) somewhere else.
+    for name in ("TRACKER_REGISTRY_URL", "TRACKER_EXPERIMENT_NAME", "MLFLOW_TRACKING_URI", "MLFLOW_RUN_ID",
+                 "MLFLOW_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_ID", "TRACKER_LOG_SYSTEM_METRICS",
+                 "MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     tracker.set_tracking_dir(runs)
-    fluent._experiment = None
+    monkeypatch.setattr(fluent_experiments, "_active", None)
     yield runs
     while fluent._stack:
         tracker.end_run()
