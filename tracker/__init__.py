@@ -47,7 +47,7 @@ _EXPORTS = {
     ), "fluent"),
 }
 
-__all__ = sorted([*_EXPORTS, "sklearn"])
+__all__ = sorted([*_EXPORTS, "sklearn", "pyfunc", "models", "data", "artifacts", "tracking", "exceptions"])
 
 
 def __getattr__(name: str) -> Any:
