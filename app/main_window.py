@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 import tracker
 from tracker.entities import Run, UnreadableRun
 
-from app import resources, theme
+from app import resources, run_access, theme
 from app.errors import override_failed
 from app.experiments import ExperimentsPanel
 from app.run_details import RunDetails
@@ -38,10 +38,11 @@ def _run_id(run: Run | UnreadableRun) -> str:
     return run.run_id if isinstance(run, UnreadableRun) else run.info.run_id
 
 
-def _is_dir(path: str) -> bool:
-    """Whether ``path`` is a folder; False (not an error) when it cannot even be looked at."""
+def _can_open(path: str) -> bool:
+    """Whether ``path`` is a folder or a file (an MLflow database); False when it cannot be looked at."""
     try:
-        return Path(path).is_dir()
+        p = Path(path)
+        return p.is_dir() or p.is_file()
     except (OSError, ValueError):
         return False
 
@@ -133,7 +134,12 @@ class MainWindow(QMainWindow):
         self.dir_label = QLabel(self)
         self.dir_label.setObjectName("directoryLabel")
         self.dir_label.setProperty("muted", True)
+        self.store_label = QLabel(self)  # names a store the app only reads (an MLflow store)
+        self.store_label.setObjectName("readOnlyStoreLabel")
+        self.store_label.setAccessibleName("Store kind")
+        self.store_label.hide()
         self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.store_label)
         self.statusBar().addPermanentWidget(self.dir_label)
         self.resize(1280, 800)
 
@@ -219,7 +225,21 @@ class MainWindow(QMainWindow):
         self.progress.show()
         self.statusBar().showMessage(f"Loading {path}…")
         self.source.open(path)
+        self._show_store_kind(path)
         self.directoryOpened.emit(path)
+
+    def _show_store_kind(self, path: Path) -> None:
+        """An MLflow store is read-only here: say so in the title and the status bar, and turn off
+        what would write into it."""
+        read_only = run_access.describe(path)
+        self.store_label.setText(read_only)
+        self.store_label.setToolTip(f"{path} belongs to MLflow: the app shows it and never changes it"
+                                    if read_only else "")
+        self.store_label.setVisible(bool(read_only))
+        if read_only:
+            self.setWindowTitle(f"{path.name or path} ({read_only}) — Tracker")
+        self.demo_action.setEnabled(not read_only)
+        self.demo_action.setToolTip(f"{read_only}: demo runs cannot be written into it" if read_only else "")
 
     @Slot()
     def choose_directory(self) -> None:
@@ -239,7 +259,7 @@ class MainWindow(QMainWindow):
         recent = self.settings.recent_directories()
         for path in recent:
             action = self.recent_menu.addAction(path, lambda p=path: self.open_directory(p))
-            action.setEnabled(_is_dir(path))
+            action.setEnabled(_can_open(path))
         if not recent:
             self.recent_menu.addAction("No Recent Directories").setEnabled(False)
         self.recent_menu.addSeparator()
@@ -413,6 +433,18 @@ class MainWindow(QMainWindow):
 
     def _ask_directory(self, start: str) -> str:
         return QFileDialog.getExistingDirectory(self, "Open Runs Directory", start)
+
+    @Slot()
+    def choose_mlflow_database(self) -> None:
+        """Open an MLflow SQLite database (``mlflow.db``); an ``mlruns`` folder opens as a directory."""
+        start = str(self.runs_dir.parent if self.runs_dir else Path.cwd())
+        path = self._ask_database(start)
+        if path:
+            self.open_directory(path)
+
+    def _ask_database(self, start: str) -> str:
+        return QFileDialog.getOpenFileName(self, "Open MLflow Database", start,
+                                           "MLflow databases (*.db *.sqlite *.sqlite3);;All files (*)")[0]
 
     def _ask_save_path(self, caption: str, default: str, filters: str) -> str:
         return QFileDialog.getSaveFileName(self, caption, default, filters)[0]

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 from tracker import store
 from tracker.entities import Run, UnreadableRun
 
-from app import desktop, resources
+from app import desktop, resources, run_access
 from app.formatting import (
     BRANCH_TAG, COMMIT_TAG, DIFF_TAG, DIRTY_TAG, HOST_TAG, REPO_TAG, SOURCE_TAG, argv_text,
     format_duration, format_time,
@@ -244,7 +244,7 @@ class RunDetails(QWidget):
         self._fill_overview(run)
         if readable:
             self._fill_tables(run)
-        self.artifacts.set_root(Path(run.path) / store.ARTIFACTS_DIR if readable else None)
+        self.artifacts.set_root(run_access.artifact_dir(run) if readable else None)
 
     def _clear_overview(self) -> None:
         while self.overview_form.rowCount():
@@ -351,7 +351,10 @@ class RunDetails(QWidget):
         if not relative:
             return None
         try:
-            path = store.resolve_inside(Path(run.path) / store.ARTIFACTS_DIR, relative, "diff")
+            folder = run_access.artifact_dir(run)
+            if folder is None:
+                return None
+            path = store.resolve_inside(folder, relative, "diff")
         except ValueError:
             return None
         return path if path.is_file() else None

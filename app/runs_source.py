@@ -13,6 +13,8 @@ Contract (stable; the UI builds on it):
 - ``close()``: stop workers and watchers and join them (tests call it).
 Added: ``experiments_changed(list[Experiment])`` when the experiments or their run counts
 change after loading; ``watch_mode`` says "inotify" or "polling (why)".
+An MLflow store (``mlruns/`` or an MLflow SQLite database) opens the same way, read-only:
+``mlflow_kind`` is then "file" or "sqlite" and ``app/mlflow_worker.py`` loads and polls it.
 
 How (see tracker/index.py and app/watcher.py):
 - One worker QObject (``app/runs_worker.py``) on its own QThread does all disk access: the indexed load
@@ -40,6 +42,8 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, S
 
 from tracker.index_prefetch import IndexPrefetch
 
+from . import run_access
+from .mlflow_worker import MlflowLoadWorker
 from .runs_worker import CHECK_MS, LoadWorker, Snapshot, Watching  # noqa: F401  (Snapshot is part of the contract)
 from .watch_bridge import EXPERIMENTS, GONE, ROOT, RUN, WatchBridge
 
@@ -79,6 +83,7 @@ class RunsSource(QObject):
         self.poll_interval = poll_interval
         self.check_ms = check_ms
         self.watch_mode = ""  # "inotify" or "polling (why)", once watching
+        self.mlflow_kind: str | None = None  # "file" or "sqlite" while an MLflow store is open
         self._generation = 0
         self._thread: QThread | None = None
         self._worker: LoadWorker | None = None
@@ -109,9 +114,14 @@ class RunsSource(QObject):
         self._watching = Watching()
         self._thread = QThread()
         self._thread.setObjectName("RunsSource")
-        self._prefetch = IndexPrefetch.take(self.root)  # started by app.main before Qt loaded, if at all
-        self._worker = LoadWorker(self.root, self._generation, self._bridge, self._stop, self._watching,
-                               self.polling, self.poll_interval, self.check_ms, self._prefetch)
+        self.mlflow_kind = run_access.mlflow_kind(self.root)
+        if self.mlflow_kind is not None:
+            run_access.open_mlflow(self.root)  # now, so the registry panel and details can ask at once
+            self._worker = MlflowLoadWorker(self.root, self._generation, self._stop)
+        else:
+            self._prefetch = IndexPrefetch.take(self.root)  # started by app.main before Qt loaded, if at all
+            self._worker = LoadWorker(self.root, self._generation, self._bridge, self._stop, self._watching,
+                                      self.polling, self.poll_interval, self.check_ms, self._prefetch)
         self._worker.moveToThread(self._thread)
         self._worker.progress.connect(self._on_progress)
         self._worker.loaded.connect(self._on_loaded)
@@ -138,6 +148,9 @@ class RunsSource(QObject):
         _open_sources.discard(self)
         if thread is None:
             return
+        if self.mlflow_kind is not None and self.root is not None:
+            run_access.forget(self.root)
+            self.mlflow_kind = None
         self._stop.set()  # a load in progress returns at its next check
         if self._prefetch is not None:
             self._prefetch.cancel()  # a worker waiting for the helper returns at once

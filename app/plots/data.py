@@ -1,7 +1,7 @@
 """The charts' data: metric series read off the GUI thread, kept in growing buffers, kept live.
 
 Per (run, key) a ``_Series`` holds the points read so far and the byte position where the
-next tail read starts. Reading (``tracker.store.read_metric``) and preparing (dedupe,
+next tail read starts. Reading (``app.run_access.read_metric``: tracker's runs or an MLflow store's) and preparing (dedupe,
 smoothing, x values: ``series_math.prepare``) both run on the worker; at most one read
 and one prepare per series are in flight, newer requests coalesce behind them.
 
@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from tracker import store
 from tracker.entities import Run, RunStatus
+
+from app.run_access import read_metric, read_run
 
 from .loader import Worker
 from .series_math import PlotSettings, SeriesBuffer, prepare
@@ -122,8 +123,8 @@ class SeriesManager(QObject):
         path = run.path
 
         def work():
-            fresh = store.read_run(path) if with_doc else None
-            return fresh, [(k, store.read_metric(path, k, pos)) for k, pos in targets]
+            fresh = read_run(path) if with_doc else None
+            return fresh, [(k, read_metric(path, k, pos)) for k, pos in targets]
 
         def done(result, error):
             self._refreshing.discard(run_id)
@@ -153,7 +154,7 @@ class SeriesManager(QObject):
                 return
             self._apply_tails(run_id, chunks)
 
-        self.worker.submit(lambda: [(k, store.read_metric(path, k, pos)) for k, pos in targets], done)
+        self.worker.submit(lambda: [(k, read_metric(path, k, pos)) for k, pos in targets], done)
 
     def _tail_targets(self, run_id: str) -> list[tuple[str, int]]:
         """Series of the run with no read in flight, marked as reading now."""
@@ -198,7 +199,7 @@ class SeriesManager(QObject):
             series.version += 1
             self._prepare(series)
 
-        self.worker.submit(lambda: store.read_metric(path, key, 0), done)
+        self.worker.submit(lambda: read_metric(path, key, 0), done)
 
     def _prepare(self, series: _Series) -> None:
         if series.preparing or series.buffer is None:

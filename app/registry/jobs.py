@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Callable
 
 import tracker
+from app import run_access
 from tracker import store
 from tracker.entities import Run
+from tracker.mlflow_store.client_view import ReadOnlyRegistry
 from tracker.model_trust import Trust, needed_trust
 from tracker.registry import (
     STAGES, HistoryEntry, Lineage, ModelVersion, RegisteredModel, RegistryNotFoundError, validate_alias,
@@ -57,12 +59,24 @@ class RegistryState:
 
 
 def registry_exists(tracking_dir: Path) -> bool:
+    if run_access.is_read_only(tracking_dir):
+        return True  # an open MLflow store: its model registry, read-only
     return bool(os.environ.get(URL_ENV)) or (Path(tracking_dir) / DB_FILE).is_file()
 
 
-def client(tracking_dir: Path) -> tracker.Client:
+def client(tracking_dir: Path) -> tracker.Client | ReadOnlyRegistry:
+    """tracker's Client for a tracking directory; for an open MLflow store, its registry's reads
+    (the same read calls; writing calls are absent, and the panel offers none)."""
+    mlflow = run_access.registry_for(tracking_dir)
+    if mlflow is not None:
+        return mlflow
     _used.add(str(tracking_dir))
     return tracker.Client(tracking_dir)
+
+
+def read_only(tracking_dir: Path) -> str:
+    """"MLflow file store, read-only" when the registry belongs to MLflow; "" when the panel may write."""
+    return run_access.describe(tracking_dir)
 
 
 def close_connections() -> None:

@@ -66,6 +66,7 @@ class RegistryPanel(QWidget):
         self.poll_timer.setInterval(self.POLL_MS)
         self.poll_timer.timeout.connect(self._poll)
         self.poll_timer.start()
+        self.ui.set_read_only(self, jobs.read_only(self._dir))
         self._update_actions()
         self.refresh()
 
@@ -103,6 +104,8 @@ class RegistryPanel(QWidget):
         self.ui.models_model.set_models([])
         self.ui.versions_model.set_rows([])
         self.ui.lineage.clear()
+        self.ui.set_read_only(self, jobs.read_only(path))
+        self._update_actions()
         self.refresh()
 
     def selected_model(self) -> str | None:
@@ -146,7 +149,7 @@ class RegistryPanel(QWidget):
     def transition_selected(self, stage: str) -> bool:
         """Move the selected version to ``stage``; Production asks first. False if nothing happened."""
         mv = self.selected_version()
-        if mv is None or mv.current_stage == stage:
+        if mv is None or mv.current_stage == stage or self.ui.read_only:
             return False
         archive, comment = False, ""
         if stage == "Production":
@@ -165,6 +168,9 @@ class RegistryPanel(QWidget):
     def register_paths(self, paths: list[Path], model_name: str | None = None) -> None:
         """Register files or a folder (drops, "Register model..."): check them and find their run in
         a worker, ask name/description/stage (pre-filled with ``model_name``), copy with progress."""
+        if self.ui.read_only:
+            self.show_message(f"{self.ui.read_only}: models cannot be registered into it", error=True)
+            return
         self.show_requested.emit()
         self.registrar.register_paths(paths, model_name)
 
@@ -185,6 +191,9 @@ class RegistryPanel(QWidget):
         action = menu.addAction("Register Model…")
         action.setData(path)
         action.triggered.connect(self.registrar.register_action)
+        if self.ui.read_only:
+            action.setEnabled(False)
+            action.setToolTip(f"{self.ui.read_only}: models cannot be registered into it")
 
     @Slot()
     def shutdown(self) -> None:
@@ -318,7 +327,7 @@ class RegistryPanel(QWidget):
     def _update_actions(self) -> None:
         mv = self.selected_version()
         for stage, action in self.ui.stage_actions.items():
-            action.setEnabled(mv is not None and mv.current_stage != stage)
+            action.setEnabled(mv is not None and mv.current_stage != stage and not self.ui.read_only)
 
     # ---- writing ------------------------------------------------------------------------------
 
@@ -330,6 +339,10 @@ class RegistryPanel(QWidget):
 
     @Slot(str, int, str, object)
     def _on_edit_requested(self, name: str, version: int, field: str, value: object) -> None:
+        if self.ui.read_only:
+            self.show_message(f"{self.ui.read_only}: {field} cannot be changed", error=True)
+            self.refresh()
+            return
         gen = self._generation
         if field == "aliases":
             job, done = jobs.set_aliases, ", ".join(f"@{a}" for a in value) or "no aliases"

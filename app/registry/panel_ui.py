@@ -214,11 +214,39 @@ class PanelUi:
         status.setContentsMargins(2, 0, 2, 0)
         status.addWidget(self.message, 1)
         status.addWidget(self.progress)
+        self.read_only_label = QLabel(panel)  # names a registry the app only reads (MLflow's)
+        self.read_only_label.setObjectName("registryReadOnly")
+        self.read_only_label.setAccessibleName("Registry is read-only")
+        self.read_only_label.setProperty("muted", True)
+        self.read_only_label.hide()
+        self.read_only = ""
+        self._edit_triggers = self.versions.editTriggers()
+        self._tooltips = {a: a.toolTip() for a in (*self.stage_actions.values(), self.register_button)}
+        self._empty_text = self.no_models.text()
         layout = QVBoxLayout(panel)
         layout.setContentsMargins(8, 8, 8, 6)
         layout.setSpacing(6)
+        layout.addWidget(self.read_only_label)
         layout.addWidget(self.splitter, 1)
         layout.addLayout(status)
+
+    def set_read_only(self, panel: QWidget, reason: str) -> None:
+        """``reason`` (e.g. "MLflow file store, read-only") turns off every action that writes:
+        registering (menu and drops), stage changes, alias and description edits. "" turns them on."""
+        self.read_only = reason
+        tip = f"{reason}: the registry belongs to MLflow and the app does not change it" if reason else ""
+        self.read_only_label.setText(f"{reason}: models, versions, stages and aliases are shown as MLflow "
+                                     "recorded them" if reason else "")
+        self.read_only_label.setVisible(bool(reason))
+        self.register_button.setEnabled(not reason)
+        for widget, default in self._tooltips.items():
+            widget.setToolTip(tip or default)
+        for action in (self.register_file_action, self.register_folder_action):
+            action.setEnabled(not reason)
+        panel.setAcceptDrops(not reason)
+        self.models.setAcceptDrops(not reason)
+        self.versions.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers if reason else self._edit_triggers)
+        self.no_models.setText("No registered models in this MLflow store." if reason else self._empty_text)
 
     def restore_layout(self, settings: Settings) -> None:
         """Splitter sizes and the versions table's columns, as the user left them."""
@@ -244,7 +272,8 @@ class PanelUi:
         for column, text in ((VersionsTableModel.ALIASES, "Edit &Aliases"),
                              (VersionsTableModel.DESCRIPTION, "Edit &Description")):
             target = index.siblingAtColumn(column)
-            menu.addAction(text, lambda t=target: self.versions.edit(t)).setEnabled(index.isValid())
+            edit = menu.addAction(text, lambda t=target: self.versions.edit(t))
+            edit.setEnabled(index.isValid() and not self.read_only)
         menu.addSeparator()
         uri = menu.addAction("Copy &URI", lambda: desktop.copy_text(mv.uri) if mv else None)
         uri.setEnabled(mv is not None)

@@ -45,9 +45,9 @@ def sqlite_path(path: str | os.PathLike) -> Path:
 
 
 def _is_file_store(root: Path) -> bool:
-    """A directory with at least one experiment folder: ``<id>/meta.yaml`` naming an experiment id."""
+    """A directory with at least one experiment folder: ``<integer id>/meta.yaml`` naming an experiment."""
     for name, path in files.subdirs(root):
-        if name in ("models", ".trash") or name.startswith("."):
+        if not name.isdigit():  # MLflow's experiment ids are integers: a tracker runs directory costs no reads
             continue
         meta = os.path.join(path, "meta.yaml")
         try:

@@ -1,0 +1,159 @@
+"""The loading worker for an MLflow store (``mlruns/`` or ``mlflow.db``), read-only.
+
+It speaks ``LoadWorker``'s signals, so ``RunsSource`` and every view treat both alike. Keeping
+up is polling, for both kinds, every ``POLL_MS``: the store's ``changed_token()`` (a few
+``stat`` calls) says when runs came, went or changed state, and the runs still RUNNING are
+re-read on each poll (metrics appended to an MLflow file store's run touch no folder the token
+looks at). A watchdog watcher is not reused: MLflow's layout (experiment folders, one file per
+key) is not the one ``app/watcher.py`` knows, and a 1 s poll costs well under a millisecond.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from tracker.entities import Experiment, Run, RunStatus, UnreadableRun
+from tracker.mlflow_store import MlflowStoreError, MlflowStoreReader
+
+from . import run_access
+from .run_rows import common_columns, prepare_rows, start_order
+from .runs_worker import Snapshot, _same
+
+POLL_MS = 1000
+
+
+def _id(run: Run | UnreadableRun) -> str:
+    return run.info.run_id if isinstance(run, Run) else run.run_id
+
+
+class MlflowLoadWorker(QObject):
+    """Lives on the source's worker thread: owns the reader and the known runs of one MLflow store."""
+
+    progress = Signal(int, int, int)
+    loaded = Signal(int, object)
+    changed = Signal(int, list)
+    removed = Signal(int, list)
+    status = Signal(int, str)
+    experiments = Signal(int, list)
+    watching = Signal(int, str)
+
+    def __init__(self, root: Path, generation: int, stop: threading.Event, poll_ms: int = POLL_MS) -> None:
+        super().__init__()
+        self.root = root
+        self.generation = generation
+        self.stop = stop
+        self.poll_ms = poll_ms
+        self.reader: MlflowStoreReader | None = None
+        self.runs: dict[str, Run | UnreadableRun] = {}  # by run id
+        self.experiment_list: list[Experiment] = []
+        self.token: tuple | None = None
+        self.timer: QTimer | None = None
+
+    @Slot()
+    def load(self) -> None:
+        self.timer = QTimer(self)  # created here, so it fires on this thread
+        self.timer.setInterval(self.poll_ms)
+        self.timer.timeout.connect(self.check)
+        started = time.perf_counter()
+        gen = self.generation
+        try:
+            self.reader = run_access.mlflow_reader(self.root) or run_access.open_mlflow(self.root)
+            self.token = self.reader.changed_token()
+            runs, unreadable = self.reader.scan(deferred=True)
+        except (MlflowStoreError, OSError, ValueError) as e:
+            self.status.emit(gen, f"Cannot read the MLflow store {self.root}: {e}")
+            self.loaded.emit(gen, Snapshot(self.root))
+            return
+        if self.stop.is_set():
+            return
+        run_access.remember_runs(self.reader, [*runs, *unreadable])
+        rows = prepare_rows([*runs, *unreadable])
+        self.runs = {_id(r): r for r in (*runs, *unreadable)}
+        self.experiment_list = self._experiments()
+        self.watching.emit(gen, f"polling (MLflow store, every {self.poll_ms / 1000:g} s)")
+        what = run_access.describe(self.root)
+        self.status.emit(gen, f"{what}: {len(runs):,} runs in {self.root}" if self.runs
+                         else f"{what}: no runs in {self.root} yet")
+        self.loaded.emit(gen, Snapshot(self.root, runs, unreadable, self.experiment_list, None,
+                                       time.perf_counter() - started, rows, start_order(rows), common_columns(runs)))
+        self.timer.start()
+
+    def _experiments(self) -> list[Experiment]:
+        runs = [r for r in self.runs.values() if isinstance(r, Run)]
+        try:
+            return self.reader.search_experiments(runs)
+        except (OSError, ValueError):
+            return self.experiment_list
+
+    @Slot(int, list, bool, bool)
+    def sync(self, generation: int, names: list, rescan: bool, experiments: bool) -> None:
+        """File events never come for an MLflow store (it is polled); here for RunsSource's contract."""
+
+    @Slot()
+    def check(self) -> None:
+        """Every POLL_MS: the whole list when the token moved, else only the runs still RUNNING."""
+        if self.stop.is_set() or self.reader is None:
+            return
+        gen = self.generation
+        token = self.reader.changed_token()
+        if token != self.token:
+            self.token = token
+            self._rescan()
+            return
+        running = [rid for rid, r in self.runs.items()
+                   if isinstance(r, Run) and r.info.status == RunStatus.RUNNING]
+        changed = []
+        for run_id in running:
+            fresh = self._get(run_id)
+            if fresh is not None and not _same(self.runs.get(run_id), fresh):
+                changed.append(fresh)
+        if changed:
+            self._take(changed, [])
+            if gen == self.generation:
+                self.changed.emit(gen, changed)
+
+    def _get(self, run_id: str) -> Run | UnreadableRun | None:
+        try:
+            return self.reader.get_run(run_id)
+        except LookupError:
+            return None
+        except (ValueError, OSError) as e:
+            old = self.runs.get(run_id)
+            return UnreadableRun(run_id, old.path if old is not None else "", f"MLflow run is damaged: {e}")
+
+    def _rescan(self) -> None:
+        gen = self.generation
+        try:
+            runs, unreadable = self.reader.scan(deferred=True)
+        except (OSError, ValueError) as e:
+            self.status.emit(gen, f"Cannot read the MLflow store {self.root}: {e}")
+            return
+        found = {_id(r): r for r in (*runs, *unreadable)}
+        removed = [rid for rid in self.runs if rid not in found]
+        changed = []
+        for rid, run in found.items():
+            old = self.runs.get(rid)
+            if old is None or type(old) is not type(run):
+                changed.append(run)
+            elif isinstance(run, Run) and (old.info != run.info or run.info.status == RunStatus.RUNNING):
+                if not _same(old, run):
+                    changed.append(run)
+        self._take(changed, removed)
+        if removed:
+            self.removed.emit(gen, removed)
+        if changed:
+            self.changed.emit(gen, changed)
+        found_experiments = self._experiments()
+        if found_experiments != self.experiment_list:
+            self.experiment_list = found_experiments
+            self.experiments.emit(gen, found_experiments)
+
+    def _take(self, changed: list, removed: list[str]) -> None:
+        for rid in removed:
+            self.runs.pop(rid, None)
+        for run in changed:
+            self.runs[_id(run)] = run
+        run_access.remember_runs(self.reader, changed)
