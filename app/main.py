@@ -18,7 +18,8 @@ ORGANIZATION = "tracker"
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="tracker-app", description="Browse runs logged with tracker.")
-    parser.add_argument("directory", nargs="?", help="the runs directory (default: the one used last)")
+    parser.add_argument("directory", nargs="?", help="the runs directory, or an MLflow store (an mlruns folder or "
+                        "an MLflow SQLite database, opened read-only); default: the one used last")
     parser.add_argument("--theme", choices=("system", "light", "dark"), help="override the saved theme")
     return parser.parse_args(argv)
 
@@ -33,8 +34,10 @@ def configure_application() -> None:
 
 
 def _reachable_dir(path: str) -> bool:
+    """A folder, or a file (an MLflow database), that can be looked at."""
     try:
-        return Path(path).is_dir()
+        p = Path(path)
+        return p.is_dir() or p.is_file()
     except (OSError, ValueError):  # (EACCES on a parent, a NUL in a hand-edited setting)
         return False
 
@@ -47,8 +50,14 @@ def launch(args: argparse.Namespace) -> tuple["QApplication", "MainWindow"]:
     few hundred milliseconds, and only two processes can do them at once.
     """
     from tracker.index_prefetch import IndexPrefetch
+    from tracker.mlflow_store import detect
+
+    def prefetch(path: str) -> None:
+        if detect(path) is None:  # an MLflow store is read by its own reader: no tracker index
+            IndexPrefetch.start(path)
+
     if args.directory is not None:
-        IndexPrefetch.start(args.directory)
+        prefetch(args.directory)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     configure_application()
     from app.settings import Settings
@@ -56,7 +65,7 @@ def launch(args: argparse.Namespace) -> tuple["QApplication", "MainWindow"]:
     directory: str | None = args.directory
     if directory is None and settings.last_directory and _reachable_dir(settings.last_directory):
         directory = settings.last_directory
-        IndexPrefetch.start(directory)  # (QSettings needed QtCore first, the rest of Qt is still to come)
+        prefetch(directory)  # (QSettings needed QtCore first, the rest of Qt is still to come)
 
     from PySide6.QtWidgets import QApplication
 
