@@ -70,22 +70,22 @@ def mapping(value: Any, what: str) -> Mapping:
     return value
 
 
+def _checked_texts(values: Any, kind: str, limit: int) -> dict[str, str]:
+    out = {}
+    for key, value in mapping(values, f"{kind}s").items():
+        layout.validate_key(key, f"{kind} key")
+        out[key] = value_text(value, f"{kind} {key!r}: value", limit)
+    return out
+
+
 def params_text(params: Any) -> dict[str, str]:
     """Checked param keys and values as stored (MLflow's 6,000-character value limit)."""
-    out = {}
-    for key, value in mapping(params, "params").items():
-        layout.validate_key(key, "param key")
-        out[key] = value_text(value, f"param {key!r}: value", layout.MAX_PARAM_VALUE_LENGTH)
-    return out
+    return _checked_texts(params, "param", layout.MAX_PARAM_VALUE_LENGTH)
 
 
 def tags_text(tags: Any) -> dict[str, str]:
     """Checked tag keys and values as stored (MLflow's 8,000-character value limit)."""
-    out = {}
-    for key, value in mapping(tags, "tags").items():
-        layout.validate_key(key, "tag key")
-        out[key] = value_text(value, f"tag {key!r}: value", layout.MAX_TAG_VALUE_LENGTH)
-    return out
+    return _checked_texts(tags, "tag", layout.MAX_TAG_VALUE_LENGTH)
 
 
 def to_float(key: str, value: Any) -> float:
