@@ -145,6 +145,7 @@ def test_the_registry_panel_shows_mlflows_models_read_only(qtbot, made):
     assert not panel.ui.register_button.isEnabled() and "MLflow" in panel.ui.register_button.toolTip()
     assert not panel.acceptDrops() and not panel.ui.models.acceptDrops()
     assert panel.ui.read_only_label.isVisibleTo(panel) and DESCRIBED[kind] in panel.ui.read_only_label.text()
+    assert panel.ui.no_history.isVisibleTo(panel) and not panel.ui.history.isVisibleTo(panel)
     menu = panel.version_menu()
     edits = [a for a in menu.actions() if a.text().startswith("Edit")]
     assert edits and not any(a.isEnabled() for a in edits)

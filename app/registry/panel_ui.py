@@ -171,6 +171,11 @@ class PanelUi:
         history_layout.setContentsMargins(0, 6, 0, 0)
         history_layout.setSpacing(6)
         history_layout.addWidget(_heading("History"))
+        self.no_history = _muted("MLflow records no history of stage changes")  # shown for MLflow's registry
+        self.no_history.setObjectName("registryNoHistory")
+        self.no_history.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.no_history.hide()
+        history_layout.addWidget(self.no_history)
         history_layout.addWidget(self.history, 1)
         self.middle = QSplitter(Qt.Orientation.Vertical, panel)
         self.middle.setChildrenCollapsible(False)
@@ -247,6 +252,8 @@ class PanelUi:
         self.models.setAcceptDrops(not reason)
         self.versions.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers if reason else self._edit_triggers)
         self.no_models.setText("No registered models in this MLflow store." if reason else self._empty_text)
+        self.no_history.setVisible(bool(reason))
+        self.history.setVisible(not reason)
 
     def restore_layout(self, settings: Settings) -> None:
         """Splitter sizes and the versions table's columns, as the user left them."""
