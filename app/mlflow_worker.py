@@ -23,6 +23,7 @@ from .run_rows import common_columns, prepare_rows, start_order
 from .runs_worker import Snapshot, _same
 
 POLL_MS = 1000
+WARM_BATCH = 200  # runs read ahead per pass of the worker's event loop
 
 
 def _id(run: Run | UnreadableRun) -> str:
@@ -51,6 +52,7 @@ class MlflowLoadWorker(QObject):
         self.experiment_list: list[Experiment] = []
         self.token: tuple | None = None
         self.timer: QTimer | None = None
+        self._to_warm: list[Run] = []
 
     @Slot()
     def load(self) -> None:
@@ -80,6 +82,20 @@ class MlflowLoadWorker(QObject):
         self.loaded.emit(gen, Snapshot(self.root, runs, unreadable, self.experiment_list, None,
                                        time.perf_counter() - started, rows, start_order(rows), common_columns(runs)))
         self.timer.start()
+        self._to_warm = [r for r in runs if isinstance(r, Run)]
+        QTimer.singleShot(0, self, self._warm)
+
+    @Slot()
+    def _warm(self) -> None:
+        """Read the listed runs' params, tags and metrics here, a batch per pass, rather than on the
+        GUI thread when a sort or filter first asks (a file store keeps ~13 files a run)."""
+        batch, self._to_warm = self._to_warm[:WARM_BATCH], self._to_warm[WARM_BATCH:]
+        if self.stop.is_set():
+            return
+        for run in batch:
+            run.data.params, run.data.tags, run.data.metrics  # noqa: B018 (reading is the point)
+        if self._to_warm:
+            QTimer.singleShot(0, self, self._warm)
 
     def _experiments(self) -> list[Experiment]:
         runs = [r for r in self.runs.values() if isinstance(r, Run)]

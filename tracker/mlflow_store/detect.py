@@ -46,8 +46,14 @@ def sqlite_path(path: str | os.PathLike) -> Path:
 
 def _is_file_store(root: Path) -> bool:
     """A directory with at least one experiment folder: ``<integer id>/meta.yaml`` naming an experiment."""
-    for name, path in files.subdirs(root):
-        if not name.isdigit():  # MLflow's experiment ids are integers: a tracker runs directory costs no reads
+    try:
+        with os.scandir(root) as it:
+            # MLflow's experiment ids are integers: a tracker runs directory costs no reads
+            candidates = [entry.path for entry in it if entry.name.isdigit()]
+    except OSError:
+        return False
+    for path in candidates:
+        if not os.path.isdir(path) or os.path.islink(path):
             continue
         meta = os.path.join(path, "meta.yaml")
         try:
