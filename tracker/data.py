@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from . import artifacts, store
@@ -36,6 +37,11 @@ class DatasetSource:
 
     @property
     def uri(self) -> str | None:
+        return self.config.get("uri")
+
+    @property
+    def url(self) -> str | None:
+        """MLflow's ``HTTPDatasetSource.url``: the same string as ``uri``."""
         return self.config.get("uri")
 
 
@@ -249,6 +255,17 @@ class InputTag:
     value: str
 
 
+class DatasetRecord(dict):
+    """A logged dataset as MLflow's ``mlflow.entities.Dataset``: ``name``, ``digest``, ``source_type``,
+    ``source``, ``schema`` and ``profile`` read as attributes; it stays the stored dict."""
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
 @dataclass(frozen=True)
 class DatasetInput:
     """One input of a run, as MLflow's ``run.inputs.dataset_inputs[i]``: the dataset's stored
@@ -289,15 +306,45 @@ def log_input(dataset: Dataset, context: str | None = None, tags: dict[str, str]
             writer.set_tags({INPUTS_TAG: INPUTS_FILE})
 
 
+@dataclass(frozen=True)
+class RunInputs:
+    """MLflow's ``run.inputs``: the run's ``dataset_inputs``."""
+    dataset_inputs: list[DatasetInput]
+
+
 def get_inputs(run_id: str) -> list[DatasetInput]:
     """The dataset inputs recorded for ``run_id``, in the order they were logged."""
     from .config import get_tracking_dir
     if not isinstance(run_id, str) or not store.is_run_dir_name(run_id):
         raise ValueError(f"no run {run_id!r}")
-    folder = store.run_dir(get_tracking_dir(), run_id) / store.ARTIFACTS_DIR
+    return _inputs_in(store.run_dir(get_tracking_dir(), run_id))
+
+
+def run_inputs(run_path: str | os.PathLike) -> RunInputs:
+    """``Run.inputs``: what ``log_input`` recorded in the run folder at ``run_path``."""
+    return RunInputs(_inputs_in(run_path) if run_path else [])
+
+
+def get_source(dataset: Any) -> DatasetSource:
+    """MLflow's ``mlflow.data.get_source``: where a dataset, a logged one or a run input, came from."""
+    if isinstance(dataset, DatasetInput):
+        dataset = dataset.dataset
+    if isinstance(dataset, Dataset):
+        return dataset.source
+    if isinstance(dataset, dict):
+        try:
+            config = json.loads(dataset.get("source") or "{}")
+        except ValueError:
+            config = {}
+        return DatasetSource(str(dataset.get("source_type", "")), config if isinstance(config, dict) else {})
+    raise TypeError(f"get_source takes a dataset or a run's dataset input, got {type(dataset).__name__}")
+
+
+def _inputs_in(run_path: str | os.PathLike) -> list[DatasetInput]:
+    folder = Path(run_path) / store.ARTIFACTS_DIR
     out = []
     for entry in _read_inputs(artifacts.artifact_file(folder, INPUTS_FILE)):
         dataset, tags = entry.get("dataset"), entry.get("tags")
         if isinstance(dataset, dict) and isinstance(tags, dict):
-            out.append(DatasetInput(dataset, [InputTag(str(k), str(v)) for k, v in tags.items()]))
+            out.append(DatasetInput(DatasetRecord(dataset), [InputTag(str(k), str(v)) for k, v in tags.items()]))
     return out

@@ -227,6 +227,12 @@ class Run:
     data: RunData
     path: str = ""  # the run's directory on disk
 
+    @property
+    def inputs(self) -> Any:
+        """MLflow's ``run.inputs``: ``dataset_inputs`` logged by ``log_input``, read from the run folder."""
+        from .data import run_inputs
+        return run_inputs(self.path)
+
     def to_dictionary(self) -> dict[str, Any]:
         """MLflow's form: ``{"info": {run_id, run_uuid, experiment_id, ...}, "data": {...}}``."""
         i = self.info

@@ -103,7 +103,8 @@ def _select_columns(data: Any, schema: Any) -> Any:
         return data
     if type(data).__module__.split(".")[0] != "pandas" or not hasattr(data, "columns"):
         return data
-    columns = [str(c) for c in data.columns]
+    labels = {str(c): c for c in data.columns}  # a frame built from lists has int labels; the schema has names
+    columns = list(labels)
     missing = [spec.name for spec in schema.inputs if spec.required and spec.name not in columns]
     if missing:
         from .exceptions import InvalidParameterValue
@@ -113,7 +114,7 @@ def _select_columns(data: Any, schema: Any) -> Any:
     if extra:
         warnings.warn(f"Found extra inputs in the model input that are not defined in the model signature: "
                       f"`{extra}`. These inputs will be ignored.", UserWarning, stacklevel=3)
-    return data[[spec.name for spec in schema.inputs if spec.name in columns]]
+    return data[[labels[spec.name] for spec in schema.inputs if spec.name in labels]]
 
 
 def _call_predict(model: Any, context: PythonModelContext, data: Any, params: dict[str, Any] | None) -> Any:

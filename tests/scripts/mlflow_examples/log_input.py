@@ -23,4 +23,5 @@ print(f"Dataset profile: {dataset_info.profile}")
 print(f"Dataset schema: {dataset_info.schema}")
 assert dataset_info.name == "wine"
 dataset_source = mlflow.data.get_source(dataset_info)
-print(dataset_source.url if hasattr(dataset_source, "url") else dataset_source)
+print(dataset_source.url)
+assert dataset_source.url == dataset_source_url

@@ -1,6 +1,8 @@
 """MLflow's model registry workflow with MlflowClient: create a registered model, log a model and
 register versions (create_model_version and register_model), move a version to Production, set an
-alias, and load by `models:/name@alias` and `models:/name/Production`. Only the import is changed.
+alias, and load by `models:/name@alias` and `models:/name/Production`. Only the import is changed, plus `trusted=[...]` when loading: a
+random forest's skops file holds sklearn.tree._tree.Tree, which the tracker loads only when the
+caller names it (docs/security.md), where MLflow unpickles silently.
 """
 import numpy as np
 from sklearn.ensemble import RandomForestRegressor
@@ -32,8 +34,9 @@ champion = client.get_model_version_by_alias(name, "champion")
 print(f"champion is version {champion.version}")
 client.update_model_version(name=name, version=mv.version, description="first version")
 
-model = mlflow.sklearn.load_model(f"models:/{name}@champion")
-production = mlflow.pyfunc.load_model(f"models:/{name}/Production")
+TREES = ["sklearn.tree._tree.Tree"]  # the one deliberate difference (docs/security.md)
+model = mlflow.sklearn.load_model(f"models:/{name}@champion", trusted=TREES)
+production = mlflow.pyfunc.load_model(f"models:/{name}/Production", trusted=TREES)
 expected = rfr.predict(X[:5])
 assert np.allclose(model.predict(X[:5]), expected)
 assert np.allclose(production.predict(X[:5]), expected)

@@ -1,5 +1,7 @@
 """MLflow's "load a logged model" pattern: log a model, then load it by `runs:/<run_id>/model`
-with the sklearn flavor and with pyfunc, and predict. Only the import is changed.
+with the sklearn flavor and with pyfunc, and predict. Only the import is changed, plus
+`trusted=[...]` when loading: a random forest's skops file holds sklearn.tree._tree.Tree, which
+the tracker loads only when the caller names it (docs/security.md), where MLflow unpickles silently.
 """
 import numpy as np
 from sklearn.datasets import load_diabetes
@@ -18,8 +20,9 @@ with mlflow.start_run() as run:
     run_id = run.info.run_id
 
 logged_model = f"runs:/{run_id}/model"
-sk_model = mlflow.sklearn.load_model(logged_model)
-loaded_model = mlflow.pyfunc.load_model(logged_model)
+TREES = ["sklearn.tree._tree.Tree"]  # the one deliberate difference (docs/security.md)
+sk_model = mlflow.sklearn.load_model(logged_model, trusted=TREES)
+loaded_model = mlflow.pyfunc.load_model(logged_model, trusted=TREES)
 print(loaded_model.metadata.run_id if loaded_model.metadata else None)
 predictions = loaded_model.predict(X_test)
 assert np.allclose(predictions, rf.predict(X_test))
