@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMenu
 
 from app_fixtures import *  # noqa: F401,F403
 from app_fixtures import OFFSCREEN_NOISE
@@ -174,3 +175,23 @@ def test_a_run_mlflow_logs_while_the_window_is_open_appears(qtbot, kind, tmp_pat
     qtbot.waitUntil(lambda: model.get(run_id).info.status == "FINISHED"
                     and model.get(run_id).data.metrics.get("loss") == 8.0, timeout=15000)
     assert dict(model.get(run_id).data.params) == {"lr": "0.5"}
+
+
+def test_file_open_mlflow_database_and_back_to_a_tracker_directory(qtbot, tmp_path_factory, runs_root, monkeypatch):
+    from app_fixtures import log_run
+    path, expected = session_store("sqlite", tmp_path_factory)
+    log_run("ours", metrics={"acc": 0.5})
+    window = open_store_window(qtbot, runs_root, 1)
+    assert not window.store_label.isVisible() and window.demo_action.isEnabled()
+    monkeypatch.setattr(type(window), "_ask_database", lambda self, start: str(path))
+    window.open_mlflow_action.trigger()
+    qtbot.waitUntil(lambda: window.runs_model.total_count() == len(active(expected)), timeout=15000)
+    assert window.store_label.text() == DESCRIBED["sqlite"] and not window.demo_action.isEnabled()
+    menu = QMenu()
+    window.registry_panel.extend_artifact_menu(menu, str(path))
+    register = [a for a in menu.actions() if a.text().startswith("Register")]
+    assert register and not register[0].isEnabled() and "MLflow" in register[0].toolTip()
+    window.open_directory(runs_root)  # a tracker directory again: everything writes as before
+    qtbot.waitUntil(lambda: window.runs_model.total_count() == 1 and not window.progress.isVisible())
+    assert not window.store_label.isVisible() and window.demo_action.isEnabled()
+    assert window.registry_panel.ui.register_button.isEnabled() and window.registry_panel.acceptDrops()
