@@ -1,7 +1,9 @@
 """MLflow's sklearn_elasticnet_wine example, on scikit-learn's wine data (no download): alpha and
-l1_ratio from the command line, rmse/mae/r2 logged, the model logged. Only the import is changed.
+l1_ratio from the command line, rmse/mae/r2 logged, the model logged (and registered when the tracking URI is not a local store). Only the import is
+changed (and `from tracker.models import infer_signature` for `from mlflow.models import ...`).
 """
 import sys
+from urllib.parse import urlparse
 import warnings
 
 import numpy as np
@@ -13,6 +15,7 @@ from sklearn.model_selection import train_test_split
 
 import tracker as mlflow
 import tracker.sklearn  # noqa: F401
+from tracker.models import infer_signature
 
 
 def eval_metrics(actual, pred):
@@ -53,5 +56,11 @@ if __name__ == "__main__":
         mlflow.log_metric("mae", mae)
 
         predictions = lr.predict(train_x)
-        signature = mlflow.models.infer_signature(train_x, predictions)
-        mlflow.sklearn.log_model(lr, name="model", signature=signature)
+        signature = infer_signature(train_x, predictions)
+
+        tracking_url_type_store = urlparse(mlflow.get_tracking_uri()).scheme
+        if tracking_url_type_store != "file":
+            mlflow.sklearn.log_model(lr, name="model", registered_model_name="ElasticnetWineModel",
+                                     signature=signature)
+        else:
+            mlflow.sklearn.log_model(lr, name="model", signature=signature)

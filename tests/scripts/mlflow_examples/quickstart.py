@@ -1,7 +1,9 @@
 """MLflow's quickstart: log params and a metric, log the model with a signature, an input example
-and a registered name, then load it back through pyfunc and predict. Only the import is changed.
+and a registered name, then load it back through pyfunc and predict. Only the import is changed
+(and `from tracker.models import infer_signature` where MLflow's quickstart writes `from mlflow.models ...`).
 """
 import tracker as mlflow
+from tracker.models import infer_signature
 from sklearn import datasets
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
@@ -22,7 +24,7 @@ with mlflow.start_run():
     mlflow.log_params(params)
     mlflow.log_metric("accuracy", accuracy)
     mlflow.set_tag("Training Info", "Basic LR model for iris data")
-    signature = mlflow.models.infer_signature(X_train, lr.predict(X_train))
+    signature = infer_signature(X_train, lr.predict(X_train))
     model_info = mlflow.sklearn.log_model(
         sk_model=lr,
         name="iris_model",
