@@ -2,7 +2,8 @@
 
 It speaks ``LoadWorker``'s signals, so ``RunsSource`` and every view treat both alike. Keeping
 up is polling, for both kinds, every ``POLL_MS``: the store's ``changed_token()`` (a few
-``stat`` calls) says when runs came, went or changed state, and the runs still RUNNING are
+``stat`` calls) says when runs came, went or changed state (the store is listed again, no
+sooner than ``RESCAN_SPACING`` times the last listing took), and the runs still RUNNING are
 re-read on each poll (metrics appended to an MLflow file store's run touch no folder the token
 looks at). A watchdog watcher is not reused: MLflow's layout (experiment folders, one file per
 key) is not the one ``app/watcher.py`` knows, and a 1 s poll costs well under a millisecond.
@@ -23,6 +24,7 @@ from .run_rows import common_columns, prepare_rows, start_order
 from .runs_worker import Snapshot, _same
 
 POLL_MS = 1000
+RESCAN_SPACING = 4  # after a listing that took t, the next one waits 4 t (RUNNING runs: every poll)
 WARM_BATCH = 200  # runs read ahead per pass of the worker's event loop
 
 
@@ -53,6 +55,7 @@ class MlflowLoadWorker(QObject):
         self.token: tuple | None = None
         self.timer: QTimer | None = None
         self._to_warm: list[Run] = []
+        self._next_rescan = 0.0
 
     @Slot()
     def load(self) -> None:
@@ -115,9 +118,13 @@ class MlflowLoadWorker(QObject):
             return
         gen = self.generation
         token = self.reader.changed_token()
-        if token != self.token:
+        if token != self.token and time.monotonic() >= self._next_rescan:
             self.token = token
+            started = time.monotonic()
             self._rescan()
+            # A SQLite store's token moves with every metric logged: listing 10,000 runs (~0.5 s)
+            # each second would keep a core busy, so a long listing waits a while before the next.
+            self._next_rescan = time.monotonic() + RESCAN_SPACING * (time.monotonic() - started)
             return
         running = [rid for rid, r in self.runs.items()
                    if isinstance(r, Run) and r.info.status == RunStatus.RUNNING]
