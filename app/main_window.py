@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 import tracker
 from tracker.entities import Run, UnreadableRun
 
-from app import resources, run_access, theme
+from app import resources, run_access, store_kind, theme
 from app.errors import override_failed
 from app.experiments import ExperimentsPanel
 from app.run_details import RunDetails
@@ -225,21 +225,8 @@ class MainWindow(QMainWindow):
         self.progress.show()
         self.statusBar().showMessage(f"Loading {path}…")
         self.source.open(path)
-        self._show_store_kind(path)
+        store_kind.show(self, path)
         self.directoryOpened.emit(path)
-
-    def _show_store_kind(self, path: Path) -> None:
-        """An MLflow store is read-only here: say so in the title and the status bar, and turn off
-        what would write into it."""
-        read_only = run_access.describe(path)
-        self.store_label.setText(read_only)
-        self.store_label.setToolTip(f"{path} belongs to MLflow: the app shows it and never changes it"
-                                    if read_only else "")
-        self.store_label.setVisible(bool(read_only))
-        if read_only:
-            self.setWindowTitle(f"{path.name or path} ({read_only}) — Tracker")
-        self.demo_action.setEnabled(not read_only)
-        self.demo_action.setToolTip(f"{read_only}: demo runs cannot be written into it" if read_only else "")
 
     @Slot()
     def choose_directory(self) -> None:
@@ -374,6 +361,7 @@ class MainWindow(QMainWindow):
 
     def _show_welcome(self) -> None:
         self.welcome.set_directory(self.runs_dir)
+        self.welcome.demo_button.setVisible(not run_access.is_read_only(self.runs_dir))  # (MLflow's store)
         self.pages.setCurrentWidget(self.welcome)
 
     # ---- actions ------------------------------------------------------------------------
@@ -382,6 +370,9 @@ class MainWindow(QMainWindow):
     def create_demo_runs(self) -> None:
         """Write demo runs (in a worker thread) into the open directory, or the default one."""
         root = Path(self.runs_dir or tracker.get_tracking_dir())
+        if run_access.is_read_only(root):
+            self.statusBar().showMessage(f"{run_access.describe(root)}: demo runs are not written into it")
+            return
         if self.demo_task.start(root):
             self.welcome.set_busy(True)
             self.statusBar().showMessage(f"Creating demo runs in {root}…")
@@ -433,18 +424,6 @@ class MainWindow(QMainWindow):
 
     def _ask_directory(self, start: str) -> str:
         return QFileDialog.getExistingDirectory(self, "Open Runs Directory", start)
-
-    @Slot()
-    def choose_mlflow_database(self) -> None:
-        """Open an MLflow SQLite database (``mlflow.db``); an ``mlruns`` folder opens as a directory."""
-        start = str(self.runs_dir.parent if self.runs_dir else Path.cwd())
-        path = self._ask_database(start)
-        if path:
-            self.open_directory(path)
-
-    def _ask_database(self, start: str) -> str:
-        return QFileDialog.getOpenFileName(self, "Open MLflow Database", start,
-                                           "MLflow databases (*.db *.sqlite *.sqlite3);;All files (*)")[0]
 
     def _ask_save_path(self, caption: str, default: str, filters: str) -> str:
         return QFileDialog.getSaveFileName(self, caption, default, filters)[0]

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QWidget
 
-from app import theme
+from app import store_kind, theme
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
@@ -18,7 +18,8 @@ def build_menus(window: MainWindow) -> None:
     file_menu = window.menuBar().addMenu("&File")
     window.open_action = file_menu.addAction("&Open Runs Directory…", window.choose_directory)
     window.open_action.setShortcut(QKeySequence.StandardKey.Open)
-    window.open_mlflow_action = file_menu.addAction("Open &MLflow Database…", window.choose_mlflow_database)
+    window.open_mlflow_action = file_menu.addAction("Open &MLflow Database…",
+                                                    lambda: store_kind.choose_mlflow_database(window))
     window.open_mlflow_action.setToolTip("An MLflow SQLite store (mlflow.db), read-only; "
                                          "an mlruns folder opens with Open Runs Directory")
     window.recent_menu = file_menu.addMenu("Open &Recent")

@@ -183,7 +183,7 @@ def test_file_open_mlflow_database_and_back_to_a_tracker_directory(qtbot, tmp_pa
     log_run("ours", metrics={"acc": 0.5})
     window = open_store_window(qtbot, runs_root, 1)
     assert not window.store_label.isVisible() and window.demo_action.isEnabled()
-    monkeypatch.setattr(type(window), "_ask_database", lambda self, start: str(path))
+    monkeypatch.setattr("app.store_kind.ask_database", lambda parent, start: str(path))
     window.open_mlflow_action.trigger()
     qtbot.waitUntil(lambda: window.runs_model.total_count() == len(active(expected)), timeout=15000)
     assert window.store_label.text() == DESCRIBED["sqlite"] and not window.demo_action.isEnabled()
@@ -195,3 +195,16 @@ def test_file_open_mlflow_database_and_back_to_a_tracker_directory(qtbot, tmp_pa
     qtbot.waitUntil(lambda: window.runs_model.total_count() == 1 and not window.progress.isVisible())
     assert not window.store_label.isVisible() and window.demo_action.isEnabled()
     assert window.registry_panel.ui.register_button.isEnabled() and window.registry_panel.acceptDrops()
+
+
+def test_an_empty_mlflow_store_offers_no_demo_runs_and_gets_none(qtbot, tmp_path):
+    root = tmp_path / "mlruns"
+    (root / "0").mkdir(parents=True)
+    (root / "0" / "meta.yaml").write_text(f"artifact_location: file://{root}/0\ncreation_time: 1\nexperiment_id: '0'\n"
+                                          "last_update_time: 1\nlifecycle_stage: active\nname: Default\n")
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    window = open_store_window(qtbot, root, 0)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.welcome)
+    assert not window.welcome.demo_button.isVisible() and not window.demo_action.isEnabled()
+    window.create_demo_runs()  # even if asked: nothing is written into MLflow's store
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
