@@ -36,8 +36,8 @@ with mlflow.start_run(run_name=name):
 
 
 def active(expected: dict) -> list[dict]:
-    return [r for r in expected["runs"] if r["lifecycle_stage"] == "active"
-            and any(e["id"] == r["experiment_id"] and e["lifecycle_stage"] == "active" for e in expected["experiments"])]
+    live = {e["id"] for e in expected["experiments"] if e["lifecycle_stage"] == "active"}
+    return [r for r in expected["runs"] if r["lifecycle_stage"] == "active" and r["experiment_id"] in live]
 
 
 def open_store_window(qtbot, path: Path, count: int):

@@ -1,8 +1,8 @@
 """The charts' data: metric series read off the GUI thread, kept in growing buffers, kept live.
 
 Per (run, key) a ``_Series`` holds the points read so far and the byte position where the
-next tail read starts. Reading (``app.run_access.read_metric``: tracker's runs or an MLflow store's) and preparing (dedupe,
-smoothing, x values: ``series_math.prepare``) both run on the worker; at most one read
+next tail read starts. Reading (``app.run_access.read_metric``: tracker's runs or an MLflow
+store's) and preparing (dedupe, smoothing, x values: ``series_math.prepare``) both run on the worker; at most one read
 and one prepare per series are in flight, newer requests coalesce behind them.
 
 Live: ``refresh(runs)`` (the app's watcher saw them change) and a poll timer for runs
