@@ -2,8 +2,9 @@
 
 Per (run, key) a ``_Series`` holds the points read so far and the byte position where the
 next tail read starts. Reading (``app.run_access.read_metric``: tracker's runs or an MLflow
-store's) and preparing (dedupe, smoothing, x values: ``series_math.prepare``) both run on the worker; at most one read
-and one prepare per series are in flight, newer requests coalesce behind them.
+store's) and preparing (dedupe, smoothing, x values: ``series_math.prepare``) both run on the
+worker; at most one read and one prepare per series are in flight, newer requests coalesce
+behind them.
 
 Live: ``refresh(runs)`` (the app's watcher saw them change) and a poll timer for runs
 still RUNNING read only the records appended since the saved position.
