@@ -81,12 +81,12 @@ def points(panel, key):
 @pytest.fixture
 def read_log(monkeypatch):
     calls = []
-    real = plot_data.store.read_metric
+    real = plot_data.read_metric  # what the chart data reads metric files through
 
     def spy(path, key, position=0):
         calls.append((key, position))
         return real(path, key, position)
-    monkeypatch.setattr(plot_data.store, "read_metric", spy)
+    monkeypatch.setattr(plot_data, "read_metric", spy)
     return calls
 
 
