@@ -226,15 +226,17 @@ class SystemMetricsMonitor:
         while self._running():
             samples: dict[str, list[float]] = defaultdict(list)
             for _ in range(self.samples_before_logging):
-                try:
-                    self._samplers.sample(samples)
-                except Exception as e:  # noqa: BLE001 - a sampler that fails must not kill the run
-                    _logger.warning("tracker: system metrics sampling failed: %s", e)
-                    return
+                # wait first: CPU utilisation is measured since the previous reading, and a
+                # reading taken just after the samplers start covers no time (psutil gives 0.0)
                 if self._stop.wait(self.sampling_interval):
                     self._final(samples)
                     return
                 if not self._running():
+                    return
+                try:
+                    self._samplers.sample(samples)
+                except Exception as e:  # noqa: BLE001 - a sampler that fails must not kill the run
+                    _logger.warning("tracker: system metrics sampling failed: %s", e)
                     return
             self.publish(_aggregate(samples))
 
