@@ -199,3 +199,15 @@ def test_log_input_records_the_dataset_on_the_run(tmp_path, tracking_dir):
     assert {(t.key, t.value) for t in dataset_input.tags} == {("mlflow.data.context", "training")}
     assert run.data.params == {"rows": "178"}
 
+
+
+def test_experiments_tutorial_creates_a_tagged_experiment_and_a_named_run_in_it(tmp_path, tracking_dir):
+    out = run_example("experiments_tutorial", tmp_path, tracking_dir)
+    experiment = MlflowClient().get_experiment_by_name("Apple_Models")
+    assert experiment.tags["project_name"] == "grocery-forecasting"
+    assert experiment.tags["mlflow.note.content"].startswith("This is the grocery forecasting project")
+    run = only_run(experiment_ids=[experiment.experiment_id])
+    assert f"{run.info.run_id} {experiment.experiment_id}" in out
+    assert run.info.run_name == "apples_rf_test" and run.data.params["n_estimators"] == "10"
+    assert {"mae", "mse", "rmse", "r2"} == set(run.data.metrics)
+    assert f"rf_apples/{MANIFEST}" in artifact_paths(run.info.run_id)
