@@ -1,6 +1,7 @@
 """MLflow's sklearn_elasticnet_wine example, on scikit-learn's wine data (no download): alpha and
-l1_ratio from the command line, rmse/mae/r2 logged, the model logged (and registered when the tracking URI is not a local store). Only the import is
-changed (and `from tracker.models import infer_signature` for `from mlflow.models import ...`).
+l1_ratio from the command line, rmse/mae/r2 logged, the model logged (and registered when the
+tracking URI is not a local store). Only the import is changed (and `from tracker.models import
+infer_signature` for `from mlflow.models import ...`).
 """
 import sys
 from urllib.parse import urlparse

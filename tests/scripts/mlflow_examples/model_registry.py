@@ -1,9 +1,10 @@
 """MLflow's model registry workflow with MlflowClient: create a registered model, log a model and
 register versions (create_model_version and register_model), move a version to Production, set an
-alias, and load by `models:/name@alias` and `models:/name/Production`. Only the import is changed, plus `trusted=[...]` when loading. MLflow 3
-saves skops files too and reads the trusted types that log_model's `skops_trusted_types` wrote into
-the model folder; the tracker never takes trust from a folder (docs/security.md), and versions made
-by create_model_version carry no trust record, so the caller names the tree type when loading.
+alias, and load by `models:/name@alias` and `models:/name/Production`. Only the import is
+changed, plus `trusted=[...]` when loading. MLflow 3 saves skops files too and reads the trusted
+types that log_model's `skops_trusted_types` wrote into the model folder; the tracker never takes
+trust from a folder (docs/security.md), and versions made by create_model_version carry no trust
+record, so the caller names the tree type when loading.
 """
 import numpy as np
 from sklearn.ensemble import RandomForestRegressor
