@@ -100,6 +100,8 @@ class RunsTableModel(QAbstractTableModel):
         # A filter pass longer than FILTER_SLICE_SECONDS goes on in later passes of the event
         # loop, so no expression (a LIKE over long values) holds the GUI thread for long.
         self._filtering: SlicedSelection | None = None
+        self._filtering_with: RowFilter | None = None  # the filter of the pass under way
+        self._rerun = False  # rows changed during the pass: filter again once it is done
         self._filter_timer = QTimer(self)
         self._filter_timer.setInterval(0)
         self._filter_timer.timeout.connect(self._on_filter_slice)
@@ -348,6 +350,12 @@ class RunsTableModel(QAbstractTableModel):
         time: the rest of the pass then runs from the event loop and applies its rows itself."""
         if self._base is None:
             self._base = base_order(self._by_id.values())
+        if self._filtering is not None and self._filtering_with is self._filter:
+            # Runs changed (or the sort) during a long pass of the same filter: it finishes
+            # and applies its rows first, so live updates cannot keep restarting it; then the
+            # changed rows get a pass of their own.
+            self._rerun = self._rerun or self._values is None or self._values.items is not self._base
+            return None
         self._filtering = None
         self._filter_timer.stop()
         if self._filter.is_empty:
@@ -359,7 +367,7 @@ class RunsTableModel(QAbstractTableModel):
         selection = SlicedSelection(self._filter.select_in_slices(self._values))
         visible = selection.run(FILTER_SLICE_SECONDS)
         if visible is None:
-            self._filtering = selection
+            self._filtering, self._filtering_with, self._rerun = selection, self._filter, False
             self._filter_timer.start()
             return None
         return self._sorted(visible)
@@ -383,7 +391,13 @@ class RunsTableModel(QAbstractTableModel):
             return
         self._filtering = None
         self._filter_timer.stop()
-        self._apply(self._sorted(visible))
+        if self._rerun:
+            self._rerun = False
+            live = self._by_id
+            self._apply(self._sorted([row for row in visible if live.get(row.run_id) is row]))
+            self._apply(self._arranged())  # the rows that changed meanwhile
+        else:
+            self._apply(self._sorted(visible))
         self.countsChanged.emit()
 
     def _emit_changed(self, rows: list[Row]) -> None:

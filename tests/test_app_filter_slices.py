@@ -61,3 +61,21 @@ def test_the_selection_survives_a_sliced_filter(qtbot, monkeypatch):
     qtbot.waitUntil(lambda: not model.is_filtering(), timeout=10_000)
     selected = [model.index(i.row(), 0).data(RUN_ROLE).info.run_id for i in selection.selectedIndexes()]
     assert selected == [target]
+
+
+def test_live_updates_during_a_slow_pass_do_not_restart_it_forever(qtbot, monkeypatch):
+    monkeypatch.setattr(runs_model, "FILTER_SLICE_SECONDS", 0.0)
+    model = RunsTableModel()
+    runs = _runs()
+    model.set_runs(runs)
+    model.set_filter(RowFilter(None, "params.text LIKE '%a_a_b'"))
+    first = model._filtering
+    extra = [make_run(f"new{i}", start=10_000 + i, params={"text": "a" * 300 + "a_b"},
+                      run_id=f"{10_000 + i:032x}") for i in range(3)]
+    for run in extra:  # a writer's flushes arrive while the pass runs
+        model.upsert([run])
+        assert model._filtering is first  # the same pass goes on
+    qtbot.waitUntil(lambda: not model.is_filtering(), timeout=10_000)
+    shown = set(_ids(model))
+    assert {run.info.run_id for run in extra} <= shown  # the rerun picked up the new runs
+    assert len(shown) == len(range(0, 1_000, 7)) + 3
