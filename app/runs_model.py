@@ -18,6 +18,7 @@ from tracker.filter_compile import ValueColumns
 
 from app import resources
 from app.errors import override_failed, variant_safe
+from app.position_ranges import missing_ranges, position_ranges
 from app.run_colors import swatch_icon
 from app.run_rows import (
     FIXED_COLUMNS, FIXED_KEYS, Column, Row, RowFilter, SlicedSelection, arrange, base_order, column_for,
@@ -42,38 +43,6 @@ _FINE_GRAINED_LIMIT = 24  # more insert/remove ranges than this: one layout chan
 AnyRun = Run | UnreadableRun
 _INFO = operator.attrgetter("info")  # None for unreadable runs
 _EXPERIMENT = operator.attrgetter("experiment")
-
-
-def _ranges(indexes: list[int]) -> list[tuple[int, int]]:
-    """[1, 2, 3, 7, 8] -> [(1, 3), (7, 8)]"""
-    out: list[tuple[int, int]] = []
-    for i in indexes:
-        if out and out[-1][1] == i - 1:
-            out[-1] = (out[-1][0], i)
-        else:
-            out.append((i, i))
-    return out
-
-
-def _gaps(rows: list[Row], present: set[Row], limit: int) -> list[tuple[int, int]] | None:
-    """The ranges of positions in ``rows`` whose row is not in ``present`` (as ``_ranges``);
-    None as soon as there are more than ``limit`` of them."""
-    out: list[tuple[int, int]] = []
-    start = -1
-    for i, row in enumerate(rows):
-        if row in present:
-            if start >= 0:
-                if len(out) == limit:
-                    return None
-                out.append((start, i - 1))
-                start = -1
-        elif start < 0:
-            start = i
-    if start >= 0:
-        if len(out) == limit:
-            return None
-        out.append((start, len(rows) - 1))
-    return out
 
 
 class RunsTableModel(QAbstractTableModel):
@@ -326,7 +295,7 @@ class RunsTableModel(QAbstractTableModel):
         fixed = len(FIXED_COLUMNS)
         current = self.extra_columns()
         gone = [fixed + i for i, k in enumerate(current) if k not in wanted]
-        for start, end in reversed(_ranges(gone)):
+        for start, end in reversed(position_ranges(gone)):
             self.beginRemoveColumns(QModelIndex(), start, end)
             del self._columns[start:end + 1]
             self.endRemoveColumns()
@@ -418,14 +387,14 @@ class RunsTableModel(QAbstractTableModel):
         if len(old) == len(target) and all(map(operator.is_, old, target)):
             return
         # A keystroke in the filter box usually scatters its changes over hundreds of ranges:
-        # _gaps gives up after the limit, a few dozen rows in, instead of visiting all 10,000
+        # missing_ranges gives up after the limit, a few dozen rows in, instead of visiting all 10,000
         # (~3 ms on this machine: every row is a cache miss). Only when the change is a few
         # ranges are the kept rows compared.
         new_set = set(target)
-        removed = _gaps(old, new_set, _FINE_GRAINED_LIMIT)
+        removed = missing_ranges(old, new_set, _FINE_GRAINED_LIMIT)
         if removed is not None:
             old_set = set(old)
-            inserted = _gaps(target, old_set, _FINE_GRAINED_LIMIT - len(removed))
+            inserted = missing_ranges(target, old_set, _FINE_GRAINED_LIMIT - len(removed))
             if inserted is not None and all(map(operator.is_, filter(new_set.__contains__, old),
                                                 filter(old_set.__contains__, target))):
                 for start, end in reversed(removed):
