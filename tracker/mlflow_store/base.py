@@ -83,7 +83,8 @@ class MlflowStoreReader:
         """tracker's ``Experiment`` objects (with MLflow's experiment tags and run counts)."""
         runs = runs if runs is not None else self.scan()[0]
         counts = Counter(r.info.experiment for r in runs)
-        return [Experiment(e.name, e.creation_time, counts.get(e.name, 0), dict(e.tags))
+        return [Experiment(e.name, e.creation_time, counts.get(e.name, 0), dict(e.tags), e.experiment_id,
+                           e.artifact_location, e.lifecycle_stage, e.last_update_time or None)
                 for e in self.read_experiments()]
 
     def get_registered_model(self, name: str) -> RegisteredModel:

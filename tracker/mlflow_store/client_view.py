@@ -19,8 +19,22 @@ SOURCE_NAME = "mlflow.source.name"
 USER = "mlflow.user"
 
 
+# The registry's writing calls (tracker.Client's names): each is refused with ReadOnlyStoreError.
+WRITING_METHODS = (
+    "create_registered_model", "create_model_version", "register_model", "rename_registered_model",
+    "update_registered_model", "update_model_version", "delete_registered_model", "delete_model_version",
+    "restore_registered_model", "restore_model_version", "transition_model_version_stage",
+    "set_registered_model_alias", "delete_registered_model_alias", "set_registered_model_tag",
+    "delete_registered_model_tag", "set_model_version_tag", "delete_model_version_tag",
+)
+
+
 class RegistryNotInStoreError(RegistryNotFoundError):
     pass
+
+
+class ReadOnlyStoreError(PermissionError):
+    """A writing call on an MLflow store, which this library only reads."""
 
 
 class ReadOnlyRegistry:
@@ -68,6 +82,10 @@ class ReadOnlyRegistry:
                        git_branch=tags.get(GIT_BRANCH) or None, git_repo_url=tags.get(GIT_REPO) or None,
                        source_name=tags.get(SOURCE_NAME) or None)
 
+    def _refuse(self, method: str) -> None:
+        raise ReadOnlyStoreError(f"{method}: the MLflow store {self.reader.path} is read-only here "
+                                 "(change it with MLflow, or import it with `tracker import mlflow`)")
+
     def _run(self, run_id: str | None) -> Run | None:
         if not run_id:
             return None
@@ -75,3 +93,14 @@ class ReadOnlyRegistry:
             return self.reader.get_run(run_id)
         except (LookupError, ValueError, OSError):
             return None
+
+
+def _refusing(method: str):
+    def refuse(self: ReadOnlyRegistry, *args: object, **kwargs: object) -> None:
+        self._refuse(method)
+    refuse.__name__ = method
+    return refuse
+
+
+for _method in WRITING_METHODS:
+    setattr(ReadOnlyRegistry, _method, _refusing(_method))

@@ -126,17 +126,18 @@ class FileStoreReader(MlflowStoreReader):
                     summaries[key] = mapping.summarize(key, steps, stamps, values)
         artifact_uri = mapping.text(meta.get("artifact_uri"))
         artifact_dir = self._artifact_dir(artifact_uri, path)
+        stage = mapping.text(meta.get("lifecycle_stage") or mapping.ACTIVE)
+        deleted = stage == mapping.DELETED or exp.lifecycle_stage == mapping.DELETED
         run = mapping.build_run(
             run_id, exp.name, meta.get("status"), meta.get("start_time"), meta.get("end_time"),
             mapping.text(meta.get("run_name")), mapping.text(meta.get("user_id")), params, tags, summaries,
-            artifact_dir, artifact_uri, path)
+            artifact_dir, artifact_uri, path, exp.experiment_id, mapping.DELETED if deleted else mapping.ACTIVE)
         if deferred:
             holder = file_lazy.RunMetrics(path)
             run.data = RunData(params=Deferred(file_lazy.params, path), tags=Deferred(file_lazy.tags, path),
                                metrics=Deferred(holder.latest), summaries=Deferred(holder.summaries))
         self._artifact_dirs[run_id] = artifact_dir
-        stage = mapping.text(meta.get("lifecycle_stage") or mapping.ACTIVE)
-        if stage == mapping.DELETED or exp.lifecycle_stage == mapping.DELETED:
+        if deleted:
             self._deleted.add(run_id)
         else:
             self._deleted.discard(run_id)

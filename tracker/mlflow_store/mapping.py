@@ -147,7 +147,7 @@ def local_path(uri: str, base: Path) -> Path | None:
 def build_run(run_id: str, experiment: str, status_raw: object, start: object, end: object,
               run_name: str, user_id: str, params: dict[str, str], tags: dict[str, str],
               summaries: dict[str, MetricSummary], artifact_dir: Path | str | None, artifact_uri: str,
-              run_path: str) -> Run:
+              run_path: str, experiment_id: str = "", lifecycle_stage: str = ACTIVE) -> Run:
     """A tracker ``Run`` from one MLflow run's fields (raises ValueError on a damaged field)."""
     name = tags.get(TAG_RUN_NAME) or run_name or run_id[:8]
     info = RunInfo(
@@ -161,6 +161,8 @@ def build_run(run_id: str, experiment: str, status_raw: object, start: object, e
         parent_run_id=tags.get(TAG_PARENT) or None,
         description=tags.get(TAG_NOTE, ""),
         user=tags.get(TAG_USER) or user_id or "",
+        experiment_id=experiment_id,
+        lifecycle_stage=lifecycle_stage,
     )
     data = RunData(params=params, tags=with_tracker_tags(tags),
                    metrics={k: s.last for k, s in summaries.items()}, summaries=summaries)

@@ -182,11 +182,12 @@ class SqliteStoreReader(MlflowStoreReader):
         run_path = os.path.dirname(artifact_dir) if artifact_dir is not None \
             and os.path.basename(artifact_dir) == "artifacts" else None
         latest, stats = summaries or ({}, None)
+        deleted = mapping.text(stage) == mapping.DELETED or exp.lifecycle_stage == mapping.DELETED
         run = mapping.build_run(run_id, exp.name, status, start, end, mapping.text(name), mapping.text(user_id),
-                                params, tags, {}, artifact_dir, artifact_uri, run_path or "")
+                                params, tags, {}, artifact_dir, artifact_uri, run_path or "", exp.experiment_id,
+                                mapping.DELETED if deleted else mapping.ACTIVE)
         run.data.metrics = {key: value for key, (value, _, _) in latest.items()}
         run.data.summaries = Deferred(stats.summaries, run_id, latest) if latest else {}
-        deleted = mapping.text(stage) == mapping.DELETED or exp.lifecycle_stage == mapping.DELETED
         return run, deleted
 
     def artifact_location(self, uri: str) -> str | None:
