@@ -230,3 +230,77 @@ def test_the_autolog_tutorial_script_runs_with_only_its_import_changed(tmp_path)
     assert search.data.params["best_kernel"] in ("linear", "rbf")
     assert len([r for r in runs.values() if r.info.parent_run_id == search_id]) == 4
     assert len(runs) == 6
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+CLASSIFIER_PLOTS = {"training_confusion_matrix.png", "training_roc_curve.png", "training_precision_recall_curve.png"}
+
+
+def plot_files(tracking_dir, run_id):
+    artifacts = Path(store.run_dir(tracking_dir, run_id)) / "artifacts"
+    return {p.name: p.read_bytes() for p in artifacts.glob("*.png")}
+
+
+def test_a_binary_classifier_logs_mlflows_three_plots_without_touching_matplotlibs_global_state(
+        autolog, iris, tracking_dir):
+    import matplotlib
+    import matplotlib.pyplot as plt
+    X, y = iris
+    backend, rc, figures = matplotlib.rcParams._get_backend_or_none(), matplotlib.rcParams.copy(), plt.get_fignums()
+    LogisticRegression(max_iter=300).fit(X[y < 2], y[y < 2])
+
+    plots = plot_files(tracking_dir, tracker.last_active_run().info.run_id)
+    assert set(plots) == CLASSIFIER_PLOTS
+    for content in plots.values():
+        assert content.startswith(PNG_SIGNATURE) and len(content) > 10_000  # a drawn figure, not an empty canvas
+    assert matplotlib.rcParams._get_backend_or_none() == backend  # no matplotlib.use, no backend resolved
+    assert matplotlib.rcParams.copy() == rc and plt.get_fignums() == figures
+
+
+def test_a_multiclass_classifier_logs_only_the_confusion_matrix(autolog, iris, tracking_dir):
+    LogisticRegression(max_iter=300).fit(*iris)
+    assert set(plot_files(tracking_dir, tracker.last_active_run().info.run_id)) == {"training_confusion_matrix.png"}
+
+
+def test_a_regressor_logs_no_plots(autolog, tracking_dir):
+    X = np.array([[1.0], [2.0], [3.0], [4.0]])
+    LinearRegression().fit(X, 2 * X[:, 0] + 1)
+    assert plot_files(tracking_dir, tracker.last_active_run().info.run_id) == {}
+
+
+def test_curves_that_cannot_be_drawn_are_warnings_and_the_confusion_matrix_is_still_logged(
+        autolog, iris, caplog, tracking_dir):
+    from sklearn.multiclass import OutputCodeClassifier  # neither predict_proba nor decision_function
+    X, y = iris
+    model = OutputCodeClassifier(LogisticRegression(max_iter=300), random_state=0).fit(X[y < 2], y[y < 2])
+    assert hasattr(model, "estimators_")
+    # sklearn's curve displays need scores: MLflow warns and keeps the plots it could draw.
+    assert set(plot_files(tracking_dir, tracker.last_active_run().info.run_id)) == {"training_confusion_matrix.png"}
+    messages = [r.getMessage() for r in caplog.records]
+    for curve in ("training_roc_curve.png", "training_precision_recall_curve.png"):
+        assert any(curve in m and "tracker autolog" in m for m in messages)
+
+
+def test_without_matplotlib_a_classifier_still_trains_and_logs_everything_but_the_plots(tmp_path):
+    script = (
+        "import sys\n"
+        "sys.modules['matplotlib'] = None  # any import of matplotlib now raises ImportError\n"
+        "import numpy as np, tracker\n"
+        "from sklearn.datasets import load_iris\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "tracker.sklearn.autolog()\n"
+        "X, y = load_iris(return_X_y=True)\n"
+        "model = LogisticRegression(max_iter=300).fit(X[y < 2], y[y < 2])\n"
+        "assert hasattr(model, 'coef_')\n"
+        "print(tracker.last_active_run().info.run_id)\n")
+    env = {**os.environ, "TRACKER_DIR": str(tmp_path / "runs")}
+    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    run_id = out.stdout.split()[-1]
+    [run] = all_runs(tmp_path / "runs")
+    assert run.info.run_id == run_id and run.info.status == "FINISHED"
+    assert set(run.data.metrics) == CLASSIFIER_METRICS
+    assert plot_files(tmp_path / "runs", run_id) == {}
+    assert (Path(store.run_dir(tmp_path / "runs", run_id)) / "artifacts" / "model").is_dir()
+    assert "matplotlib is not installed" in out.stderr  # a warning, as MLflow's

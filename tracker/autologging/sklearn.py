@@ -12,7 +12,8 @@ What a fit logs: params (``get_params(deep=True)``; a search's own params only, 
 MLflow's names (``training_score``; ``training_{accuracy,precision,recall,f1}_score``,
 ``training_log_loss``, ``training_roc_auc`` for classifiers; ``training_{mean_squared_error,
 root_mean_squared_error, mean_absolute_error, r2_score}`` for regressors), the training data as a
-dataset input (context "train"), ``estimator.html``, the fitted model (``tracker.sklearn.log_model``,
+dataset input (context "train"), ``estimator.html``, for a classifier MLflow's plots of the training
+data (``sklearn_plots``; only with matplotlib), the fitted model (``tracker.sklearn.log_model``,
 name "model"), and for a search: ``best_cv_score``, the best estimator as "best_estimator",
 ``cv_results.csv`` and one child run per candidate (the ``max_tuning_runs`` best by rank).
 After training, ``model.score`` and ``sklearn.metrics`` calls on the model's predictions are

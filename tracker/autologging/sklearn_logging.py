@@ -72,6 +72,9 @@ def log_posttraining(estimator: Any, X: Any, y: Any, sample_weight: Any, config:
                                                               config["registered_model_name"]))
     safely(config, "computing training metrics", lambda: log_training_metrics(estimator, X, y, sample_weight,
                                                                               config["pos_label"]))
+    from .sklearn_plots import log_classifier_plots
+    safely(config, "logging classifier plots",
+           lambda: log_classifier_plots(estimator, X, y, sample_weight, config, safely))
     safely(config, "logging estimator.html", lambda: _log_html(estimator))
     if not is_search(estimator):
         return
