@@ -4,6 +4,7 @@ The tree never lists the temp files a killed writer left (``tracker.store.tempfi
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -12,7 +13,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFontDatabase, QImageReader, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView, QApplication, QFileSystemModel, QHeaderView, QLabel, QMenu, QPlainTextEdit,
+    QAbstractItemView, QApplication, QComboBox, QFileSystemModel, QHeaderView, QLabel, QMenu, QPlainTextEdit,
     QScrollArea, QSplitter, QStackedWidget, QStyle, QStyledItemDelegate, QStyleOptionViewItem,
     QTableView, QTreeView, QVBoxLayout, QWidget,
 )
@@ -117,8 +118,12 @@ class _FileDelegate(QStyledItemDelegate):
             return QSize(100, 24)
 
 
+RUN_ARTIFACTS = "Run artifacts"
+
+
 class ArtifactsView(QWidget):
-    """``set_root(folder)`` shows that folder; selecting a file previews it.
+    """``set_root(folder)`` shows that folder; selecting a file previews it. A run's MLflow 3
+    logged models, kept outside its artifacts folder, are offered beside it in a picker above the tree.
 
     ``contextMenuAboutToShow(menu, path)`` lets other panels add actions (issue 6 adds
     "Register model..."); items can be dragged out as file URLs.
@@ -129,6 +134,7 @@ class ArtifactsView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._root: Path | None = None
+        self._sources: list[tuple[str, Path | None]] = []
         self.fs_model = QFileSystemModel(self)
         self.fs_model.setReadOnly(True)
         self.fs_model.setFilter(QDir.Filter.AllEntries | QDir.Filter.NoDotAndDotDot | QDir.Filter.Hidden)
@@ -160,6 +166,16 @@ class ArtifactsView(QWidget):
         self.tree_stack = QStackedWidget(self)
         self.tree_stack.addWidget(self.tree)
         self.tree_stack.addWidget(self.no_artifacts)
+        self.source_picker = QComboBox(self)
+        self.source_picker.setObjectName("artifactSource")
+        self.source_picker.setAccessibleName("Artifacts shown")
+        self.source_picker.hide()
+        self.source_picker.currentIndexChanged.connect(self._on_source_chosen)
+        files_side = QWidget(self)
+        files_layout = QVBoxLayout(files_side)
+        files_layout.setContentsMargins(0, 0, 0, 0)
+        files_layout.addWidget(self.source_picker)
+        files_layout.addWidget(self.tree_stack, 1)
 
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.preview_title = QLabel(self)
@@ -202,7 +218,7 @@ class ArtifactsView(QWidget):
         preview_layout.addWidget(self.preview_note)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.addWidget(self.tree_stack)
+        self.splitter.addWidget(files_side)
         self.splitter.addWidget(preview)
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
@@ -216,9 +232,40 @@ class ArtifactsView(QWidget):
 
     # ---- root -------------------------------------------------------------------------
 
-    def set_root(self, folder: str | Path | None) -> None:
-        """Show ``folder`` (a run's artifacts directory); None or a missing folder: none."""
-        folder = Path(folder) if folder is not None else None
+    def set_root(self, folder: str | Path | None,
+                 logged_models: Sequence[tuple[str, Path | None]] = ()) -> None:
+        """Show ``folder`` (a run's artifacts directory); None or a missing folder: none.
+
+        ``logged_models``: (name, folder) of the run's logged models, offered in the picker. The
+        run's artifacts are shown first, unless there are none and a model has files."""
+        sources = [(RUN_ARTIFACTS, Path(folder) if folder is not None else None)]
+        sources += [(f"Logged model: {name}", Path(path) if path is not None else None)
+                    for name, path in logged_models]
+        if sources == self._sources:
+            return
+        self._sources = sources
+        self.source_picker.blockSignals(True)
+        self.source_picker.clear()
+        for label, _ in sources:
+            self.source_picker.addItem(label)
+        shown = 0
+        if not _has_files(sources[0][1]):
+            shown = next((i for i, (_, path) in enumerate(sources) if _has_files(path)), 0)
+        self.source_picker.setCurrentIndex(shown)
+        self.source_picker.blockSignals(False)
+        self.source_picker.setVisible(len(sources) > 1)
+        self._show(sources[shown][1])
+
+    def sources(self) -> list[tuple[str, Path | None]]:
+        """(label, folder) of what the picker offers: the run's artifacts, then its logged models."""
+        return list(self._sources)
+
+    @Slot(int)
+    def _on_source_chosen(self, row: int) -> None:
+        if 0 <= row < len(self._sources):
+            self._show(self._sources[row][1])
+
+    def _show(self, folder: Path | None) -> None:
         if folder == self._root:
             return
         self._root = folder
@@ -325,3 +372,11 @@ class ArtifactsView(QWidget):
         path = self.fs_model.filePath(index) if index.isValid() else str(self._root or "")
         if path:
             self.context_menu(path).exec(self.tree.viewport().mapToGlobal(pos))
+
+
+def _has_files(path: Path | None) -> bool:
+    """Whether ``path`` is a folder with something in it (a missing or odd path: no)."""
+    try:
+        return path is not None and path.is_dir() and next(path.iterdir(), None) is not None
+    except OSError:
+        return False

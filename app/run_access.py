@@ -103,6 +103,19 @@ def artifact_dir(run: Run) -> Path | None:
         return None
 
 
+def logged_models(run: Run) -> list[tuple[str, Path | None]]:
+    """(name, local folder) of an MLflow run's logged models (MLflow 3 keeps them outside the
+    run's artifacts); [] for tracker's runs, whose models are artifacts."""
+    owner = _run_paths.get(run.path)
+    if owner is None:
+        return []
+    reader, run_id = owner
+    try:
+        return [(m.name, m.artifact_dir) for m in reader.logged_models(run_id)]
+    except (LookupError, ValueError, OSError):
+        return []
+
+
 def registry_for(path: str | os.PathLike | None) -> ReadOnlyRegistry | None:
     """The registry reads of an open MLflow store, or None (a tracker directory: use tracker.Client)."""
     reader = mlflow_reader(path)

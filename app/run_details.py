@@ -244,7 +244,10 @@ class RunDetails(QWidget):
         self._fill_overview(run)
         if readable:
             self._fill_tables(run)
-        self.artifacts.set_root(run_access.artifact_dir(run) if readable else None)
+        if readable:
+            self.artifacts.set_root(run_access.artifact_dir(run), run_access.logged_models(run))
+        else:
+            self.artifacts.set_root(None)
 
     def _clear_overview(self) -> None:
         while self.overview_form.rowCount():

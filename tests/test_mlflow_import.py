@@ -67,9 +67,14 @@ def test_every_metric_point_and_artifact_is_copied(imported):
             assert [[p[0], p[2]] for p in ours] == [[s, None if math.isnan(v) else v] for s, v in logged]
         folder = dest / want["run_id"] / "artifacts"
         files = {p.relative_to(folder).as_posix(): p.stat().st_size for p in folder.rglob("*") if p.is_file()}
-        assert files == want["artifacts"]
+        models = {f"{name}/{rel}": size for name, found in want["logged_models"].items() for rel, size in found.items()}
+        assert files == {**want["artifacts"], **models}  # MLflow 3's logged models under their names
     parent = next(r for r in active_runs(expected) if r["run_name"] == "parent")
     assert (dest / parent["run_id"] / "artifacts/plots/deep/b.bin").read_bytes() == bytes(range(256))
+    if "file" in str(path):  # the store logged a sklearn model with log_model(name="model")
+        sk = next(r for r in active_runs(expected) if r["run_name"] == "sklearn")
+        assert "MLmodel" in sk["logged_models"]["model"]
+        assert (dest / sk["run_id"] / "artifacts/model/MLmodel").is_file()
 
 
 def test_registered_versions_keep_stages_aliases_and_their_run(imported):

@@ -62,10 +62,14 @@ versions = [client.get_model_version("regressor", v.version)  # search leaves al
 versions = [{"version": int(v.version), "stage": v.current_stage, "run_id": v.run_id,
              "aliases": sorted(v.aliases)} for v in versions]
 model = client.get_registered_model("regressor")
+import tempfile
+got = mlflow.artifacts.download_artifacts(client.get_logged_model(info.model_id).artifact_location, dst_path=tempfile.mkdtemp())
+model_files = {os.path.relpath(os.path.join(d, n), got).replace(os.sep, "/"): open(os.path.join(d, n), "rb").read().hex()
+               for d, _, names in os.walk(got) for n in names}
 with open(os.path.join(folder, "expected.json"), "w") as f:
     json.dump({"runs": runs, "experiments": experiments, "versions": versions,
                "aliases": dict(model.aliases), "model_id": info.model_id,
-               "logged_run": r1.info.run_id}, f)
+               "logged_run": r1.info.run_id, "model_files": model_files}, f)
 '''
 
 _STORES: dict[str, tuple[Path, dict]] = {}

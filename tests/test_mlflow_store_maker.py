@@ -109,6 +109,17 @@ def artifacts(run_id, path=None):
             out[item.path] = item.file_size
     return out
 
+def logged_models(run):
+    """name -> {file: size} of the run's MLflow 3 logged models, as MLflow downloads them."""
+    import tempfile
+    out = {}
+    for m in client.search_logged_models(experiment_ids=[run.info.experiment_id]):
+        if m.source_run_id == run.info.run_id:
+            got = mlflow.artifacts.download_artifacts(m.artifact_location, dst_path=tempfile.mkdtemp())
+            out[m.name] = {os.path.relpath(os.path.join(d, n), got).replace(os.sep, "/"):
+                           os.path.getsize(os.path.join(d, n)) for d, _, names in os.walk(got) for n in names}
+    return out
+
 experiments = client.search_experiments(view_type=ViewType.ALL)
 runs = client.search_runs([e.experiment_id for e in experiments], run_view_type=ViewType.ALL)
 expected = {
@@ -122,6 +133,7 @@ expected = {
         "metrics": {k: (None if math.isnan(v) else v) for k, v in r.data.metrics.items()},
         "histories": {k: metric_points(r.info.run_id, k) for k in r.data.metrics},
         "artifacts": artifacts(r.info.run_id) if r.info.lifecycle_stage == "active" else {},
+        "logged_models": logged_models(r) if r.info.lifecycle_stage == "active" else {},
     } for r in runs],
     "logged": logged,
     "models": [{"name": m.name, "description": m.description, "tags": m.tags, "aliases": m.aliases}

@@ -102,6 +102,7 @@ def import_run(reader: "MlflowStoreReader", run: Run, dest: Path) -> list[str]:
     (tmp / store.ARTIFACTS_DIR).mkdir(parents=True)
     try:
         skipped = _copy_artifacts(reader.artifact_dir(run_id), run.info.artifact_uri, tmp / store.ARTIFACTS_DIR)
+        skipped += _copy_logged_models(reader, run_id, tmp / store.ARTIFACTS_DIR)
         doc = _document(run)
         for key in run.data.summaries:
             store.validate_key(key, "metric key")
@@ -161,6 +162,24 @@ def _copy_artifacts(src: Path | None, uri: str, target: Path) -> list[str]:
             out = target / rel / name
             out.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, out, follow_symlinks=False)
+    return skipped
+
+
+def _copy_logged_models(reader: "MlflowStoreReader", run_id: str, target: Path) -> list[str]:
+    """MLflow 3 keeps ``log_model(name=...)`` outside the run's artifacts: copy each into the
+    artifacts under the model's name, where ``runs:/<run id>/<name>`` finds it after import."""
+    skipped = []
+    for model in reader.logged_models(run_id):
+        folder = target / model.name
+        if folder.exists():
+            skipped.append(f"logged model {model.name!r} ({model.model_id}): the run has an artifact "
+                           f"of that name; not copied")
+            continue
+        if model.artifact_dir is None:
+            skipped.append(f"logged model {model.name!r} ({model.model_id}) is not on this machine; not copied")
+            continue
+        skipped += [f"logged model {model.name!r}: {reason}" for reason in
+                    _copy_artifacts(model.artifact_dir, model.model_id, folder)]
     return skipped
 
 

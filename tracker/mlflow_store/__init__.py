@@ -15,11 +15,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .base import MlflowExperiment, MlflowStoreReader, RunNotInStoreError
+from .base import LoggedModel, MlflowExperiment, MlflowStoreReader, RunNotInStoreError
 from .detect import detect, sqlite_path
 from .mapping import MlflowStoreError
 
-__all__ = ["MlflowExperiment", "MlflowStoreError", "MlflowStoreReader", "RunNotInStoreError", "detect",
+__all__ = ["LoggedModel", "MlflowExperiment", "MlflowStoreError", "MlflowStoreReader", "RunNotInStoreError", "detect",
            "open_store"]
 
 

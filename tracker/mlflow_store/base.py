@@ -23,6 +23,22 @@ class MlflowExperiment:
     tags: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class LoggedModel:
+    """An MLflow 3 logged model of a run (``log_model(name=...)``), kept outside the run's artifacts."""
+
+    name: str
+    model_id: str
+    artifact_dir: Path | None  # None when its artifacts are not on this machine
+
+
+def safe_model_name(name: str) -> bool:
+    """Whether a logged model's name (read from the store) can name a folder inside a run's artifacts."""
+    parts = name.replace("\\", "/").split("/")
+    return bool(name) and "\x00" not in name and all(p not in ("", ".", "..") for p in parts) \
+        and not name.startswith("/") and ":" not in name
+
+
 class RunNotInStoreError(LookupError):
     pass
 
@@ -60,6 +76,11 @@ class MlflowStoreReader:
 
     def artifact_dir(self, run_id: str) -> Path | None:
         """The run's artifact directory when it is local (it may not exist if nothing was logged)."""
+        raise NotImplementedError
+
+    def logged_models(self, run_id: str) -> list[LoggedModel]:
+        """The run's MLflow 3 logged models (active ones), oldest first; models whose names cannot
+        name a folder are left out."""
         raise NotImplementedError
 
     def model_versions(self, name: str | None = None, include_deleted: bool = False) -> list[ModelVersion]:

@@ -16,7 +16,7 @@ from ..entities import Deferred, Run, RunData, UnreadableRun
 from ..registry.entities import ModelVersion, RegisteredModel
 from ..store.metricfile import MetricSeries
 from . import file_lazy, file_registry, files, mapping
-from .base import MlflowExperiment, MlflowStoreReader, RunNotInStoreError
+from .base import LoggedModel, MlflowExperiment, MlflowStoreReader, RunNotInStoreError, safe_model_name
 from .metric_lines import parse_metric_lines, series_from_lines
 
 TRASH = ".trash"
@@ -219,14 +219,33 @@ class FileStoreReader(MlflowStoreReader):
             if os.path.isdir(folder):
                 try:
                     meta = files.read_meta(os.path.join(folder, "meta.yaml"))
-                    recorded = mapping.local_path(mapping.text(meta.get("artifact_location")), self.path)
                 except (OSError, ValueError):
-                    recorded = None
-                own = Path(folder) / "artifacts"
-                if recorded is None or recorded.parts[-4:] == own.parts[-4:] or not recorded.exists():
-                    return own  # MLflow's default layout, wherever the store is now
-                return recorded
+                    meta = {}
+                return self._model_artifacts(folder, meta)
         return None
+
+    def _model_artifacts(self, folder: str, meta: dict) -> Path:
+        recorded = mapping.local_path(mapping.text(meta.get("artifact_location")), self.path)
+        own = Path(folder) / "artifacts"
+        if recorded is None or recorded.parts[-4:] == own.parts[-4:] or not recorded.exists():
+            return own  # MLflow's default layout, wherever the store is now
+        return recorded
+
+    def logged_models(self, run_id: str) -> list[LoggedModel]:
+        _, run_path = self._locate(run_id)
+        found = []
+        for model_id, folder in files.subdirs(os.path.join(os.path.dirname(run_path), MODELS)):
+            try:
+                meta = files.read_meta(os.path.join(folder, "meta.yaml"))
+            except (OSError, ValueError):
+                continue  # a damaged logged model is left out; the run's own artifacts still show
+            name = mapping.text(meta.get("name"))
+            if (mapping.text(meta.get("source_run_id")) != run_id or not safe_model_name(name)
+                    or mapping.text(meta.get("lifecycle_stage") or mapping.ACTIVE) == mapping.DELETED):
+                continue
+            found.append((_int_or_zero(meta.get("creation_timestamp")), model_id,
+                          LoggedModel(name, model_id, self._model_artifacts(folder, meta))))
+        return [model for _, _, model in sorted(found, key=lambda f: f[:2])]
 
     def changed_token(self) -> tuple:
         """Changes when an experiment gets or loses a run: its directory's mtime, and its link count

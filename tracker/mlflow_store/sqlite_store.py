@@ -19,7 +19,7 @@ from ..entities import Deferred, MetricSummary, Run, UnreadableRun
 from ..registry.entities import ModelVersion, RegisteredModel
 from ..store.metricfile import MetricSeries
 from . import mapping
-from .base import MlflowExperiment, MlflowStoreReader, RunNotInStoreError
+from .base import LoggedModel, MlflowExperiment, MlflowStoreReader, RunNotInStoreError, safe_model_name
 from .detect import connect_read_only
 from .sqlite_registry import read_models, read_versions
 
@@ -268,6 +268,26 @@ class SqliteStoreReader(MlflowStoreReader):
         row = self._retrying(read)
         found = self.artifact_location(mapping.text(row[0])) if row else None
         return Path(found) if found is not None else None
+
+    def logged_models(self, run_id: str) -> list[LoggedModel]:
+        def read() -> list[tuple]:
+            with self.connect() as conn:
+                have = self.columns(conn, "logged_models")
+                if not {"model_id", "name", "artifact_location", "source_run_id"} <= have:
+                    return []
+                stage = " AND (lifecycle_stage IS NULL OR lifecycle_stage != 'deleted')" \
+                    if "lifecycle_stage" in have else ""
+                order = "creation_timestamp_ms, " if "creation_timestamp_ms" in have else ""
+                return conn.execute(
+                    f"SELECT model_id, name, artifact_location FROM logged_models WHERE source_run_id = ?"
+                    f"{stage} ORDER BY {order}model_id", (run_id,)).fetchall()
+        out = []
+        for model_id, name, location in self._retrying(read):
+            name = mapping.text(name)
+            if safe_model_name(name):
+                found = self.artifact_location(mapping.text(location))
+                out.append(LoggedModel(name, mapping.text(model_id), Path(found) if found is not None else None))
+        return out
 
     def changed_token(self) -> tuple:
         """Size and mtime of the database and its WAL: every commit changes one of them."""
