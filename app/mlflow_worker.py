@@ -79,9 +79,9 @@ class MlflowLoadWorker(QObject):
         self.runs = {_id(r): r for r in (*runs, *unreadable)}
         self.experiment_list = self._experiments()
         self.watching.emit(gen, f"polling (MLflow store, every {self.poll_ms / 1000:g} s)")
-        what = run_access.describe(self.root)
-        self.status.emit(gen, f"{what}: {len(runs):,} runs in {self.root}" if self.runs
-                         else f"{what}: no runs in {self.root} yet")
+        # (the store's kind is in the window's permanent label, not repeated here)
+        self.status.emit(gen, f"Loaded {len(runs):,} run{'s' if len(runs) != 1 else ''} from {self.root}" if self.runs
+                         else f"No runs in {self.root} yet")
         self.loaded.emit(gen, Snapshot(self.root, runs, unreadable, self.experiment_list, None,
                                        time.perf_counter() - started, rows, start_order(rows), common_columns(runs)))
         self.timer.start()
