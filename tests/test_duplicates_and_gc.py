@@ -183,11 +183,9 @@ def test_too_long_artifact_names_say_which_limit(runs_root, tmp_path):
     assert [n for n in os.listdir(artifacts) if n != "tracker"] == ["y" * 255]  # nothing half-written
 
 
-@OFFSCREEN_NOISE
-def test_the_app_started_on_a_folder_it_may_not_look_at_shows_a_message(qtbot, tmp_path, monkeypatch):
-    """`tracker-app /root/runs` as a user who cannot enter /root: stat fails with EACCES."""
-    hidden = tmp_path / "private" / "runs"
-    hidden.mkdir(parents=True)
+def _deny_stat(monkeypatch, hidden: Path) -> None:
+    """``os.stat`` of anything under ``hidden`` fails with EACCES, as for a user who cannot enter it
+    (the tests run as root, for whom chmod denies nothing)."""
     real_stat = os.stat
 
     def stat(path, *args, **kwargs):
@@ -195,6 +193,14 @@ def test_the_app_started_on_a_folder_it_may_not_look_at_shows_a_message(qtbot, t
             raise PermissionError(13, "Permission denied", os.fspath(path))
         return real_stat(path, *args, **kwargs)
     monkeypatch.setattr(os, "stat", stat)
+
+
+@OFFSCREEN_NOISE
+def test_the_app_started_on_a_folder_it_may_not_look_at_shows_a_message(qtbot, tmp_path, monkeypatch):
+    """`tracker-app /root/runs` as a user who cannot enter /root: stat fails with EACCES."""
+    hidden = tmp_path / "private" / "runs"
+    hidden.mkdir(parents=True)
+    _deny_stat(monkeypatch, hidden)
     from app import main
     monkeypatch.setattr(main, "configure_application", lambda: None)  # keep this test's settings
     _, window = main.launch(main.parse_args([str(hidden)]))
@@ -209,13 +215,7 @@ def test_the_app_started_without_a_folder_skips_a_last_one_it_may_not_look_at(qt
     hidden.mkdir(parents=True)
     from app.settings import Settings
     Settings().set_str("directories/last", str(hidden))
-    real_stat = os.stat
-
-    def stat(path, *args, **kwargs):
-        if os.fspath(path).startswith(os.fspath(hidden)):
-            raise PermissionError(13, "Permission denied", os.fspath(path))
-        return real_stat(path, *args, **kwargs)
-    monkeypatch.setattr(os, "stat", stat)
+    _deny_stat(monkeypatch, hidden)
     from app import main
     monkeypatch.setattr(main, "configure_application", lambda: None)  # keep this test's settings
     _, window = main.launch(main.parse_args([]))
