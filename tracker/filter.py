@@ -35,7 +35,7 @@ from .filter_ast import (  # noqa: F401  (BoolOp, Compare, Field, Not: the synta
 )
 
 __all__ = ["FilterSyntaxError", "RunFilter", "parse_filter", "filter_runs",
-           "is_filter_expression"]  # ordering by the same fields: tracker.ordering
+           "is_filter_expression", "parse_expression"]  # ordering by the same fields: tracker.ordering
 
 _PREFIXES = {
     "metric": "metric", "metrics": "metric",
@@ -49,6 +49,10 @@ _ORDERING_OPS = {">", ">=", "<", "<="}
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # Deep nesting would otherwise hit RecursionError, which is not a ValueError.
 _MAX_DEPTH = 100
+
+# Another table of fields for the same grammar (the registry's): (prefix or None, key) -> Field,
+# or ValueError whose message names the problem (the parser adds the position).
+FieldTable = Callable[[Any, str], Field]
 
 
 class FilterSyntaxError(ValueError):
@@ -152,8 +156,9 @@ class _Parser:
     """Recursive descent: or_expr := and_expr (OR and_expr)*; and_expr := unary (AND unary)*;
     unary := NOT unary | '(' or_expr ')' | comparison."""
 
-    def __init__(self, text: str, kind: str = "filter") -> None:
+    def __init__(self, text: str, kind: str = "filter", fields: FieldTable | None = None) -> None:
         self.text, self.kind = text, kind
+        self.fields = fields  # None: the runs' fields (metrics., params., tags., attributes)
         self.tokens = _tokenize(text, kind)
         self.i = self.depth = 0
 
@@ -214,6 +219,11 @@ class _Parser:
 
     def field(self, tok: _Token) -> Field:
         prefix, key = tok.value
+        if self.fields is not None:
+            try:
+                return self.fields(prefix, key)
+            except ValueError as e:
+                raise self.error(str(e), tok.pos) from None
         attrs = ", ".join(sorted(ATTRIBUTES))
         if prefix is None:
             if key.lower() in ATTRIBUTES:
@@ -317,6 +327,17 @@ def parse_filter(text: str) -> RunFilter:
     if not text.strip():
         return RunFilter(text, None)
     return RunFilter(text, _Parser(text).parse())
+
+
+def parse_expression(text: str, fields: FieldTable) -> Any | None:
+    """The syntax tree of ``text`` over another table of fields (None when blank): the runs'
+    grammar, operators, literals and LIKE, with ``fields`` deciding what each name means.
+
+    Raises FilterSyntaxError (a ValueError) with ``.position`` when ``text`` is malformed.
+    """
+    if not text.strip():
+        return None
+    return _Parser(text, fields=fields).parse()
 
 
 def filter_runs(runs: Iterable[Run], text: str) -> list[Run]:
