@@ -217,37 +217,35 @@ class Registry(WriteOps):
     def search_registered_models(self, filter_string: str | None = None, max_results: int | None = None,
                                  order_by: list[str] | str | None = None,
                                  include_deleted: bool = False) -> list[RegisteredModel]:
-        """Models matching ``filter_string`` (see ``search.py``), by name unless ``order_by`` says otherwise."""
+        """Models matching ``filter_string`` (the runs' grammar over the fields in ``search.py``), by
+        name unless ``order_by`` says otherwise."""
         M = self.s.Model
-        conditions = parse_filter(filter_string, "model")
+        found = parse_filter(filter_string, "model")
         keys = parse_order_by(order_by, _MODEL_ORDER) or [("name", False)]
         where = M.id.is_null(False) if include_deleted else (M.deleted == False)  # noqa: E712
-        where = self._push_down(where, conditions, M.name)
-        models = [m for m in self._models(where) if all(c.matches(m) for c in conditions)]
+        where = self._narrow(where, found, M.name)
+        models = [m for m in self._models(where) if found.matches(m)]
         return sort_objects(models, keys)[:max_results]
 
     def search_model_versions(self, filter_string: str | None = None, max_results: int | None = None,
                               order_by: list[str] | str | None = None,
                               include_deleted: bool = False) -> list[ModelVersion]:
-        """Versions matching ``filter_string`` (e.g. ``"name='m'"``), by name then newest version first."""
+        """Versions matching ``filter_string`` (e.g. ``"name='m' OR tags.team='ml'"``), by name then newest first."""
         M, V = self.s.Model, self.s.Version
-        conditions = parse_filter(filter_string, "version")
+        found = parse_filter(filter_string, "version")
         keys = parse_order_by(order_by, _VERSION_ORDER)  # default: the SQL order, name then newest first
         where = M.id.is_null(False) if include_deleted else ((M.deleted == False) & (V.deleted == False))  # noqa: E712
-        where = self._push_down(where, conditions, M.name)
+        where = self._narrow(where, found, M.name)
         versions = self._versions(where)
-        if conditions:
-            versions = [v for v in versions if all(c.matches(v) for c in conditions)]
+        if found.ast is not None:
+            versions = [v for v in versions if found.matches(v)]
         return sort_objects(versions, keys)[:max_results] if keys else versions[:max_results]
 
     @staticmethod
-    def _push_down(where, conditions, name_field):
-        for c in conditions:
-            if c.field == "name" and c.op == "=":
-                where &= name_field == c.value
-            elif c.field == "name" and c.op == "IN":
-                where &= name_field.in_(list(c.value))
-        return where
+    def _narrow(where, found, name_field):
+        """Ask the database only for the names the filter requires (it is still applied to each record)."""
+        names = found.names() if found.ast is not None else None
+        return where if names is None else where & name_field.in_(list(names))
 
     def list_model_versions(self, name: str, include_deleted: bool = False) -> list[ModelVersion]:
         """Every version of one model, newest first."""

@@ -1,152 +1,176 @@
-"""MLflow-style filter and order strings for ``search_registered_models``/``search_model_versions``.
+"""Filter and order strings for ``search_registered_models`` and ``search_model_versions``.
 
-Grammar: conditions joined by ``AND`` (any case)::
+The filter grammar is the runs' one (``tracker.filter``): ``AND``, ``OR``, ``NOT``, parentheses,
+``= != < <= > >=``, ``LIKE``/``ILIKE`` (``\\_`` and ``\\%`` literal) and ``IN``, with the same
+literals and the same missing-value rule (a comparison on a field a record lacks is false).
+Only the table of fields differs. MLflow's fields::
 
-    name = 'm'          name != 'm'       name LIKE 'fraud%'      name ILIKE '%FRAUD%'
-    name IN ('a', 'b')  version >= 3      run_id = '...'          current_stage = 'production'
-    tags.team = 'ml'    tags.`with space` = 'x'    alias = 'champion'
+    versions: name  version_number  run_id  source_path  tags.<key>     models: name  tags.<key>
 
-Strings are single or double quoted (a quote is doubled or backslash-escaped inside). ``name =``
-and ``name IN`` are pushed into SQL; the rest is evaluated on the plain objects (portable SQL, and
-LIKE means the same on every database: case-sensitive, ILIKE case-insensitive).
+and this library's: ``current_stage`` (or ``stage``, any case), ``description``, ``user``,
+``experiment``, ``alias`` (true when any alias matches), ``creation_timestamp`` and
+``last_updated_timestamp`` (numbers, like ``version_number``, also spelled ``version``).
+``attribute.<field>`` is the same as ``<field>``; ``tag.<key>`` as ``tags.<key>``.
+
+A malformed filter or an unknown field raises ``RegistryFilterError``: a ``FilterSyntaxError``
+(with ``.position``) and MLflow's ``MlflowException`` with ``INVALID_PARAMETER_VALUE``.
 """
 from __future__ import annotations
 
-import operator
-import re
+import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
-from ..filter_like import like_matcher
+from ..exceptions import InvalidParameterValue
+from ..filter import FilterSyntaxError, parse_expression
+from ..filter_ast import BoolOp, Compare, Field, Not, compile_predicate
 from .entities import normalize_stage
 
-_TOKEN = re.compile(r"""
-    \s*(?:
-      (?P<str>'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*")
-    | (?P<num>-?\d+(?:\.\d+)?)
-    | (?P<op><=|>=|!=|<>|==|=|<|>|\(|\)|,)
-    | (?P<ident>(?:tags|tag)\.`[^`]+`|[A-Za-z_][\w.]*)
-    )""", re.VERBOSE)
-_NUMERIC = {"version", "creation_timestamp", "last_updated_timestamp"}
-_VERSION_FIELDS = {"name", "version", "run_id", "source", "current_stage", "description", "user",
-                   "experiment", "alias", "creation_timestamp", "last_updated_timestamp"}
-_MODEL_FIELDS = {"name", "description", "alias", "creation_timestamp", "last_updated_timestamp"}
-_FIELD_ALIASES = {"stage": "current_stage", "version_number": "version", "run": "run_id",
-                  "source_path": "source", "aliases": "alias"}
+
+class RegistryFilterError(FilterSyntaxError, InvalidParameterValue):
+    """A registry filter that does not parse, or names a field the registry does not have."""
 
 
 @dataclass(frozen=True)
-class Condition:
-    field: str  # a field name, or "tags.<key>"
-    op: str  # =, !=, <, <=, >, >=, LIKE, ILIKE, IN
-    value: Any
+class RegistryField(Field):
+    """A registry record's field: ``read(record)`` gives its value (an iterable of values when
+    ``many``); comparisons see the value itself, so ``getter`` is the identity."""
 
-    def matches(self, obj: Any) -> bool:
-        if self.field.startswith("tags."):
-            actual = obj.tags.get(self.field[5:])
-        elif self.field == "alias":
-            aliases = obj.aliases.keys() if isinstance(obj.aliases, dict) else obj.aliases
-            return any(Condition("x", self.op, self.value).test(a) for a in aliases)
-        else:
-            actual = getattr(obj, self.field)
-        if actual is None:
-            return self.op == "!=" and self.value is not None
-        return self.test(actual)
+    attribute: str = ""
+    is_numeric: bool = False
+    many: bool = False
 
-    def test(self, actual: Any) -> bool:
-        op, value = self.op, self.value
-        if op == "IN":
-            return actual in value
-        if op in ("LIKE", "ILIKE"):
-            return like_matcher(value, op == "ILIKE")(str(actual))
-        if isinstance(value, (int, float)) != isinstance(actual, (int, float)):
-            return op == "!="  # a number never equals text
-        return _OPS[op](actual, value)
+    @property
+    def numeric(self) -> bool:  # type: ignore[override]
+        return self.is_numeric
+
+    def getter(self) -> Callable[[Any], Any]:
+        return _identity
+
+    def read(self, record: Any) -> Any:
+        if self.kind == "tag":
+            return record.tags.get(self.key)
+        return getattr(record, self.attribute)
 
 
-_OPS = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
-        ">=": operator.ge}
+def _identity(value: Any) -> Any:
+    return value
 
 
-def _unquote(token: str) -> str:
-    quote = token[0]
-    body = token[1:-1].replace(quote * 2, quote)
-    return re.sub(r"\\(.)", r"\1", body)
+def _aliases(record: Any) -> Any:
+    return record.aliases  # a list for a version, {alias: version} for a model: iterating gives the names
 
 
-def _tokens(text: str) -> list[tuple[str, str]]:
-    out, pos = [], 0
-    text = text.rstrip()
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if not m or m.end() == pos:
-            raise ValueError(f"filter {text!r}: cannot parse at {text[pos:pos + 20]!r}")
-        kind = m.lastgroup
-        out.append((kind, m.group(kind)))
-        pos = m.end()
-    return out
+_NUMBER, _TEXT = True, False
+_VERSION_FIELDS: dict[str, tuple[str, bool]] = {
+    "name": ("name", _TEXT), "version_number": ("version", _NUMBER), "version": ("version", _NUMBER),
+    "run_id": ("run_id", _TEXT), "source_path": ("source", _TEXT), "source": ("source", _TEXT),
+    "current_stage": ("current_stage", _TEXT), "stage": ("current_stage", _TEXT),
+    "description": ("description", _TEXT), "user": ("user", _TEXT), "experiment": ("experiment", _TEXT),
+    "alias": ("aliases", _TEXT), "aliases": ("aliases", _TEXT),
+    "creation_timestamp": ("creation_timestamp", _NUMBER), "last_updated_timestamp": ("last_updated_timestamp", _NUMBER),
+}
+_MODEL_FIELDS = {k: _VERSION_FIELDS[k] for k in (
+    "name", "description", "alias", "aliases", "creation_timestamp", "last_updated_timestamp")}
+_TAG_PREFIXES = {"tag", "tags"}
+_ATTRIBUTE_PREFIXES = {"attribute", "attributes", "attr"}
 
 
-def parse_filter(text: str | None, kind: str) -> list[Condition]:
-    """``kind`` is "version" or "model"; ValueError (naming the valid fields) on anything else."""
-    if not text or not text.strip():
-        return []
-    fields = _VERSION_FIELDS if kind == "version" else _MODEL_FIELDS
-    toks, i, conditions = _tokens(text), 0, []
+def _field_table(fields: dict[str, tuple[str, bool]]) -> Callable[[Any, str], Field]:
+    shown = ", ".join(sorted(fields))
 
-    def expect(kinds: tuple[str, ...]) -> tuple[str, str]:
-        nonlocal i
-        if i >= len(toks) or toks[i][0] not in kinds:
-            got = toks[i][1] if i < len(toks) else "the end"
-            raise ValueError(f"filter {text!r}: expected {' or '.join(kinds)}, got {got!r}")
-        i += 1
-        return toks[i - 1]
+    def resolve(prefix: str | None, key: str) -> Field:
+        if prefix is not None and prefix.lower() in _TAG_PREFIXES:
+            if not key:
+                raise ValueError(f"expected a tag key after '{prefix}.', as in tags.team")
+            return RegistryField("tag", key)
+        if prefix is not None and prefix.lower() not in _ATTRIBUTE_PREFIXES:
+            raise ValueError(f"invalid entity type '{prefix}'; use tags.<key> or one of {shown}")
+        found = fields.get(key.lower())
+        if found is None:
+            raise ValueError(f"invalid attribute key '{key}'; valid keys are {shown} and tags.<key>")
+        attribute, numeric = found
+        return RegistryField("attr", key.lower(), attribute, numeric, many=attribute == "aliases")
+    return resolve
 
-    def literal() -> Any:
-        k, v = expect(("str", "num"))
-        return _unquote(v) if k == "str" else (float(v) if "." in v else int(v))
 
-    while True:
-        _, field = expect(("ident",))
-        field = _FIELD_ALIASES.get(field.lower(), field if field.startswith(("tags.", "tag.")) else field.lower())
-        if field.startswith(("tags.", "tag.")):
-            key = field.split(".", 1)[1]
-            field = "tags." + (key[1:-1] if key.startswith("`") else key)
-        elif field not in fields:
-            raise ValueError(f"filter {text!r}: unknown field {field!r}; use one of "
-                             f"{', '.join(sorted(fields))} or tags.<key>")
-        if i < len(toks) and toks[i][0] == "ident" and toks[i][1].upper() in ("LIKE", "ILIKE", "IN"):
-            op = toks[i][1].upper()
-            i += 1
-        else:
-            op = {"==": "=", "<>": "!="}.get(toks[i][1], toks[i][1]) if i < len(toks) else ""
-            expect(("op",))
-            if op not in ("=", "!=", "<", "<=", ">", ">="):
-                raise ValueError(f"filter {text!r}: unexpected {op!r} after {field}")
-        if op == "IN":
-            if expect(("op",))[1] != "(":
-                raise ValueError(f"filter {text!r}: IN needs a parenthesised list")
-            values = [literal()]
-            while (sep := expect(("op",))[1]) == ",":
-                values.append(literal())
-            if sep != ")":
-                raise ValueError(f"filter {text!r}: IN list must end with ')'")
-            value: Any = tuple(values)
-        else:
-            value = literal()
-        if field == "current_stage":
-            value = tuple(normalize_stage(v) for v in value) if op == "IN" else \
-                normalize_stage(value) if op in ("=", "!=") else value
-        if field in _NUMERIC and op not in ("LIKE", "ILIKE") and not (
-                isinstance(value, (int, float)) or (op == "IN" and all(isinstance(v, int) for v in value))):
-            raise ValueError(f"filter {text!r}: {field} is compared with numbers")
-        conditions.append(Condition(field, op, value))
-        if i >= len(toks):
-            return conditions
-        kind, word = toks[i]
-        if kind != "ident" or word.upper() != "AND":
-            raise ValueError(f"filter {text!r}: expected AND, got {word!r} (OR is not supported)")
-        i += 1
+_TABLES = {"version": _field_table(_VERSION_FIELDS), "model": _field_table(_MODEL_FIELDS)}
+
+
+@dataclass(frozen=True)
+class RegistryFilter:
+    """A parsed registry filter: ``matches(record)``; ``names()`` what it requires the name to be."""
+
+    text: str
+    ast: Any  # None for the empty filter
+    matches: Callable[[Any], bool]
+
+    def names(self) -> tuple[str, ...] | None:
+        """Names a matching record must have (from ``name =``/``name IN`` joined by AND at the
+        top), for narrowing the database query; None when the filter does not say."""
+        children = self.ast.children if isinstance(self.ast, BoolOp) and self.ast.op == "and" else (self.ast,)
+        for child in children:
+            if isinstance(child, Compare) and child.field.key == "name" and child.field.kind == "attr" \
+                    and not child.negate and child.op in ("=", "in"):
+                return (child.value,) if child.op == "=" else tuple(child.value)
+        return None
+
+
+def parse_filter(text: str | None, kind: str) -> RegistryFilter:
+    """``kind`` is "version" or "model"; RegistryFilterError for a malformed filter or an unknown field."""
+    text = text or ""
+    try:
+        ast = parse_expression(text, _TABLES[kind])
+        ast = None if ast is None else _normalize_stages(ast, text)
+    except FilterSyntaxError as e:
+        raise RegistryFilterError(e.problem, e.text, e.position) from None
+    return RegistryFilter(text, ast, (lambda record: True) if ast is None else _compile(ast))
+
+
+def _normalize_stages(node: Any, text: str) -> Any:
+    """Stage names in any case, as everywhere in the registry: 'STAGING' is Staging."""
+    if isinstance(node, BoolOp):
+        return BoolOp(node.op, tuple(_normalize_stages(c, text) for c in node.children))
+    if isinstance(node, Not):
+        return Not(_normalize_stages(node.child, text))
+    if node.field.kind != "attr" or node.field.attribute != "current_stage" or node.op not in ("=", "!=", "in"):
+        return node
+    values = node.value if node.op == "in" else (node.value,)
+    try:
+        normalized = tuple(map(normalize_stage, values))
+    except ValueError as e:
+        bad = next(v for v in values if not _is_stage(v))
+        raise FilterSyntaxError(str(e), text, max(0, text.find(bad) - 1)) from None
+    return dataclasses.replace(node, value=normalized if node.op == "in" else normalized[0])
+
+
+def _is_stage(value: str) -> bool:
+    try:
+        normalize_stage(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _compile(node: Any) -> Callable[[Any], bool]:
+    """The tree as closures over a registry record; each comparison means what it means for runs
+    (``compile_predicate`` over the field's value), a many-valued field matching when any value does."""
+    if isinstance(node, BoolOp):
+        preds = [_compile(child) for child in node.children]
+        if node.op == "and":
+            return lambda r: all(p(r) for p in preds)
+        return lambda r: any(p(r) for p in preds)
+    if isinstance(node, Not):
+        inner = _compile(node.child)
+        return lambda r: not inner(r)
+    test, read = compile_predicate(node), node.field.read
+    if node.field.many:
+        return lambda r: any(test(v) for v in read(r))
+    return lambda r: test(read(r))
+
+
+_FIELD_ALIASES = {"stage": "current_stage", "version_number": "version", "source_path": "source"}
+_NUMERIC = {"version", "creation_timestamp", "last_updated_timestamp"}
 
 
 def parse_order_by(order_by: list[str] | str | None, allowed: set[str]) -> list[tuple[str, bool]]:
@@ -158,10 +182,10 @@ def parse_order_by(order_by: list[str] | str | None, allowed: set[str]) -> list[
     for item in items:
         words = str(item).split()
         if not words or len(words) > 2 or (len(words) == 2 and words[1].upper() not in ("ASC", "DESC")):
-            raise ValueError(f"order_by {item!r}: use '<field> [ASC|DESC]'")
+            raise InvalidParameterValue(f"order_by {item!r}: use '<field> [ASC|DESC]'")
         field = _FIELD_ALIASES.get(words[0].lower(), words[0].lower())
         if field not in allowed:
-            raise ValueError(f"order_by {item!r}: unknown field; use one of {', '.join(sorted(allowed))}")
+            raise InvalidParameterValue(f"order_by {item!r}: unknown field; use one of {', '.join(sorted(allowed))}")
         out.append((field, len(words) == 2 and words[1].upper() == "DESC"))
     return out
 
