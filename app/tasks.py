@@ -3,30 +3,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal
+
+from app.common.worker import Worker
 
 
-class _DemoWorker(QObject):
-    progress = Signal(int, int)
-    finished = Signal(str)  # an error message, or "" when the runs were written
-
-    def __init__(self, root: Path) -> None:
-        super().__init__()
-        self.root = root
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            from tracker.demo import write_demo_runs
-            write_demo_runs(self.root, progress=self.progress.emit)
-        except Exception as e:  # reported in the status bar; the app goes on
-            self.finished.emit(f"Could not create demo runs: {e}")
-        else:
-            self.finished.emit("")
+def _write_demo_runs(root: Path, progress) -> None:
+    from tracker.demo import write_demo_runs  # (imported when used: start-up is measured)
+    write_demo_runs(root, progress=progress)
 
 
 class DemoRunsTask(QObject):
-    """``start(root)`` writes ``tracker.demo``'s runs into ``root`` in a worker thread.
+    """``start(root)`` writes ``tracker.demo``'s runs into ``root`` on a worker thread.
 
     Emits ``progress(done, total)`` and then ``finished(root, error)`` (error "" on success).
     """
@@ -36,32 +24,26 @@ class DemoRunsTask(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._thread: QThread | None = None
-        self._worker: _DemoWorker | None = None
+        self._worker: Worker | None = None  # made on the first start: most sessions never need it
+        self._job = -1
 
     def is_running(self) -> bool:
-        return self._thread is not None
+        return self._worker is not None and self._worker.is_pending(self._job)
 
     def start(self, root: Path) -> bool:
-        if self._thread is not None:
+        """Start writing; False (nothing started) while a previous start is still writing."""
+        if self.is_running():
             return False
-        self._thread, self._worker = QThread(self), _DemoWorker(root)
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.progress.connect(self.progress)
-        self._worker.finished.connect(self._on_finished)
-        self._thread.start()
+        if self._worker is None:
+            self._worker = Worker("demo-runs", self)
+        self._job = self._worker.submit(
+            _write_demo_runs, root, on_progress=self.progress.emit,
+            on_done=lambda _: self.finished.emit(root, ""),
+            on_error=lambda e: self.finished.emit(root, f"Could not create demo runs: {e}"))
         return True
 
-    @Slot(str)
-    def _on_finished(self, error: str) -> None:
-        root = self._worker.root
-        self.wait()
-        self.finished.emit(root, error)
-
     def wait(self) -> None:
-        """Join the worker (at exit); safe to call when nothing runs."""
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait()
-            self._thread = self._worker = None
+        """Let a write in progress finish and join the thread (at exit); safe when nothing runs."""
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None

@@ -15,9 +15,9 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from tracker.entities import Run, RunStatus
 
+from app.common.worker import Worker
 from app.run_access import read_metric, read_run
 
-from .loader import Worker
 from .series_math import PlotSettings, SeriesBuffer, prepare
 
 LIVE_INTERVAL_MS = 150  # tails of RUNNING runs; with the writer's 200 ms flush, curves extend < 500 ms
@@ -47,7 +47,7 @@ class SeriesManager(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.worker = Worker(self)
+        self.worker = Worker("chart-data", self, threads=2)
         self.settings = PlotSettings()
         self._generation = 0
         self.runs: dict[str, Run] = {}
@@ -140,7 +140,7 @@ class SeriesManager(QObject):
                 self.run_updated.emit(fresh)
                 self._update_timer()
 
-        self.worker.submit(work, done)
+        self._submit(work, done)
 
     def _tail(self, run_id: str) -> None:
         targets = self._tail_targets(run_id)
@@ -155,7 +155,7 @@ class SeriesManager(QObject):
                 return
             self._apply_tails(run_id, chunks)
 
-        self.worker.submit(lambda: [(k, read_metric(path, k, pos)) for k, pos in targets], done)
+        self._submit(lambda: [(k, read_metric(path, k, pos)) for k, pos in targets], done)
 
     def _tail_targets(self, run_id: str) -> list[tuple[str, int]]:
         """Series of the run with no read in flight, marked as reading now."""
@@ -200,7 +200,7 @@ class SeriesManager(QObject):
             series.version += 1
             self._prepare(series)
 
-        self.worker.submit(lambda: read_metric(path, key, 0), done)
+        self._submit(lambda: read_metric(path, key, 0), done)
 
     def _prepare(self, series: _Series) -> None:
         if series.preparing or series.buffer is None:
@@ -227,11 +227,15 @@ class SeriesManager(QObject):
                 self.series_ready.emit(series.run_id, series.key, prepared)
             self._prepare(series)  # newer points or settings arrived meanwhile
 
-        self.worker.submit(lambda: prepare(steps, timestamps, values, settings, start_ms), done)
+        self._submit(lambda: prepare(steps, timestamps, values, settings, start_ms), done)
+
+    def _submit(self, fn, done) -> None:
+        """Run ``fn`` on the worker; ``done(result, error)`` follows on the GUI thread."""
+        self.worker.submit(fn, on_done=lambda result: done(result, None), on_error=lambda e: done(None, e))
 
     def memory_bytes(self) -> int:
         return sum(s.buffer.nbytes for s in self.series.values() if s.buffer is not None)
 
     def shutdown(self) -> None:
         self.timer.stop()
-        self.worker.shutdown()
+        self.worker.stop(drain=False)
