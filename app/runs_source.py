@@ -16,11 +16,9 @@ change after loading; ``watch_mode`` says "inotify" or "polling (why)".
 An MLflow store (``mlruns/`` or an MLflow SQLite database) opens the same way, read-only:
 ``mlflow_kind`` is then "file" or "sqlite" and ``app/mlflow_worker.py`` loads and polls it.
 
-How (see tracker/index.py and app/watcher.py):
+How (see tracker/index/ and app/watcher.py):
 - One worker QObject (``app/runs_worker.py``) on its own QThread does all disk access: the indexed load
-  (``tracker.index.RunIndex.refresh``, a few hundred ms for 10,000 runs once indexed; or the
-  result of ``tracker.index_prefetch``'s helper process, when ``app.main`` started one for
-  this root before Qt was imported),
+  (``tracker.index.RunIndex.refresh``),
   targeted re-reads (``RunIndex.update``), and a re-check every ``CHECK_MS`` of the runs
   still RUNNING or unreadable (a SIGKILLed writer sends no file event, yet reads KILLED).
 - watchdog watches the root without recursion plus each RUNNING run's directory; its
@@ -40,7 +38,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
-from tracker.index_prefetch import IndexPrefetch
 
 from . import run_access
 from .mlflow_worker import MlflowLoadWorker
@@ -87,7 +84,6 @@ class RunsSource(QObject):
         self._generation = 0
         self._thread: QThread | None = None
         self._worker: LoadWorker | None = None
-        self._prefetch: IndexPrefetch | None = None
         self._stop = threading.Event()
         self._watching = Watching()
         self._bridge = WatchBridge(self)  # here, in the GUI thread
@@ -119,9 +115,8 @@ class RunsSource(QObject):
             run_access.open_mlflow(self.root)  # now, so the registry panel and details can ask at once
             self._worker = MlflowLoadWorker(self.root, self._generation, self._stop)
         else:
-            self._prefetch = IndexPrefetch.take(self.root)  # started by app.main before Qt loaded, if at all
             self._worker = LoadWorker(self.root, self._generation, self._bridge, self._stop, self._watching,
-                                      self.polling, self.poll_interval, self.check_ms, self._prefetch)
+                                      self.polling, self.poll_interval, self.check_ms)
         self._worker.moveToThread(self._thread)
         self._worker.progress.connect(self._on_progress)
         self._worker.loaded.connect(self._on_loaded)
@@ -152,9 +147,6 @@ class RunsSource(QObject):
             run_access.forget(self.root)
             self.mlflow_kind = None
         self._stop.set()  # a load in progress returns at its next check
-        if self._prefetch is not None:
-            self._prefetch.cancel()  # a worker waiting for the helper returns at once
-            self._prefetch = None
         try:
             self._sync_requested.disconnect(worker.sync)
         except (RuntimeError, TypeError):

@@ -6,7 +6,6 @@ runs that need them. Messages carry the generation of the ``open`` that started 
 """
 from __future__ import annotations
 
-import gc
 import math
 import os
 import threading
@@ -20,7 +19,6 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from tracker import store
 from tracker.entities import Experiment, Run, RunStatus, UnreadableRun
 from tracker.index import IndexUnavailable, RunIndex
-from tracker.index_prefetch import IndexPrefetch
 
 from .run_rows import Row, base_order, common_columns, prepare_rows, start_order
 from .watch_bridge import WatchBridge
@@ -119,11 +117,8 @@ class LoadWorker(QObject):
     watching = Signal(int, str)  # generation, watch mode
 
     def __init__(self, root: Path, generation: int, bridge: WatchBridge, stop: threading.Event,
-                 watching: Watching, polling: bool | None, poll_interval: float | None, check_ms: int,
-                 prefetch: IndexPrefetch | None = None) -> None:
+                 watching: Watching, polling: bool | None, poll_interval: float | None, check_ms: int) -> None:
         super().__init__()
-        self.prefetch = prefetch  # the index read by a helper process, when the app started one
-        self.prefetched: IndexPrefetch | None = None  # the one the runs came from (what did it miss?)
         self.root = root
         self.generation = generation
         self.bridge = bridge
@@ -161,21 +156,11 @@ class LoadWorker(QObject):
             self.loaded.emit(gen, Snapshot(root))
             return
         self.gone = False
-        collecting = gc.isenabled()
-        gc.disable()
         try:
-            made: list[Row] = []  # rows made while the index helper sends the runs, if it does
-            result = self._read_all(lambda batch: made.extend(map(Row, batch)))
+            result = self._read_all()
             if result is not None:
-                # the table's rows, off the GUI thread
-                rows = base_order(made) if self.prefetched is not None else prepare_rows([*result[0], *result[1]])
+                rows = prepare_rows([*result[0], *result[1]])  # the table's rows, off the GUI thread
                 colors, columns = start_order(rows), common_columns(result[0])
-                # 10,000 runs are ~1.5 million objects that live as long as the directory is
-                # open and hold no reference cycles. Left to the collector, the next full
-                # collection walks them all in one go, holding the GIL: the GUI thread froze
-                # for 70-125 ms right after loading (measured). Frozen, the collector skips
-                # them; reference counting still frees them when the runs are dropped.
-                gc.freeze()
         except PermissionError:
             self.status.emit(gen, f"Permission denied: cannot list {root}")
             self.loaded.emit(gen, Snapshot(root))
@@ -184,9 +169,6 @@ class LoadWorker(QObject):
             self.status.emit(gen, f"Cannot read {root}: {e.strerror or e}")
             self.loaded.emit(gen, Snapshot(root))
             return
-        finally:
-            if collecting:
-                gc.enable()
         if result is None:  # close() asked us to stop
             return
         runs, unreadable, index_path = result
@@ -200,42 +182,16 @@ class LoadWorker(QObject):
         snapshot = Snapshot(root, runs, unreadable, self.experiment_list, index_path,
                             time.perf_counter() - started, rows, colors, columns)
         self.loaded.emit(gen, snapshot)
-        prefetched, self.prefetched = self.prefetched, None
-        if prefetched is not None:  # the helper first looked before we watched: re-read what changed since
-            newly_watched.update(prefetched.stale_runs())
         if newly_watched:  # changed between reading them and watching them?
             self._apply(newly_watched, rescan=False, experiments=False)
 
     def _progress(self, done: int, total: int) -> None:
         self.progress.emit(self.generation, done, total)
 
-    def _read_all(self, each: Callable[[list], None]) -> tuple[list[Run], list[UnreadableRun], Path | None] | None:
-        """Every run; ``each`` gets them batch by batch when the index helper sends them."""
+    def _read_all(self) -> tuple[list[Run], list[UnreadableRun], Path | None] | None:
+        """Every run (None: close() asked us to stop)."""
         progress = self._progress
-        prefetch, self.prefetch = self.prefetch, None  # only the first load (a reload reads afresh)
-        watching = False
-        if prefetch is not None and self.use_index:
-            def watch_then_progress(done: int, total: int) -> None:
-                # Watch once the helper's first look is over (its first message): the window has
-                # painted by then, and the helper is still readying the runs. Importing watchdog
-                # any sooner made the window's first paint share the GIL (a 85 ms stall, measured).
-                nonlocal watching
-                if not watching:
-                    watching = True
-                    self._start_watcher()
-                    prefetch.request_stale()  # ...and what changed before watching began: the helper looks again
-                progress(done, total)
-
-            result = prefetch.result(watch_then_progress, self.stop.is_set, each)
-            if result is not None and result.cancelled:
-                return None
-            if result is not None:  # (None: the helper failed; reading in process says why, if it fails too)
-                if not watching:
-                    self._start_watcher()  # (it had no runs to report)
-                self.prefetched = prefetch
-                return result.runs, result.unreadable, result.path
-        if not watching:
-            self._start_watcher()  # before reading, so runs created meanwhile are not missed
+        self._start_watcher()  # before reading, so runs created meanwhile are not missed
         if self.use_index:
             try:
                 result = self.index.refresh(progress, self.stop.is_set)

@@ -4,7 +4,7 @@ import math
 import os
 import shutil
 import signal
-import sqlite3
+import numpy as np
 import subprocess
 import sys
 from pathlib import Path
@@ -117,12 +117,11 @@ def test_a_corrupt_index_file_is_rebuilt(root):
     make_run(root, "a")
     make_run(root, "b")
     RunIndex(root).refresh()
-    (root / INDEX_NAME).write_bytes(b"this is not a database" * 100)
+    (root / INDEX_NAME).write_bytes(b"this is not a runs table" * 100)
     result = RunIndex(root).refresh()
     assert len(result.runs) == 2 and result.reread == 2
     assert RunIndex(root).refresh().cached == 2
-    with sqlite3.connect(root / INDEX_NAME) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert RunIndex(root).load().n == 2  # replaced by a good file
 
 
 def test_a_truncated_index_file_is_rebuilt(root):
@@ -136,30 +135,40 @@ def test_a_truncated_index_file_is_rebuilt(root):
     assert RunIndex(root).refresh().cached == 30
 
 
-def test_an_index_from_an_older_schema_is_rebuilt(root):
+def _rewrite_format(path, version):
+    with np.load(path, allow_pickle=False) as files:
+        arrays = {name: files[name] for name in files.files}
+    arrays["format"] = np.array([version, arrays["format"][1]], dtype=np.int64)
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def test_an_index_from_an_older_format_is_rebuilt(root):
     make_run(root, "a")
     RunIndex(root).refresh()
-    with sqlite3.connect(root / INDEX_NAME) as db:
-        db.execute("PRAGMA user_version = 1")
-        db.execute("CREATE TABLE leftover (x)")
+    _rewrite_format(root / INDEX_NAME, 0)
     result = RunIndex(root).refresh()
     assert result.reread == 1 and len(result.runs) == 1
-    with sqlite3.connect(root / INDEX_NAME) as db:
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert tables == {"runs"}
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    with np.load(root / INDEX_NAME) as files:
+        assert files["format"][0] == SCHEMA_VERSION
+
+
+def test_the_sqlite_index_of_earlier_versions_is_removed(root):
+    make_run(root, "a")
+    (root / ".tracker-index.db").write_bytes(b"SQLite format 3\0")
+    RunIndex(root).refresh()
+    assert not (root / ".tracker-index.db").exists() and (root / INDEX_NAME).is_file()
 
 
 def test_an_index_from_a_newer_tracker_is_left_alone(root, cache_home):
     make_run(root, "a")
     RunIndex(root).refresh()
-    with sqlite3.connect(root / INDEX_NAME) as db:
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    _rewrite_format(root / INDEX_NAME, SCHEMA_VERSION + 1)
     result = RunIndex(root).refresh()
     assert len(result.runs) == 1
     assert result.path == user_cache_path(root) and str(result.path).startswith(str(cache_home))
-    with sqlite3.connect(root / INDEX_NAME) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+    with np.load(root / INDEX_NAME) as files:
+        assert files["format"][0] == SCHEMA_VERSION + 1
 
 
 def test_a_read_only_root_uses_the_per_user_cache(root, cache_home, monkeypatch):
@@ -173,7 +182,8 @@ def test_a_read_only_root_uses_the_per_user_cache(root, cache_home, monkeypatch)
 
 
 def test_an_empty_root_gets_no_index_until_it_has_runs(root):
-    assert RunIndex(root).refresh() == IndexResult() and os.listdir(root) == []
+    empty = RunIndex(root).refresh()
+    assert empty.runs == [] and empty.reread == 0 and os.listdir(root) == []
     run = make_run(root, "first")
     assert RunIndex(root).refresh().reread == 1 and (root / INDEX_NAME).exists()
     shutil.rmtree(root / run.run_id)
@@ -212,7 +222,7 @@ def test_a_killed_writer_reads_killed_without_run_json_changing(root):
         proc.stdout.close()
         proc.stdin.close()
     after = index.refresh()
-    assert after.reread == 0  # run.json did not change: the status is re-derived from the index row
+    assert after.reread == 0  # run.json did not change: the status is re-derived from the stored table
     assert by_id(after.runs)[run_id].info.status == RunStatus.KILLED
     assert [r.info.status for r in index.update([run_id])] == [RunStatus.KILLED]
 
@@ -265,7 +275,7 @@ def _bare_doc(i):
 _REFRESH_SCRIPT = """
 import sys
 from tracker.index import RunIndex
-result = RunIndex(sys.argv[1], busy_timeout=30).refresh()
+result = RunIndex(sys.argv[1]).refresh()
 print(len(result.runs), len(result.unreadable))
 """
 
@@ -320,4 +330,5 @@ def test_clear_empties_the_index(root):
 
 
 def test_index_result_defaults():
-    assert IndexResult() == IndexResult([], [], 0, 0, 0, False, True, None)
+    result = IndexResult()
+    assert (result.runs, result.unreadable, result.cached, result.reread, result.written) == ([], [], 0, 0, True)

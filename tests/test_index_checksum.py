@@ -1,21 +1,14 @@
-"""A damaged row in the run index is never served: the run is read from run.json again and the row rewritten."""
-import sqlite3
-import struct
+"""A damaged or crafted index file is never served: the runs are read from run.json again and the file replaced."""
+import zipfile
 
+import numpy as np
 import pytest
 
 from tracker import store
 from tracker.entities import RunStatus
 from tracker.index import INDEX_NAME, RunIndex
-from tracker.index_prefetch import IndexPrefetch, discard_unclaimed
 
 from index_fixtures import by_id, cache_home, make_run, root  # noqa: F401  (cache_home, root: fixtures)
-
-
-@pytest.fixture(autouse=True)
-def no_leftover_prefetches():
-    yield
-    discard_unclaimed()
 
 
 def indexed_runs(root):
@@ -26,63 +19,76 @@ def indexed_runs(root):
     return a.run_id, b.run_id
 
 
-def row(root, run_id):
-    with sqlite3.connect(root / INDEX_NAME) as db:
-        return db.execute("SELECT status, keys, data FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-
-
-def change_row(root, run_id, column, value):
-    with sqlite3.connect(root / INDEX_NAME) as db:
-        db.execute(f"UPDATE runs SET {column} = ? WHERE run_id = ?", (value, run_id))
-
-
 def change_one_byte(blob: bytes, old: bytes, xor: int = 1) -> bytes:
     at = blob.index(old)
     return blob[:at] + bytes([blob[at] ^ xor]) + blob[at + 1:]
 
 
+def rewrite(path, change):
+    """Store the file's arrays again after ``change(arrays)``, with valid CRCs: a crafted file."""
+    with np.load(path, allow_pickle=False) as files:
+        arrays = {name: files[name] for name in files.files}
+    change(arrays)
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+
+
 def test_a_changed_byte_in_a_metric_value_is_not_served(root):
     run_id, other = indexed_runs(root)
-    good = row(root, run_id)
-    # the latest acc, 0.75, as marshal stores it: one byte of the float changed in the file
-    change_row(root, run_id, "data", change_one_byte(good[2], struct.pack("<d", 0.75)))
+    path = root / INDEX_NAME
+    path.write_bytes(change_one_byte(path.read_bytes(), np.float64(0.75).tobytes()))
 
     result = RunIndex(root).refresh()
     runs = by_id(result.runs)
     assert runs[run_id].data.metrics["acc"] == store.read_run(runs[run_id].path).data.metrics["acc"] == 0.75
     assert runs[run_id].data.summaries["acc"].max == 0.75
-    assert (result.cached, result.reread) == (1, 1)  # only the damaged row was read again
-    assert row(root, run_id) == good  # and rewritten
+    assert result.reread == 2  # the damaged file was not used...
+    assert RunIndex(root).refresh().cached == 2  # ...and was replaced
 
 
-def test_a_changed_status_or_key_name_is_not_served(root):
+def test_crafted_codes_out_of_range_are_refused(root):
     run_id, other = indexed_runs(root)
-    change_row(root, other, "status", RunStatus.FINISHED)  # it FAILED
-    change_row(root, run_id, "keys", change_one_byte(row(root, run_id)[1], b"acc"))  # 'acc' -> 'bcc'
 
-    runs = by_id(RunIndex(root).refresh().runs)
-    assert runs[other].info.status == RunStatus.FAILED
-    assert set(runs[run_id].data.metrics) == {"acc"}
-    assert runs[run_id].data.params == {"lr": "0.1"}
+    def point_past_the_values(arrays):
+        arrays["t.status.codes"] = np.full_like(arrays["t.status.codes"], 7)
+
+    rewrite(root / INDEX_NAME, point_past_the_values)
+    result = RunIndex(root).refresh()
+    assert result.reread == 2
+    assert by_id(result.runs)[other].info.status == RunStatus.FAILED
 
 
-def test_update_rereads_a_damaged_row_too(root):
+@pytest.mark.parametrize("change", [
+    lambda a: a.update({"i.start_time": a["i.start_time"][:1]}),  # a column shorter than the table
+    lambda a: a.update({"i.start_time": a["i.start_time"].astype(np.float64)}),  # the wrong dtype
+    lambda a: a.update({"params.keys.ends": np.array([99], dtype=np.int64)}),  # offsets past the text
+    lambda a: a.update({"t.dir.codes": np.zeros_like(a["t.dir.codes"])}),  # one folder listed twice
+    lambda a: a.pop("metrics.0.max"),  # a member missing
+    lambda a: a.update({"format": np.array([1, 10**12], dtype=np.int64)}),  # a run count that does not fit
+])
+def test_crafted_shapes_and_offsets_are_refused(root, change):
+    run_id, other = indexed_runs(root)
+    rewrite(root / INDEX_NAME, change)
+    result = RunIndex(root).refresh()
+    assert result.reread == 2
+    assert by_id(result.runs)[run_id].data.params == {"lr": "0.1"}
+
+
+def test_compressed_members_are_refused(root):
     run_id, _ = indexed_runs(root)
-    change_row(root, run_id, "data", change_one_byte(row(root, run_id)[2], struct.pack("<d", 0.75), 0x80))
+    path = root / INDEX_NAME
+    with np.load(path, allow_pickle=False) as files:
+        arrays = {name: files[name] for name in files.files}
+    with open(path, "wb") as f:
+        np.savez_compressed(f, **arrays)
+    with zipfile.ZipFile(path) as z:
+        assert z.infolist()[0].compress_type == zipfile.ZIP_DEFLATED
+    assert RunIndex(root).refresh().reread == 2
+
+
+def test_update_serves_the_run_from_disk_when_the_file_is_damaged(root):
+    run_id, _ = indexed_runs(root)
+    path = root / INDEX_NAME
+    path.write_bytes(change_one_byte(path.read_bytes(), np.float64(0.75).tobytes(), 0x80))
     (run,) = RunIndex(root).update([run_id])
     assert run.data.metrics["acc"] == 0.75
-
-
-def test_the_startup_helper_rereads_a_damaged_row(root):
-    run_id, _ = indexed_runs(root)
-    good = row(root, run_id)
-    change_row(root, run_id, "data", change_one_byte(good[2], struct.pack("<d", 0.75)))
-    prefetch = IndexPrefetch.start(root)
-    assert IndexPrefetch.take(root) is prefetch
-    result = prefetch.result()
-    prefetch.close()
-    assert by_id(result.runs)[run_id].data.metrics["acc"] == 0.75
-    assert (result.cached, result.reread) == (1, 1)
-    again = RunIndex(root).refresh()  # the helper rewrote the row: served from the index now
-    assert (again.cached, again.reread) == (2, 0)
-    assert by_id(again.runs)[run_id].data.metrics["acc"] == 0.75

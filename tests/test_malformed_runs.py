@@ -131,24 +131,6 @@ def test_a_whole_number_metric_value_reads_as_a_float(three, runs_root):
     assert type(run.data.summaries["acc"].min) is float
 
 
-def test_an_index_row_packed_before_the_check_is_read_again(three, runs_root):
-    client = tracker.Client(runs_root)
-    assert len(client.search_runs()) == 3  # the index now holds three rows
-    from tracker.index import RunIndex
-    index = RunIndex(runs_root)
-    index._open()
-    try:  # a row written by the previous version of the index (its packed tuple says version 2)
-        import marshal
-        row = index._Row.get(index._Row.run_id == three[0])
-        data = list(marshal.loads(row.data))
-        data[0] = 2
-        index._Row.update(data=marshal.dumps(tuple(data))).where(index._Row.run_id == three[0]).execute()
-    finally:
-        index._close()
-    result = RunIndex(runs_root).refresh()
-    assert (result.cached, result.reread) == (2, 1)
-
-
 def test_experiment_files_with_wrong_types_do_not_break_listing(three, runs_root):
     folder = runs_root / layout.EXPERIMENTS_DIR
     (folder / "bad-name.json").write_text(json.dumps({"name": 42, "creation_time": 1}))

@@ -18,9 +18,9 @@ from watchdog.utils import BaseThread
 from app import watcher as watcher_module
 from app.runs_source import RunsSource, Snapshot
 from app.watcher import RunsWatcher
+from tracker.index import INDEX_NAME
 from tracker import store
 from tracker.entities import Run, RunStatus, UnreadableRun
-from tracker.index_prefetch import IndexPrefetch
 from tracker.writer import RunWriter
 
 # A slot connected across threads without @Slot logs through this category; with it on,
@@ -149,35 +149,12 @@ def test_open_loads_every_run_off_the_gui_thread(qtbot, make_source, root):
     assert {r.info.run_id for r in snapshot.runs} == ids
     assert [u.run_id for u in snapshot.unreadable] == ["b" * 32] and "damaged" in snapshot.unreadable[0].reason
     assert {(e.name, e.run_count) for e in snapshot.experiments} >= {("exp-a", 2), ("exp-b", 3)}
-    assert snapshot.root == root and snapshot.index_path == root / ".tracker-index.db"
+    assert snapshot.root == root and snapshot.index_path == root / INDEX_NAME
     assert rec.progress and rec.progress[-1] == (6, 6)
     assert rec.status == []  # nothing to complain about
 
     again = open_and_wait(qtbot, source, rec, root)  # the second time through the index
     assert {r.info.run_id for r in again.runs} == ids
-
-
-def test_a_load_from_the_start_up_helper_catches_up_with_what_changed_since(qtbot, make_source, root):
-    """app.main has the index read by a helper process before Qt loads (tracker.index_prefetch).
-    What changes between the helper's look and the start of watching must still arrive."""
-    edited = finished_run(root, "edited")
-    prefetch = IndexPrefetch.start(root)
-    assert len(prefetch.result().runs) == 1  # the helper's first look is over; it is left for the source to take
-    doc = store.read_document(root / edited)
-    doc["tags"]["note"] = "edited later"
-    store.write_document(root / edited, doc)
-    late = finished_run(root, "late")
-
-    source, rec = make_source(check_ms=3_600_000)  # no periodic re-check to lean on
-    snapshot = open_and_wait(qtbot, source, rec, root)
-    assert [r.info.run_name for r in snapshot.runs] == ["edited"]  # as the helper saw it
-    assert [row.name for row in snapshot.rows] == ["edited"]  # and the table's rows made from it
-    assert "note" not in snapshot.runs[0].data.tags
-    assert IndexPrefetch.take(root) is None  # claimed by the source
-    qtbot.waitUntil(lambda: rec.latest(late) is not None, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: rec.latest(edited) is not None
-                    and rec.latest(edited).data.tags.get("note") == "edited later", timeout=WAIT_MS)
-    assert source.watch_mode  # and it watches from then on
 
 
 def test_empty_missing_and_non_directories_say_so(qtbot, make_source, root, tmp_path):

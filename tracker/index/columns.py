@@ -1,0 +1,195 @@
+"""The column types of the runs table (``tracker.index.table``).
+
+A text column is dictionary-encoded: ``codes`` (int32, one per run, -1 where the run has no
+value) index ``uniques``. The params of a sweep repeat a handful of values over thousands of
+runs, so a test on a column runs once per distinct value and reaches the runs through one
+numpy take; a value's number (for ``params.lr > 0.01``) is parsed once per distinct value too.
+
+A metric column holds a run's summary of one metric key as float64/int64 arrays, with
+``present`` saying which runs logged the key.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+MISSING = -1  # the code of a run without a value
+NO_INT = np.iinfo(np.int64).min  # an int field without a value (an unset end_time, no pid)
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return np.nan
+
+
+class TextColumn:
+    """One text value (or none) per run, dictionary-encoded."""
+
+    __slots__ = ("codes", "_uniques", "_lookup", "_objects", "_numbers", "_ranks")
+
+    def __init__(self, codes: np.ndarray, uniques: list[str]) -> None:
+        self.codes = codes
+        self._uniques = uniques
+        self._lookup: dict[str, int] | None = None
+        self._objects: np.ndarray | None = None  # uniques then None, as an object array
+        self._numbers: np.ndarray | None = None
+        self._ranks: np.ndarray | None = None
+
+    @classmethod
+    def from_values(cls, values: Iterable[str | None]) -> "TextColumn":
+        lookup: dict[str, int] = {}
+        codes = [MISSING if v is None else lookup.setdefault(v, len(lookup)) for v in values]
+        column = cls(np.array(codes, dtype=np.int32), list(lookup))
+        column._lookup = lookup
+        return column
+
+    @classmethod
+    def empty(cls, n: int) -> "TextColumn":
+        return cls(np.full(n, MISSING, dtype=np.int32), [])
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    @property
+    def uniques(self) -> list[str]:
+        return self._uniques
+
+    def get(self, i: int) -> str | None:
+        code = int(self.codes[i])
+        return None if code < 0 else self._uniques[code]
+
+    def objects(self) -> np.ndarray:
+        """The distinct values then None, as an object array: ``objects()[codes]`` is every run's value."""
+        if self._objects is None:
+            objects = np.empty(len(self._uniques) + 1, dtype=object)
+            objects[:-1] = self._uniques
+            self._objects = objects
+        return self._objects
+
+    def values(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """The runs' values (None where missing) as an object array, for ``rows`` (default: all)."""
+        codes = self.codes if rows is None else self.codes[rows]
+        return self.objects()[codes]
+
+    def present(self) -> np.ndarray:
+        return self.codes >= 0
+
+    def n_present(self) -> int:
+        return int(np.count_nonzero(self.codes >= 0))
+
+    def unique_numbers(self) -> np.ndarray:
+        """Each distinct value as a float (NaN where it does not parse)."""
+        if self._numbers is None:
+            self._numbers = np.array([_number(u) for u in self._uniques], dtype=np.float64)
+        return self._numbers
+
+    def numbers(self) -> np.ndarray:
+        """Every run's value as a float64: NaN where missing or not a number."""
+        table = np.append(self.unique_numbers(), np.nan)
+        return table[self.codes]
+
+    def unique_ranks(self) -> np.ndarray:
+        """The rank of each distinct value in sorted (code point) order, then one past the last for missing."""
+        if self._ranks is None:
+            order = sorted(range(len(self._uniques)), key=self._uniques.__getitem__)
+            ranks = np.empty(len(self._uniques) + 1, dtype=np.int64)
+            ranks[order] = np.arange(len(order))
+            ranks[-1] = len(order)
+            self._ranks = ranks
+        return self._ranks
+
+    def code_of(self, value: str) -> int:
+        """The code of ``value``, added to the distinct values when new (the column is then changed)."""
+        if self._lookup is None:
+            self._lookup = {v: n for n, v in enumerate(self._uniques)}
+        code = self._lookup.get(value)
+        if code is None:
+            code = self._lookup[value] = len(self._uniques)
+            self._uniques.append(value)
+            self._objects = self._numbers = self._ranks = None
+        return code
+
+    def codes_for(self, other: "TextColumn") -> np.ndarray:
+        """``other``'s codes translated to this column's (its distinct values are added here)."""
+        mapping = np.array([self.code_of(v) for v in other.uniques] + [MISSING], dtype=np.int32)
+        return mapping[other.codes]
+
+    def take(self, rows: np.ndarray) -> "TextColumn":
+        return TextColumn(self.codes[rows], self._uniques)
+
+    def copy(self) -> "TextColumn":
+        return TextColumn(self.codes.copy(), list(self._uniques))
+
+
+METRIC_FLOATS = ("last", "min", "max", "value")  # value: at the highest step (MLflow's latest value)
+METRIC_INTS = ("count", "last_step", "last_timestamp", "max_step")
+
+
+class MetricColumn:
+    """One metric's summary per run: ``present`` plus float64 and int64 arrays (see METRIC_*)."""
+
+    __slots__ = ("present", "arrays")
+
+    def __init__(self, present: np.ndarray, arrays: dict[str, np.ndarray]) -> None:
+        self.present = present
+        self.arrays = arrays
+
+    @classmethod
+    def empty(cls, n: int) -> "MetricColumn":
+        arrays = {name: np.full(n, np.nan) for name in METRIC_FLOATS}
+        arrays.update({name: np.zeros(n, dtype=np.int64) for name in METRIC_INTS})
+        return cls(np.zeros(n, dtype=bool), arrays)
+
+    @classmethod
+    def from_summaries(cls, summaries: Sequence[tuple | None]) -> "MetricColumn":
+        """From one ``(last, min, max, value, count, last_step, last_timestamp, max_step)`` or None per run."""
+        n = len(summaries)
+        column = cls.empty(n)
+        present = [i for i, s in enumerate(summaries) if s is not None]
+        if present:
+            rows = np.array(present)
+            column.present[rows] = True
+            got = [summaries[i] for i in present]
+            for j, name in enumerate(METRIC_FLOATS + METRIC_INTS):
+                column.arrays[name][rows] = [s[j] for s in got]
+        return column
+
+    def __len__(self) -> int:
+        return len(self.present)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.arrays[name]
+
+    def values(self) -> np.ndarray:
+        """The value at the highest step per run, NaN where missing (a logged NaN is NaN too: see ``present``)."""
+        return self.arrays["value"]
+
+    def summary(self, i: int) -> tuple | None:
+        if not self.present[i]:
+            return None
+        return tuple(self.arrays[name][i].item() for name in METRIC_FLOATS + METRIC_INTS)
+
+    def take(self, rows: np.ndarray) -> "MetricColumn":
+        return MetricColumn(self.present[rows], {k: a[rows] for k, a in self.arrays.items()})
+
+    def copy(self) -> "MetricColumn":
+        return MetricColumn(self.present.copy(), {k: a.copy() for k, a in self.arrays.items()})
+
+
+def concat_text(a: TextColumn | None, n_a: int, b: TextColumn | None, n_b: int) -> TextColumn:
+    """``a``'s runs then ``b``'s, either possibly absent (no run had the key)."""
+    out = a.copy() if a is not None else TextColumn.empty(n_a)
+    tail = out.codes_for(b) if b is not None else np.full(n_b, MISSING, dtype=np.int32)
+    out.codes = np.concatenate([out.codes, tail])
+    return out
+
+
+def concat_metric(a: MetricColumn | None, n_a: int, b: MetricColumn | None, n_b: int) -> MetricColumn:
+    a = a if a is not None else MetricColumn.empty(n_a)
+    b = b if b is not None else MetricColumn.empty(n_b)
+    return MetricColumn(np.concatenate([a.present, b.present]),
+                        {k: np.concatenate([a.arrays[k], b.arrays[k]]) for k in a.arrays})
+

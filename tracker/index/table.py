@@ -1,0 +1,292 @@
+"""``RunTable``: every run of a directory as columns, the shape the runs table and searches need.
+
+A row is a run folder. Fixed fields are columns of their own (text dictionary-encoded, times
+and keys int64); each param and tag key is a ``TextColumn``, each metric key a ``MetricColumn``
+of its summary. Filtering and sorting work on whole columns (``tracker.query``); a ``Run``
+is made only for the rows somebody asks for (``run(i)``).
+
+An unreadable folder is a row too: ``reason`` says why, ``run_id`` is the folder's name and
+the other fields are missing. ``status`` is the status shown (a RUNNING run whose writer died
+reads KILLED); ``stored_status`` is what ``run.json`` says.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..entities import MetricSummary, Run, RunData, RunInfo, RunStatus, UnreadableRun
+from ..store.experiments import DEFAULT_EXPERIMENT, legacy_experiment_id
+from ..store import layout
+from ..store.rundoc import effective_status
+from .columns import (
+    METRIC_FLOATS, METRIC_INTS, NO_INT, MetricColumn, TextColumn, concat_metric, concat_text,
+)
+
+TEXT_FIELDS = ("run_id", "dir", "run_name", "experiment", "experiment_id", "status", "stored_status", "user",
+               "host", "parent_run_id", "description", "error", "reason")
+INT_FIELDS = ("start_time", "end_time", "pid", "pid_start", "mtime_ns", "size", "ino")
+FAMILIES = ("params", "tags", "metrics")
+
+FileKey = tuple[int, int, int]  # (mtime_ns, size, inode) of a run.json
+
+
+class RunTable:
+    """Runs as columns. ``text[field]``, ``ints[field]``, ``params[key]``, ``tags[key]``, ``metrics[key]``."""
+
+    def __init__(self, root: str, n: int, text: dict[str, TextColumn], ints: dict[str, np.ndarray],
+                 params: dict[str, TextColumn], tags: dict[str, TextColumn],
+                 metrics: dict[str, MetricColumn]) -> None:
+        self.root = root
+        self.n = n
+        self.text = text
+        self.ints = ints
+        self.params = params
+        self.tags = tags
+        self.metrics = metrics
+        self._positions: dict[str, int] | None = None
+
+    @classmethod
+    def empty(cls, root: str) -> "RunTable":
+        return TableBuilder(root).build()
+
+    def __len__(self) -> int:
+        return self.n
+
+    # ---- looking up ----------------------------------------------------------------------
+    def run_ids(self) -> list[str]:
+        return self.text["run_id"].values().tolist()
+
+    def dirs(self) -> list[str]:
+        return self.text["dir"].values().tolist()
+
+    def position(self, name: str) -> int | None:
+        """The row of the run folder ``name`` (its run id), or None."""
+        if self._positions is None:
+            self._positions = {d: i for i, d in enumerate(self.dirs())}
+        return self._positions.get(name)
+
+    def unreadable_rows(self) -> np.ndarray:
+        return np.flatnonzero(self.text["reason"].present())
+
+    def readable_rows(self) -> np.ndarray:
+        return np.flatnonzero(~self.text["reason"].present())
+
+    def file_key(self, i: int) -> FileKey:
+        return int(self.ints["mtime_ns"][i]), int(self.ints["size"][i]), int(self.ints["ino"][i])
+
+    def path(self, i: int) -> str:
+        return os.path.join(self.root, self.text["dir"].get(i))
+
+    # ---- whole runs, for the few that need them ----------------------------------------------
+    def run(self, i: int) -> Run | UnreadableRun:
+        text, ints = self.text, self.ints
+        path = self.path(i)
+        reason = text["reason"].get(i)
+        if reason is not None:
+            return UnreadableRun(text["dir"].get(i), path, reason)
+        summaries = {}
+        for key, column in self.metrics.items():
+            s = column.summary(i)
+            if s is not None:
+                last, low, high, value, count, last_step, last_timestamp, max_step = s
+                summaries[key] = MetricSummary(key, last, low, high, count, last_step, last_timestamp, max_step, value)
+        end, pid, pid_start = (int(ints[f][i]) for f in ("end_time", "pid", "pid_start"))
+        uri = Path(path, layout.ARTIFACTS_DIR).resolve().as_uri()  # (a linked artifacts folder: its target)
+        info = RunInfo(
+            run_id=text["run_id"].get(i), run_name=text["run_name"].get(i), experiment=text["experiment"].get(i),
+            status=text["status"].get(i), start_time=int(ints["start_time"][i]),
+            end_time=None if end == NO_INT else end, artifact_uri=uri,
+            parent_run_id=text["parent_run_id"].get(i), description=text["description"].get(i) or "",
+            user=text["user"].get(i) or "", host=text["host"].get(i) or "", pid=None if pid == NO_INT else pid,
+            error=text["error"].get(i), experiment_id=text["experiment_id"].get(i) or "",
+        )
+        data = RunData(params=_row_dict(self.params, i), tags=_row_dict(self.tags, i),
+                       metrics={k: s.value_at_max_step for k, s in summaries.items()}, summaries=summaries)
+        return Run(info, data, path)
+
+    def runs(self, rows: Iterable[int] | None = None) -> list[Run | UnreadableRun]:
+        return [self.run(int(i)) for i in (range(self.n) if rows is None else rows)]
+
+    # ---- status of live runs -------------------------------------------------------------------
+    def has_running(self) -> bool:
+        return RunStatus.RUNNING in self.text["stored_status"].uniques
+
+    def rederive_status(self) -> list[int]:
+        """Re-check every run stored as RUNNING (its writer may have died); the rows whose status changed."""
+        stored = self.text["stored_status"]
+        if RunStatus.RUNNING not in stored.uniques:
+            return []
+        running = np.flatnonzero(stored.codes == stored.code_of(RunStatus.RUNNING))
+        status, changed = self.text["status"], []
+        for i in running.tolist():
+            info = {"status": RunStatus.RUNNING, "host": self.text["host"].get(i),
+                    "start_time": int(self.ints["start_time"][i])}
+            for name in ("pid", "pid_start"):
+                value = int(self.ints[name][i])
+                info[name] = None if value == NO_INT else value
+            now = effective_status(info, Path(self.path(i)))
+            if now != status.get(i):
+                status.codes[i] = status.code_of(now)
+                changed.append(i)
+        return changed
+
+    # ---- changing ------------------------------------------------------------------------------
+    def take(self, rows: Sequence[int] | np.ndarray) -> "RunTable":
+        """The table of ``rows`` only, in that order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return RunTable(self.root, len(rows), {k: c.take(rows) for k, c in self.text.items()},
+                        {k: a[rows] for k, a in self.ints.items()},
+                        _drop_empty({k: c.take(rows) for k, c in self.params.items()}),
+                        _drop_empty({k: c.take(rows) for k, c in self.tags.items()}),
+                        _drop_empty_metrics({k: c.take(rows) for k, c in self.metrics.items()}))
+
+    def concat(self, other: "RunTable") -> "RunTable":
+        """This table's rows, then ``other``'s."""
+        n, m = self.n, other.n
+
+        def text_union(a: dict, b: dict) -> dict:
+            return {k: concat_text(a.get(k), n, b.get(k), m) for k in dict.fromkeys([*a, *b])}
+
+        return RunTable(self.root, n + m, text_union(self.text, other.text),
+                        {k: np.concatenate([self.ints[k], other.ints[k]]) for k in INT_FIELDS},
+                        text_union(self.params, other.params), text_union(self.tags, other.tags),
+                        {k: concat_metric(self.metrics.get(k), n, other.metrics.get(k), m)
+                         for k in dict.fromkeys([*self.metrics, *other.metrics])})
+
+    def patched(self, changed: "RunTable", remove: Iterable[str] = ()) -> "RunTable":
+        """A new table: ``changed``'s rows replace this table's rows of the same folders (or are
+        added at the end), and the folders named in ``remove`` are dropped. This table is unchanged."""
+        gone = set(remove) | set(changed.dirs())
+        keep = [i for i, d in enumerate(self.dirs()) if d not in gone] if gone else list(range(self.n))
+        if not changed.n:
+            return self.take(keep) if len(keep) != self.n else self.copy()
+        # rows keep their places: a replaced run stays where it was, a new one goes last
+        old = {d: i for i, d in enumerate(self.dirs())}
+        merged = self.take(keep).concat(changed)
+        slots = {d: i for i, d in enumerate(merged.dirs())}
+        order = [slots[d] for d in self.dirs() if d in slots]
+        order += [slots[d] for d in changed.dirs() if d not in old]
+        return merged if order == list(range(merged.n)) else merged.take(order)
+
+    def copy(self) -> "RunTable":
+        return RunTable(self.root, self.n, {k: c.copy() for k, c in self.text.items()},
+                        {k: a.copy() for k, a in self.ints.items()}, {k: c.copy() for k, c in self.params.items()},
+                        {k: c.copy() for k, c in self.tags.items()}, {k: c.copy() for k, c in self.metrics.items()})
+
+
+def _row_dict(columns: dict[str, TextColumn], i: int) -> dict[str, str]:
+    out = {}
+    for key, column in columns.items():
+        code = column.codes[i]
+        if code >= 0:
+            out[key] = column.uniques[code]
+    return out
+
+
+def _drop_empty(columns: dict[str, TextColumn]) -> dict[str, TextColumn]:
+    """Keys no remaining run has are not columns any more."""
+    return {k: c for k, c in columns.items() if c.n_present()} if columns else columns
+
+
+def _drop_empty_metrics(columns: dict[str, MetricColumn]) -> dict[str, MetricColumn]:
+    return {k: c for k, c in columns.items() if c.present.any()}
+
+
+class TableBuilder:
+    """Collects runs read from disk, one ``add_*`` call per folder, then ``build()``s a table."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.n = 0
+        self._text: dict[str, list] = {f: [] for f in TEXT_FIELDS}
+        self._ints: dict[str, list] = {f: [] for f in INT_FIELDS}
+        # key -> [(row, value)], so that a key few runs have costs only those runs
+        self._families: dict[str, dict[str, list]] = {f: {} for f in FAMILIES}
+
+    def add_unreadable(self, name: str, key: FileKey | None, reason: str) -> None:
+        self._add_fixed({"run_id": name, "dir": name, "reason": reason, "status": "UNREADABLE"},
+                        {"start_time": -1}, key)
+
+    def add_document(self, name: str, key: FileKey | None, doc: dict[str, Any], path: str) -> None:
+        """A checked ``run.json`` (``store.rundoc.read_document``) of the folder ``name`` at ``path``."""
+        info = doc["info"]
+        run_id = info["run_id"]
+        experiment = info.get("experiment") or DEFAULT_EXPERIMENT
+        stored = info.get("status", RunStatus.RUNNING)
+        pid, pid_start, end = info.get("pid"), info.get("pid_start"), info.get("end_time")
+        row = self.n
+        self._add_fixed(
+            {"run_id": run_id, "dir": name, "run_name": info.get("run_name") or run_id[:8],
+             "experiment": experiment,
+             "experiment_id": info.get("experiment_id") or legacy_experiment_id(experiment),
+             "status": effective_status(info, Path(path)), "stored_status": stored,
+             "user": info.get("user") or "", "host": info.get("host") or "",
+             "parent_run_id": info.get("parent_run_id"), "description": info.get("description") or "",
+             "error": info.get("error")},
+            {"start_time": int(info.get("start_time") or 0), "end_time": end if isinstance(end, int) else NO_INT,
+             "pid": pid if isinstance(pid, int) else NO_INT,
+             "pid_start": pid_start if isinstance(pid_start, int) else NO_INT}, key)
+        for family, mapping in (("params", doc["params"]), ("tags", doc["tags"])):
+            columns = self._families[family]
+            for k, v in mapping.items():
+                columns.setdefault(str(k), []).append((row, str(v)))
+        metrics = self._families["metrics"]
+        for k, s in doc["metrics"].items():
+            last, last_step = s["last"], s["last_step"]
+            metrics.setdefault(k, []).append((row, (
+                last, s["min"], s["max"], s.get("value_at_max_step", last), s["count"], last_step,
+                s["last_timestamp"], s.get("max_step", last_step))))
+
+    def add_run(self, name: str, key: FileKey | None, run: Run) -> None:
+        """A run already made (read by ``store.read_run`` after its document failed a first read)."""
+        i, d = run.info, run.data
+        doc = {"info": {"run_id": i.run_id, "run_name": i.run_name, "experiment": i.experiment,
+                        "experiment_id": i.experiment_id, "status": i.status, "user": i.user, "host": i.host,
+                        "start_time": i.start_time, "end_time": i.end_time, "pid": i.pid,
+                        "parent_run_id": i.parent_run_id, "description": i.description, "error": i.error},
+               "params": d.params, "tags": d.tags,
+               "metrics": {k: {"last": s.last, "min": s.min, "max": s.max, "count": s.count,
+                               "last_step": s.last_step, "last_timestamp": s.last_timestamp,
+                               "max_step": s.max_step, "value_at_max_step": s.value_at_max_step}
+                           for k, s in d.summaries.items()}}
+        self.add_document(name, key, doc, run.path)
+
+    def _add_fixed(self, text: dict[str, Any], ints: dict[str, int], key: FileKey | None) -> None:
+        for field, values in self._text.items():
+            values.append(text.get(field))
+        mtime, size, ino = key if key is not None else (NO_INT, NO_INT, NO_INT)
+        ints = {"end_time": NO_INT, "pid": NO_INT, "pid_start": NO_INT, **ints,
+                "mtime_ns": mtime, "size": size, "ino": ino}
+        for field, values in self._ints.items():
+            values.append(ints[field])
+        self.n += 1
+
+    def build(self) -> RunTable:
+        n = self.n
+        text = {f: TextColumn.from_values(v) for f, v in self._text.items()}
+        ints = {f: np.array(v, dtype=np.int64) for f, v in self._ints.items()}
+        families: dict[str, dict] = {}
+        for family in ("params", "tags"):
+            families[family] = {k: _sparse_text(pairs, n) for k, pairs in self._families[family].items()}
+        metrics = {}
+        for k, pairs in self._families["metrics"].items():
+            summaries: list = [None] * n
+            for row, s in pairs:
+                summaries[row] = s
+            metrics[k] = MetricColumn.from_summaries(summaries)
+        return RunTable(self.root, n, text, ints, families["params"], families["tags"], metrics)
+
+
+def _sparse_text(pairs: list[tuple[int, str]], n: int) -> TextColumn:
+    lookup: dict[str, int] = {}
+    codes = np.full(n, -1, dtype=np.int32)
+    rows = [row for row, _ in pairs]
+    codes[rows] = [lookup.setdefault(v, len(lookup)) for _, v in pairs]
+    return TextColumn(codes, list(lookup))
+
+
+__all__ = ["RunTable", "TableBuilder", "TEXT_FIELDS", "INT_FIELDS", "METRIC_FLOATS", "METRIC_INTS", "NO_INT"]
