@@ -19,7 +19,7 @@ from datetime import datetime
 
 from .client import Client
 from .model_trust import Trust
-from .models import ModelIntegrityError
+from .integrity import ModelIntegrityError
 from .registry import RegistryError
 
 

@@ -14,7 +14,6 @@ wrote the model too): ``tracker.model_trust`` owns that rule.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 from dataclasses import dataclass, field
@@ -22,15 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from .. import store
-from ..config import get_tracking_dir
+from ..integrity import (  # noqa: F401  (MANIFEST, ModelIntegrityError, sha256_file: also read from here)
+    MANIFEST, ModelIntegrityError, hash_tree, read_manifest, sha256_file, verify_tree,
+)
 from ..model_trust import Trust
 
-MANIFEST = "tracker-model.json"
 MODEL_FORMAT_VERSION = 1
-
-
-class ModelIntegrityError(ValueError):
-    """A model's files do not match the sha256 recorded when it was saved or registered."""
 
 
 @dataclass(frozen=True)
@@ -54,48 +50,10 @@ class ModelInfo:
     saved_input_example_info: dict[str, Any] | None = None
 
 
-def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
-def hash_tree(root: str | os.PathLike, skip: tuple[str, ...] = (MANIFEST,)) -> dict[str, str]:
-    """sha256 of every file under ``root`` (or of ``root`` itself when it is a file), by relative path."""
-    root = Path(root)
-    if root.is_file():
-        return {root.name: sha256_file(root)}
-    return {
-        p.relative_to(root).as_posix(): sha256_file(p)
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.relative_to(root).as_posix() not in skip
-    }
-
-
 def verify_files(root: str | os.PathLike, expected: dict[str, str]) -> None:
-    """Raise ModelIntegrityError naming every file that is missing or changed."""
-    root = Path(root)
-    problems = []
-    for rel, digest in expected.items():
-        path = root / rel if root.is_dir() else root
-        if not path.is_file():
-            problems.append(f"{rel} is missing")
-        elif sha256_file(path) != digest:
-            problems.append(f"{rel} has changed (sha256 differs from the recorded one)")
-    if problems:
-        raise ModelIntegrityError(f"model at {root} failed its integrity check: " + "; ".join(problems))
-
-
-def read_manifest(model_dir: str | os.PathLike) -> dict[str, Any]:
-    path = Path(model_dir) / MANIFEST
-    if not path.is_file():
-        raise FileNotFoundError(f"{model_dir} is not a tracker model directory (no {MANIFEST})")
-    manifest = store.read_json(path)
-    if not isinstance(manifest, dict) or "flavor" not in manifest:
-        raise ValueError(f"{path} is not a model manifest")
-    return manifest
+    """Raise ModelIntegrityError naming every file the manifest lists that is missing or changed
+    (an accident check: the manifest's author wrote the model too; see ``tracker.integrity``)."""
+    verify_tree(root, expected, "model", complete=False)
 
 
 def write_manifest(model_dir: Path, manifest: dict[str, Any]) -> None:
@@ -124,26 +82,17 @@ def locate_model(uri: str | os.PathLike, tracking_dir: str | os.PathLike | None 
     """``resolve_model_uri``, plus the trust a person recorded when registering a ``models:/`` version
     (nothing for any other URI: a folder on disk cannot vouch for itself)."""
     text = str(uri)
-    trust = Trust()
-    if text.startswith("runs:/"):
-        root = Path(tracking_dir) if tracking_dir is not None else get_tracking_dir()
-        rest = text[len("runs:/"):].strip("/")
-        run_id, _, rel = rest.partition("/")
-        run_path = store.run_dir(root, run_id)
-        if not store.is_run_dir_name(run_id) or not run_path.is_dir():
-            raise ValueError(f"{text}: no run {run_id!r} in {root}")
-        path = store.resolve_inside(run_path / store.ARTIFACTS_DIR, rel, "model path")
-    elif text.startswith("models:/"):
+    if text.startswith("models:/"):
         from ..registry import locate_models_uri  # the registry owns models:/ names and its trust records
         path, trust = locate_models_uri(text)
-    elif text.startswith("file://"):
-        from urllib.parse import unquote, urlparse
-        path = Path(unquote(urlparse(text).path))
-    else:
-        path = Path(text)
+        if not path.exists():
+            raise FileNotFoundError(f"{text}: nothing at {path}")
+        return path, trust
+    from ..registry.uri import local_path  # runs:/, file:// and plain paths: no registry opened
+    path = local_path(text, tracking_dir)
     if not path.exists():
         raise FileNotFoundError(f"{text}: nothing at {path}")
-    return path, trust
+    return path, Trust()
 
 
 def load_model(model_uri: str | os.PathLike, trust_pickle: bool = False, trusted: Any = None,

@@ -7,7 +7,6 @@
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -16,7 +15,7 @@ from typing import Any
 
 from .. import store
 from ..entities import Run
-from ..models import MANIFEST
+from ..integrity import MANIFEST, sha256_file
 from .entities import ArtifactMatch
 
 MAX_DIFF_BYTES = 1 << 20
@@ -48,9 +47,8 @@ def manifest_run_id(path: Path) -> str | None:
 
 def _sha256(path: str) -> str | None:
     try:
-        with open(path, "rb") as f:
-            return hashlib.file_digest(f, "sha256").hexdigest()
-    except OSError:
+        return sha256_file(path)
+    except OSError:  # gone, unreadable, or no longer a regular file
         return None
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import peewee as pw
 
 from ..config import get_tracking_dir
+from ..integrity import sha256_file, verify_tree
 from ..model_trust import Trust
 from . import storage
 from .db import build_schema, damaged, ensure_schema, json_column, open_database, reporting_damage
@@ -320,8 +321,8 @@ class Registry(WriteOps):
         """Raise ModelIntegrityError if a registered file is missing, changed or was added."""
         row = self._version_row(self._model_row(name), version)
         version_dir, _ = self._version_path(row)
-        storage.verify(version_dir, self._json(row.files, dict, "a version's file list"),
-                       f"model {name!r} version {row.version}")
+        verify_tree(version_dir, self._json(row.files, dict, "a version's file list"),
+                    f"model {name!r} version {row.version}", complete=True)
 
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:
         return self.get_model_version(name, version).storage_path
@@ -342,8 +343,8 @@ class Registry(WriteOps):
         rel, entry, files, number, types, pickle, name = found
         version_dir = self.tracking_dir / rel
         if verify:
-            storage.verify(version_dir, self._json(files, dict, "a version's file list"),
-                           f"{uri} (model {name!r} version {number})")
+            verify_tree(version_dir, self._json(files, dict, "a version's file list"),
+                        f"{uri} (model {name!r} version {number})", complete=True)
         recorded = Trust(tuple(self._json(types, list, "a version's trusted types")) if types else (), bool(pickle))
         return (version_dir / entry if entry else version_dir), recorded
 
@@ -353,7 +354,6 @@ class Registry(WriteOps):
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"{path} is not a file")
-        from ..models import sha256_file
         return find_artifacts(self.tracking_dir, sha256_file(path), path.stat().st_size)
 
 

@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote
 
-from ..models import ModelIntegrityError
+from ..integrity import new_hash
 
 REGISTRY_DIR = "registry"
 TMP_DIR = ".tmp"
@@ -69,7 +69,7 @@ def validate_source(path: Path, shown: str) -> list[tuple[Path, str]]:
 
 
 def _copy_hash(src: Path, dst: Path) -> str:
-    h = hashlib.sha256()
+    h = new_hash()
     with open(src, "rb") as fin, open(dst, "xb") as fout:
         while block := fin.read(_CHUNK):
             h.update(block)
@@ -147,26 +147,3 @@ def remove_tree(path: Path) -> None:
             shutil.rmtree(path, onerror=_retry)
     else:
         path.unlink()
-
-
-def verify(version_dir: Path, expected: dict[str, str], what: str) -> None:
-    """Raise ModelIntegrityError naming each file that is missing, changed or added since registration."""
-    problems = []
-    for rel, digest in expected.items():
-        path = version_dir / rel
-        try:
-            with open(path, "rb") as f:
-                actual = hashlib.file_digest(f, "sha256").hexdigest()
-        except FileNotFoundError:
-            problems.append(f"{rel} is missing")
-            continue
-        except OSError as e:
-            problems.append(f"{rel} cannot be read ({e.strerror or e})")
-            continue
-        if actual != digest:
-            problems.append(f"{rel} has changed (its sha256 differs from the one recorded at registration)")
-    if version_dir.is_dir():
-        present = {p.relative_to(version_dir).as_posix() for p in version_dir.rglob("*") if p.is_file()}
-        problems += [f"{rel} was added after registration" for rel in sorted(present - set(expected))]
-    if problems:
-        raise ModelIntegrityError(f"{what} at {version_dir} failed its integrity check: " + "; ".join(problems))

@@ -11,8 +11,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
 
 from .. import store
+from ..config import get_tracking_dir
 from .entities import STAGES, AliasNotFoundError, ModelVersionNotFoundError, normalize_stage
 
 if TYPE_CHECKING:
@@ -116,6 +118,21 @@ def resolve_row(registry: "Registry", uri: str):
     return row
 
 
+def local_path(uri: str, tracking_dir: str | os.PathLike | None = None) -> Path:
+    """The path a ``runs:/<run_id>/<path>``, ``file://...`` URI or plain path names (not checked to
+    exist); ``runs:/`` is looked up in ``tracking_dir`` (default: the current tracking directory)."""
+    if uri.startswith("runs:/"):
+        root = Path(tracking_dir) if tracking_dir is not None else get_tracking_dir()
+        run_id, _, rel = uri[len("runs:/"):].strip("/").partition("/")
+        run_path = store.run_dir(root, run_id)
+        if not store.is_run_dir_name(run_id) or not run_path.is_dir():
+            raise ValueError(f"{uri}: no run {run_id!r} in {root}")
+        return store.resolve_inside(run_path / store.ARTIFACTS_DIR, rel, "model path")
+    if uri.startswith("file://"):
+        return Path(unquote(urlparse(uri).path))
+    return Path(uri)
+
+
 @dataclass
 class Source:
     text: str  # what the user passed, as recorded in ModelVersion.source
@@ -129,7 +146,7 @@ class Source:
 
 def locate_source(registry: "Registry", model_uri: str | os.PathLike, run_id: str | None) -> Source:
     """The local path of a registration's source and the run it belongs to, when that is known."""
-    from ..models import ModelIntegrityError, read_manifest, resolve_model_uri, verify_files
+    from ..integrity import MANIFEST, ModelIntegrityError, read_manifest, verify_against_manifest
     from .lineage import manifest_run_id, run_of_path
     text = os.fspath(model_uri) if isinstance(model_uri, os.PathLike) else str(model_uri)
     if text.startswith(PREFIX):
@@ -141,7 +158,7 @@ def locate_source(registry: "Registry", model_uri: str | os.PathLike, run_id: st
         snapshot = {k: v for k, v in data.items()
                     if k not in ("registered_by", "creation_timestamp", "run_artifact_path", "other_runs")}
         return Source(text, path, row.run_id, artifact_path, "model" if row.run_id else None, snapshot, other_runs)
-    path = (resolve_model_uri(text, registry.tracking_dir) if text.startswith(("runs:/", "file://"))
+    path = (local_path(text, registry.tracking_dir) if text.startswith(("runs:/", "file://"))
             else Path(text).expanduser())
     if not path.exists():
         raise FileNotFoundError(f"cannot register {text}: nothing at {path}")
@@ -155,13 +172,13 @@ def locate_source(registry: "Registry", model_uri: str | os.PathLike, run_id: st
         if not store.is_run_dir_name(run_id) or not (registry.tracking_dir / run_id).is_dir():
             raise ValueError(f"no run {run_id!r} in {registry.tracking_dir}")
         src.run_id, src.link = run_id, "run"
-    if path.is_dir() and (path / "tracker-model.json").is_file():
+    if path.is_dir() and (path / MANIFEST).is_file():
         try:
             manifest = read_manifest(path)
         except ValueError as e:  # UnicodeDecodeError too: a file's fault, never the registry's
-            raise ValueError(f"refusing to register {text}: its tracker-model.json is not a manifest ({e})") from None
+            raise ValueError(f"refusing to register {text}: its {MANIFEST} is not a manifest ({e})") from None
         try:
-            verify_files(path, manifest.get("files", {}))
+            verify_against_manifest(path, manifest)
         except ModelIntegrityError as e:
             raise ModelIntegrityError(f"refusing to register {text}: {e}") from None
         owner = manifest_run_id(path)
