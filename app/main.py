@@ -43,21 +43,7 @@ def _reachable_dir(path: str) -> bool:
 
 
 def launch(args: argparse.Namespace) -> tuple["QApplication", "MainWindow"]:
-    """Create the application and show the window on ``args.directory`` (or the one used last).
-
-    The runs directory's index is read by a helper process (``tracker.index_prefetch``)
-    started before Qt is imported: with 10,000 runs, reading it and importing Qt are each a
-    few hundred milliseconds, and only two processes can do them at once.
-    """
-    from tracker.index_prefetch import IndexPrefetch
-    from tracker.mlflow_store import detect
-
-    def prefetch(path: str) -> None:
-        if detect(path) is None:  # an MLflow store is read by its own reader: no tracker index
-            IndexPrefetch.start(path)
-
-    if args.directory is not None:
-        prefetch(args.directory)
+    """Create the application and show the window on ``args.directory`` (or the one used last)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     configure_application()
     from app.settings import Settings
@@ -65,7 +51,6 @@ def launch(args: argparse.Namespace) -> tuple["QApplication", "MainWindow"]:
     directory: str | None = args.directory
     if directory is None and settings.last_directory and _reachable_dir(settings.last_directory):
         directory = settings.last_directory
-        prefetch(directory)  # (QSettings needed QtCore first, the rest of Qt is still to come)
 
     from PySide6.QtWidgets import QApplication
 

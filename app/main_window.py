@@ -1,13 +1,12 @@
 """The main window: experiments | runs table over run details, menus, status bar, settings.
 
 Views get runs only from ``RunsSource`` (``app/runs_source.py``) and never touch the disk for
-listing. Later panels plug in without changing this layout: the metric plots (issue 5,
-``metricPlot``) go in as a tab with ``self.details.add_tab``; the registry panel (issue 6,
-``registryPanel``) as a dock with ``self.add_panel``, which also lists it in the View menu.
+listing. The panels beside the runs (``app/window_panels.py``) plug in without changing this
+layout: charts and compare as tabs of ``lower_tabs``, the registry panel as a dock with
+``self.add_panel``, which also lists it in the View menu.
 """
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -269,10 +268,6 @@ class MainWindow(QMainWindow):
             self.runs_model.set_rows(snapshot.rows)
         else:
             self.runs_model.set_runs(runs)
-        # Thousands of long-lived runs make every full garbage collection slow (measured:
-        # filter keystrokes at 10,000 runs jumped from ~40 ms to 100-400 ms). They hold no
-        # reference cycles, so exempt them from collection; refcounting still frees them.
-        gc.freeze()
         if not self._has_columns and runs:
             self.runs_view.set_columns(snapshot.columns if snapshot.columns is not None
                                        else default_columns(self.runs_model))
@@ -286,9 +281,6 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _finish_loading(self) -> None:
-        if self._loaded is not None and self._loaded.runs and not self.details.build(one_step=True):
-            self._finish_loading_timer.start()  # a part of the details page per pass (~70 ms in all)
-            return
         snapshot, self._loaded = self._loaded, None
         if snapshot is None:
             return

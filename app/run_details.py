@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QFontDatabase
@@ -104,34 +104,13 @@ class RunDetails(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
-        self.built = False
-        self._steps: Iterator[None] | None = None
+        self.built = False  # the page that shows a run: built by the first set_run (~70 ms, measured)
 
-    # The page of a run is built on first use (~70 ms at start-up, measured): until a run is
-    # shown, only the placeholder exists, and reading one of its parts builds it.
-    _CONTENT = frozenset({"status_icon", "title", "subtitle", "copy_id_button", "copy_path_button", "tabs",
-                          "overview", "overview_form", "params_model", "metrics_model", "tags_model",
-                          "params_table", "metrics_table", "tags_table", "artifacts"})
-
-    def __getattr__(self, name: str):
-        if name in RunDetails._CONTENT and not self.__dict__.get("built", True):
-            self.build()
-            return getattr(self, name)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
-    def build(self, one_step: bool = False) -> bool:
-        """Build the page that shows a run (``set_run`` does it when needed); True once built.
-
-        With ``one_step``, build only the next part: the window builds it a part per
-        event-loop pass after loading, so that no pass holds the GUI thread for long."""
-        if self._steps is None:
-            self._steps = self._build_steps()
-        for _ in self._steps:
-            if one_step:
-                return False
-        return True
-
-    def _build_steps(self) -> Iterator[None]:
+    def build(self) -> None:
+        """Build the page that shows a run, once; ``set_run`` does it, and so must a caller
+        reaching for a part of the page (``tabs``, ``artifacts``...) before any run was shown."""
+        if self.built:
+            return
         # Built away from the window, then moved in once: widgets made inside a shown
         # window are polished and laid out one by one (measured: 80-120 ms against 40-70).
         content = QWidget()
@@ -159,7 +138,6 @@ class RunDetails(QWidget):
         header.addLayout(titles, 1)
         header.addWidget(self.copy_id_button)
         header.addWidget(self.copy_path_button)
-        yield
 
         self.tabs = QTabWidget(content)
         self.tabs.setObjectName("runDetailsTabs")
@@ -187,7 +165,6 @@ class RunDetails(QWidget):
         for column in range(1, 6):
             self.metrics_table.horizontalHeader().resizeSection(column, 86)
         self.tags_table = _table(self.tags_model, "tagsTable", content)
-        yield
         from app.artifacts_view import ArtifactsView
         self.artifacts = ArtifactsView(content)
         self.tabs.addTab(scroll, "Overview")
@@ -195,19 +172,18 @@ class RunDetails(QWidget):
         self.tabs.addTab(self.metrics_table, "Metrics")
         self.tabs.addTab(self.tags_table, "Tags")
         self.tabs.addTab(self.artifacts, "Artifacts")
-        # issue 5 adds the metricPlot here, with add_tab(plot, "Charts").
 
         content_layout = QVBoxLayout(content)
         content_layout.setContentsMargins(10, 8, 10, 0)
         content_layout.setSpacing(6)
         content_layout.addLayout(header)
         content_layout.addWidget(self.tabs, 1)
-        yield
         self.stack.addWidget(content)
         self.artifacts.contextMenuAboutToShow.connect(self.artifactMenuAboutToShow)
         self.built = True
 
     def add_tab(self, widget: QWidget, title: str, index: int = -1) -> int:
+        self.build()
         return self.tabs.insertTab(index if index >= 0 else self.tabs.count(), widget, title)
 
     def run(self) -> Run | UnreadableRun | None:

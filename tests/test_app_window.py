@@ -409,24 +409,24 @@ def test_open_recent_and_theme_choice(qtbot, three_runs, tmp_path, qapp):
         qapp.setStyleSheet("")
 
 
-def test_the_details_page_is_built_on_first_use_then_a_part_per_pass(qtbot):
+def test_the_details_page_is_built_when_the_first_run_is_shown(qtbot, runs_root):
     from app.run_details import RunDetails
     details = RunDetails()
     qtbot.addWidget(details)
     details.set_run(None)
     assert not details.built and "tabs" not in details.__dict__  # start-up pays nothing for it
-    steps = 1
-    while not details.build(one_step=True):
-        steps += 1
-    assert details.built and steps > 2
-    assert details.tabs.count() == 5
+    assert details.stack.currentWidget() is details.placeholder
+    details.set_run(tracker.get_run(log_run("shown")))
+    assert details.built and details.tabs.count() == 5 and details.title.text() == "shown"
+    assert details.stack.currentWidget() is not details.placeholder
 
-    lazy = RunDetails()
-    qtbot.addWidget(lazy)
-    assert lazy.tabs.tabText(4) == "Artifacts"  # reading a part builds the page
-    assert lazy.built
+    explicit = RunDetails()
+    qtbot.addWidget(explicit)
+    explicit.build()  # what a caller does to reach a part before any run is shown
+    explicit.build()  # once
+    assert explicit.built and explicit.tabs.tabText(4) == "Artifacts"
     with pytest.raises(AttributeError):
-        lazy.no_such_part  # noqa: B018
+        RunDetails().tabs  # noqa: B018 (no part exists before the page is built)
 
 
 def test_after_loading_the_newest_run_is_shown_in_the_details(qtbot, runs_root):
