@@ -26,10 +26,7 @@ MAX_RUNS = 100  # columns; a larger selection compares its first 100 runs
 class CompareView(QWidget):
     run_clicked = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None, settings: QSettings | None = None,
-                 charts: tuple[ScatterChart, ParallelCoordinates] | None = None) -> None:
-        """``charts``: the scatter and parallel coordinates, made beforehand (each ~35 ms to make,
-        so the window makes them in passes of their own), or None to make them here."""
+    def __init__(self, parent: QWidget | None = None, settings: QSettings | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("compareView")
         self.setAccessibleName("Compare runs")
@@ -69,7 +66,7 @@ class CompareView(QWidget):
         table_box = _box(self, _row(self.only_differing, self.table_note), self.table)
 
         # the scatter
-        self.scatter = charts[0] if charts is not None else ScatterChart(self)
+        self.scatter = ScatterChart(self)
         self.scatter.run_clicked.connect(self.run_clicked)
         self.scatter_x = _combo(self, "compareScatterX", "Scatter x axis")
         self.scatter_y = _combo(self, "compareScatterY", "Scatter y axis")
@@ -81,7 +78,7 @@ class CompareView(QWidget):
                                       self.scatter_note), self.scatter)
 
         # parallel coordinates
-        self.parallel = charts[1] if charts is not None else ParallelCoordinates(self)
+        self.parallel = ParallelCoordinates(self)
         self.parallel.run_clicked.connect(self.run_clicked)
         self.axes_button = QToolButton(self)
         self.axes_button.setObjectName("compareParallelAxes")
