@@ -177,11 +177,11 @@ def test_failed_copy_uses_up_no_number_and_leaves_nothing(client, tmp_path, trac
     real = storage._copy_hash
     calls = []
 
-    def failing(src, dst):
+    def failing(src, dst, *rest):
         calls.append(src)
         if len(calls) == 2:
             raise OSError(28, "No space left on device")
-        return real(src, dst)
+        return real(src, dst, *rest)
 
     monkeypatch.setattr(storage, "_copy_hash", failing)
     with pytest.raises(OSError, match="No space"):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from .entities import (
     STAGES, AliasNotFoundError, ArtifactMatch, HistoryEntry, Lineage, ModelExistsError, ModelNotFoundError,
@@ -39,13 +39,15 @@ def open_registry(tracking_dir: str | os.PathLike | None = None):
 
 
 def register_model(model_uri: str | os.PathLike, name: str, tags: dict[str, Any] | None = None,
-                   description: str | None = None, trusted: Any = None, trust_pickle: bool = False) -> ModelVersion:
+                   description: str | None = None, trusted: Any = None, trust_pickle: bool = False,
+                   progress: Callable[[int, int], None] | None = None) -> ModelVersion:
     """Register ``model_uri`` (``runs:/...``, ``models:/...`` or a path) as the next version of ``name``.
 
     ``trusted``/``trust_pickle`` record your decision about its model file (see ``tracker.model_trust``).
+    ``progress(done_bytes, total_bytes)`` is called as the files are copied; the last call has done == total.
     """
     return open_registry().register_model(model_uri, name, tags=tags, description=description, trusted=trusted,
-                                          trust_pickle=trust_pickle)
+                                          trust_pickle=trust_pickle, progress=progress)
 
 
 def resolve_models_uri(uri: str) -> Path:

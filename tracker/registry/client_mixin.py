@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from .entities import ArtifactMatch, HistoryEntry, Lineage, ModelVersion, RegisteredModel
 
@@ -60,18 +60,21 @@ class RegistryClientMixin:
 
     # -- versions ------------------------------------------------------------------------------
     def register_model(self, model_uri: str | os.PathLike, name: str, tags: dict[str, Any] | None = None,
-                       description: str | None = None, trusted: Any = None, trust_pickle: bool = False) -> ModelVersion:
+                       description: str | None = None, trusted: Any = None, trust_pickle: bool = False,
+                       progress: Callable[[int, int], None] | None = None) -> ModelVersion:
         """``trusted`` (skops type names) and ``trust_pickle`` record your decision about the model file:
-        ``load_model`` of this version honours it (and never anything written in the model's folder)."""
+        ``load_model`` of this version honours it (and never anything written in the model's folder).
+        ``progress(done_bytes, total_bytes)`` is called as the files are copied (the last call: done == total)."""
         return self.registry.register_model(model_uri, name, tags=tags, description=description, trusted=trusted,
-                                            trust_pickle=trust_pickle)
+                                            trust_pickle=trust_pickle, progress=progress)
 
     def create_model_version(self, name: str, source: str | os.PathLike, run_id: str | None = None,
                              tags: dict[str, Any] | None = None, description: str | None = None,
-                             trusted: Any = None, trust_pickle: bool = False) -> ModelVersion:
+                             trusted: Any = None, trust_pickle: bool = False,
+                             progress: Callable[[int, int], None] | None = None) -> ModelVersion:
         """MLflow's form of ``register_model``; ``run_id`` links a source that is not in the run's artifacts."""
         return self.registry.register_model(source, name, tags=tags, description=description, run_id=run_id,
-                                            trusted=trusted, trust_pickle=trust_pickle)
+                                            trusted=trusted, trust_pickle=trust_pickle, progress=progress)
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
         return self.registry.get_model_version(name, version)

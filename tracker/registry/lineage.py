@@ -4,12 +4,15 @@
 * a tracker model directory whose manifest names a run that still exists belongs to it;
 * anything else is looked up by content: the run whose artifacts hold a file with the same
   sha256 ("who produced this file?"). Sizes are compared first; only files of equal size are hashed.
+
+``find_origin`` applies these rules, for a registration and for the app showing a drop before it.
 """
 from __future__ import annotations
 
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -121,23 +124,67 @@ def _start_time(run_path: Path) -> int:
     return run.info.start_time if isinstance(run, Run) else 0
 
 
-def lookup_by_content(tracking_dir: Path, files: list[tuple[Path, str]],
-                      digests: dict[str, str]) -> tuple[ArtifactMatch | None, list[str]]:
-    """The run that produced this content (earliest match) and the other runs that also hold it.
-
-    A directory is matched on its largest file (the manifest, which holds a run id, is skipped
-    unless it is the only file).
-    """
+def identifying_file(files: list[tuple[Path, str]]) -> tuple[Path, str]:
+    """The file whose content identifies a source (of ``validate_source``'s list): the largest, the
+    manifest left out unless it is the only file (it holds a run id, not the model); ties go to the
+    last relative path."""
     candidates = [(p, rel) for p, rel in files if Path(rel).name != MANIFEST] or files
-    key_path, key_rel = max(candidates, key=lambda f: (f[0].stat().st_size, f[1]))
-    size = key_path.stat().st_size
-    if size == 0:  # empty files match everything and prove nothing
+    return max(candidates, key=lambda f: (_size(f[0]), f[1]))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1
+
+
+def lookup_by_content(tracking_dir: Path, files: list[tuple[Path, str]],
+                      digests: dict[str, str] | None = None) -> tuple[ArtifactMatch | None, list[str]]:
+    """The run that produced this content (earliest match) and the other runs that also hold it,
+    matched on ``identifying_file``; ``digests`` (by relative path) saves hashing it again."""
+    key_path, key_rel = identifying_file(files)
+    size = _size(key_path)
+    if size <= 0:  # empty files match everything and prove nothing
         return None, []
-    matches = find_artifacts(tracking_dir, digests[key_rel], size)
+    digest = digests[key_rel] if digests is not None else _sha256(os.fspath(key_path))
+    matches = find_artifacts(tracking_dir, digest, size) if digest is not None else []
     if not matches:
         return None, []
     others = sorted({m.run_id for m in matches[1:]} - {matches[0].run_id})
     return matches[0], others
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The run that produced a source, and how that was found. ``link`` is what the version
+    records as its ``run_link``: "run" (the source lies in that run's artifacts, or the caller
+    named the run), "manifest" (the model's manifest names a run that exists), "sha256" (a run's
+    artifacts hold the same content), or None (no run found)."""
+
+    run_id: str | None = None
+    artifact_path: str | None = None
+    link: str | None = None
+    other_runs: tuple[str, ...] = ()
+
+
+def find_origin(tracking_dir: Path, path: Path, files: list[tuple[Path, str]],
+                digests: dict[str, str] | None = None, run_id: str | None = None) -> Origin:
+    """Which run produced the source at ``path`` (``files``: its ``validate_source`` list), in this
+    order: its place in a run's artifacts, the ``run_id`` the caller gives, the run its manifest
+    names, its content. Reads only the runs directory: no registry is opened (or created)."""
+    found = run_of_path(tracking_dir, path)
+    if found is not None:
+        return Origin(found[0], found[1], "run")
+    if run_id is not None:
+        return Origin(run_id, None, "run")
+    owner = manifest_run_id(path)
+    if owner and (Path(tracking_dir) / owner).is_dir():
+        return Origin(owner, None, "manifest")
+    match, others = lookup_by_content(tracking_dir, files, digests)
+    if match is not None:
+        return Origin(match.run_id, match.artifact_path, "sha256", tuple(others))
+    return Origin()
 
 
 def run_snapshot(tracking_dir: Path, run_id: str) -> dict[str, Any]:

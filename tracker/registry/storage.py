@@ -17,18 +17,25 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Callable
 from urllib.parse import quote
 
 from ..integrity import new_hash
+from ..store.regular import open_regular
 
 REGISTRY_DIR = "registry"
-TMP_DIR = ".tmp"
+STAGING_DIR = ".tmp"  # registry/.tmp/<COPY_PREFIX><random>: copies in progress, private to this module
+COPY_PREFIX = "copy-"
 _CHUNK = 1 << 20
 _READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 
 
 def registry_root(tracking_dir: Path) -> Path:
     return Path(tracking_dir) / REGISTRY_DIR
+
+
+def staging_root(tracking_dir: Path) -> Path:
+    return registry_root(tracking_dir) / STAGING_DIR
 
 
 def storage_dir_name(name: str) -> str:
@@ -68,21 +75,41 @@ def validate_source(path: Path, shown: str) -> list[tuple[Path, str]]:
     return files
 
 
-def _copy_hash(src: Path, dst: Path) -> str:
+Progress = Callable[[int, int], None]
+
+
+def _copy_hash(src: Path, dst: Path, copied: Callable[[int], None]) -> str:
     h = new_hash()
-    with open(src, "rb") as fin, open(dst, "xb") as fout:
+    with open_regular(src) as fin, open(dst, "xb") as fout:
         while block := fin.read(_CHUNK):
             h.update(block)
             fout.write(block)
+            copied(len(block))
         fout.flush()
         os.fsync(fout.fileno())
     os.chmod(dst, _READ_ONLY)
     return h.hexdigest()
 
 
-def stage_copy(tracking_dir: Path, files: list[tuple[Path, str]]) -> tuple[Path, dict[str, str]]:
-    """Copy ``files`` into a fresh temp directory under ``registry/.tmp``; (temp dir, {rel: sha256})."""
-    tmp = registry_root(tracking_dir) / TMP_DIR / f"copy-{uuid.uuid4().hex}"
+def stage_copy(tracking_dir: Path, files: list[tuple[Path, str]],
+               progress: Progress | None = None) -> tuple[Path, dict[str, str]]:
+    """Copy ``files`` into a fresh temp directory under ``registry/.tmp``; (temp dir, {rel: sha256}).
+
+    ``progress(done_bytes, total_bytes)`` is called as the copy goes (at least at the start and the
+    end, then about every MiB); ``done`` only grows, and the last call has ``done == total``. A file
+    that changes size while it is copied moves ``total`` to what was really copied. An exception
+    from ``progress`` stops the copy (and so the registration).
+    """
+    total = sum(_size(src) for src, _ in files)
+    done = 0
+
+    def copied(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done, max(total, done))
+
+    tmp = staging_root(tracking_dir) / f"{COPY_PREFIX}{uuid.uuid4().hex}"
     try:
         tmp.mkdir()  # not mkdtemp: its 0700 would stick to the version directory; this follows the umask
     except FileNotFoundError:
@@ -90,15 +117,26 @@ def stage_copy(tracking_dir: Path, files: list[tuple[Path, str]]) -> tuple[Path,
         tmp.mkdir()
     digests: dict[str, str] = {}
     try:
+        if progress is not None:
+            progress(0, total)
         for src, rel in files:
             dst = tmp / rel
             if "/" in rel:
                 dst.parent.mkdir(parents=True, exist_ok=True)
-            digests[rel] = _copy_hash(src, dst)
+            digests[rel] = _copy_hash(src, dst, copied)
+        if progress is not None and done != total:
+            progress(done, done)
     except BaseException:
         remove_tree(tmp)
         raise
     return tmp, digests
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def place(tmp: Path, version_dir: Path) -> None:
@@ -112,7 +150,7 @@ def place(tmp: Path, version_dir: Path) -> None:
 
 def clean_stale_copies(tracking_dir: Path, older_than_s: float = 24 * 3600) -> None:
     """Remove temp copies left by processes killed mid-registration (a day old: never a live one)."""
-    tmp_root = registry_root(tracking_dir) / TMP_DIR
+    tmp_root = staging_root(tracking_dir)
     try:
         entries = list(os.scandir(tmp_root))
     except OSError:
@@ -120,7 +158,7 @@ def clean_stale_copies(tracking_dir: Path, older_than_s: float = 24 * 3600) -> N
     cutoff = time.time() - older_than_s
     for entry in entries:
         try:
-            if entry.name.startswith("copy-") and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+            if entry.name.startswith(COPY_PREFIX) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
                 remove_tree(Path(entry.path))
         except OSError:
             continue

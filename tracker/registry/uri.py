@@ -145,9 +145,11 @@ class Source:
 
 
 def locate_source(registry: "Registry", model_uri: str | os.PathLike, run_id: str | None) -> Source:
-    """The local path of a registration's source and the run it belongs to, when that is known."""
+    """The local path of a registration's source, refusing a model folder whose files do not match its
+    manifest and a ``run_id`` that names no run. For a ``models:/`` source, the run and lineage of
+    that version; for anything else the run is found after the copy (``lineage.find_origin``)."""
     from ..integrity import MANIFEST, ModelIntegrityError, read_manifest, verify_against_manifest
-    from .lineage import manifest_run_id, run_of_path
+    from .lineage import run_of_path
     text = os.fspath(model_uri) if isinstance(model_uri, os.PathLike) else str(model_uri)
     if text.startswith(PREFIX):
         row = resolve_row(registry, text)
@@ -164,14 +166,9 @@ def locate_source(registry: "Registry", model_uri: str | os.PathLike, run_id: st
         raise FileNotFoundError(f"cannot register {text}: nothing at {path}")
     plain = not text.startswith(("runs:/", "file://"))
     src = Source(str(path.absolute()) if plain else text, path.absolute())  # no relative paths in the record
-    found = run_of_path(registry.tracking_dir, path)
-    if found is not None:
-        src.run_id, src.artifact_path = found
-        src.link = "run"
-    elif run_id is not None:
+    if run_id is not None and run_of_path(registry.tracking_dir, path) is None:  # its place would win
         if not store.is_run_dir_name(run_id) or not (registry.tracking_dir / run_id).is_dir():
             raise ValueError(f"no run {run_id!r} in {registry.tracking_dir}")
-        src.run_id, src.link = run_id, "run"
     if path.is_dir() and (path / MANIFEST).is_file():
         try:
             manifest = read_manifest(path)
@@ -181,7 +178,4 @@ def locate_source(registry: "Registry", model_uri: str | os.PathLike, run_id: st
             verify_against_manifest(path, manifest)
         except ModelIntegrityError as e:
             raise ModelIntegrityError(f"refusing to register {text}: {e}") from None
-        owner = manifest_run_id(path)
-        if src.run_id is None and owner and (registry.tracking_dir / owner).is_dir():
-            src.run_id, src.link = owner, "manifest"
     return src

@@ -277,7 +277,7 @@ class WriteOps:
     # -- registration ------------------------------------------------------------------------------
     def register_model(self, model_uri: str | os.PathLike, name: str, tags: dict[str, Any] | None = None,
                        description: str | None = None, run_id: str | None = None, trusted: Any = None,
-                       trust_pickle: bool = False) -> ModelVersion:
+                       trust_pickle: bool = False, progress: storage.Progress | None = None) -> ModelVersion:
         """Copy ``model_uri`` into the registry as the next version of ``name`` (created if needed).
 
         ``model_uri``: ``runs:/<run_id>/<path>``, ``models:/...``, ``file://...`` or a path to a file
@@ -286,8 +286,12 @@ class WriteOps:
 
         ``trusted`` (skops type names) and ``trust_pickle`` record the caller's decision about this
         version's model file; ``load_model("models:/name/N")`` honours it, and nothing in the files.
+
+        ``progress(done_bytes, total_bytes)`` is called from this thread while the files are copied
+        (``storage.stage_copy``): ``done`` only grows and the last call has ``done == total``. An
+        exception it raises abandons the registration before anything is numbered.
         """
-        from .lineage import lookup_by_content, run_snapshot
+        from .lineage import find_origin, lookup_by_content, run_snapshot
         from .uri import locate_source
         name = validate_name(name)
         tags = {validate_tag_key(k): str(v) for k, v in (tags or {}).items()}
@@ -295,10 +299,14 @@ class WriteOps:
         M, V = self.s.Model, self.s.Version
         src = locate_source(self, model_uri, run_id)
         files = storage.validate_source(src.path, src.text)
-        tmp, digests = storage.stage_copy(self.tracking_dir, files)
+        tmp, digests = storage.stage_copy(self.tracking_dir, files, progress)
         placed: Path | None = None
         try:
-            if src.run_id is None:
+            if src.snapshot is None:  # not a copy of another version: which run produced it?
+                origin = find_origin(self.tracking_dir, src.path, files, digests, run_id)
+                src.run_id, src.artifact_path, src.link, src.other_runs = \
+                    origin.run_id, origin.artifact_path, origin.link, list(origin.other_runs)
+            elif src.run_id is None:  # a copy of a version that had no run: its content may have one now
                 match, others = lookup_by_content(self.tracking_dir, files, digests)
                 if match is not None:
                     src.run_id, src.artifact_path, src.link, src.other_runs = \
