@@ -1,6 +1,7 @@
 """Registering by drag and drop: files from the file manager, artifacts from a run's tree, refusals."""
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -104,7 +105,7 @@ def test_an_artifact_dragged_from_the_run_tree(qtbot, panel, answers):
     assert send_drop(panel, mime)
     qtbot.waitUntil(lambda: len(answers.asked) == 1)
     source = answers.asked[0][0]
-    assert (source.run_id, source.found_by, source.artifact_path, source.files) == (run_id, "path", "model", 2)
+    assert (source.run_id, source.found_by, source.artifact_path, source.files) == (run_id, "run", "model", 2)
     assert source.suggested_name == "tree-run"  # "model" says nothing: the run's name instead
     wait_for_versions(qtbot, panel, "tree-model", 1)
     mv = tracker.Client().get_model_version("tree-model", 1)
@@ -148,7 +149,7 @@ def test_refused_drops_register_nothing(qtbot, panel, tmp_path, no_dialogs, case
              "empty file": [tmp_path / "empty.bin"], "empty folder": [empty_dir], "unrelated": [a, b],
              "part of a folder": [a, c], "missing": [tmp_path / "gone.bin"]}
     expected = {"remote": "not a local file", "mixed": "not a local file", "empty file": "empty file",
-                "empty folder": "empty folder", "unrelated": "Several unrelated files",
+                "empty folder": "empty directory", "unrelated": "Several unrelated files",
                 "part of a folder": "are not one model", "missing": "does not exist",
                 "no urls": "carries no file"}[case]
     outside_file(tmp_path, "d.bin", b"fourth")  # so that a and c are not the whole folder
@@ -180,21 +181,27 @@ def test_a_large_model_is_copied_off_the_gui_thread_with_progress(qtbot, panel, 
     with open(big, "wb") as f:
         for _ in range(48):
             f.write(b"\x01" * (1 << 20))
-    seen = []
+    seen, threads = [], set()
     real = panel.registrar._on_progress
-    monkeypatch.setattr(panel.registrar, "_on_progress", lambda done, total: (seen.append((done, total)),
-                                                                              real(done, total)))
+
+    def on_progress(done, total):
+        seen.append((done, total))
+        threads.update(t.name for t in threading.enumerate())
+        real(done, total)
+
+    monkeypatch.setattr(panel.registrar, "_on_progress", on_progress)
     panel.register_paths([big])
     qtbot.waitUntil(lambda: panel.ui.progress.isVisibleTo(panel) or bool(seen), timeout=5000)
     wait_for_versions(qtbot, panel, "model", 1, timeout=20000)
     assert seen[0] == (0, 48 << 20) and seen[-1] == (48 << 20, 48 << 20)
-    assert all(a <= b for (a, _), (b, _) in zip(seen, seen[1:]))
+    assert len(seen) > 2 and all(a <= b for (a, _), (b, _) in zip(seen, seen[1:]))
+    assert "register-progress" not in threads  # reported by the registry as it copies: nothing polls its folder
     assert not panel.ui.progress.isVisibleTo(panel)
     assert tracker.Client().resolve_models_uri("models:/model/1").stat().st_size == 48 << 20
 
 
 def test_the_register_dialog(qtbot, tmp_path):
-    source = jobs.DropSource(tmp_path / "m.bin", 1, 2048, "r" * 32, "rf-100", "iris", "path", "m.bin",
+    source = jobs.DropSource(tmp_path / "m.bin", 1, 2048, "r" * 32, "rf-100", "iris", "run", "m.bin",
                              suggested_name="m")
     dialog = RegisterDialog(source, ["fraud", "m"], "fraud")
     qtbot.addWidget(dialog)

@@ -84,7 +84,7 @@ def describe_source(source: DropSource) -> str:
     who = source.run_name or source.run_id[:8]
     if source.experiment:
         who += f" ({source.experiment})"
-    how = {"path": "found from its path in the run's artifacts",
+    how = {"run": "found from its path in the run's artifacts",
            "manifest": "named by the model's manifest",
            "sha256": f"found by content hash: the run's artifacts hold an identical {source.artifact_path}"}
     text = f"{who}, {how.get(source.found_by or '', '')}"

@@ -6,10 +6,8 @@ here creates ``registry.db`` except the writes: viewing a folder never leaves a 
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shlex
-import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,16 +17,18 @@ import tracker
 from app import run_access
 from tracker import store
 from tracker.entities import Run
+from tracker.integrity import tree_digest
 from tracker.mlflow_store.client_view import ReadOnlyRegistry
 from tracker.model_trust import Trust, needed_trust
 from tracker.registry import (
     STAGES, HistoryEntry, Lineage, ModelVersion, RegisteredModel, RegistryNotFoundError, validate_alias,
 )
+from tracker.registry.lineage import Origin, find_origin
+from tracker.registry.storage import validate_source
 
 Progress = Callable[[int, int], None]
 DB_FILE = "registry.db"
 URL_ENV = "TRACKER_REGISTRY_URL"
-MANIFEST = "tracker-model.json"
 _used: set[str] = set()  # tracking dirs whose registry this process (thread) opened
 _lineages: OrderedDict[tuple, Lineage] = OrderedDict()  # lineage is a snapshot: cache it
 _LINEAGE_CACHE = 4000
@@ -97,14 +97,6 @@ def changed_token(tracking_dir: Path) -> tuple[int, int] | None:
     return client(tracking_dir).registry_changed_token()
 
 
-def content_digest(files: dict[str, str]) -> str:
-    """The sha256 of a one-file version; for several files, one over every path and sha256."""
-    if len(files) == 1:
-        return next(iter(files.values()))
-    text = "".join(f"{rel}\0{sha}\n" for rel, sha in sorted(files.items()))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def lineage_of(tracking_dir: Path, name: str, version: int, created: int) -> Lineage:
     key = (str(tracking_dir), name, version, created)
     found = _lineages.get(key)
@@ -132,7 +124,7 @@ def load_state(tracking_dir: Path, model: str | None) -> RegistryState:
     state.model = model
     for v in versions:
         lin = lineage_of(tracking_dir, v.name, v.version, v.creation_timestamp)
-        state.versions.append(VersionRow(v, lin.run_name, content_digest(lin.files) if lin.files else "",
+        state.versions.append(VersionRow(v, lin.run_name, tree_digest(lin.files) if lin.files else "",
                                          len(lin.files)))
     return state
 
@@ -225,7 +217,7 @@ class DropSource:
     run_id: str | None = None
     run_name: str | None = None
     experiment: str | None = None
-    found_by: str | None = None  # "path" (inside the run's artifacts), "manifest", "sha256", or None
+    found_by: str | None = None  # how the run was found: the registry's run_link ("run", "manifest", "sha256")
     artifact_path: str | None = None
     other_runs: tuple[str, ...] = ()
     suggested_name: str = ""
@@ -259,123 +251,66 @@ def _one_source(paths: list[Path]) -> Path:
                     "or folder at a time")
 
 
-def _scan(path: Path) -> tuple[int, int, Path | None]:
-    """(file count, total bytes, the file that identifies the content: the largest non-manifest one)."""
+def _files(path: Path) -> list[tuple[Path, str]]:
+    """What registering ``path`` would copy (the registry's own rule and refusals), or DropError."""
     if not path.exists():
         raise DropError(f"{path} does not exist (it may have been moved or deleted)")
-    if path.is_file():
-        size = path.stat().st_size
-        if size == 0:
-            raise DropError(f"{path.name} is an empty file: there is nothing to register")
-        return 1, size, path
-    if not path.is_dir():
-        raise DropError(f"{path.name} is neither a file nor a folder")
-    count, total, key, key_size = 0, 0, None, -1
-    for folder, dirs, names in os.walk(path):
-        dirs.sort()
-        for n in names:
-            full = Path(folder) / n
-            try:
-                size = full.stat().st_size if full.is_file() else None
-            except OSError:
-                size = None
-            if size is None:
-                continue
-            count += 1
-            total += size
-            if n != MANIFEST and size > key_size:
-                key, key_size = full, size
-    if count == 0:
-        raise DropError(f"{path.name} is an empty folder: there is nothing to register")
-    return count, total, key or path / MANIFEST
+    try:
+        return validate_source(path, path.name)
+    except (OSError, ValueError) as e:
+        raise DropError(str(e)) from None
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def inspect_paths(tracking_dir: Path, paths: list[Path]) -> DropSource:
-    """Check a drop and find the run it came from: by its path in a run's artifacts, by the
-    manifest of a tracker model folder, else by content (``find_runs_by_file``)."""
-    from tracker.registry.lineage import manifest_run_id, run_of_path
+    """Check a drop and find the run it came from, by the registry's rules (``find_origin``: its
+    path in a run's artifacts, a tracker model folder's manifest, else its content). Nothing here
+    opens or creates the registry database."""
     path = _one_source([Path(p) for p in paths])
-    files, size, key = _scan(path)
-    run_id = artifact = found_by = None
-    others: tuple[str, ...] = ()
-    if (hit := run_of_path(tracking_dir, path)) is not None:
-        (run_id, artifact), found_by = hit, "path"
-    elif path.is_dir() and (owner := manifest_run_id(path)) and (tracking_dir / owner).is_dir():
-        run_id, found_by = owner, "manifest"
-    elif key is not None and key.stat().st_size > 0 and tracking_dir.is_dir():
-        matches = client(tracking_dir).find_runs_by_file(key) if registry_exists(tracking_dir) else \
-            _find_without_registry(tracking_dir, key)
-        if matches:
-            run_id, artifact, found_by = matches[0].run_id, matches[0].artifact_path, "sha256"
-            others = tuple(sorted({m.run_id for m in matches[1:]} - {run_id}))
+    files = _files(path)
+    origin = find_origin(tracking_dir, path, files) if tracking_dir.is_dir() else Origin()
+    run_id = origin.run_id
     run = store.read_run(store.run_dir(tracking_dir, run_id)) if run_id else None
     run_name = run.info.run_name if isinstance(run, Run) else None
     stem = path.stem if path.is_file() else path.name
     if stem.lower() in ("model", "artifacts", "models", "") and run_name:
         stem = run_name
-    return DropSource(path, files, size, run_id, run_name, run.info.experiment if isinstance(run, Run) else None,
-                      found_by, artifact, others, stem.replace("/", "-").strip() or "model", isinstance(run, Run),
+    return DropSource(path, len(files), sum(_size(p) for p, _ in files), run_id, run_name,
+                      run.info.experiment if isinstance(run, Run) else None, origin.link, origin.artifact_path,
+                      origin.other_runs, stem.replace("/", "-").strip() or "model", isinstance(run, Run),
                       path.is_dir(), needed_trust(path))
-
-
-def _find_without_registry(tracking_dir: Path, key: Path):
-    """``find_runs_by_file`` without opening (and so creating) the registry database."""
-    from tracker.models import sha256_file
-    from tracker.registry.lineage import find_artifacts
-    return find_artifacts(tracking_dir, sha256_file(key), key.stat().st_size)
-
-
-def _copied_bytes(tmp_root: Path, before: set[str]) -> int:
-    total = 0
-    try:
-        entries = [e for e in os.scandir(tmp_root) if e.name not in before]
-    except OSError:
-        return 0
-    for entry in entries:
-        for folder, _, names in os.walk(entry.path):
-            for n in names:
-                try:
-                    total += os.stat(os.path.join(folder, n)).st_size
-                except OSError:
-                    pass
-    return total
 
 
 def register(tracking_dir: Path, source: DropSource, name: str, description: str = "", stage: str = "None",
              archive: bool = True, progress: Progress | None = None, trust: Trust = Trust()) -> ModelVersion:
     """Register ``source`` as the next version of ``name``, then move it to ``stage``.
 
-    ``Registry.register_model`` copies (and hashes) every file before numbering the version; a
-    watcher thread reports the bytes copied so far from the size of that copy.
+    ``Registry.register_model`` copies (and hashes) every file before numbering the version and
+    reports the bytes copied through ``progress``; about 200 of its reports are passed on.
     """
     c = client(tracking_dir)
-    tmp_root = tracking_dir / "registry" / ".tmp"
-    try:
-        before = set(os.listdir(tmp_root))
-    except OSError:
-        before = set()
-    done = threading.Event()
-
-    def watch() -> None:
-        best = 0  # the copy is renamed into place at the end: never go back to 0
-        while not done.wait(0.1):
-            best = max(best, min(_copied_bytes(tmp_root, before), source.size))
-            progress(best, source.size)
-
-    watcher = threading.Thread(target=watch, name="register-progress", daemon=True) if progress else None
-    if watcher is not None:
-        progress(0, source.size)
-        watcher.start()
-    try:
-        mv = c.register_model(source.path, name, description=description or None, trusted=trust.types,
-                              trust_pickle=trust.pickle)
-    finally:
-        done.set()
-        if watcher is not None:
-            watcher.join()
-    if progress:
-        progress(source.size, source.size)
+    mv = c.register_model(source.path, name, description=description or None, trusted=trust.types,
+                          trust_pickle=trust.pickle, progress=_thinned(progress) if progress else None)
     if stage and stage != STAGES[0]:
         mv = c.transition_model_version_stage(name, mv.version, stage,
                                               archive_existing_versions=archive and stage in STAGES[1:3])
     return mv
+
+
+def _thinned(progress: Progress, steps: int = 200) -> Progress:
+    """``progress`` called at the start, the end, and when ``done`` has moved by 1/``steps`` of the total:
+    each call crosses into the GUI thread, and a copy reports every MiB."""
+    last = -1
+
+    def report(done: int, total: int) -> None:
+        nonlocal last
+        if last < 0 or done >= total or done - last >= total / steps:
+            last = done
+            progress(done, total)
+    return report
