@@ -135,7 +135,7 @@ def test_int64_extremes_round_trip_and_the_step_after_the_last_is_refused():
 def fail_document_writes(monkeypatch):
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr(store, "write_document", no_space)
+    monkeypatch.setattr(store.RunDocument, "write", no_space)
 
 
 def test_a_failed_flush_is_raised_by_the_next_call_and_loses_nothing(monkeypatch):
@@ -165,7 +165,7 @@ def test_end_run_reports_points_it_could_not_save_and_still_ends(monkeypatch):
     tracker.log_metric("loss", 1.0)
     FLUSHER.flush_all()
     tracker.log_metric("loss", 2.0)
-    real_write = store.write_document
+    real_write = store.RunDocument.write
     calls = []
 
     def fail_once(*args, **kwargs):  # the final flush fails; writing the end status works
@@ -173,7 +173,7 @@ def test_end_run_reports_points_it_could_not_save_and_still_ends(monkeypatch):
         if len(calls) == 1:
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_write(*args, **kwargs)
-    monkeypatch.setattr(store, "write_document", fail_once)
+    monkeypatch.setattr(store.RunDocument, "write", fail_once)
     with pytest.raises(WriteError, match="1 metric points"):
         tracker.end_run()
     assert tracker.active_run() is None

@@ -22,7 +22,6 @@ from .context import capture_context
 from .entities import Run, RunInfo, RunStatus
 from .exceptions import InvalidParameterType, InvalidParameterValue, InvalidState, RunNotFoundError
 from .names import generate_run_name
-from .store import experiments as experiment_docs
 from .store import layout
 from .writer import FLUSHER, RunWriter
 
@@ -45,8 +44,7 @@ class ActiveRun:
 
     @property
     def data(self):
-        from .store.rundoc import document_to_run
-        return document_to_run(self._writer.doc, self._writer.path).data
+        return self._writer.document.run_data()
 
     def __enter__(self) -> "ActiveRun":
         return self
@@ -61,19 +59,11 @@ class ActiveRun:
         return False
 
     def __repr__(self) -> str:
-        return f"<ActiveRun {self._writer.run_id[:8]} {self._writer.doc['info']['run_name']!r}>"
+        return f"<ActiveRun {self._writer.run_id[:8]} {self._writer.document.info['run_name']!r}>"
 
 
 def _info_of(writer: RunWriter) -> RunInfo:
-    info = writer.doc["info"]
-    return RunInfo(
-        run_id=info["run_id"], run_name=info["run_name"], experiment=info["experiment"],
-        status=info["status"], start_time=info["start_time"], end_time=info.get("end_time"),
-        artifact_uri=(writer.path / store.ARTIFACTS_DIR).resolve().as_uri(),
-        parent_run_id=info.get("parent_run_id"), description=info.get("description") or "",
-        user=info.get("user") or "", host=info.get("host") or "", pid=info.get("pid"), error=info.get("error"),
-        experiment_id=_experiment_id_of(writer),
-    )
+    return writer.document.run_info(writer.path)
 
 
 def start_run(
@@ -150,11 +140,6 @@ def start_run(
         _install_hooks()
         _start_system_metrics(writer, log_system_metrics)
         return ActiveRun(writer)
-
-
-def _experiment_id_of(writer: RunWriter) -> str:
-    info = writer.doc["info"]
-    return info.get("experiment_id") or experiment_docs.legacy_experiment_id(info.get("experiment") or "Default")
 
 
 def _start_system_metrics(writer: RunWriter, log_system_metrics: bool | None) -> None:
@@ -255,8 +240,7 @@ def last_active_run() -> Run | None:
     writer = _stack[-1] if _stack else _last_active
     if writer is None:
         return None
-    from .store.rundoc import document_to_run
-    return document_to_run(writer.doc, writer.path)
+    return writer.document.to_run(writer.path)
 
 
 def _current() -> RunWriter:

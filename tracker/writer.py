@@ -1,47 +1,48 @@
 """Writing one run: params and tags synchronously, metrics through a background flusher.
 
-``log_metric`` checks its arguments and appends the point to an in-memory buffer: no file
-I/O on the caller's thread (which only waits, briefly, while a flush of its run writes
-points). One daemon thread per process appends every writer's points to their files every
-``FLUSH_SECONDS`` (from the start of one flush to the next), and rewrites the summaries in
-``run.json`` every ``SUMMARY_SECONDS``; both at ``end``, interpreter exit and SIGTERM. What
-a SIGKILL loses is one interval plus one flush.
+``log_metric`` checks its arguments and packs the point into its key's buffer; every 4,096
+points of a key the same call frames and summarises them (``store.pending``): no file I/O
+and no lock on the caller's thread, which never waits for the flusher. One daemon thread
+per process appends every writer's points to their files every ``FLUSH_SECONDS`` (from the
+start of one flush to the next), and rewrites the summaries in ``run.json`` every
+``SUMMARY_SECONDS``; both at ``end``, interpreter exit and SIGTERM. What a SIGKILL loses is
+one interval plus one flush.
 
 A writer holds its run's lock (``store.runlock``) for its whole life, so it is the only
-process writing the run and its in-memory document is what is on disk. A flush that
-fails (a full disk) leaves the files and ``run.json`` agreeing, keeps the points buffered
+process writing the run and its in-memory ``RunDocument`` is what is on disk. A flush that
+fails (a full disk) leaves the files and ``run.json`` agreeing, keeps the points pending
 for the next flush, and the run's next API call raises the error.
+
+Locks, always taken in this order: ``_lock`` (the document and ``run.json``: params, tags,
+info and the summary writes), ``_files_lock`` (the metric files: the flusher's appends),
+``_summary_lock`` (the summaries not yet in ``run.json``, a few dict operations),
+``_take_lock`` (a key's pending points: one list slice and one short copy). A param logged
+during a flush waits at most for a ``run.json`` write in progress, never for points being
+converted or appended.
 """
 from __future__ import annotations
 
-import math
 import os
 import threading
 import time
 import uuid
-import struct
 import weakref
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from . import store
 from .arguments import INT64_MAX, INT64_MIN, params_text, tags_text, to_float, to_step, to_timestamp
 from .entities import RunStatus
-from .exceptions import InvalidParameterValue
 from .flusher import FLUSH_SECONDS, FLUSHER, SUMMARY_SECONDS
 from .store import layout
 from .store.appender import MetricAppender
-from .store.metricfile import RECORD_SIZE
+from .store.pending import CHUNK_BYTES, Chunk, KeyState, combine, pack_point, seal_points
+from .store.rundoc import RunDocument, summary_after
 from .store.runlock import RunLock
 from .store.tempfiles import remove_run_temp_files
 
 __all__ = ["FLUSH_SECONDS", "FLUSHER", "RunWriter", "WriteError", "to_float"]
 
-_POINT = np.dtype([("step", "<i8"), ("time", "<i8"), ("value", "<f8")])
-_pack_point = struct.Struct("<qqd").pack  # the same 24 bytes as _POINT
-_PAUSE_LIMIT = 0.05  # seconds a logger waits for a flush at most, should a write hang
 TEMP_FILE_GRACE_SECONDS = 60.0  # a resumed run removes temp files older than this
 
 _LIVE: "weakref.WeakSet[RunWriter]" = weakref.WeakSet()  # writers of this process, for fork
@@ -51,68 +52,34 @@ class WriteError(RuntimeError):
     """The background flusher could not save a run's points (they stay buffered and are retried)."""
 
 
-class _KeyState:
-    """The pending points of one metric key; the caller appends, the flusher takes a prefix.
-
-    Points are packed into one bytearray, 24 bytes each: an append is a single in-place
-    extend (atomic under the GIL, so threads logging one key at once never interleave a
-    point's fields), and the flusher copies memory. Converting Python objects (a list of
-    tuples) would hold the GIL, and so the logging thread, for tens of milliseconds per
-    flush (measured) and stretch what a SIGKILL loses.
-    """
-
-    __slots__ = ("key", "buffer", "next_step", "unsaved", "saved_end")
-
-    def __init__(self, key: str, next_step: int) -> None:
-        self.key = key
-        self.buffer = bytearray()  # _POINT records
-        self.next_step = next_step
-        # Chunks in the file but not yet counted in run.json, and the file's end before them:
-        # if run.json cannot be written, they are cut back out and logged again.
-        self.unsaved: list[np.ndarray] = []
-        self.saved_end = 0
-
-    def take(self) -> np.ndarray | None:
-        """The pending points, removed from the buffer (appends racing with this land after them)."""
-        n = len(self.buffer)
-        if not n:
-            return None
-        chunk = np.frombuffer(self.buffer[:n], _POINT)  # the slice is a copy: the buffer stays resizable
-        del self.buffer[:n]
-        return chunk
-
-    def put_back(self, chunks: list[np.ndarray]) -> None:
-        """Make ``chunks`` pending again, before anything logged since."""
-        if chunks:
-            self.buffer[0:0] = np.concatenate(chunks).tobytes()
-
-    def pending_count(self) -> int:
-        return len(self.buffer) // _POINT.itemsize
-
-
 class RunWriter:
     """Owns one run directory while a process writes it."""
 
-    def __init__(self, path: Path, doc: dict[str, Any], lock: RunLock) -> None:
+    def __init__(self, path: Path, document: RunDocument, lock: RunLock) -> None:
         self.path = path
-        self.doc = doc  # replaced as a whole after each successful write, never edited in place
-        self.run_id: str = doc["info"]["run_id"]
-        self._lock = threading.RLock()  # guards doc and the files; never held by log_metric
-        self._keys: dict[str, _KeyState] = {
-            key: _KeyState(key, int(s["last_step"]) + 1) for key, s in doc["metrics"].items()
-        }
+        self.document = document  # what run.json holds; replaced as a whole once a new one is written
+        self.run_id: str = document.run_id
+        self._lock = threading.RLock()
+        self._files_lock = threading.RLock()
+        self._summary_lock = threading.Lock()
+        self._take_lock = threading.Lock()
+        self._keys: dict[str, KeyState] = {key: KeyState(key, step) for key, step in document.next_steps().items()}
         self._files = MetricAppender(path)
         self._run_lock = lock
         self._pid = os.getpid()
         self._failure: BaseException | None = None  # set by the flusher, raised by the next call
-        self._pause: threading.Event | None = None  # set while the flusher writes points; see flush
-        self._next_metrics: dict[str, dict[str, Any]] = {}  # summaries of the unsaved chunks
+        self._next_metrics: dict[str, dict[str, Any]] = {}  # summaries of the chunks not yet in run.json
         self._summaries_written = time.monotonic()
         self._last_beat = 0.0
         self.closed = False
         _LIVE.add(self)
         # A writer dropped without end() must not keep its descriptors and the run's lock.
         weakref.finalize(self, _close_files, self._files, self._run_lock).atexit = False
+
+    @property
+    def doc(self) -> dict[str, Any]:
+        """The document as the plain JSON object (read only); ``document`` is the object to use."""
+        return self.document.to_dict()
 
     # -- creating and resuming ---------------------------------------------------------
     @classmethod
@@ -121,27 +88,27 @@ class RunWriter:
         root.mkdir(parents=True, exist_ok=True)
         run_id = uuid.uuid4().hex
         start = int(time.time() * 1000)
-        doc = store.new_document(run_id, run_name, experiment, start, **info, **_process_info())
+        document = RunDocument.new(run_id, run_name, experiment, start, **info, **_process_info())
         # Build the run in a hidden temp directory and rename it into place, so a
         # watcher or reader never sees a run directory without its run.json.
-        tmp = root / f".tmp-{run_id}"
-        (tmp / store.ARTIFACTS_DIR).mkdir(parents=True)
+        tmp = layout.staging_dir(root, run_id)
+        (tmp / layout.ARTIFACTS_DIR).mkdir(parents=True)
         lock = RunLock.acquire(tmp, run_id, store.this_host())  # the descriptor follows the rename
         try:
-            store.write_document(tmp, doc)
-            (tmp / "heartbeat").touch()
-            final = root / run_id
+            document.write(tmp)
+            (tmp / layout.HEARTBEAT).touch()
+            final = layout.run_dir(root, run_id)
             os.rename(tmp, final)
         except BaseException:
             lock.release()
             raise
-        return cls(final, doc, lock)
+        return cls(final, document, lock)
 
     @classmethod
     def resume(cls, root: str | os.PathLike, run_id: str) -> "RunWriter":
         """Continue a run; raises RunLockedError while another writer holds it."""
-        path = Path(root) / run_id
-        if not isinstance(run_id, str) or not store.is_run_dir_name(run_id) or not path.is_dir():
+        path = layout.run_dir(root, run_id) if isinstance(run_id, str) else None
+        if path is None or not layout.is_run_dir_name(run_id) or not path.is_dir():
             raise ValueError(f"no run {run_id!r} in {root}")
         lock = RunLock.acquire(path, run_id, store.this_host())
         try:
@@ -149,78 +116,74 @@ class RunWriter:
             # artifact upload in progress): the run's lock holder cleans them up.
             remove_run_temp_files(path, older_than=TEMP_FILE_GRACE_SECONDS)
             # Read under the lock: edits start from what is on disk now, whoever wrote it last.
-            doc = store.read_document(path)
-            doc["info"].update(status=RunStatus.RUNNING, end_time=None, error=None, **_process_info())
-            store.write_document(path, doc)
+            document = RunDocument.read(path).resumed(**_process_info())
+            document.write(path)
         except BaseException:
             lock.release()
             raise
-        return cls(path, doc, lock)
+        return cls(path, document, lock)
 
     # -- params and tags: small, written at once ----------------------------------------
     def log_params(self, params: dict[str, Any]) -> None:
         clean = params_text(params)
         with self._lock:
             self._check_usable()
-            existing = self.doc["params"]
-            for key, text in clean.items():
-                old = existing.get(key)
-                if old is not None and old != text:  # MLflow's message (params are immutable)
-                    raise InvalidParameterValue(
-                        f"Changing param values is not allowed. Param with key='{key}' was already logged with "
-                        f"value='{old}' for run ID='{self.run_id}'. Attempted logging new value '{text}'.")
-            if all(existing.get(k) == v for k, v in clean.items()):
-                return
-            self._commit(params={**existing, **clean})
+            document = self.document.with_params(clean)
+            if document is not self.document:
+                self._commit(document)
 
     def set_tags(self, tags: dict[str, Any]) -> None:
         clean = tags_text(tags)
         with self._lock:
             self._check_usable()
-            self._commit(tags={**self.doc["tags"], **clean})
+            self._commit(self.document.with_tags(clean))
 
     def delete_tag(self, key: str) -> None:
         store.validate_key(key, "tag key")
         with self._lock:
             self._check_usable()
-            if key not in self.doc["tags"]:
-                raise KeyError(f"run {self.run_id} has no tag {key!r}")
-            self._commit(tags={k: v for k, v in self.doc["tags"].items() if k != key})
+            self._commit(self.document.without_tag(key))
 
     def update_info(self, **fields: Any) -> None:
         with self._lock:
             self._check_usable()
-            self._commit(info={**self.doc["info"], **fields})
+            self._commit(self.document.with_info(**fields))
 
-    def _commit(self, **sections: Any) -> None:
-        """Write the document with ``sections`` replaced and the latest summaries; keep it only
-        once it is on disk. When it cannot be written, the points that only the new summaries
-        counted are cut back out of their files and buffered again, so files and run.json agree."""
-        doc = {**self.doc, **sections}
-        if self._next_metrics:
-            doc["metrics"] = {**doc["metrics"], **self._next_metrics}
+    def _commit(self, document: RunDocument | None = None) -> None:
+        """Write ``document`` (default: the current one) with the latest summaries; keep it only once it
+        is on disk. When it cannot be written, the points that only the new summaries counted are cut
+        back out of their files and made pending again, so files and run.json agree. Holds ``_lock``."""
+        with self._summary_lock:
+            pending = dict(self._next_metrics)
+            counted = {key: len(self._keys[key].unsaved) for key in pending}
+        written = (document or self.document).with_summaries(pending)
         try:
-            store.write_document(self.path, doc)
+            written.write(self.path)
         except BaseException:
             self._take_back_unsaved()
             raise
-        self.doc = doc
-        for key in self._next_metrics:
-            self._keys[key].unsaved = []
-        self._next_metrics = {}
+        with self._summary_lock:
+            self.document = written
+            for key, summary in pending.items():
+                state = self._keys[key]
+                saved, state.unsaved = state.unsaved[:counted[key]], state.unsaved[counted[key]:]
+                state.saved_end += sum(len(chunk.data) for chunk in saved)
+                if self._next_metrics.get(key) is summary:  # (not replaced by a flush meanwhile)
+                    del self._next_metrics[key]
         self._summaries_written = time.monotonic()
 
     def _take_back_unsaved(self) -> None:
-        for key in self._next_metrics:
-            state = self._keys[key]
-            try:
-                self._files.rollback(key, state.saved_end)
-            except OSError:
-                pass  # the points stay in the file; buffering them again would save them twice
-            else:
-                state.put_back(state.unsaved)
-            state.unsaved = []
-        self._next_metrics = {}
+        with self._files_lock, self._summary_lock:
+            for key in self._next_metrics:
+                state = self._keys[key]
+                try:
+                    self._files.rollback(key, state.saved_end)
+                except OSError:
+                    pass  # the points stay in the file; making them pending again would save them twice
+                else:
+                    state.put_back(state.unsaved, self._take_lock)
+                state.unsaved = []
+            self._next_metrics = {}
 
     def _check_usable(self) -> None:
         if self._failure is not None:
@@ -243,9 +206,6 @@ class RunWriter:
     def log_metric(self, key: str, value: Any, step: int | None = None, timestamp: int | None = None) -> None:
         if self._failure is not None:
             self._raise_failure()
-        pause = self._pause
-        if pause is not None:
-            pause.wait(_PAUSE_LIMIT)
         try:
             state = self._keys.get(key)
         except TypeError:  # an unhashable key: say what a key must be
@@ -264,14 +224,16 @@ class RunWriter:
         timestamp = time.time_ns() // 1_000_000 if timestamp is None else to_timestamp(key, timestamp)
         state.next_step = step + 1
         buffer = state.buffer  # a local: `state.buffer += ...` would store the attribute again
-        buffer += _pack_point(step, timestamp, value)
+        buffer += pack_point(step, timestamp, value)
+        if len(buffer) >= CHUNK_BYTES:
+            state.seal(self._take_lock)
 
-    def _add_key(self, key: str) -> _KeyState:
+    def _add_key(self, key: str) -> KeyState:
         if self.closed:
             raise RuntimeError(f"run {self.run_id} has ended; start or resume a run to log to it")
         store.validate_key(key, "metric key")
         # setdefault: two threads adding the same key at once end up sharing one state
-        return self._keys.setdefault(key, _KeyState(key, 0))
+        return self._keys.setdefault(key, KeyState(key, 0))
 
     # -- flushing -----------------------------------------------------------------------------
     def flush(self, summaries: bool = True) -> None:
@@ -281,69 +243,72 @@ class RunWriter:
         Either a key's points are in its file and (once the summaries are written) counted
         in ``run.json``, or they are neither and are still pending.
         """
-        with self._lock:
-            if self.closed or self._pid != os.getpid():
+        if self.closed or self._pid != os.getpid():
+            return
+        with self._files_lock:
+            if self.closed:
                 return
-            # Loggers of this run wait (at most _PAUSE_LIMIT) while the points are written: each
-            # numpy call or write releases the GIL, and a thread logging flat out would then keep
-            # it for a whole switch interval (5 ms) each time, stretching a 5 ms flush past 100 ms.
-            pause = self._pause = threading.Event()
+            error = self._append(self._take_all())
+        if summaries or time.monotonic() - self._summaries_written >= SUMMARY_SECONDS:
+            with self._lock:
+                if self._next_metrics and not self.closed:
+                    try:
+                        self._commit()
+                    except Exception as e:
+                        error = error or e
+        now = time.time()
+        if now - self._last_beat >= store.HEARTBEAT_SECONDS:
+            self._last_beat = now
             try:
-                taken = []
-                for state in list(self._keys.values()):
-                    chunk = state.take()
-                    if chunk is not None:
-                        taken.append((state, chunk))
-                error = self._append(taken) if taken else None
-            finally:
-                self._pause = None
-                pause.set()
-            if self._next_metrics and (summaries or time.monotonic() - self._summaries_written >= SUMMARY_SECONDS):
-                try:
-                    self._commit()
-                except Exception as e:
-                    error = error or e
-            now = time.time()
-            if now - self._last_beat >= store.HEARTBEAT_SECONDS:
-                self._last_beat = now
-                try:
-                    os.utime(self.path / layout.HEARTBEAT)
-                except OSError:
-                    pass
-            if error is not None:
-                raise error
+                os.utime(self.path / layout.HEARTBEAT)
+            except OSError:
+                pass
+        if error is not None:
+            raise error
 
-    def _append(self, taken: list[tuple[_KeyState, np.ndarray]]) -> BaseException | None:
-        """Append each key's chunk to its file and summarise it; a chunk that fails is pending again."""
-        # Every key at once, in a fixed number of numpy calls, rather than calls per key.
-        try:
-            points = taken[0][1] if len(taken) == 1 else np.concatenate([chunk for _, chunk in taken])
-            data = memoryview(store.encode_records(points["step"], points["time"], points["value"]))
-            ends = np.cumsum([len(chunk) for _, chunk in taken])
-            starts = ends - ends[0] if len(taken) == 1 else np.concatenate(([0], ends[:-1]))
-            lows = np.fmin.reduceat(points["value"], starts).tolist()  # NaN only when all values are NaN
-            highs = np.fmax.reduceat(points["value"], starts).tolist()
-            lasts = points[ends - 1].tolist()  # (step, time, value) of each key's last point
-            highest = _highest_steps(points, ends, len(taken))
-            starts, ends = starts.tolist(), ends.tolist()
-        except Exception as e:
-            for state, chunk in taken:
-                state.put_back([chunk])
-            return e
-        error = None
-        for i, (state, chunk) in enumerate(taken):
+    def _take_all(self) -> list[tuple[KeyState, list[Chunk]]]:
+        """Every key's pending points as chunks; the points not sealed yet are sealed here, every key's
+        at once in a fixed number of numpy calls (a key logged a few times per flush costs no numpy call)."""
+        taken, partial, raws = [], [], []
+        for state in list(self._keys.values()):
+            chunks, raw = state.take(self._take_lock)
+            if raw:
+                partial.append(len(taken))
+                raws.append(raw)
+            if chunks or raw:
+                taken.append((state, chunks))
+        if raws:
             try:
-                old_end = self._files.append(state.key, data[starts[i] * RECORD_SIZE:ends[i] * RECORD_SIZE])
+                sealed = seal_points(raws)
+            except BaseException:  # (memory) everything pending again; a chunk sealed meanwhile lands before raw
+                raw_of = dict(zip(partial, raws))
+                with self._take_lock:
+                    for i, (state, chunks) in enumerate(taken):
+                        state.sealed[0:0] = chunks
+                        state.buffer[0:0] = raw_of.get(i, b"")
+                raise
+            for i, chunk in zip(partial, sealed):
+                taken[i][1].append(chunk)
+        return taken
+
+    def _append(self, taken: list[tuple[KeyState, list[Chunk]]]) -> BaseException | None:
+        """Append each key's chunks to its file and summarise them; chunks that fail are pending again."""
+        error = None
+        for state, chunks in taken:
+            key = state.key
+            try:
+                old_end = self._files.append_parts(key, [chunk.data for chunk in chunks])
             except Exception as e:
-                state.put_back([chunk])
+                state.put_back(chunks, self._take_lock)
                 error = error or e
-            else:
+                continue
+            count, low, high, last, highest = combine(chunks)
+            with self._summary_lock:
                 if not state.unsaved:
                     state.saved_end = old_end
-                state.unsaved.append(chunk)
-                key = state.key
-                previous = self._next_metrics.get(key) or self.doc["metrics"].get(key)
-                self._next_metrics[key] = _summary(previous, len(chunk), lows[i], highs[i], lasts[i], highest[i])
+                state.unsaved.extend(chunks)
+                previous = self._next_metrics.get(key) or self.document.to_dict()["metrics"].get(key)
+                self._next_metrics[key] = summary_after(previous, count, low, high, last, highest)
         return error
 
     def end(self, status: str = RunStatus.FINISHED, error: str | None = None, end_time: int | None = None) -> None:
@@ -365,20 +330,18 @@ class RunWriter:
                 self._failure = None  # whatever failed before has been saved since
             except Exception as e:
                 failure = e
-            self.closed = True
-            try:
-                self._files.sync()
-            except OSError as e:
-                failure = failure or e
-            finally:
-                self._files.close()
+            with self._files_lock:
+                self.closed = True
+                try:
+                    self._files.sync()
+                except OSError as e:
+                    failure = failure or e
+                finally:
+                    self._files.close()
             unsaved = sum(s.pending_count() for s in self._keys.values())
-            info = {**self.doc["info"], "status": status,
-                    "end_time": end_time if end_time is not None else int(time.time() * 1000)}
-            if error:
-                info["error"] = error
             try:
-                self._commit(info=info)
+                self._commit(self.document.ended(
+                    status, end_time if end_time is not None else int(time.time() * 1000), error))
             finally:
                 self._run_lock.release()
                 _LIVE.discard(self)
@@ -388,33 +351,16 @@ class RunWriter:
 
     def _forget(self) -> None:
         """In a forked child: drop the parent's buffers and descriptors without writing anything."""
-        self._lock = threading.RLock()  # the parent's flusher may have held it at the fork
-        self._pause = None
+        # Locks the parent's flusher may have held at the fork stay locked forever in the child.
+        self._lock = threading.RLock()
+        self._files_lock = threading.RLock()
+        self._summary_lock = threading.Lock()
+        self._take_lock = threading.Lock()
         self.closed = True
         for state in self._keys.values():
-            state.buffer = bytearray()
+            state.forget()
         self._files.forget()
         self._run_lock.forget()
-
-
-def _highest_steps(points: np.ndarray, ends: np.ndarray, keys: int) -> list[tuple]:
-    """(step, time, value) of each key's point at its highest step, the latest timestamp on a tie, then the
-    last logged (MLflow's rule for a run's metric value); ``ends`` bound each key's chunk in ``points``."""
-    segment = np.repeat(np.arange(keys), np.diff(ends, prepend=0))
-    return points[np.lexsort((points["time"], points["step"], segment))[ends - 1]].tolist()  # lexsort is stable
-
-
-def _summary(old: dict | None, count: int, low: float, high: float, last: tuple, highest: tuple) -> dict[str, Any]:
-    """A key's summary after appending ``count`` points (min ``low``, max ``high``, ``last`` and ``highest``,
-    the point at the highest step, as (step, time, value)) to what ``old`` summarised; min and max ignore NaN."""
-    if old is not None:
-        low = _nanmin(old["min"], low)
-        high = _nanmax(old["max"], high)
-        if highest[0] < old.get("max_step", old["last_step"]):  # (an equal step logged later wins)
-            highest = (old.get("max_step", old["last_step"]), 0, old.get("value_at_max_step", old["last"]))
-    step, timestamp, value = last
-    return {"last": value, "min": low, "max": high, "count": (old["count"] if old else 0) + count,
-            "last_step": step, "last_timestamp": timestamp, "max_step": highest[0], "value_at_max_step": highest[2]}
 
 
 def _close_files(files: MetricAppender, lock: RunLock) -> None:
@@ -422,19 +368,9 @@ def _close_files(files: MetricAppender, lock: RunLock) -> None:
     lock.release()
 
 
-def _nanmin(a: float, b: float) -> float:
-    return b if math.isnan(a) else a if math.isnan(b) else min(a, b)
-
-
-def _nanmax(a: float, b: float) -> float:
-    return b if math.isnan(a) else a if math.isnan(b) else max(a, b)
-
-
 def _process_info() -> dict[str, Any]:
     pid = os.getpid()
     return {"pid": pid, "pid_start": store.process_start_ticks(pid), "host": store.this_host()}
-
-
 
 
 def _forget_parent_runs() -> None:

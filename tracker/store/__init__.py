@@ -10,7 +10,7 @@ from .reader import (
     read_metric, read_run,
 )
 from .rundoc import (
-    HEARTBEAT_SECONDS, STALE_SECONDS, new_document, process_start_ticks, read_document,
+    HEARTBEAT_SECONDS, STALE_SECONDS, RunDocument, new_document, process_start_ticks, read_document,
     this_host, write_document,
 )
 

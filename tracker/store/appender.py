@@ -23,6 +23,7 @@ MAX_OPEN = 32
 # journal commit (15,000 files: 7.9 s one by one on ext4, 0.2 s with one syncfs).
 _FSYNC_EACH_UP_TO = 64
 _O_BINARY = getattr(os, "O_BINARY", 0)
+_WRITEV_PARTS = 512  # below every system's IOV_MAX (1,024 on Linux and macOS)
 
 
 class MetricAppender:
@@ -43,19 +44,25 @@ class MetricAppender:
 
         On an error nothing of ``data`` stays in the file.
         """
+        return self.append_parts(key, [data])
+
+    def append_parts(self, key: str, parts: list[bytes | memoryview]) -> int:
+        """``append`` of the concatenation of ``parts``, without building it: one ``writev`` per
+        ``_WRITEV_PARTS`` parts (a system call, so the GIL is released while the bytes are copied)."""
         fd = self._fd(key)
         old_end = self._ends[key]
+        size = 0
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            for first in range(0, len(parts), _WRITEV_PARTS):
+                batch = [memoryview(part).cast("B") for part in parts[first:first + _WRITEV_PARTS]]
+                size += _writev_all(fd, batch)
         except OSError:
             try:
                 os.ftruncate(fd, old_end)
             finally:
                 self._close(key)
             raise
-        self._ends[key] = old_end + len(data)
+        self._ends[key] = old_end + size
         self._unsynced.add(key)
         return old_end
 
@@ -131,6 +138,26 @@ class MetricAppender:
         """In a forked child: close the inherited descriptors, write nothing."""
         self._unsynced.clear()
         self.close()
+
+
+def _writev_all(fd: int, parts: list[memoryview]) -> int:
+    """Write every byte of ``parts`` (a short write continues where it stopped); the bytes written."""
+    total = sum(len(part) for part in parts)
+    if not hasattr(os, "writev"):  # Windows
+        for part in parts:
+            while part:
+                part = part[os.write(fd, part):]
+        return total
+    left = total
+    while left:
+        done = os.writev(fd, parts)
+        left -= done
+        while parts and done >= len(parts[0]):
+            done -= len(parts[0])
+            parts = parts[1:]
+        if done:
+            parts = [parts[0][done:], *parts[1:]]
+    return total
 
 
 def _fsync_path(path: str | os.PathLike) -> None:

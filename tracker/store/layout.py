@@ -10,6 +10,7 @@ The layout (documented in docs/format.md)::
             writer.lock                  held (flock) by the one process writing the run
             metrics/<key-file>.metric    append-only framed records, one file per key
             artifacts/                   whatever the run logged
+        .tmp-<run_id>/                   a run being created, renamed to <run_id>/ once its run.json is in it
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ FORMAT_VERSION = 1
 
 RUN_DOC = "run.json"
 HEARTBEAT = "heartbeat"
+STAGING_PREFIX = ".tmp-"  # + run id: a run directory being built, invisible to listing until renamed
 WRITER_LOCK = "writer.lock"
 METRICS_DIR = "metrics"
 ARTIFACTS_DIR = "artifacts"
@@ -122,6 +124,11 @@ def key_file_name(key: str) -> str:
 
 def experiment_file_name(name: str) -> str:
     return key_file_name(name)[: -len(METRIC_SUFFIX)] + ".json"
+
+
+def staging_dir(root: str | os.PathLike, run_id: str) -> Path:
+    """Where a new run is built before it is renamed to ``run_dir(root, run_id)``."""
+    return Path(root) / (STAGING_PREFIX + run_id)
 
 
 def run_dir(root: str | os.PathLike, run_id: str) -> Path:

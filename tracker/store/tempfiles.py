@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..entities import Run, RunStatus
 from . import layout
-from .rundoc import this_host
+from .liveness import this_host
 from .runlock import RunLock, RunLockedError
 
 PART_SUFFIX = ".part"
@@ -28,7 +28,7 @@ STALE_SECONDS = 3600.0
 
 # mkstemp's random part is 8 characters of [a-z0-9_]
 _TEMP_FILE = re.compile(r"^\..*\.[a-z0-9_]{8}\.(part|tmp)$", re.DOTALL)
-_STAGING_DIR = re.compile(r"^\.tmp-[0-9a-f]{32}$")
+_STAGING_DIR = re.compile("^" + re.escape(layout.STAGING_PREFIX) + "[0-9a-f]{32}$")
 
 
 def is_temp_name(name: str) -> bool:
