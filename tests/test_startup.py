@@ -57,6 +57,29 @@ def test_panels_are_built_when_their_tab_or_dock_is_shown(qtbot):
     window.close()
 
 
+def test_the_placeholder_is_painted_as_the_tab_opens_before_the_panel_is_built(qtbot, runs_root):
+    """The first Charts tab imports pyqtgraph (~0.6 s): the click is answered with the placeholder."""
+    from PySide6.QtCore import QEvent, QObject
+
+    log_run("a", metrics={"loss": 1.0})
+    window = open_window(qtbot, runs_root, 1)
+    qtbot.waitExposed(window)
+    painted = []
+
+    class PaintSpy(QObject):
+        def eventFilter(self, watched, event):
+            if event.type() == QEvent.Type.Paint:
+                painted.append(window.charts._plots is None)
+            return False
+
+    spy = PaintSpy(window)
+    window.lower_tabs.widget(1).installEventFilter(spy)
+    window.lower_tabs.setCurrentIndex(1)
+    assert painted and painted[0] is True  # painted while the panel did not exist yet
+    assert window.lower_tabs.currentWidget() is window.plots
+    window.close()
+
+
 def test_a_panel_asked_for_in_code_is_built_without_being_shown(qtbot):
     from app.main_window import MainWindow
     window = MainWindow(None)
