@@ -57,10 +57,6 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def _aliases(record: Any) -> Any:
-    return record.aliases  # a list for a version, {alias: version} for a model: iterating gives the names
-
-
 _NUMBER, _TEXT = True, False
 _VERSION_FIELDS: dict[str, tuple[str, bool]] = {
     "name": ("name", _TEXT), "version_number": ("version", _NUMBER), "version": ("version", _NUMBER),
@@ -68,7 +64,8 @@ _VERSION_FIELDS: dict[str, tuple[str, bool]] = {
     "current_stage": ("current_stage", _TEXT), "stage": ("current_stage", _TEXT),
     "description": ("description", _TEXT), "user": ("user", _TEXT), "experiment": ("experiment", _TEXT),
     "alias": ("aliases", _TEXT), "aliases": ("aliases", _TEXT),
-    "creation_timestamp": ("creation_timestamp", _NUMBER), "last_updated_timestamp": ("last_updated_timestamp", _NUMBER),
+    "creation_timestamp": ("creation_timestamp", _NUMBER),
+    "last_updated_timestamp": ("last_updated_timestamp", _NUMBER),
 }
 _MODEL_FIELDS = {k: _VERSION_FIELDS[k] for k in (
     "name", "description", "alias", "aliases", "creation_timestamp", "last_updated_timestamp")}
@@ -90,6 +87,7 @@ def _field_table(fields: dict[str, tuple[str, bool]]) -> Callable[[Any, str], Fi
         if found is None:
             raise ValueError(f"invalid attribute key '{key}'; valid keys are {shown} and tags.<key>")
         attribute, numeric = found
+        # A version's aliases are a list, a model's {alias: version}: iterating either gives the names.
         return RegistryField("attr", key.lower(), attribute, numeric, many=attribute == "aliases")
     return resolve
 
