@@ -92,14 +92,20 @@ def test_stop_runs_what_is_queued_then_joins(qtbot, qapp):
 
 def test_stop_without_draining_drops_the_queue(qtbot, qapp):
     worker = Worker("drop")
-    release, ran = threading.Event(), []
-    worker.submit(release.wait, 10)
+    started, release, ran = threading.Event(), threading.Event(), []
+    worker.submit(lambda: started.set() or release.wait(10))
+    qtbot.waitUntil(started.is_set)
     for n in range(3):
         worker.submit(ran.append, n)
-    release.set()
+    clear = worker._queue.clear
+
+    def clear_then_release():  # the running job ends only once the queue is dropped
+        clear()
+        release.set()
+
+    worker._queue.clear = clear_then_release
     worker.stop(drain=False)
-    assert not any(t.isRunning() for t in worker._threads)
-    assert len(ran) < 3  # at most what a thread had already taken
+    assert ran == [] and not any(t.isRunning() for t in worker._threads)
 
 
 def test_finish_runs_on_the_thread_as_it_ends(qtbot, qapp):
