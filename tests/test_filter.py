@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracker.entities import Run, RunData, RunInfo
-from tracker.ordering import parse_order_by, sort_runs
+from tracker.ordering import order_keys, sort_runs
 from tracker.filter import (
     FilterSyntaxError,
     RunFilter,
@@ -244,7 +244,7 @@ def order(runs: list[Run], *clauses: str) -> list[str]:
 
 def test_default_order_is_newest_first(runs):
     assert order(runs) == ["b", "c", "a", "d"]
-    assert [r.info.run_id for r in parse_order_by(None)(runs)] == ["b", "c", "a", "d"]
+    assert [r.info.run_id for r in sort_runs(runs, None)] == ["b", "c", "a", "d"]
 
 
 def test_order_by_metrics_missing_keys_last_both_ways(runs):
@@ -286,7 +286,7 @@ def test_order_by_ties_use_later_clauses():
 
 
 def test_order_by_accepts_a_single_string(runs):
-    assert [r.info.run_id for r in parse_order_by("metrics.accuracy DESC")(runs)] == ["c", "a", "b", "d"]
+    assert [r.info.run_id for r in sort_runs(runs, "metrics.accuracy DESC")] == ["c", "a", "b", "d"]
 
 
 @pytest.mark.parametrize("clause, position, fragment", [
@@ -297,7 +297,7 @@ def test_order_by_accepts_a_single_string(runs):
 ])
 def test_order_by_errors(clause, position, fragment):
     with pytest.raises(FilterSyntaxError) as info:
-        parse_order_by([clause])
+        order_keys([clause])
     assert info.value.position == position
     assert fragment in str(info.value)
     assert str(info.value).startswith(f"Invalid order_by at position {position}:")
@@ -399,7 +399,7 @@ def test_random_text_raises_only_value_error(text):
 @given(st.text())
 def test_random_order_by_raises_only_value_error(clause):
     try:
-        parse_order_by([clause])([make_run("a"), make_run("b", metrics={"m": 1})])
+        sort_runs([make_run("a"), make_run("b", metrics={"m": 1})], [clause])
     except ValueError:
         pass
 

@@ -9,6 +9,8 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
+
 from . import store
 from .config import get_tracking_dir
 from .client_tracking import PagedList, TrackingClientMixin, page
@@ -16,7 +18,9 @@ from .config import uri_to_dir
 from .entities import FileInfo, LifecycleStage, Metric, Run, UnreadableRun, ViewType
 from .exceptions import InvalidParameterValue, RunNotFoundError
 from .filter import parse_filter
-from .ordering import sort_runs
+from .index.table import RunTable, TableBuilder, experiment_counts
+from .ordering import order_keys
+from .query import order_fields, select
 from .registry.client_mixin import RegistryClientMixin
 from .store import MetricSeries
 
@@ -39,25 +43,38 @@ class Client(TrackingClientMixin, RegistryClientMixin):
         return self.tracking_dir.as_uri()
 
     # -- runs ------------------------------------------------------------------------------
-    def scan(self) -> tuple[list[Run], list[UnreadableRun]]:
-        """Every readable run, and every unreadable one with the reason.
+    def runs_table(self) -> RunTable:
+        """Every run of the directory as columns (``tracker.index.RunTable``).
 
-        Served through the directory's index (``tracker.index``) so only changed runs are
-        read; a plain scan when the index cannot be used or ``TRACKER_NO_INDEX`` is set.
+        Served through the directory's index so only changed runs are read; read in full
+        when the index cannot be used or ``TRACKER_NO_INDEX`` is set.
         """
-        if os.environ.get("TRACKER_NO_INDEX") or not self.tracking_dir.is_dir():
-            return store.read_all_runs(self.tracking_dir)
-        from .index import IndexUnavailable, RunIndex
-        if self._run_index is None:
-            self._run_index = RunIndex(self.tracking_dir)
-        try:
-            result = self._run_index.refresh()
-        except IndexUnavailable:
-            return store.read_all_runs(self.tracking_dir)
-        return result.runs, result.unreadable
+        root = str(self.tracking_dir)
+        if not self.tracking_dir.exists():  # (a file there is listed, and raises NotADirectoryError)
+            return RunTable.empty(root)
+        if not os.environ.get("TRACKER_NO_INDEX"):
+            from .index import IndexUnavailable, RunIndex
+            if self._run_index is None:
+                self._run_index = RunIndex(self.tracking_dir)
+            try:
+                return self._run_index.refresh().table
+            except IndexUnavailable:
+                pass
+        from .index.run_index import read_into
+        from .store.layout import run_doc_key
+        builder = TableBuilder(root)
+        for name, path in store.list_run_dirs(root):
+            read_into(builder, name, path, run_doc_key(path))
+        return builder.build()
+
+    def scan(self) -> tuple[list[Run], list[UnreadableRun]]:
+        """Every readable run, and every unreadable one with the reason."""
+        table = self.runs_table()
+        return table.runs(table.readable_rows()), table.runs(table.unreadable_rows())
 
     def unreadable_runs(self) -> list[UnreadableRun]:
-        return self.scan()[1]
+        table = self.runs_table()
+        return table.runs(table.unreadable_rows())
 
     def search_runs(self, experiment_ids: list[str] | str | None = None, filter_string: str = "",
                     run_view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None,
@@ -66,23 +83,28 @@ class Client(TrackingClientMixin, RegistryClientMixin):
         as MLflow's ``search_runs``: a page of ``max_results`` (default: all) and its ``.token`` for the next.
 
         ``experiment_ids`` are experiment ids or names (None: every experiment). Runs of deleted
-        experiments count as deleted for ``run_view_type``.
+        experiments count as deleted for ``run_view_type``. The filter and the ordering run over the
+        runs' columns (``tracker.query``); a ``Run`` is made only for each run returned.
         """
         matcher = parse_filter(filter_string)  # parse first: a bad filter fails before any reading
         if isinstance(run_view_type, (str, list, tuple)):  # this library's older order: (experiments, filter, order_by)
             order_by, run_view_type = run_view_type, ViewType.ACTIVE_ONLY
+        keys = order_keys(order_by)
         stages = ViewType.stages(run_view_type)
-        runs, _ = self.scan()
-        experiments = store.read_experiments(self.tracking_dir, runs)
-        deleted = {e.name for e in experiments if e.lifecycle_stage == LifecycleStage.DELETED}
+        table = self.runs_table()
+        experiments = store.read_experiments(self.tracking_dir, counts=experiment_counts(table))
         names = self._experiment_names(experiment_ids, experiments)
-        runs = [
-            run for run in runs
-            if (names is None or run.info.experiment in names)
-            and (LifecycleStage.DELETED if run.info.experiment in deleted else LifecycleStage.ACTIVE) in stages
-            and matcher.matches(run)
-        ]
-        return page(sort_runs(runs, order_by), max_results, page_token)
+        shown = {e.name for e in experiments if (names is None or e.name in names) and e.lifecycle_stage in stages}
+        rows = table.readable_rows()
+        column = table.text["experiment"]
+        in_shown = np.array([u in shown for u in column.uniques] + [False], dtype=bool)
+        rows = select(table, matcher, rows[in_shown[column.codes[rows]]])
+        window = page(range(len(rows)), max_results, page_token)  # checks the arguments, says where the page is
+        if not window:
+            return PagedList([], window.token)
+        start = window[0]
+        ordered = order_fields(table, keys, rows, limit=start + len(window))
+        return PagedList([table.run(i) for i in ordered[start:].tolist()], window.token)
 
     @staticmethod
     def _experiment_names(experiment_ids, experiments) -> set[str] | None:

@@ -80,7 +80,9 @@ class TrackingClientMixin:
 
     # -- experiments ---------------------------------------------------------------------------
     def _experiments(self) -> list[Experiment]:
-        return store.read_experiments(self.tracking_dir, self.scan()[0])  # type: ignore[attr-defined]
+        from .index.table import experiment_counts
+        table = self.runs_table()  # type: ignore[attr-defined]
+        return store.read_experiments(self.tracking_dir, counts=experiment_counts(table))
 
     def _experiment(self, experiment_id: str) -> Experiment:
         experiment_id = str(experiment_id)

@@ -1,6 +1,6 @@
 """The filter grammar's syntax tree (``tracker.filter`` parses text into it) and what it means,
-as plain closures over a run: ``compile_predicate``. ``tracker.filter_compile`` generates a
-faster loop from the same tree and must agree with these closures (tests compare the two).
+as plain closures over a run: ``compile_predicate``. ``tracker.query`` evaluates the same tree
+over a runs table's columns and must agree with these closures (tests compare the two).
 """
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def _value_test(c: Compare) -> Callable[[Any], bool]:
 
 
 def compile_predicate(node: Any) -> Predicate:
-    """The AST as nested closures: the reference meaning of every filter (``filter_compile`` must agree)."""
+    """The AST as nested closures: the reference meaning of every filter (``tracker.query`` must agree)."""
     if isinstance(node, BoolOp):
         preds = [compile_predicate(child) for child in node.children]
         if len(preds) == 2:  # the common case, without the generator overhead

@@ -4,12 +4,10 @@ Uses the filter grammar's field syntax (``tracker.filter``), so keys are written
 """
 from __future__ import annotations
 
-import operator
-from typing import Callable, Iterable
+from typing import Iterable
 
 from tracker.entities import Run
 from tracker.filter import Field, _describe, _Parser
-from tracker.filter_ast import to_float
 
 
 def _parse_order_clause(clause: str) -> tuple[Field, bool]:
@@ -27,29 +25,11 @@ def _parse_order_clause(clause: str) -> tuple[Field, bool]:
     return field, descending
 
 
-def _sort_pass(runs: list[Run], field: Field, descending: bool) -> list[Run]:
-    """Stable sort on one field, runs lacking it (or NaN) last whatever the direction."""
-    values = list(map(field.getter(), runs))
-    if field.kind == "param":
-        # Sort numerically when every present value is a number: '9' before '10', 1e-3 before 0.01.
-        numbers = [v if v is None else to_float(v) for v in values]
-        if all(n is not None or v is None for n, v in zip(numbers, values)):
-            values = numbers
-    present, missing = [], []
-    for value, run in zip(values, runs):
-        if value is None or value != value:  # value != value only for NaN, which breaks sorting
-            missing.append(run)
-        else:
-            present.append((value, run))
-    present.sort(key=operator.itemgetter(0), reverse=descending)  # reverse=True stays stable
-    return [run for _, run in present] + missing
+def order_keys(clauses: str | list[str] | None) -> list[tuple[Field, bool]]:
+    """Parse MLflow order_by clauses ("metrics.acc DESC", "params.lr", "start_time ASC", ...) into
+    ``(field, descending)`` pairs, most significant first.
 
-
-def parse_order_by(clauses: str | list[str] | None) -> Callable[[Iterable[Run]], list[Run]]:
-    """Parse MLflow order_by clauses ("metrics.acc DESC", "params.lr", "start_time ASC", ...).
-
-    Returns a function that sorts runs into a new list. Later clauses break ties. As in
-    MLflow, ``start_time DESC`` (unless already ordered on) and then ``run_id ASC`` are
+    As in MLflow, ``start_time DESC`` (unless already ordered on) and then ``run_id ASC`` are
     appended, so the order never depends on the order the runs were read in.
     """
     if isinstance(clauses, str):
@@ -58,15 +38,20 @@ def parse_order_by(clauses: str | list[str] | None) -> Callable[[Iterable[Run]],
     if not any(f == Field("attr", "start_time") for f, _ in keys):
         keys.append((Field("attr", "start_time"), True))
     keys.append((Field("attr", "run_id"), False))
-
-    def sort(runs: Iterable[Run]) -> list[Run]:
-        ordered = list(runs)
-        for field, descending in reversed(keys):  # least significant first; each pass is stable
-            ordered = _sort_pass(ordered, field, descending)
-        return ordered
-    return sort
+    return keys
 
 
 def sort_runs(runs: Iterable[Run], order_by: str | list[str] | None = None) -> list[Run]:
-    """``runs`` sorted by MLflow-style ``order_by`` clauses (default: newest first)."""
-    return parse_order_by(order_by)(runs)
+    """``runs`` sorted by MLflow-style ``order_by`` clauses (default: newest first).
+
+    Runs lacking a key (or NaN) go last whatever the direction; a param sorts numerically
+    when every value present is a number. The work is ``tracker.query.order``'s, over columns.
+    """
+    from .index.table import TableBuilder
+    from .query.order import order_fields
+    runs = list(runs)
+    keys = order_keys(order_by)  # parse first: a bad clause fails before any work
+    builder = TableBuilder("")
+    for n, run in enumerate(runs):
+        builder.add_run(f"{n:032x}", None, run)
+    return [runs[i] for i in order_fields(builder.build(), keys).tolist()]

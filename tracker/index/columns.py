@@ -25,6 +25,14 @@ def _number(text: str) -> float:
         return np.nan
 
 
+def _parses(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 class TextColumn:
     """One text value (or none) per run, dictionary-encoded."""
 
@@ -81,10 +89,23 @@ class TextColumn:
         return int(np.count_nonzero(self.codes >= 0))
 
     def unique_numbers(self) -> np.ndarray:
-        """Each distinct value as a float (NaN where it does not parse)."""
+        """Each distinct value as a float (NaN where it does not parse; see ``unique_parsed``)."""
         if self._numbers is None:
             self._numbers = np.array([_number(u) for u in self._uniques], dtype=np.float64)
         return self._numbers
+
+    def unique_parsed(self) -> np.ndarray:
+        """Which distinct values parse as numbers ('nan' does, and is NaN)."""
+        numbers = self.unique_numbers()
+        parsed = ~np.isnan(numbers)
+        if not parsed.all():
+            nan_texts = np.flatnonzero(~parsed)
+            parsed[nan_texts] = [_parses(self._uniques[i]) for i in nan_texts.tolist()]
+        return parsed
+
+    def used_codes(self) -> np.ndarray:
+        """The codes some run has (a table made by ``take`` keeps every distinct value of its source)."""
+        return np.unique(self.codes[self.codes >= 0])
 
     def numbers(self) -> np.ndarray:
         """Every run's value as a float64: NaN where missing or not a number."""

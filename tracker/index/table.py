@@ -178,6 +178,20 @@ class RunTable:
                         {k: c.copy() for k, c in self.tags.items()}, {k: c.copy() for k, c in self.metrics.items()})
 
 
+def experiment_counts(table: RunTable) -> dict[str, tuple[int, int]]:
+    """``{experiment name: (readable runs, earliest start_time)}`` of the table's runs."""
+    rows = table.readable_rows()
+    codes = table.text["experiment"].codes[rows]
+    starts = table.ints["start_time"][rows]
+    out = {}
+    for code, name in enumerate(table.text["experiment"].uniques):
+        mine = codes == code
+        count = int(np.count_nonzero(mine))
+        if count:
+            out[name] = (count, int(starts[mine].min()))
+    return out
+
+
 def _row_dict(columns: dict[str, TextColumn], i: int) -> dict[str, str]:
     out = {}
     for key, column in columns.items():
@@ -211,16 +225,20 @@ class TableBuilder:
         self._add_fixed({"run_id": name, "dir": name, "reason": reason, "status": "UNREADABLE"},
                         {"start_time": -1}, key)
 
-    def add_document(self, name: str, key: FileKey | None, doc: dict[str, Any], path: str) -> None:
-        """A checked ``run.json`` (``store.rundoc.read_document``) of the folder ``name`` at ``path``."""
+    def add_document(self, name: str, key: FileKey | None, doc: dict[str, Any], path: str,
+                     defaults: bool = True) -> None:
+        """A checked ``run.json`` (``store.rundoc.read_document``) of the folder ``name`` at ``path``.
+
+        ``defaults``: an empty name or experiment reads as ``store.rundoc.document_to_run`` reads it."""
         info = doc["info"]
         run_id = info["run_id"]
-        experiment = info.get("experiment") or DEFAULT_EXPERIMENT
+        experiment = (info.get("experiment") or DEFAULT_EXPERIMENT) if defaults else info["experiment"]
         stored = info.get("status", RunStatus.RUNNING)
         pid, pid_start, end = info.get("pid"), info.get("pid_start"), info.get("end_time")
         row = self.n
         self._add_fixed(
-            {"run_id": run_id, "dir": name, "run_name": info.get("run_name") or run_id[:8],
+            {"run_id": run_id, "dir": name,
+             "run_name": (info.get("run_name") or run_id[:8]) if defaults else info["run_name"],
              "experiment": experiment,
              "experiment_id": info.get("experiment_id") or legacy_experiment_id(experiment),
              "status": effective_status(info, Path(path)), "stored_status": stored,
@@ -253,7 +271,10 @@ class TableBuilder:
                                "last_step": s.last_step, "last_timestamp": s.last_timestamp,
                                "max_step": s.max_step, "value_at_max_step": s.value_at_max_step}
                            for k, s in d.summaries.items()}}
-        self.add_document(name, key, doc, run.path)
+        for k, v in d.metrics.items():  # a value without a summary (a run made by hand): one point at step 0
+            doc["metrics"].setdefault(k, {"last": v, "min": v, "max": v, "count": 1, "last_step": 0,
+                                          "last_timestamp": i.start_time})
+        self.add_document(name, key, doc, run.path, defaults=False)
 
     def _add_fixed(self, text: dict[str, Any], ints: dict[str, int], key: FileKey | None) -> None:
         for field, values in self._text.items():

@@ -1,9 +1,7 @@
 """Reading a runs directory: runs, experiments and metric histories as plain objects."""
 from __future__ import annotations
 
-import operator
 import os
-from collections import Counter
 from pathlib import Path
 
 from ..entities import Experiment, Run, UnreadableRun
@@ -53,22 +51,26 @@ def ensure_experiment(root: str | os.PathLike, name: str) -> str:
     return ensure_experiment_doc(root, name)[0]["experiment_id"]
 
 
-def read_experiments(root: str | os.PathLike, runs: list[Run] | None = None) -> list[Experiment]:
+def read_experiments(root: str | os.PathLike, runs: list[Run] | None = None,
+                     counts: dict[str, tuple[int, int]] | None = None) -> list[Experiment]:
     """Experiments recorded in ``experiments/`` plus any named by a run, with run counts (deleted ones too:
-    ``lifecycle_stage`` says which)."""
+    ``lifecycle_stage`` says which). ``counts`` (``{name: (runs, earliest start_time)}``) may stand
+    for ``runs``, which are otherwise read from ``root``."""
     docs = {doc["name"]: doc for doc in read_experiment_docs(root)}
-    runs = runs if runs is not None else read_all_runs(root)[0]
-    experiment = operator.attrgetter("info.experiment")
-    counts = Counter(map(experiment, runs))
+    if counts is None:
+        counts = {}
+        for run in runs if runs is not None else read_all_runs(root)[0]:
+            n, first = counts.get(run.info.experiment, (0, run.info.start_time))
+            counts[run.info.experiment] = (n + 1, min(first, run.info.start_time))
     if not docs.keys() >= counts.keys():  # experiments only runs name: created with their first run
-        first = dict(zip(map(experiment, reversed(runs)), map(operator.attrgetter("info.start_time"), reversed(runs))))
+        first = {name: start for name, (_, start) in counts.items()}
         location = Path(root).absolute().as_uri()
         for name in counts.keys() - docs.keys():
             docs[name] = {"name": name, "experiment_id": legacy_experiment_id(name), "creation_time": first[name],
                           "last_update_time": first[name], "lifecycle_stage": "active",
                           "artifact_location": location, "tags": {}}
     return sorted(
-        (Experiment(name, d["creation_time"], counts.get(name, 0), d["tags"], d["experiment_id"],
+        (Experiment(name, d["creation_time"], counts.get(name, (0, 0))[0], d["tags"], d["experiment_id"],
                     d["artifact_location"], d["lifecycle_stage"], d["last_update_time"])
          for name, d in docs.items()),
         key=lambda e: (e.name != DEFAULT_EXPERIMENT, e.name.lower()),
