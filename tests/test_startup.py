@@ -1,13 +1,10 @@
 """Start-up stays light: what ``import tracker`` and the window import, and the panels built lazily."""
-import copy
-import pickle
 import subprocess
 import sys
 from pathlib import Path
 
 from app_fixtures import *  # noqa: F401,F403
 from app_fixtures import log_run, open_window
-from tracker.index import RunIndex
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -27,7 +24,8 @@ def _imported(imports: str) -> str:
 
 def test_import_tracker_and_the_window_pull_nothing_heavy():
     assert _imported("import tracker") == "-"
-    assert _imported("import app.runs_source\nfrom app import MainWindow") == "-"
+    # the runs table is numpy columns; the charts, the registry and the logging API stay unloaded
+    assert _imported("import app.runs_source\nfrom app import MainWindow") == "numpy"
     # the public names still resolve (on first use)
     assert _imported("import tracker\ntracker.start_run\ntracker.sklearn") == "numpy tracker.fluent"
 
@@ -105,17 +103,3 @@ def test_loading_runs_builds_no_panel_until_its_tab_is_shown(qtbot, runs_root):
     assert window.compare.scatter.isVisibleTo(window.compare)
     assert [r.info.run_name for r in window.compare.runs] == ["a"]
     window.close()
-
-
-def test_runs_from_the_index_build_their_dicts_on_first_read(runs_root):
-    log_run("a", params={"lr": "0.1"}, metrics={"loss": 0.5, "acc": 0.9})
-    RunIndex(runs_root).refresh()
-    run = RunIndex(runs_root).refresh().runs[0]
-    for name in ("params", "tags", "metrics", "summaries"):  # listing 10,000 runs reads none of them
-        assert not isinstance(run.data.__dict__[name], dict)
-    assert run.data.params == {"lr": "0.1"} and isinstance(run.data.__dict__["params"], dict)
-    assert run.data.metrics == {"loss": 0.5, "acc": 0.9} and "tracker.user" in run.data.tags
-    copied = pickle.loads(pickle.dumps(run))
-    assert copied == run and copy.deepcopy(run) == run
-    assert run.data.summaries["loss"].last == 0.5 and run.data.summaries["acc"].count == 1
-    assert isinstance(run.data.__dict__["summaries"], dict)  # decoded once, then kept
