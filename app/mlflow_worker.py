@@ -67,7 +67,7 @@ class MlflowLoadWorker(QObject):
         try:
             self.reader = run_access.mlflow_reader(self.root) or run_access.open_mlflow(self.root)
             self.token = self.reader.changed_token()
-            runs, unreadable = self.reader.scan(deferred=True)
+            runs, unreadable = self.reader.scan()
         except (MlflowStoreError, OSError, ValueError) as e:
             self.status.emit(gen, f"Cannot read the MLflow store {self.root}: {e}")
             self.loaded.emit(gen, Snapshot(self.root))
@@ -150,7 +150,7 @@ class MlflowLoadWorker(QObject):
     def _rescan(self) -> None:
         gen = self.generation
         try:
-            runs, unreadable = self.reader.scan(deferred=True)
+            runs, unreadable = self.reader.scan()
         except (OSError, ValueError) as e:
             self.status.emit(gen, f"Cannot read the MLflow store {self.root}: {e}")
             return
