@@ -332,3 +332,34 @@ def test_clear_empties_the_index(root):
 def test_index_result_defaults():
     result = IndexResult()
     assert (result.runs, result.unreadable, result.cached, result.reread, result.written) == ([], [], 0, 0, True)
+
+
+def test_partial_tables_are_offered_while_many_runs_are_read(root, monkeypatch):
+    from tracker.index import run_index
+    monkeypatch.setattr(run_index, "PARTIAL_FIRST", 50)
+    monkeypatch.setattr(run_index, "PARTIAL_SECONDS", 0.0)
+    for i in range(120):
+        store.write_document(_bare_run(root, i), _bare_doc(i))
+    seen = []
+    result = RunIndex(root).refresh(partial=lambda table: seen.append(table.n))
+    assert seen and seen[0] == 50 and seen == sorted(seen) and seen[-1] <= 120
+    assert result.table.n == 120
+
+
+def test_patch_returns_a_new_table_and_leaves_the_old_one_alone(root):
+    a = make_run(root, "a", params={"lr": "0.1"})
+    b = make_run(root, "b")
+    index = RunIndex(root)
+    before = index.refresh().table
+    writer = RunWriter.resume(root, a.run_id)
+    writer.log_params({"depth": "3"})
+    writer.end()
+    shutil.rmtree(root / b.run_id)
+    c = make_run(root, "c", metrics={"acc": [0.5]})
+    after = index.patch(before, [a.run_id, b.run_id, c.run_id])
+    assert sorted(before.dirs()) == sorted([a.run_id, b.run_id]) and "depth" not in before.params
+    assert after.dirs() == [a.run_id, c.run_id]  # a kept its place, b is gone, c is added last
+    run = after.run(after.position(a.run_id))
+    assert run.data.params == {"lr": "0.1", "depth": "3"}
+    assert after.run(after.position(c.run_id)).data.metrics == {"acc": 0.5}
+    assert index.refresh(table=after).reread == 0  # what patch read is what refresh would

@@ -104,7 +104,7 @@ class Client(TrackingClientMixin, RegistryClientMixin):
             return PagedList([], window.token)
         start = window[0]
         ordered = order_fields(table, keys, rows, limit=start + len(window))
-        return PagedList([table.run(i) for i in ordered[start:].tolist()], window.token)
+        return PagedList(table.runs(ordered[start:]), window.token)
 
     @staticmethod
     def _experiment_names(experiment_ids, experiments) -> set[str] | None:

@@ -101,6 +101,8 @@ class RunIndex:
         self._wanted_path = Path(path) if path is not None else None
         self.path: Path | None = None  # chosen on first use
         self._lock = threading.RLock()  # calls on one RunIndex run one at a time
+        # the table last loaded or saved, with its file's key: loading again is a stat when nobody wrote since
+        self._kept: tuple[tuple, RunTable] | None = None
 
     # ---- the file ------------------------------------------------------------------------------
     def _candidates(self) -> list[Path]:
@@ -117,7 +119,11 @@ class RunIndex:
             for path in self._candidates():
                 try:
                     check_regular(path)
+                    key = _file_key(path)
+                    if self._kept is not None and self._kept[0] == key and self.path == path:
+                        return self._kept[1]
                     table = table_file.load(path, self._root_str)
+                    self._kept = (key, table)
                 except FileNotFoundError:
                     if self.path is None:
                         self.path = path
@@ -145,6 +151,7 @@ class RunIndex:
                 try:
                     check_regular(path)
                     table_file.save(table, path)
+                    self._kept = (_file_key(path), table)
                 except OSError:
                     continue
                 self.path = path
@@ -190,12 +197,18 @@ class RunIndex:
         result = IndexResult(path=self.path)
         listed = {name for name, _ in entries}
         todo = []
-        for name, path in entries:
-            key = run_doc_key(path)
-            i = table.position(name)
-            if i is None or key is None or table.file_key(i) != key:
+        known, stored = table.positions(), table.file_keys()
+        stat, suffix = os.stat, os.sep + layout.RUN_DOC
+        for name, path in entries:  # (the one pass over 10,000 files: kept to plain calls)
+            try:
+                st = stat(path + suffix)
+                key = (st.st_mtime_ns, st.st_size, st.st_ino)
+            except OSError:
+                key = None
+            i = known.get(name)
+            if i is None or key is None or stored[i] != key:
                 todo.append((name, path, key))
-        gone = [d for d in table.dirs() if d not in listed]
+        gone = [d for d in known if d not in listed]
         total = len(entries)
         result.cached = total - len(todo)
         if progress is not None:
@@ -283,6 +296,11 @@ def read_into(builder: TableBuilder, name: str, path: str, key: tuple[int, int, 
         builder.add_unreadable(name, key, run.reason)
     else:  # the file was just replaced: serve it, do not keep its key (read it again next time)
         builder.add_run(name, None, run)
+
+
+def _file_key(path: Path) -> tuple:
+    st = os.stat(path)
+    return st.st_mtime_ns, st.st_size, st.st_ino
 
 
 def _remove_old_index(root: Path) -> None:

@@ -48,6 +48,8 @@ class RunTable:
         self.tags = tags
         self.metrics = metrics
         self._positions: dict[str, int] | None = None
+        self._root_uri: str | None = None
+        self._file_keys: list[FileKey] | None = None
 
     @classmethod
     def empty(cls, root: str) -> "RunTable":
@@ -63,11 +65,15 @@ class RunTable:
     def dirs(self) -> list[str]:
         return self.text["dir"].values().tolist()
 
-    def position(self, name: str) -> int | None:
-        """The row of the run folder ``name`` (its run id), or None."""
+    def positions(self) -> dict[str, int]:
+        """``{run folder name: row}``."""
         if self._positions is None:
             self._positions = {d: i for i, d in enumerate(self.dirs())}
-        return self._positions.get(name)
+        return self._positions
+
+    def position(self, name: str) -> int | None:
+        """The row of the run folder ``name`` (its run id), or None."""
+        return self.positions().get(name)
 
     def unreadable_rows(self) -> np.ndarray:
         return np.flatnonzero(self.text["reason"].present())
@@ -76,40 +82,68 @@ class RunTable:
         return np.flatnonzero(~self.text["reason"].present())
 
     def file_key(self, i: int) -> FileKey:
-        return int(self.ints["mtime_ns"][i]), int(self.ints["size"][i]), int(self.ints["ino"][i])
+        return self.file_keys()[i]
+
+    def file_keys(self) -> list[FileKey]:
+        """Each row's ``run.json`` key as read (``NO_INT`` three times: not to be trusted, read it again)."""
+        if self._file_keys is None:
+            self._file_keys = list(zip(*(self.ints[f].tolist() for f in ("mtime_ns", "size", "ino"))))
+        return self._file_keys
 
     def path(self, i: int) -> str:
         return os.path.join(self.root, self.text["dir"].get(i))
 
     # ---- whole runs, for the few that need them ----------------------------------------------
     def run(self, i: int) -> Run | UnreadableRun:
-        text, ints = self.text, self.ints
-        path = self.path(i)
-        reason = text["reason"].get(i)
-        if reason is not None:
-            return UnreadableRun(text["dir"].get(i), path, reason)
-        summaries = {}
-        for key, column in self.metrics.items():
-            s = column.summary(i)
-            if s is not None:
-                last, low, high, value, count, last_step, last_timestamp, max_step = s
-                summaries[key] = MetricSummary(key, last, low, high, count, last_step, last_timestamp, max_step, value)
-        end, pid, pid_start = (int(ints[f][i]) for f in ("end_time", "pid", "pid_start"))
-        uri = Path(path, layout.ARTIFACTS_DIR).resolve().as_uri()  # (a linked artifacts folder: its target)
-        info = RunInfo(
-            run_id=text["run_id"].get(i), run_name=text["run_name"].get(i), experiment=text["experiment"].get(i),
-            status=text["status"].get(i), start_time=int(ints["start_time"][i]),
-            end_time=None if end == NO_INT else end, artifact_uri=uri,
-            parent_run_id=text["parent_run_id"].get(i), description=text["description"].get(i) or "",
-            user=text["user"].get(i) or "", host=text["host"].get(i) or "", pid=None if pid == NO_INT else pid,
-            error=text["error"].get(i), experiment_id=text["experiment_id"].get(i) or "",
-        )
-        data = RunData(params=_row_dict(self.params, i), tags=_row_dict(self.tags, i),
-                       metrics={k: s.value_at_max_step for k, s in summaries.items()}, summaries=summaries)
-        return Run(info, data, path)
+        return self.runs([i])[0]
+
+    def _artifact_uri(self, path: str) -> str:
+        artifacts = os.path.join(path, layout.ARTIFACTS_DIR)
+        if os.path.islink(artifacts):  # a linked artifacts folder: its target
+            return Path(artifacts).resolve().as_uri()
+        if self._root_uri is None:  # what Path.resolve() gives, without its per-component lstat calls
+            self._root_uri = Path(self.root).resolve().as_uri()
+        return f"{self._root_uri}/{os.path.basename(path)}/{layout.ARTIFACTS_DIR}"
 
     def runs(self, rows: Iterable[int] | None = None) -> list[Run | UnreadableRun]:
-        return [self.run(int(i)) for i in (range(self.n) if rows is None else rows)]
+        """The runs of ``rows`` (default: all), made column by column: each column is read once for all."""
+        rows = np.arange(self.n) if rows is None else np.asarray(list(rows) if not isinstance(rows, np.ndarray)
+                                                                   else rows, dtype=np.int64)
+        if not len(rows):
+            return []
+        text = {f: self.text[f].values(rows).tolist() for f in TEXT_FIELDS}
+        ints = {f: self.ints[f][rows].tolist() for f in ("start_time", "end_time", "pid")}
+        params, tags = _row_dicts(self.params, rows), _row_dicts(self.tags, rows)
+        summaries: list[dict[str, MetricSummary]] = [{} for _ in range(len(rows))]
+        for key, column in self.metrics.items():
+            present = column.present[rows]
+            at = np.flatnonzero(present)
+            if not len(at):
+                continue
+            picked = rows[at]
+            fields = [column.arrays[name][picked].tolist() for name in METRIC_FLOATS + METRIC_INTS]
+            for n, (last, low, high, value, count, last_step, last_ts, max_step) in zip(at.tolist(), zip(*fields)):
+                summaries[n][key] = MetricSummary(key, last, low, high, count, last_step, last_ts, max_step, value)
+        out: list[Run | UnreadableRun] = []
+        for n in range(len(rows)):
+            folder = text["dir"][n]
+            path = os.path.join(self.root, folder)
+            if text["reason"][n] is not None:
+                out.append(UnreadableRun(folder, path, text["reason"][n]))
+                continue
+            end, pid = ints["end_time"][n], ints["pid"][n]
+            info = RunInfo(
+                run_id=text["run_id"][n], run_name=text["run_name"][n], experiment=text["experiment"][n],
+                status=text["status"][n], start_time=ints["start_time"][n],
+                end_time=None if end == NO_INT else end, artifact_uri=self._artifact_uri(path),
+                parent_run_id=text["parent_run_id"][n], description=text["description"][n] or "",
+                user=text["user"][n] or "", host=text["host"][n] or "", pid=None if pid == NO_INT else pid,
+                error=text["error"][n], experiment_id=text["experiment_id"][n] or "")
+            mine = summaries[n]
+            data = RunData(params=params[n], tags=tags[n], metrics={k: s.value_at_max_step for k, s in mine.items()},
+                           summaries=mine)
+            out.append(Run(info, data, path))
+        return out
 
     # ---- status of live runs -------------------------------------------------------------------
     def has_running(self) -> bool:
@@ -192,12 +226,14 @@ def experiment_counts(table: RunTable) -> dict[str, tuple[int, int]]:
     return out
 
 
-def _row_dict(columns: dict[str, TextColumn], i: int) -> dict[str, str]:
-    out = {}
+def _row_dicts(columns: dict[str, TextColumn], rows: np.ndarray) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = [{} for _ in range(len(rows))]
     for key, column in columns.items():
-        code = column.codes[i]
-        if code >= 0:
-            out[key] = column.uniques[code]
+        codes = column.codes[rows]
+        at = np.flatnonzero(codes >= 0)
+        uniques = column.uniques
+        for n, code in zip(at.tolist(), codes[at].tolist()):
+            out[n][key] = uniques[code]
     return out
 
 
