@@ -63,6 +63,20 @@ def test_progress_is_reported_on_the_gui_thread(qtbot, worker):
     assert seen == [(1, 3, True), (2, 3, True), (3, 3, True)]  # all delivered before the result
 
 
+def test_progress_counts_past_two_gib(qtbot, worker):
+    """Registering a model of several GB reports byte counts that do not fit a 32-bit int."""
+    seen, done = [], []
+    big = 5 * 1024**3
+
+    def copy(progress):
+        progress(big // 2, big)
+        progress(big, big)
+
+    worker.submit(copy, on_progress=lambda d, t: seen.append((d, t)), on_done=done.append)
+    qtbot.waitUntil(lambda: done == [None])
+    assert seen == [(big // 2, big), (big, big)]
+
+
 def test_a_cancelled_job_never_runs_nor_calls_back(qtbot, worker):
     started, release, ran, results = threading.Event(), threading.Event(), [], []
     first = worker.submit(lambda: started.set() or release.wait(10) and ran.append("first"), on_done=results.append)

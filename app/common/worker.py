@@ -71,7 +71,7 @@ class _Runner(QObject):
     """Lives on one of the worker's threads and runs jobs there."""
 
     done = Signal(int, object, object)  # job id, result, exception (None on success)
-    progress = Signal(int, int, int)  # job id, done, total
+    progress = Signal(int, object, object)  # job id, done, total (object: byte counts pass 2 GiB)
 
     def __init__(self, queue: _Queue, finish: Callable[[], None] | None) -> None:
         super().__init__()
