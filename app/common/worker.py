@@ -259,7 +259,7 @@ class Worker(QObject):
             log.warning("background job %s failed: %s", getattr(job.fn, "__name__", job.fn), error,
                         exc_info=error)
 
-    @Slot(int, int, int)
+    @Slot(int, object, object)
     def _on_progress(self, job_id: int, done: int, total: int) -> None:
         job = self._pending.get(job_id)
         if job is not None and job.on_progress is not None:
