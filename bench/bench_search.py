@@ -1,0 +1,298 @@
+"""``Client.search_runs``: tracker vs MLflow's SQLite store on the same N runs (default 10,000).
+
+    .venv/bin/python bench/bench_search.py               # 10,000 runs
+    .venv/bin/python bench/bench_search.py -n 100000     # first time: MLflow's store takes a while to write
+    .venv/bin/python bench/bench_search.py --profile a   # cProfile of tracker's warm search for query (a)
+
+The runs are written once and kept under the temp dir (the folder's name holds N and a data
+version): tracker's runs by ``bench/generate_runs.py`` (the data ``bench_app.py`` uses), then the
+same runs, read back through ``tracker.Client``, into an MLflow SQLite store through MLflow's own
+client (``create_run``, one ``log_batch`` per run, ``set_terminated``): the same run names,
+experiments, statuses, start and end times, params, tags, and each metric's value at its highest
+step with that step and timestamp.
+
+Each query is run by ``tracker.Client(root).search_runs`` and ``MlflowClient(sqlite).search_runs``
+in fresh processes, one library per process: "cold" is the first search call in the process (the
+import and the client's construction are timed apart and printed separately; the OS page cache
+and tracker's index file are warm), "warm" is the best of 5 calls after it in the same process.
+Each figure is the median over ``--repeat`` processes. Both libraries must return the same runs in
+the same order (equal sort keys may come in either order); anything else stops the benchmark.
+Wall times depend on the machine's load, printed with the machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(HERE))
+
+DATA_VERSION = 1  # bump when the generated runs or the MLflow copy change
+WARM_CALLS = 5
+TIMEOUT_S = 600
+
+
+@dataclass(frozen=True)
+class Query:
+    key: str
+    label: str
+    filter_string: str = ""
+    order_by: tuple[str, ...] = ()
+    max_results: int = 1000  # MLflow's default for the client; tracker's default is every match
+    order_metric: str | None = None  # the metric the results are sorted by, to accept ties in either order
+
+
+QUERIES = [
+    Query("a", "param and metric filter", "params.optimizer = 'adam' and metrics.accuracy > 0.9"),
+    Query("b", "top 100 by accuracy", order_by=("metrics.accuracy DESC",), max_results=100,
+          order_metric="accuracy"),
+    Query("c", "tag filter", "tags.seed = '3'"),
+    Query("d", "first 1,000, no filter"),
+    Query("e", "run_name LIKE '%42%'", "run_name LIKE '%42%'"),
+]
+BY_KEY = {q.key: q for q in QUERIES}
+
+
+# ---- the data: tracker's runs, and the same runs in MLflow's SQLite store -------------------------
+
+def data_folder(n: int) -> Path:
+    return Path(tempfile.gettempdir()) / f"tracker-bench-search-n{n}-v{DATA_VERSION}"
+
+
+def ensure_data(n: int) -> dict:
+    """The folder's description (paths, MLflow's experiment ids), writing the runs when missing."""
+    folder = data_folder(n)
+    marker = folder / "ready.json"
+    try:
+        ready = json.loads(marker.read_text())
+        if ready.get("runs") == n and ready.get("version") == DATA_VERSION:
+            return ready
+    except (OSError, ValueError):
+        pass
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    from generate_runs import generate
+    t0 = time.perf_counter()
+    generate(folder / "runs", n)
+    print(f"tracker: wrote {n:,} runs in {time.perf_counter() - t0:.1f} s", flush=True)
+    t0 = time.perf_counter()
+    experiment_ids = write_mlflow_copy(folder / "runs", folder / "mlflow.db", folder / "mlflow-artifacts")
+    print(f"MLflow: wrote the same {n:,} runs in {time.perf_counter() - t0:.1f} s", flush=True)
+    ready = {"runs": n, "version": DATA_VERSION, "root": str(folder / "runs"),
+             "uri": f"sqlite:///{folder / 'mlflow.db'}", "experiment_ids": experiment_ids}
+    check_copy(ready)
+    marker.write_text(json.dumps(ready))
+    return ready
+
+
+def _fast_sqlite_commits() -> None:
+    """Writing only: commits without fsync (MLflow commits three times a run). The timed
+    processes never call this, so the searches run on MLflow's default connection settings."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "connect")
+    def _no_sync(dbapi_connection, _record) -> None:
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+
+def write_mlflow_copy(root: Path, db: Path, artifacts: Path) -> list[str]:
+    """Write every run of ``root`` into a new MLflow SQLite store; returns MLflow's experiment ids."""
+    import tracker
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param
+
+    _fast_sqlite_commits()
+    client = MlflowClient(tracking_uri=f"sqlite:///{db}")
+    runs = sorted(tracker.Client(root).search_runs(), key=lambda r: r.info.start_time)
+    ids = {"Default": "0"}
+    for name in sorted({r.info.experiment for r in runs} - {"Default"}):
+        ids[name] = client.create_experiment(name, artifact_location=str(artifacts / name))
+    t0 = time.perf_counter()
+    for done, run in enumerate(runs, 1):
+        info, data = run.info, run.data
+        created = client.create_run(ids[info.experiment], start_time=info.start_time, tags=dict(data.tags),
+                                    run_name=info.run_name)
+        metrics = [Metric(s.key, s.value_at_max_step, s.last_timestamp, s.max_step) for s in data.summaries.values()]
+        client.log_batch(created.info.run_id, metrics=metrics, params=[Param(k, v) for k, v in data.params.items()])
+        client.set_terminated(created.info.run_id, info.status, end_time=info.end_time)
+        if done % 2000 == 0:
+            left = (time.perf_counter() - t0) / done * (len(runs) - done)
+            print(f"  MLflow: {done:,} of {len(runs):,} runs written, about {left:.0f} s to go", flush=True)
+    return sorted(ids.values())
+
+
+def check_copy(ready: dict) -> None:
+    """A few runs read through both libraries must hold the same values."""
+    import tracker
+    from mlflow import MlflowClient
+    ours = {r.info.run_name: r for r in tracker.Client(ready["root"]).search_runs(max_results=20)}
+    theirs = MlflowClient(tracking_uri=ready["uri"]).search_runs(ready["experiment_ids"], max_results=20)
+    if len(theirs) != len(ours):
+        raise SystemExit(f"the MLflow copy differs: {len(theirs)} runs, not {len(ours)}")
+    for run in theirs:
+        mine = ours[run.info.run_name]
+        same = (run.data.params == mine.data.params and run.data.metrics == mine.data.metrics
+                and mine.data.tags.items() <= run.data.tags.items() and run.info.status == mine.info.status
+                and (run.info.start_time, run.info.end_time) == (mine.info.start_time, mine.info.end_time))
+        if not same:
+            raise SystemExit(f"the MLflow copy of {run.info.run_name} differs:\n{run}\n{mine}")
+
+
+# ---- one fresh process: import, client, first search (cold), then warm searches -------------------
+
+def search_once(lib: str, client, ready: dict, query: Query) -> list:
+    order_by = list(query.order_by) or None
+    if lib == "tracker":
+        return client.search_runs(None, query.filter_string, order_by=order_by, max_results=query.max_results)
+    return client.search_runs(ready["experiment_ids"], query.filter_string, order_by=order_by,
+                              max_results=query.max_results)
+
+
+def child(lib: str, query: Query, ready: dict) -> dict:
+    t0 = time.perf_counter()
+    if lib == "tracker":
+        from tracker import Client  # the package imports its modules on first use: this is the import
+        t1 = time.perf_counter()
+        client = Client(ready["root"])
+    else:
+        from mlflow import MlflowClient
+        t1 = time.perf_counter()
+        client = MlflowClient(tracking_uri=ready["uri"])
+    t2 = time.perf_counter()
+    runs = search_once(lib, client, ready, query)
+    t3 = time.perf_counter()
+    warm = []
+    for _ in range(WARM_CALLS):
+        t = time.perf_counter()
+        search_once(lib, client, ready, query)
+        warm.append(time.perf_counter() - t)
+    rows = [[r.info.run_name, r.data.metrics.get(query.order_metric) if query.order_metric else None] for r in runs]
+    return {"import": t1 - t0, "client": t2 - t1, "cold": t3 - t2, "warm": min(warm), "rows": rows}
+
+
+def spawn(lib: str, query: Query, n: int) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, __file__, "-n", str(n), "--child", lib, query.key],
+                          capture_output=True, text=True, env=env, timeout=TIMEOUT_S)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        raise SystemExit(f"{lib} on query ({query.key}) failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+# ---- the parent: compare, then print the table --------------------------------------------------
+
+def check_same(query: Query, ours: list, theirs: list) -> str:
+    """'same runs', or 'same count and sort keys' for ties; raises SystemExit otherwise."""
+    if [r[0] for r in ours] == [r[0] for r in theirs]:
+        return "same runs"
+    if query.order_metric and len(ours) == len(theirs) and [r[1] for r in ours] == [r[1] for r in theirs]:
+        return "same count and sort keys (ties)"
+    only_ours = sorted({r[0] for r in ours} - {r[0] for r in theirs})[:5]
+    only_theirs = sorted({r[0] for r in theirs} - {r[0] for r in ours})[:5]
+    raise SystemExit(f"query ({query.key}) {query.label!r}: tracker returned {len(ours)} runs, MLflow {len(theirs)}; "
+                     f"only tracker: {only_ours}, only MLflow: {only_theirs}; first rows {ours[:3]} vs {theirs[:3]}")
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.1f}"
+
+
+def describe_tree() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    dirty = " (tracker/ has uncommitted changes)" if git("status", "--porcelain", "--", "tracker") else ""
+    return f"tracker at {git('rev-parse', '--short', 'HEAD')}{dirty}"
+
+
+def run_benchmark(n: int, repeat: int, keys: list[str]) -> None:
+    from machine import describe_machine
+    import mlflow
+    ready = ensure_data(n)
+    print(f"{n:,} runs; {describe_tree()}, MLflow {mlflow.__version__} (SQLite store)")
+    print(f"machine: {describe_machine()}")
+    print(f"cold: first search in a fresh process; warm: best of {WARM_CALLS} after it; "
+          f"median of {repeat} processes; times in ms; ratio = MLflow / tracker\n")
+    header = (f"{'query':34} {'runs':>5} | {'tracker':>8} {'warm':>8} | {'MLflow':>8} {'warm':>8} | "
+              f"{'ratio':>6} {'ratio':>6}")
+    print(header)
+    print(f"{'':34} {'':>5} | {'cold':>8} {'':>8} | {'cold':>8} {'':>8} | {'cold':>6} {'warm':>6}")
+    print("-" * len(header))
+    setup = {"tracker": [], "mlflow": []}
+    notes = []
+    for query in (BY_KEY[k] for k in keys):
+        got = {lib: [spawn(lib, query, n) for _ in range(repeat)] for lib in ("tracker", "mlflow")}
+        verdict = check_same(query, got["tracker"][0]["rows"], got["mlflow"][0]["rows"])
+        if verdict != "same runs":
+            notes.append(f"({query.key}) {verdict}")
+        fig = {lib: {f: statistics.median(r[f] for r in results) for f in ("import", "client", "cold", "warm")}
+               for lib, results in got.items()}
+        for lib in setup:
+            setup[lib].append(fig[lib])
+        t, m = fig["tracker"], fig["mlflow"]
+        label = f"({query.key}) {query.label}"
+        print(f"{label[:34]:34} {len(got['tracker'][0]['rows']):>5} | {ms(t['cold'])} {ms(t['warm'])} | "
+              f"{ms(m['cold'])} {ms(m['warm'])} | {m['cold'] / t['cold']:5.1f}x {m['warm'] / t['warm']:5.1f}x")
+    print()
+    for lib, name in (("tracker", "from tracker import Client"), ("mlflow", "from mlflow import MlflowClient")):
+        imp = statistics.median(f["import"] for f in setup[lib])
+        cli = statistics.median(f["client"] for f in setup[lib])
+        print(f"{name:32} {imp * 1000:7.0f} ms; constructing the client {cli * 1000:6.1f} ms (not in 'cold')")
+    for line in notes:
+        print(line)
+    for query in (BY_KEY[k] for k in keys):
+        print(f"({query.key}) filter {query.filter_string!r}, order_by {list(query.order_by)}, "
+              f"max_results {query.max_results}")
+
+
+def profile(n: int, key: str) -> None:
+    """cProfile of tracker's warm search for one query (after one untimed call)."""
+    import cProfile
+    import pstats
+    import tracker
+    ready, query = ensure_data(n), BY_KEY[key]
+    client = tracker.Client(ready["root"])
+    search_once("tracker", client, ready, query)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(WARM_CALLS):
+        search_once("tracker", client, ready, query)
+    profiler.disable()
+    print(f"tracker, query ({key}) {query.label}: {WARM_CALLS} warm calls")
+    stats = pstats.Stats(profiler).strip_dirs()
+    stats.sort_stats("cumulative").print_stats(20)
+    stats.sort_stats("tottime").print_stats(15)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", "--runs", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3, help="fresh processes per library and query (median)")
+    parser.add_argument("--queries", default="".join(BY_KEY), help="which queries, e.g. 'ab' (default: all)")
+    parser.add_argument("--profile", metavar="QUERY", choices=list(BY_KEY), help="profile tracker's warm search")
+    parser.add_argument("--child", nargs=2, metavar=("LIB", "QUERY"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        lib, key = args.child
+        ready = json.loads((data_folder(args.runs) / "ready.json").read_text())
+        print("RESULT " + json.dumps(child(lib, BY_KEY[key], ready)), flush=True)
+    elif args.profile:
+        profile(args.runs, args.profile)
+    else:
+        run_benchmark(args.runs, args.repeat, [k for k in args.queries if k in BY_KEY])
+
+
+if __name__ == "__main__":
+    main()
