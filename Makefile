@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 RUNS ?= runs
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench demo clean bytecode
+.PHONY: run test lint bench demo clean bytecode
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[app,test]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -23,8 +23,12 @@ run: $(STAMP) bytecode
 	@if [ -z "$$(ls -A $(RUNS) 2>/dev/null)" ]; then $(BIN)/tracker demo $(RUNS); fi
 	$(BIN)/tracker-app $(RUNS)
 
-test: $(STAMP)
+test: $(STAMP) lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+# Rules and line length: [tool.ruff] in pyproject.toml.
+lint: $(STAMP)
+	$(BIN)/ruff check tracker app bench tests examples
 
 bench: $(STAMP) bytecode
 	for b in bench/bench_*.py; do QT_QPA_PLATFORM=offscreen $(BIN)/python $$b || exit 1; done

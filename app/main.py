@@ -66,8 +66,31 @@ def launch(args: argparse.Namespace) -> tuple["QApplication", "MainWindow"]:
     return app, window
 
 
+# The [app] extra of the `tracker` distribution; `pip install tracker` alone is the library.
+REQUIRED_MODULES = ("PySide6", "pyqtgraph", "watchdog")
+
+
+def missing_modules() -> list[str]:
+    """The modules of the [app] extra that cannot be imported here (looked up, not imported)."""
+    import importlib.util
+    missing = []
+    for name in REQUIRED_MODULES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the app. ``argv`` is the arguments after the program name (default: sys.argv[1:])."""
+    missing = missing_modules()
+    if missing:
+        print(f"tracker-app: the desktop app needs {', '.join(missing)}, from the [app] extra: "
+              "pip install 'tracker[app]'", file=sys.stderr)
+        return 1
     app, _window = launch(parse_args(argv))
     return app.exec()
 

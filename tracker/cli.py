@@ -115,11 +115,12 @@ def cmd_gc(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    """Hand over to the desktop app; tracker itself never imports Qt or ``app``."""
+    """Hand over to the desktop app; tracker itself never imports Qt or ``app``. The app checks its
+    own dependencies (the [app] extra) and says how to install them when they are missing."""
     import importlib.util
     import os
     if importlib.util.find_spec("app.main") is None:
-        print("the desktop app is not installed (the 'app' package is missing)", file=sys.stderr)
+        print("tracker: the desktop app is not installed: pip install 'tracker[app]'", file=sys.stderr)
         return 1
     argv = [sys.executable, "-m", "app.main", *([str(args.dir)] if args.dir else [])]
     os.execv(sys.executable, argv)
