@@ -5,17 +5,19 @@ import csv
 import os
 from typing import Sequence
 
-from app.run_rows import Column, Row
+from app.run_columns import Column, run_id_of
+from app.run_rows import TableRows
 
 _NAMES = {"duration": "duration_s"}  # seconds, not the "4m 05s" the cell shows
 
 
-def write_runs_csv(path: str | os.PathLike, rows: Sequence[Row], columns: Sequence[Column]) -> int:
+def write_runs_csv(path: str | os.PathLike, rows: TableRows, columns: Sequence[Column]) -> int:
     """Write ``run_id`` then ``columns`` (keys as headers: ``params.lr``, ``metrics.acc``)."""
+    table = rows.table
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["run_id"] + [_NAMES.get(c.key, c.key) for c in columns])
-        for row in rows:
-            values = [(c.export or c.value)(row) for c in columns]
-            writer.writerow([row.run_id] + ["" if v is None else v for v in values])
+        for i in rows:
+            values = [(c.export or c.value)(table, i) for c in columns]
+            writer.writerow([run_id_of(table, i)] + ["" if v is None else v for v in values])
     return len(rows)

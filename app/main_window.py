@@ -263,12 +263,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_loaded(self, snapshot: Snapshot) -> None:
         self._experiment_names = [e.name for e in snapshot.experiments]
-        runs = [*snapshot.runs, *snapshot.unreadable]
-        if snapshot.rows is not None:  # built on the loading thread
-            self.runs_model.set_rows(snapshot.rows)
-        else:
-            self.runs_model.set_runs(runs)
-        if not self._has_columns and runs:
+        self.runs_model.set_table(snapshot.table, snapshot.base, snapshot.made)
+        if not self._has_columns and snapshot.table.n:
             self.runs_view.set_columns(snapshot.columns if snapshot.columns is not None
                                        else default_columns(self.runs_model))
             self._has_columns = True
@@ -284,32 +280,32 @@ class MainWindow(QMainWindow):
         snapshot, self._loaded = self._loaded, None
         if snapshot is None:
             return
-        self.progress.hide()
-        runs = [*snapshot.runs, *snapshot.unreadable]
-        if not runs:
+        if not snapshot.partial:  # (a partial table: the rest is still being read, with progress)
+            self.progress.hide()
+        if not snapshot.table.n:
             self._show_welcome()
         elif self.runs_model.visible_count():
-            self.runs_view.select_run(_run_id(self.runs_model.run_at(0)))
-        if self._load_status is None:
-            count = len(snapshot.runs)
+            self.runs_view.select_run(self.runs_model.run_id_at(0))
+        if self._load_status is None and not snapshot.partial:
+            count, unreadable = snapshot.run_count, snapshot.unreadable_count
             message = f"Loaded {count:,} run{'s' if count != 1 else ''}"
             if snapshot.seconds >= 0.1:
                 message += f" in {snapshot.seconds:.1f} s"
-            if snapshot.unreadable:
-                message += f"; {len(snapshot.unreadable):,} could not be read (marked with a warning)"
-            self.statusBar().showMessage(message if runs else "No runs in this folder yet")
+            if unreadable:
+                message += f"; {unreadable:,} could not be read (marked with a warning)"
+            self.statusBar().showMessage(message if snapshot.table.n else "No runs in this folder yet")
 
-    @Slot(list)
-    def _on_runs_changed(self, runs: list) -> None:
-        self.runs_model.upsert(runs)
+    @Slot(object)
+    def _on_runs_changed(self, update) -> None:  # a RunsUpdate
+        self.runs_model.update_table(update.table, update.changed, update.base, update.made)
+        if update.complete:
+            self.progress.hide()
         self._refresh_experiments()
         if self.pages.currentWidget() is self.welcome and self.runs_model.total_count():
             self.pages.setCurrentWidget(self.browser)
         shown = self.details.run()
-        if shown is not None:
-            for run in runs:
-                if _run_id(run) == _run_id(shown):
-                    self.details.set_run(run)
+        if shown is not None and _run_id(shown) in set(update.changed):
+            self.details.set_run(self.runs_model.get(_run_id(shown)))
 
     @Slot(list)
     def _on_runs_removed(self, run_ids: list) -> None:

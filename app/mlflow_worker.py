@@ -20,8 +20,7 @@ from tracker.entities import Experiment, Run, RunStatus, UnreadableRun
 from tracker.mlflow_store import MlflowStoreError, MlflowStoreReader
 
 from . import run_access
-from .run_rows import common_columns, prepare_rows, start_order
-from .runs_worker import Snapshot, _same
+from .runs_snapshot import MadeRuns, Snapshot, same_run as _same
 
 POLL_MS = 1000
 RESCAN_SPACING = 4  # after a listing that took t, the next one waits 4 t (RUNNING runs: every poll)
@@ -37,7 +36,7 @@ class MlflowLoadWorker(QObject):
 
     progress = Signal(int, int, int)
     loaded = Signal(int, object)
-    changed = Signal(int, list)
+    changed = Signal(int, object)  # RunsUpdate: the runs are handed over as a table (runs_snapshot.MadeRuns)
     removed = Signal(int, list)
     status = Signal(int, str)
     experiments = Signal(int, list)
@@ -75,15 +74,15 @@ class MlflowLoadWorker(QObject):
         if self.stop.is_set():
             return
         run_access.remember_runs(self.reader, [*runs, *unreadable])
-        rows = prepare_rows([*runs, *unreadable])
         self.runs = {_id(r): r for r in (*runs, *unreadable)}
         self.experiment_list = self._experiments()
         self.watching.emit(gen, f"polling (MLflow store, every {self.poll_ms / 1000:g} s)")
         # (the store's kind is in the window's permanent label, not repeated here)
         self.status.emit(gen, f"Loaded {len(runs):,} run{'s' if len(runs) != 1 else ''} from {self.root}" if self.runs
                          else f"No runs in {self.root} yet")
-        self.loaded.emit(gen, Snapshot(self.root, runs, unreadable, self.experiment_list, None,
-                                       time.perf_counter() - started, rows, start_order(rows), common_columns(runs)))
+        self.made = MadeRuns(self.root)
+        self.loaded.emit(gen, self.made.snapshot([*runs, *unreadable], self.experiment_list,
+                                                 time.perf_counter() - started))
         self.timer.start()
         self._to_warm = [r for r in runs if isinstance(r, Run)]
         QTimer.singleShot(0, self, self._warm)
@@ -136,7 +135,7 @@ class MlflowLoadWorker(QObject):
         if changed:
             self._take(changed, [])
             if gen == self.generation:
-                self.changed.emit(gen, changed)
+                self.changed.emit(gen, self.made.update(changed, []))
 
     def _get(self, run_id: str) -> Run | UnreadableRun | None:
         try:
@@ -165,10 +164,8 @@ class MlflowLoadWorker(QObject):
                 if not _same(old, run):
                     changed.append(run)
         self._take(changed, removed)
-        if removed:
-            self.removed.emit(gen, removed)
-        if changed:
-            self.changed.emit(gen, changed)
+        if removed or changed:
+            self.changed.emit(gen, self.made.update(changed, removed))
         found_experiments = self._experiments()
         if found_experiments != self.experiment_list:
             self.experiment_list = found_experiments

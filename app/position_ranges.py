@@ -2,7 +2,7 @@
 (one ``beginInsertRows``/``beginRemoveRows`` per range keeps selections and scroll position)."""
 from __future__ import annotations
 
-from typing import Hashable, Sequence
+import numpy as np
 
 
 def position_ranges(indexes: list[int]) -> list[tuple[int, int]]:
@@ -16,22 +16,14 @@ def position_ranges(indexes: list[int]) -> list[tuple[int, int]]:
     return out
 
 
-def missing_ranges(rows: Sequence[Hashable], present: set, limit: int) -> list[tuple[int, int]] | None:
-    """The ranges of positions in ``rows`` whose row is not in ``present`` (as ``position_ranges``);
-    None as soon as there are more than ``limit`` of them."""
-    out: list[tuple[int, int]] = []
-    start = -1
-    for i, row in enumerate(rows):
-        if row in present:
-            if start >= 0:
-                if len(out) == limit:
-                    return None
-                out.append((start, i - 1))
-                start = -1
-        elif start < 0:
-            start = i
-    if start >= 0:
-        if len(out) == limit:
-            return None
-        out.append((start, len(rows) - 1))
-    return out
+def array_ranges(positions: np.ndarray, limit: int | None = None) -> list[tuple[int, int]] | None:
+    """``position_ranges`` of a sorted int array, in numpy: [1, 2, 3, 7, 8] -> [(1, 3), (7, 8)];
+    None when there are more than ``limit`` ranges."""
+    if not len(positions):
+        return []
+    breaks = np.flatnonzero(np.diff(positions) != 1)
+    if limit is not None and len(breaks) + 1 > limit:
+        return None
+    starts = np.concatenate([positions[:1], positions[breaks + 1]])
+    ends = np.concatenate([positions[breaks], positions[-1:]])
+    return list(zip(starts.tolist(), ends.tolist()))

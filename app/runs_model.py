@@ -1,33 +1,34 @@
-"""``RunsTableModel``: a thin Qt adapter over ``tracker`` runs, for the runs table.
+"""``RunsTableModel``: a thin Qt adapter over a ``RunTable``, for the runs table.
 
-DisplayRole is the text a cell shows, ``Qt.UserRole`` the raw value (numbers as numbers,
-None when missing); sorting compares those raw values in Python (see ``app.run_rows``).
-Filtering and sorting move rows with insert/remove or ``layoutChanged`` plus persistent
-index updates, never a reset, so the selection and current run survive them and live updates.
+The model holds the table and a numpy array of the visible table rows in display order (plus
+each one's nesting depth); a cell reads its column at that row. DisplayRole is the text a cell
+shows, ``Qt.UserRole`` the raw value (numbers as numbers, None when missing). ``RUN_ROLE``
+makes the row's ``Run`` when asked (the details page, charts, compare): nothing else does.
+
+Filtering, sorting and new tables move rows with insert/remove or ``layoutChanged`` plus
+persistent index updates (matched by run folder), never a reset once the table is filled, so
+the selection and current run survive them and every live update.
 """
 from __future__ import annotations
 
-import operator
+import os
 from collections import Counter
 from typing import Any, Iterable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal, Slot
+import numpy as np
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from tracker.entities import Run, UnreadableRun
-from tracker.filter_compile import ValueColumns
+from tracker.index import RunTable
 
 from app import resources
 from app.errors import override_failed, variant_safe
-from app.position_ranges import missing_ranges, position_ranges
+from app.position_ranges import array_ranges, position_ranges
 from app.run_colors import swatch_icon
+from app.run_columns import FIXED_COLUMNS, FIXED_KEYS, Column, column_for, is_unreadable, run_id_of, status_of
 from app.run_rows import (
-    FIXED_COLUMNS, FIXED_KEYS, Column, Row, RowFilter, SlicedSelection, arrange, base_order, column_for,
-    prepare_rows,
+    RowFilter, SearchText, TableRows, arrange, base_order, experiment_counts, remap_rows, run_key, table_of_runs,
 )
-
-# How long one pass of filtering may hold the GUI thread before the rest waits for the event loop
-# (the rule is 100 ms for any stall; sorting and applying the rows come after it).
-FILTER_SLICE_SECONDS = 0.03
 
 DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 DECORATION = int(Qt.ItemDataRole.DecorationRole)
@@ -39,10 +40,9 @@ RUN_ID_ROLE = RAW + 2
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _SERVED = frozenset((DISPLAY, DECORATION, TOOLTIP, ALIGNMENT, RAW, RUN_ROLE, RUN_ID_ROLE))
 _FINE_GRAINED_LIMIT = 24  # more insert/remove ranges than this: one layout change instead
+_RUN_CACHE = 256  # runs made for RUN_ROLE kept per table (a selection asks for the same ones again)
 
 AnyRun = Run | UnreadableRun
-_INFO = operator.attrgetter("info")  # None for unreadable runs
-_EXPERIMENT = operator.attrgetter("experiment")
 
 
 class RunsTableModel(QAbstractTableModel):
@@ -52,28 +52,19 @@ class RunsTableModel(QAbstractTableModel):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self._by_id: dict[str, Row] = {}
-        self._base: list[Row] | None = []  # every row in base order; None: to recompute
-        self._rows: list[Row] = []  # the visible rows, in display order
+        self._table = RunTable.empty("")
+        self._base = np.zeros(0, dtype=np.int64)  # every row in base order
+        self._visible = np.zeros(0, dtype=np.int64)  # the visible table rows, in display order
+        self._depth: np.ndarray | None = None  # nesting depth per visible row (None: none nested)
+        self._shown_at: np.ndarray | None = None  # table row -> visible position, made when asked
         self._columns: list[Column] = list(FIXED_COLUMNS)
         self._filter = RowFilter()
-        self._values: ValueColumns | None = None  # field values of _base, for filtering
         self._sort_key: str | None = "started"
         self._descending = True
-        # Plain-text search strings are built lazily; after loading, a few hundred rows at a
-        # time in idle moments, so neither the load nor the first keystroke pays for all.
-        self._warm: list[Row] = []
-        self._warm_timer = QTimer(self)
-        self._warm_timer.setInterval(0)
-        self._warm_timer.timeout.connect(self._on_warm)
-        # A filter pass longer than FILTER_SLICE_SECONDS goes on in later passes of the event
-        # loop, so no expression (a LIKE over long values) holds the GUI thread for long.
-        self._filtering: SlicedSelection | None = None
-        self._filtering_with: RowFilter | None = None  # the filter of the pass under way
-        self._rerun = False  # rows changed during the pass: filter again once it is done
-        self._filter_timer = QTimer(self)
-        self._filter_timer.setInterval(0)
-        self._filter_timer.timeout.connect(self._on_filter_slice)
+        self._made: dict[str, AnyRun] = {}  # runs given as objects (an MLflow store's): served as they are
+        self._runs: dict[int, AnyRun] = {}  # runs made from this table, by row
+        self._keys: dict[str, tuple] = {}  # sort keys of this table, by column
+        self._search: SearchText | None = None
 
     # ---- Qt ----------------------------------------------------------------------------
     # Every override is total (errors.override_failed): an exception inside one, with Python
@@ -81,7 +72,7 @@ class RunsTableModel(QAbstractTableModel):
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         try:
-            return 0 if parent.isValid() else len(self._rows)
+            return 0 if parent.isValid() else len(self._visible)
         except Exception:
             override_failed("RunsTableModel.rowCount")
             return 0
@@ -100,32 +91,41 @@ class RunsTableModel(QAbstractTableModel):
             return None
         try:
             row, column = index.row(), index.column()
-            if not (0 <= row < len(self._rows) and 0 <= column < len(self._columns)):
+            if not (0 <= row < len(self._visible) and 0 <= column < len(self._columns)):
                 return None
-            return variant_safe(self._value(self._rows[row], self._columns[column], role))
+            i = int(self._visible[row])
+            if i < 0:  # a row on its way out of a change
+                return None
+            return variant_safe(self._value(row, i, self._columns[column], role))
         except Exception:
             override_failed("RunsTableModel.data")
             return None
 
-    def _value(self, row: Row, column: Column, role: int) -> Any:
+    def _value(self, row: int, i: int, column: Column, role: int) -> Any:
+        table = self._table
         if role == DISPLAY:
-            return column.text(row)
+            text = column.text(table, i)
+            if column.key == "name" and self._depth is not None and row < len(self._depth):
+                depth = int(self._depth[row])
+                if depth:
+                    return "\u2003" * (depth - 1) + "\u21b3 " + text
+            return text
         if role == RAW:
-            return column.value(row)
+            return column.value(table, i)
         if role == DECORATION:
             if column.key == "status":
-                return resources.status_icon(row.status)
-            if column.key == "name" and row.info is not None:
-                return swatch_icon(row.run_id)  # the run's color in the charts
+                return resources.status_icon(status_of(table, i))
+            if column.key == "name" and not is_unreadable(table, i):
+                return swatch_icon(run_id_of(table, i))  # the run's color in the charts
             return None
         if role == ALIGNMENT:
             return _RIGHT if column.numeric else None
         if role == TOOLTIP:
-            return (column.tooltip(row) or None) if column.tooltip is not None else None
+            return (column.tooltip(table, i) or None) if column.tooltip is not None else None
         if role == RUN_ROLE:
-            return row.run
+            return self._run(i)
         if role == RUN_ID_ROLE:
-            return row.run_id
+            return run_id_of(table, i)
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
@@ -158,37 +158,62 @@ class RunsTableModel(QAbstractTableModel):
 
     # ---- reading ---------------------------------------------------------------------------
 
+    def table(self) -> RunTable:
+        """Every run, as the table it came in (never changed: a new one replaces it)."""
+        return self._table
+
+    def _run(self, i: int) -> AnyRun:
+        table = self._table
+        made = self._made.get(run_id_of(table, i)) if self._made else None
+        if made is not None:
+            return made
+        run = self._runs.get(i)
+        if run is None:
+            if len(self._runs) >= _RUN_CACHE:
+                self._runs.clear()
+            run = self._runs[i] = table.run(i)
+        return run
+
     def run_at(self, row: int) -> AnyRun:
-        return self._rows[row].run
+        return self._run(int(self._visible[row]))
+
+    def run_id_at(self, row: int) -> str:
+        return run_id_of(self._table, int(self._visible[row]))
 
     def row_of(self, run_id: str) -> int | None:
-        target = self._by_id.get(run_id)
-        if target is None:
+        i = self._table.position(run_id)
+        if i is None:
             return None
-        for i, row in enumerate(self._rows):
-            if row is target:
-                return i
-        return None
+        if self._shown_at is None:
+            shown = np.full(self._table.n + 1, -1, dtype=np.int64)
+            shown[self._visible] = np.arange(len(self._visible))
+            self._shown_at = shown
+        row = int(self._shown_at[i])
+        return row if row >= 0 else None
 
     def get(self, run_id: str) -> AnyRun | None:
-        row = self._by_id.get(run_id)
-        return None if row is None else row.run
+        i = self._table.position(run_id)
+        return None if i is None else self._run(i)
+
+    def contains(self, run_id: str) -> bool:
+        return self._table.position(run_id) is not None
 
     def runs(self) -> list[AnyRun]:
-        return [row.run for row in self._by_id.values()]
+        """Every run, made now (for callers that need them all; the table itself never does)."""
+        return [self._run(i) for i in range(self._table.n)]
 
-    def rows(self) -> list[Row]:
+    def rows(self) -> TableRows:
         """The visible rows, in display order."""
-        return list(self._rows)
+        return TableRows(self._table, self._visible.copy(), self._depth)
 
     def visible_runs(self) -> list[AnyRun]:
-        return [row.run for row in self._rows]
+        return [self._run(i) for i in self._visible.tolist()]
 
     def total_count(self) -> int:
-        return len(self._by_id)
+        return self._table.n
 
     def visible_count(self) -> int:
-        return len(self._rows)
+        return len(self._visible)
 
     def columns(self) -> list[Column]:
         return list(self._columns)
@@ -204,17 +229,10 @@ class RunsTableModel(QAbstractTableModel):
 
     def available_keys(self) -> tuple[list[str], list[str]]:
         """(param keys, metric keys) over all runs, sorted."""
-        params: set[str] = set()
-        metrics: set[str] = set()
-        for row in self._by_id.values():
-            if not row.unreadable:
-                params.update(row.run.data.params)
-                metrics.update(row.run.data.metrics)
-        return sorted(params, key=str.lower), sorted(metrics, key=str.lower)
+        return sorted(self._table.params, key=str.lower), sorted(self._table.metrics, key=str.lower)
 
     def experiment_counts(self) -> Counter:
-        # map/filter rather than a generator: 10,000 rows in ~2 ms instead of ~12 (on the GUI thread)
-        return Counter(map(_EXPERIMENT, filter(None, map(_INFO, self._by_id.values()))))
+        return experiment_counts(self._table)
 
     def sort_state(self) -> tuple[str | None, bool]:
         return self._sort_key, self._descending
@@ -222,72 +240,72 @@ class RunsTableModel(QAbstractTableModel):
     def row_filter(self) -> RowFilter:
         return self._filter
 
+    def is_filtering(self) -> bool:
+        """Whether a filter pass is under way (never: a pass is one numpy evaluation)."""
+        return False
+
     # ---- changing ---------------------------------------------------------------------
 
-    def set_runs(self, runs: Iterable[AnyRun]) -> None:
-        """Replace every run (opening a directory): the one place that resets the model."""
-        self.set_rows(prepare_rows(runs))
+    def set_table(self, table: RunTable, base: np.ndarray | None = None,
+                  made: dict[str, AnyRun] | None = None) -> None:
+        """Show ``table`` (opening a directory): the one place that resets the model.
 
-    def set_rows(self, rows: list[Row]) -> None:
-        """``set_runs`` with rows from ``run_rows.prepare_rows``, built off the GUI thread.
-
-        The model owns them from here on (they must not be shared with another model).
+        ``base``: its rows in base order (``run_rows.base_order``), when worked out already;
+        ``made``: runs already made as objects (an MLflow store's), served for RUN_ROLE as they are.
         """
         self.beginResetModel()
-        self._by_id = {row.run_id: row for row in rows}
-        # (ids are unique: the store lists a copied run folder as unreadable, under its folder's name)
-        self._base = list(rows) if len(self._by_id) == len(rows) else None
-        self._rows = self._arranged() or []
+        self._take(table, base, made)
+        self._visible, self._depth = self._arranged()
+        self._shown_at = None
         self.endResetModel()
         self.countsChanged.emit()
-        self._warm = list(self._by_id.values())
-        self._warm_timer.start()
 
-    @Slot()
-    def _on_warm(self) -> None:
-        batch, self._warm = self._warm[-500:], self._warm[:-500]
-        try:
-            for row in batch:
-                row.search  # noqa: B018 (builds and caches it)
-                row.params, row.metrics  # noqa: B018 (the run index builds a run's dicts on first read)
-        except Exception:  # only a head start: a row that cannot be warmed is built when asked
-            override_failed("RunsTableModel._on_warm")
-        if not self._warm:
-            self._warm_timer.stop()
-
-    def upsert(self, runs: Iterable[AnyRun]) -> None:
-        """Runs that appeared or changed on disk: insert rows or update them in place."""
-        changed: list[Row] = []
-        for run in runs:
-            run_id = run.run_id if isinstance(run, UnreadableRun) else run.info.run_id
-            row = self._by_id.get(run_id)
-            if row is None:
-                self._by_id[run_id] = Row(run)
-            else:
-                row.update(run)
-                changed.append(row)
-        self._base = None
-        self._apply(self._arranged())
+    def update_table(self, table: RunTable, changed: Iterable[str] = (), base: np.ndarray | None = None,
+                     made: dict[str, AnyRun] | None = None) -> None:
+        """A newer table of the same runs (some changed, added or removed: ``changed`` names
+        those whose values changed): rows move, appear and go; selections follow their runs."""
+        if not self._table.n and not len(self._visible):
+            self.set_table(table, base, made)
+            return
+        old_table = self._table
+        remap = remap_rows(old_table, table)
+        self._take(table, base, made)
+        self._visible = remap[self._visible] if len(self._visible) else self._visible  # -1: gone
+        self._shown_at = None
+        self._apply(*self._arranged())
         self._emit_changed(changed)
         self.countsChanged.emit()
 
+    def set_runs(self, runs: Iterable[AnyRun]) -> None:
+        """Show these runs (made elsewhere): a reset, as ``set_table``."""
+        runs = list(runs)
+        self.set_table(table_of_runs(_root_of(runs), runs), made={run_key(r): r for r in runs})
+
+    def upsert(self, runs: Iterable[AnyRun]) -> None:
+        """Runs (made elsewhere) that appeared or changed: insert rows or update them in place."""
+        runs = list(runs)
+        if not runs:
+            return
+        table = self._table.patched(table_of_runs(self._table.root or _root_of(runs), runs))
+        made = {**self._made, **{run_key(r): r for r in runs}}
+        self.update_table(table, [run_key(r) for r in runs], made=made)
+
     def remove(self, run_ids: Iterable[str]) -> None:
-        removed = [self._by_id.pop(run_id) for run_id in run_ids if run_id in self._by_id]
-        if removed:
-            self._base = None
-            self._apply(self._arranged())
-            self.countsChanged.emit()
+        gone = [run_id for run_id in run_ids if self._table.position(run_id) is not None]
+        if gone:
+            made = {k: r for k, r in self._made.items() if k not in set(gone)} if self._made else None
+            self.update_table(self._table.patched(RunTable.empty(self._table.root), gone), made=made)
 
     def set_filter(self, row_filter: RowFilter) -> None:
         self._filter = row_filter
-        self._apply(self._arranged())
+        self._apply(*self._arranged())
         self.countsChanged.emit()
 
     def set_sort(self, key: str | None, descending: bool = False) -> None:
         if (key, descending) == (self._sort_key, self._descending):
             return  # QTableView.sortByColumn asks twice; rows are kept sorted anyway
         self._sort_key, self._descending = key, descending
-        self._apply(self._arranged())
+        self._apply(*self._arranged())
 
     def set_extra_columns(self, keys: Iterable[str]) -> None:
         """Show these param/metric columns after the fixed ones (kept ones keep their place)."""
@@ -310,114 +328,99 @@ class RunsTableModel(QAbstractTableModel):
 
     # ---- internals --------------------------------------------------------------------
 
-    def is_filtering(self) -> bool:
-        """Whether a long filter pass is still going on (the rows shown are the previous ones)."""
-        return self._filtering is not None
+    def _take(self, table: RunTable, base: np.ndarray | None, made: dict[str, AnyRun] | None) -> None:
+        self._table = table
+        self._base = base if base is not None and len(base) == table.n else base_order(table)
+        if made is not None:
+            self._made = made
+        elif not table.n:
+            self._made = {}
+        self._runs, self._keys, self._search = {}, {}, None
 
-    def _arranged(self) -> list[Row] | None:
-        """The visible rows in display order; None when filtering takes longer than a slice of
-        time: the rest of the pass then runs from the event loop and applies its rows itself."""
-        if self._base is None:
-            self._base = base_order(self._by_id.values())
-        if self._filtering is not None and self._filtering_with is self._filter:
-            # Runs changed (or the sort) during a long pass of the same filter: it finishes
-            # and applies its rows first, so live updates cannot keep restarting it; then the
-            # changed rows get a pass of their own.
-            self._rerun = self._rerun or self._values is None or self._values.items is not self._base
-            return None
-        self._filtering = None
-        self._filter_timer.stop()
-        if self._filter.is_empty:
-            return self._sorted(self._base)
-        # The filter reads field values from columns kept while the base rows stay the same
-        # list (every change to rows replaces it), so a keystroke touches no row's dicts.
-        if self._values is None or self._values.items is not self._base:
-            self._values = ValueColumns(self._base, "row")
-        selection = SlicedSelection(self._filter.select_in_slices(self._values))
-        visible = selection.run(FILTER_SLICE_SECONDS)
-        if visible is None:
-            self._filtering, self._filtering_with, self._rerun = selection, self._filter, False
-            self._filter_timer.start()
-            return None
-        return self._sorted(visible)
-
-    def _sorted(self, visible: list[Row]) -> list[Row]:
+    def _arranged(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """The visible rows in display order, and their nesting depth."""
+        table = self._table
         column = column_for(self._sort_key) if self._sort_key in self.column_keys() else None
-        return arrange(visible, None, column, self._descending)
+        keys = None
+        if column is not None:
+            keys = self._keys.get(column.key)
+            if keys is None:
+                keys = self._keys[column.key] = column.sort_keys(table)
+        if self._filter.words and self._search is None:
+            self._search = SearchText(table)
+        return arrange(table, self._base, self._filter, column, self._descending, self._search, keys)
 
-    @Slot()
-    def _on_filter_slice(self) -> None:
-        selection = self._filtering
-        if selection is None:
-            self._filter_timer.stop()
+    def _emit_changed(self, run_ids: Iterable[str]) -> None:
+        if not len(self._visible):
             return
-        try:
-            visible = selection.run(FILTER_SLICE_SECONDS)
-        except Exception:  # a filter that fails part-way shows what it had; never raise into Qt
-            override_failed("RunsTableModel._on_filter_slice")
-            visible = []
-        if visible is None:
-            return
-        self._filtering = None
-        self._filter_timer.stop()
-        if self._rerun:
-            self._rerun = False
-            live = self._by_id
-            self._apply(self._sorted([row for row in visible if live.get(row.run_id) is row]))
-            self._apply(self._arranged())  # the rows that changed meanwhile
-        else:
-            self._apply(self._sorted(visible))
-        self.countsChanged.emit()
+        rows = [r for r in map(self.row_of, run_ids) if r is not None]
+        if rows:
+            self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(self._columns) - 1))
 
-    def _emit_changed(self, rows: list[Row]) -> None:
-        if not rows or not self._rows:
+    def _apply(self, target: np.ndarray, depth: np.ndarray | None) -> None:
+        """Turn the visible rows into ``target`` keeping persistent indexes (selections) valid."""
+        old, n = self._visible, self._table.n
+        old_depth = self._depth
+        if len(old) == len(target) and np.array_equal(old, target):
+            self._depth = depth
+            if not _same_depth(old_depth, depth) and len(target):
+                name = self.column_keys().index("name")
+                self.dataChanged.emit(self.index(0, name), self.index(len(target) - 1, name))
             return
-        wanted = set(rows)
-        positions = [i for i, row in enumerate(self._rows) if row in wanted]
-        if positions:
-            last = len(self._columns) - 1
-            self.dataChanged.emit(self.index(positions[0], 0), self.index(positions[-1], last))
+        shown = np.zeros(n + 1, dtype=bool)  # the last slot: a row that is gone (-1)
+        shown[target] = True
+        removed = ~shown[old]
+        kept = old[~removed]
+        was_shown = np.zeros(n + 1, dtype=bool)
+        was_shown[kept] = True
+        inserted = ~was_shown[target]
+        removed_ranges = array_ranges(np.flatnonzero(removed), _FINE_GRAINED_LIMIT)
+        inserted_ranges = array_ranges(np.flatnonzero(inserted), _FINE_GRAINED_LIMIT)
+        if (removed_ranges is not None and inserted_ranges is not None
+                and len(removed_ranges) + len(inserted_ranges) <= _FINE_GRAINED_LIMIT
+                and np.array_equal(target[~inserted], kept)):
+            self._depth = None  # (the name column's indent is settled once the rows are)
+            for start, end in reversed(removed_ranges):
+                self.beginRemoveRows(QModelIndex(), start, end)
+                self._visible = np.concatenate([self._visible[:start], self._visible[end + 1:]])
+                self._shown_at = None
+                self.endRemoveRows()
+            for start, end in inserted_ranges:
+                self.beginInsertRows(QModelIndex(), start, end)
+                self._visible = np.concatenate([self._visible[:start], target[start:end + 1], self._visible[start:]])
+                self._shown_at = None
+                self.endInsertRows()
+            self._depth = depth
+            if depth is not None or old_depth is not None:
+                name = self.column_keys().index("name")
+                self.dataChanged.emit(self.index(0, name), self.index(len(target) - 1, name))
+            return
+        self._relayout(target, depth)
 
-    def _apply(self, target: list[Row] | None) -> None:
-        """Turn the visible rows into ``target`` keeping persistent indexes (selections) valid
-        (None: a filter pass is still going on, and applies its rows when it is done)."""
-        if target is None:
-            return
-        old = self._rows
-        if len(old) == len(target) and all(map(operator.is_, old, target)):
-            return
-        # A keystroke in the filter box usually scatters its changes over hundreds of ranges:
-        # missing_ranges gives up after the limit, a few dozen rows in, instead of visiting all 10,000
-        # (~3 ms on this machine: every row is a cache miss). Only when the change is a few
-        # ranges are the kept rows compared.
-        new_set = set(target)
-        removed = missing_ranges(old, new_set, _FINE_GRAINED_LIMIT)
-        if removed is not None:
-            old_set = set(old)
-            inserted = missing_ranges(target, old_set, _FINE_GRAINED_LIMIT - len(removed))
-            if inserted is not None and all(map(operator.is_, filter(new_set.__contains__, old),
-                                                filter(old_set.__contains__, target))):
-                for start, end in reversed(removed):
-                    self.beginRemoveRows(QModelIndex(), start, end)
-                    del self._rows[start:end + 1]
-                    self.endRemoveRows()
-                for start, end in inserted:
-                    self.beginInsertRows(QModelIndex(), start, end)
-                    self._rows[start:start] = target[start:end + 1]
-                    self.endInsertRows()
-                return
-        self._relayout(target)
-
-    def _relayout(self, target: list[Row]) -> None:
+    def _relayout(self, target: np.ndarray, depth: np.ndarray | None) -> None:
         self.layoutAboutToBeChanged.emit()
-        old = self._rows
+        old = self._visible
         persistent = self.persistentIndexList()
-        position = {row: i for i, row in enumerate(target)} if persistent else {}
         moved = []
-        for index in persistent:
-            i = index.row()
-            j = position.get(old[i]) if 0 <= i < len(old) else None
-            moved.append(self.createIndex(j, index.column()) if j is not None else QModelIndex())
-        self._rows = list(target)
+        if persistent:
+            position = np.full(self._table.n + 1, -1, dtype=np.int64)
+            position[target] = np.arange(len(target))
+            for index in persistent:
+                i = index.row()
+                j = int(position[old[i]]) if 0 <= i < len(old) else -1
+                moved.append(self.createIndex(j, index.column()) if j >= 0 else QModelIndex())
+        self._visible, self._depth, self._shown_at = target, depth, None
         self.changePersistentIndexList(persistent, moved)
         self.layoutChanged.emit()
+
+
+def _same_depth(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return len(a) == len(b) and np.array_equal(a, b)
+
+
+def _root_of(runs: list[AnyRun]) -> str:
+    """The folder the runs' paths share (where a table of them is said to live)."""
+    parents = {os.path.dirname(r.path) for r in runs if r.path}
+    return parents.pop() if len(parents) == 1 else ""

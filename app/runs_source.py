@@ -1,13 +1,16 @@
 """The app's single source of runs: loads a runs directory off the GUI thread and keeps it live.
 
-Views never touch the disk: they connect to these signals and receive ``tracker``'s
-plain objects (``Run``, ``UnreadableRun``, ``Experiment``).
+Views never touch the disk: they connect to these signals and receive the runs as a
+``tracker.index.RunTable`` (``Run`` objects are made from it only for what needs a whole run).
 
 Contract (stable; the UI builds on it):
-- ``open(root)``: start loading ``root``; emits ``progress(done, total)`` while indexing,
-  then ``loaded(snapshot)`` with every run. ``open(None)`` closes.
-- ``runs_changed(list[Run | UnreadableRun])``: runs that appeared or changed on disk.
-- ``runs_removed(list[str])``: run ids whose directories disappeared.
+- ``open(root)``: start loading ``root``; emits ``loaded(snapshot)`` with the table (the stored
+  one first, unchecked, when the directory has an index; else, for many runs, the runs read
+  so far with ``snapshot.partial``), and ``progress(done, total)`` while runs are checked or
+  read. ``open(None)`` closes.
+- ``runs_changed(RunsUpdate)``: a newer table, with the run ids that appeared or changed on disk
+  and those that went (checking the stored table, reading the rest, live updates).
+- ``runs_removed(list[str])``: run ids whose directories disappeared (also in ``runs_changed``).
 - ``status(str)``: a human message for the status bar (errors included: a missing or
   unreadable directory, permission problems, an empty directory).
 - ``close()``: stop workers and watchers and join them (tests call it).
@@ -17,10 +20,10 @@ An MLflow store (``mlruns/`` or an MLflow SQLite database) opens the same way, r
 ``mlflow_kind`` is then "file" or "sqlite" and ``app/mlflow_worker.py`` loads and polls it.
 
 How (see tracker/index/ and app/watcher.py):
-- One worker QObject (``app/runs_worker.py``) on its own QThread does all disk access: the indexed load
-  (``tracker.index.RunIndex.refresh``),
-  targeted re-reads (``RunIndex.update``), and a re-check every ``CHECK_MS`` of the runs
-  still RUNNING or unreadable (a SIGKILLed writer sends no file event, yet reads KILLED).
+- One worker QObject (``app/runs_worker.py``) on its own QThread does all disk access: the stored
+  table (``tracker.index.RunIndex.load``) and its check (``RunIndex.refresh``), targeted
+  re-reads (``RunIndex.patch``), a re-check every ``CHECK_MS`` of the runs still RUNNING or
+  unreadable (a SIGKILLed writer sends no file event, yet reads KILLED), and saving the table.
 - watchdog watches the root without recursion plus each RUNNING run's directory; its
   events come through ``WatchBridge`` (created here, in the GUI thread), collect in a set,
   and a restartable single-shot QTimer (``DEBOUNCE_MS``, never postponed beyond
@@ -36,12 +39,12 @@ import time
 import weakref
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal, Slot
 
 
 from . import run_access
 from .mlflow_worker import MlflowLoadWorker
-from .runs_worker import CHECK_MS, LoadWorker, Snapshot, Watching  # noqa: F401  (Snapshot is part of the contract)
+from .runs_worker import CHECK_MS, LoadWorker, RunsUpdate, Snapshot, Watching  # noqa: F401  (part of the contract)
 from .watch_bridge import EXPERIMENTS, GONE, ROOT, RUN, WatchBridge
 
 DEBOUNCE_MS = 150  # quiet time after the last file event before re-reading
@@ -64,7 +67,7 @@ def _close_open_sources() -> None:
 class RunsSource(QObject):
     progress = Signal(int, int)
     loaded = Signal(object)  # Snapshot
-    runs_changed = Signal(list)
+    runs_changed = Signal(object)  # RunsUpdate
     runs_removed = Signal(list)
     status = Signal(str)
     experiments_changed = Signal(list)  # list[Experiment], after loading
@@ -121,12 +124,13 @@ class RunsSource(QObject):
         self._worker.progress.connect(self._on_progress)
         self._worker.loaded.connect(self._on_loaded)
         self._worker.changed.connect(self._on_changed)
-        self._worker.removed.connect(self._on_removed)
         self._worker.status.connect(self._on_status)
         self._worker.experiments.connect(self._on_experiments)
         self._worker.watching.connect(self._on_watching)
         self._sync_requested.connect(self._worker.sync)
         self._thread.started.connect(self._worker.load)
+        if isinstance(self._worker, LoadWorker):  # its last table is stored as its thread ends (close)
+            self._thread.finished.connect(self._worker.save, Qt.ConnectionType.DirectConnection)
         self._thread.finished.connect(self._worker.deleteLater)
         _open_sources.add(self)
         self._thread.start()
@@ -174,15 +178,12 @@ class RunsSource(QObject):
         if generation == self._generation:
             self.loaded.emit(snapshot)
 
-    @Slot(int, list)
-    def _on_changed(self, generation: int, runs: list) -> None:
-        if generation == self._generation and runs:
-            self.runs_changed.emit(runs)
-
-    @Slot(int, list)
-    def _on_removed(self, generation: int, run_ids: list) -> None:
-        if generation == self._generation and run_ids:
-            self.runs_removed.emit(run_ids)
+    @Slot(int, object)
+    def _on_changed(self, generation: int, update: RunsUpdate) -> None:
+        if generation == self._generation:
+            self.runs_changed.emit(update)
+            if update.removed and generation == self._generation:
+                self.runs_removed.emit(update.removed)
 
     @Slot(int, str)
     def _on_status(self, generation: int, message: str) -> None:

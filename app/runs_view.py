@@ -371,4 +371,4 @@ class RunsView(QWidget):
 
 def default_columns(model: RunsTableModel, metrics: int = 3, params: int = 2) -> list[str]:
     """The most common metric and param keys, for a first start with no saved choice."""
-    return common_columns(model.runs(), metrics, params)
+    return common_columns(model.table(), metrics, params)

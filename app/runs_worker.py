@@ -1,26 +1,33 @@
 """The loading worker behind ``RunsSource``: all of the source's disk access, on its own thread.
 
-It loads through the index, re-reads the runs that file events name, re-checks RUNNING
-and unreadable runs every ``CHECK_MS``, and keeps the watchdog watches in step with the
-runs that need them. Messages carry the generation of the ``open`` that started it.
+Opening a directory shows the stored table first (``RunIndex.load``: one file, tens of
+milliseconds), then checks it against the directory (``RunIndex.refresh``: a stat per run)
+and hands over what changed while the app was closed. Without a stored table, partial tables
+are handed over while the runs are read. Afterwards it re-reads the runs that file events
+name, re-checks RUNNING and unreadable runs every ``CHECK_MS`` (``RunIndex.patch``), keeps the
+watchdog watches in step with the runs that need them, and saves the table when it changed
+(at most every ``SAVE_MS``, and when the source closes). Messages carry the generation of the
+``open`` that started it.
 """
 from __future__ import annotations
 
-import math
 import os
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from tracker import store
-from tracker.entities import Experiment, Run, RunStatus, UnreadableRun
-from tracker.index import IndexUnavailable, RunIndex
+from tracker.entities import Experiment
+from tracker.index import IndexUnavailable, RunIndex, RunTable
+from tracker.index.table import experiment_counts
 
-from .run_rows import Row, base_order, common_columns, prepare_rows, start_order
+from .runs_snapshot import (  # noqa: F401  (Snapshot, RunsUpdate and same_run are the workers' shared vocabulary)
+    RunsUpdate, Snapshot, prepare, same_run, snapshot_of, table_changes,
+)
 from .watch_bridge import WatchBridge
 
 if TYPE_CHECKING:
@@ -28,63 +35,18 @@ if TYPE_CHECKING:
 
 CHECK_MS = 2000  # re-check RUNNING and unreadable runs, and whether the root still exists
 RESCAN_EVERY = 5  # every 5th check also lists the root (a safety net for lost events)
+SAVE_MS = 10_000  # a table changed by live updates is saved at most this often (and at close)
+
+_same = same_run  # (the MLflow worker's name for it)
 
 
-@dataclass
-class Snapshot:
-    root: Path
-    runs: list[Run] = field(default_factory=list)
-    unreadable: list[UnreadableRun] = field(default_factory=list)
-    experiments: list[Experiment] = field(default_factory=list)
-    index_path: Path | None = None  # where the index lives (None: read without one)
-    seconds: float = 0.0  # how long loading took
-    # the runs table's rows (app.run_rows.prepare_rows), built here so the GUI thread need not;
-    # None: build them from runs and unreadable
-    rows: list | None = None
-    # Also worked out here, so that the pass of the GUI thread that fills the table stays
-    # short (the rule is 100 ms, and painting the table alone takes ~40 ms, measured):
-    colors: list[str] | None = None  # run ids in the order run colors go (app.run_rows.start_order)
-    columns: list[str] | None = None  # the most common param and metric columns (common_columns)
-
-
-def _key(run: Run | UnreadableRun) -> str:
-    """The run's directory name (what watchers and the index know it by)."""
-    path = run.path
-    if os.altsep is None:  # what os.path.basename does there, without its calls (10,000 runs: ~30 ms)
-        return path[path.rfind(os.sep) + 1:]
-    return os.path.basename(path)
-
-
-def _public_id(run: Run | UnreadableRun) -> str:
-    """The id the views know the run by."""
-    return run.info.run_id if isinstance(run, Run) else run.run_id
-
-
-def _same(a: Run | UnreadableRun | None, b: Run | UnreadableRun) -> bool:
-    """Equal runs, with NaN metric values equal to each other (dataclass equality says NaN != NaN)."""
-    if a is None or type(a) is not type(b):
-        return False
-    if a == b:
-        return True
-    if not isinstance(a, Run):
-        return False
-    if a.info != b.info or a.path != b.path or a.data.params != b.data.params or a.data.tags != b.data.tags:
-        return False
-    sa, sb = a.data.summaries, b.data.summaries
-    if sa.keys() != sb.keys():
-        return False
-    for k, x in sa.items():
-        y = sb[k]
-        for u, v in ((x.last, y.last), (x.min, y.min), (x.max, y.max)):
-            if u != v and not (isinstance(u, float) and isinstance(v, float) and math.isnan(u) and math.isnan(v)):
-                return False
-        if (x.count, x.last_step, x.last_timestamp) != (y.count, y.last_step, y.last_timestamp):
-            return False
-    return True
-
-
-def _needs_watching(run: Run | UnreadableRun) -> bool:
-    return isinstance(run, UnreadableRun) or run.info.status == RunStatus.RUNNING
+def needs_watching(table: RunTable) -> list[str]:
+    """The run folders still RUNNING or unreadable."""
+    mask = table.text["reason"].present()
+    status = table.text["status"]
+    if "RUNNING" in status.uniques:
+        mask = mask | (status.codes == status.uniques.index("RUNNING"))
+    return table.text["dir"].values(np.flatnonzero(mask)).tolist()
 
 
 class Watching:
@@ -106,18 +68,18 @@ class Watching:
 
 
 class LoadWorker(QObject):
-    """Lives on the worker thread: owns the index, the watcher and the known runs of one directory."""
+    """Lives on the worker thread: owns the index, the watcher and the table of one directory."""
 
     progress = Signal(int, int, int)  # generation, done, total
     loaded = Signal(int, object)  # generation, Snapshot
-    changed = Signal(int, list)
-    removed = Signal(int, list)
+    changed = Signal(int, object)  # generation, RunsUpdate
     status = Signal(int, str)
     experiments = Signal(int, list)
     watching = Signal(int, str)  # generation, watch mode
 
     def __init__(self, root: Path, generation: int, bridge: WatchBridge, stop: threading.Event,
-                 watching: Watching, polling: bool | None, poll_interval: float | None, check_ms: int) -> None:
+                 watching: Watching, polling: bool | None, poll_interval: float | None, check_ms: int,
+                 save_ms: int = SAVE_MS) -> None:
         super().__init__()
         self.root = root
         self.generation = generation
@@ -126,15 +88,22 @@ class LoadWorker(QObject):
         self.polling = polling
         self.poll_interval = poll_interval
         self.check_ms = check_ms
+        self.save_ms = save_ms
         self.index = RunIndex(root)
-        self.use_index = True
+        self.index_path: Path | None = None
         self.watching_state = watching
-        self.runs: dict[str, Run | UnreadableRun] = {}  # by directory name
+        self.table = RunTable.empty(str(root))  # the table the GUI has (the last one handed over)
+        self.shown = False  # a table of this load was handed over
+        self._partial = False  # ...and it held only the runs read so far
+        self.dirty = False  # changed since the index last stored it
         self.experiment_list: list[Experiment] = []
+        self.counts: dict = {}
         self.gone = False  # the root is missing (never there, or deleted while open)
         self.denied = False  # listing the root failed with a permission error (said once)
         self.checks = 0
+        self.started = 0.0
         self.timer: QTimer | None = None
+        self.save_timer: QTimer | None = None
 
     # -- loading ------------------------------------------------------------------------------
     @Slot()
@@ -143,12 +112,16 @@ class LoadWorker(QObject):
         self.timer.setInterval(self.check_ms)
         self.timer.timeout.connect(self.check)
         self.timer.start()
+        self.save_timer = QTimer(self)
+        self.save_timer.setSingleShot(True)
+        self.save_timer.setInterval(self.save_ms)
+        self.save_timer.timeout.connect(self.save)
         self._load()
 
     def _load(self) -> None:
-        started = time.perf_counter()
-        gen = self.generation
-        root = self.root
+        self.started = time.perf_counter()
+        gen, root = self.generation, self.root
+        self.table, self.shown = RunTable.empty(str(root)), False
         problem = self._root_problem()
         if problem is not None:
             self.gone = True
@@ -156,72 +129,92 @@ class LoadWorker(QObject):
             self.loaded.emit(gen, Snapshot(root))
             return
         self.gone = False
+        self._start_watcher()  # before reading, so runs created meanwhile are not missed
+        cached = self._cached()
+        if cached is not None and cached.n:
+            self._show(cached, self.index.path)  # the window fills now; checking the runs comes after
         try:
-            result = self._read_all()
-            if result is not None:
-                rows = prepare_rows([*result[0], *result[1]])  # the table's rows, off the GUI thread
-                colors, columns = start_order(rows), common_columns(result[0])
+            result = self.index.refresh(self._progress, self.stop.is_set, None if self.shown else self._on_partial,
+                                        table=cached if cached is not None else RunTable.empty(str(root)))
         except PermissionError:
-            self.status.emit(gen, f"Permission denied: cannot list {root}")
-            self.loaded.emit(gen, Snapshot(root))
+            self._failed(f"Permission denied: cannot list {root}")
             return
         except OSError as e:  # vanished meanwhile, I/O errors, a stale network handle
-            self.status.emit(gen, f"Cannot read {root}: {e.strerror or e}")
-            self.loaded.emit(gen, Snapshot(root))
+            self._failed(f"Cannot read {root}: {e.strerror or e}")
             return
-        if result is None:  # close() asked us to stop
+        if result.cancelled or self.stop.is_set():  # close() asked us to stop
             return
-        runs, unreadable, index_path = result
-        self.runs = {_key(r): r for r in (*runs, *unreadable)}
-        self.experiment_list = self._read_experiments()
-        if not self.runs:
+        table, self.index_path = result.table, result.path
+        unreadable = int(np.count_nonzero(table.text["reason"].present()))
+        if not table.n:
             self.status.emit(gen, f"No runs in {root} yet: they appear here as soon as a script logs one")
-        elif unreadable and len(unreadable) == len(self.runs):
-            self.status.emit(gen, f"None of the {len(unreadable):,} run directories in {root} could be read")
-        newly_watched = self._watch_runs()
-        snapshot = Snapshot(root, runs, unreadable, self.experiment_list, index_path,
-                            time.perf_counter() - started, rows, colors, columns)
-        self.loaded.emit(gen, snapshot)
+        elif unreadable == table.n:
+            self.status.emit(gen, f"None of the {unreadable:,} run directories in {root} could be read")
+        if not self.shown:
+            self._read_experiments(table)
+            self.table = table
+            newly_watched = self._watch_runs()  # before anyone hears of the runs (see _hand_over)
+            self._show(table, self.index_path)
+        else:
+            was_partial = self._partial
+            newly_watched = self._hand_over(table, complete=was_partial, watch=True)
+            if newly_watched is None:
+                newly_watched = self._watch_runs()
+            if was_partial and table.n and unreadable < table.n:
+                seconds = time.perf_counter() - self.started
+                self.status.emit(gen, f"Loaded {table.n - unreadable:,} runs in {seconds:.1f} s"
+                                 + (f"; {unreadable:,} could not be read" if unreadable else ""))
         if newly_watched:  # changed between reading them and watching them?
             self._apply(newly_watched, rescan=False, experiments=False)
+
+    def _cached(self) -> RunTable | None:
+        try:
+            return self.index.load()
+        except IndexUnavailable as e:
+            self.status.emit(self.generation, f"Reading without an index ({e}); this may be slow")
+            return None
+
+    def _show(self, table: RunTable, index_path: Path | None, partial: bool = False) -> None:
+        if not self.experiment_list:
+            self._read_experiments(table)
+        self.table, self.shown, self._partial = table, True, partial
+        self.loaded.emit(self.generation, snapshot_of(self.root, table, self.experiment_list, index_path,
+                                                      time.perf_counter() - self.started, partial))
+
+    def _on_partial(self, table: RunTable) -> None:
+        """Called by ``refresh`` while it reads many runs: show what is read so far."""
+        if self.stop.is_set():
+            return
+        if not self.shown:
+            self._read_experiments(table)
+            self._show(table, self.index.path, partial=True)
+        else:
+            self._hand_over(table)
+
+    def _failed(self, message: str) -> None:
+        self.status.emit(self.generation, message)
+        self.table, self.shown = RunTable.empty(str(self.root)), False
+        self.loaded.emit(self.generation, Snapshot(self.root))
 
     def _progress(self, done: int, total: int) -> None:
         self.progress.emit(self.generation, done, total)
 
-    def _read_all(self) -> tuple[list[Run], list[UnreadableRun], Path | None] | None:
-        """Every run (None: close() asked us to stop)."""
-        progress = self._progress
-        self._start_watcher()  # before reading, so runs created meanwhile are not missed
-        if self.use_index:
-            try:
-                result = self.index.refresh(progress, self.stop.is_set)
-                return None if result.cancelled else (result.runs, result.unreadable, result.path)
-            except IndexUnavailable as e:
-                self.use_index = False
-                self.status.emit(self.generation, f"Reading without an index ({e}); this may be slow")
-        runs, unreadable = [], []
-        entries = store.list_run_dirs(str(self.root))
-        for n, (_, path) in enumerate(entries, 1):
-            if self.stop.is_set():
-                return None
-            result = store.read_run(path)
-            (runs if isinstance(result, Run) else unreadable).append(result)
-            if n % 250 == 0:
-                progress(n, len(entries))
-        return runs, unreadable, None
-
-    def _read(self, names: list[str]) -> list[Run | UnreadableRun]:
-        if self.use_index:
-            try:
-                return self.index.update(names)
-            except IndexUnavailable:
-                self.use_index = False
-        out = []
-        for name in names:
-            path = self.root / name
-            if store.is_run_dir_name(name) and path.is_dir() and not path.is_symlink():
-                out.append(store.read_run(path))
-        return out
+    def _hand_over(self, table: RunTable, names: set[str] | None = None, complete: bool = False,
+                   watch: bool = False) -> set[str] | None:
+        """Send ``table`` to the GUI when it differs from the one it has (or ``complete`` says a load
+        ended); None when it did not. With ``watch``, the runs that need it are watched first, and
+        those newly watched are returned."""
+        changed, removed = table_changes(self.table, table, names)
+        if not changed and not removed and not complete:
+            return None
+        self.table = table
+        # Watch new RUNNING runs before anyone hears of them: a writer that flushes as soon as
+        # its run is shown must not slip in between our read and the watch.
+        newly_watched = self._watch_runs() if watch else set()
+        self.changed.emit(self.generation, RunsUpdate(table, changed, removed, prepare(table), complete))
+        if changed or removed:
+            self._experiments_after_change(False)
+        return newly_watched
 
     def _root_problem(self) -> str | None:
         root = self.root
@@ -240,11 +233,32 @@ class LoadWorker(QObject):
             return f"Cannot open {root!r}: {e}"
         return f"{root} does not exist"
 
-    def _read_experiments(self) -> list[Experiment]:
+    def _read_experiments(self, table: RunTable) -> list[Experiment]:
+        self.counts = experiment_counts(table)
         try:
-            return store.read_experiments(self.root, [r for r in self.runs.values() if isinstance(r, Run)])
+            self.experiment_list = store.read_experiments(self.root, counts=self.counts)
         except OSError:
-            return self.experiment_list
+            pass
+        return self.experiment_list
+
+    def _experiments_after_change(self, asked: bool) -> None:
+        if asked or experiment_counts(self.table) != self.counts:
+            before = self.experiment_list
+            if self._read_experiments(self.table) != before:
+                self.experiments.emit(self.generation, self.experiment_list)
+
+    # -- saving ---------------------------------------------------------------------------------
+    @Slot()
+    def save(self) -> None:
+        """Store the table when live updates changed it (the index is only a cache: failures are quiet)."""
+        if self.dirty and self.shown and not self.gone:
+            self.dirty = False
+            self.index.save(self.table)
+
+    def _changed_live(self) -> None:
+        self.dirty = True
+        if self.save_timer is not None and not self.save_timer.isActive():
+            self.save_timer.start()  # not restarted by later changes: a steady writer still gets saved
 
     # -- watching -------------------------------------------------------------------------------
     def _start_watcher(self) -> None:
@@ -273,9 +287,7 @@ class LoadWorker(QObject):
         with state.lock:
             if state.watcher is None or self.stop.is_set():
                 return set()
-            running = RunStatus.RUNNING
-            return state.watcher.watch_runs([name for name, run in self.runs.items()  # _needs_watching, inlined
-                                             if type(run) is UnreadableRun or run.info.status == running])
+            return state.watcher.watch_runs(needs_watching(self.table))
 
     # -- keeping up -----------------------------------------------------------------------------
     @Slot(int, list, bool, bool)
@@ -290,10 +302,9 @@ class LoadWorker(QObject):
     def check(self) -> None:
         """Every CHECK_MS: runs still RUNNING (a dead writer reads KILLED) or unreadable, and the root."""
         self.checks += 1
-        if self.stop.is_set() or not self._check_root():
+        if self.stop.is_set() or not self._check_root() or not self.shown:
             return
-        names = {name for name, run in self.runs.items() if _needs_watching(run)}
-        self._apply(names, rescan=self.checks % RESCAN_EVERY == 0, experiments=False)
+        self._apply(set(needs_watching(self.table)), rescan=self.checks % RESCAN_EVERY == 0, experiments=False)
 
     def _check_root(self) -> bool:
         """True while the root can be read. Says so once when it goes; reloads when it is back."""
@@ -308,18 +319,18 @@ class LoadWorker(QObject):
         if not self.gone:
             self.gone = True
             self.watching_state.stop()
-            gone = [_public_id(run) for run in self.runs.values()]
-            self.runs.clear()
+            gone = self.table.dirs()
             if problem.endswith("does not exist"):
                 problem = f"{self.root} was deleted or moved; its runs are no longer listed"
             self.status.emit(gen, problem)
             if gone:
-                self.removed.emit(gen, gone)
+                self.table = RunTable.empty(str(self.root))
+                self.changed.emit(gen, RunsUpdate(self.table, [], gone, prepare(self.table)))
         return False
 
     def _apply(self, names: set[str], rescan: bool, experiments: bool) -> None:
         gen = self.generation
-        removed: list[str] = []
+        old = self.table
         if rescan:
             try:
                 on_disk = {name for name, _ in store.list_run_dirs(str(self.root))}
@@ -331,30 +342,13 @@ class LoadWorker(QObject):
             except OSError:
                 return  # vanished: the next check says so
             self.denied = False
-            known = set(self.runs)
-            names |= on_disk - known
-            removed.extend(known - on_disk)
-            names -= set(removed)
-        results = self._read(sorted(names)) if names else []
-        got = {_key(r): r for r in results}
-        removed.extend(name for name in names if name not in got and name in self.runs)
-        changed = [run for name, run in got.items() if not _same(self.runs.get(name), run)]
-        membership = bool(removed) or any(name not in self.runs for name in got)
-        renamed = any(isinstance(r, Run) and isinstance(self.runs.get(_key(r)), Run)
-                      and self.runs[_key(r)].info.experiment != r.info.experiment for r in changed)
-        gone_ids = [_public_id(self.runs.pop(name)) for name in removed if name in self.runs]
-        self.runs.update((_key(r), r) for r in changed)
-        # Watch new RUNNING runs before anyone hears of them: a writer that flushes as soon
-        # as its run is shown must not slip in between our read and the watch.
-        newly_watched = self._watch_runs() if changed or gone_ids else set()
-        if gone_ids:
-            self.removed.emit(gen, gone_ids)
-        if changed:
-            self.changed.emit(gen, changed)
-        if membership or renamed or experiments:
-            found = self._read_experiments()
-            if found != self.experiment_list:
-                self.experiment_list = found
-                self.experiments.emit(gen, found)
-        if newly_watched:  # what changed between reading them and watching them (usually nothing)
-            self._apply(newly_watched, rescan=False, experiments=False)
+            known = set(old.dirs())
+            names = names | (on_disk - known) | (known - on_disk)
+        if names or old.has_running():
+            newly_watched = self._hand_over(self.index.patch(old, sorted(names)), names, watch=True)
+            if newly_watched is not None:
+                self._changed_live()
+                if newly_watched:  # what changed between reading them and watching them (usually nothing)
+                    self._apply(newly_watched, rescan=False, experiments=False)
+        if experiments:
+            self._experiments_after_change(True)

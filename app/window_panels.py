@@ -10,7 +10,6 @@ a label holds its place; it is painted as the tab opens, and the panel replaces 
 """
 from __future__ import annotations
 
-import operator
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Slot
@@ -24,8 +23,6 @@ from app import run_colors
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
-
-_start_time = operator.attrgetter("info.start_time")
 
 
 def install_panels(window: "MainWindow") -> None:
@@ -144,14 +141,13 @@ class _ChartsLink(QObject):
     @Slot(object)
     def _on_loaded(self, snapshot) -> None:
         # In start-time order, so neighbouring runs get different colors.
-        run_colors.assign(snapshot.colors if snapshot.colors is not None
-                          else [r.info.run_id for r in sorted(snapshot.runs, key=_start_time)])
+        run_colors.assign(snapshot.colors or ())
 
-    @Slot(list)
-    def _on_runs_changed(self, runs: list) -> None:
-        run_colors.assign(r.info.run_id for r in runs if isinstance(r, Run))
+    @Slot(object)
+    def _on_runs_changed(self, update) -> None:  # a RunsUpdate: runs are made only for the charted ones
+        run_colors.assign(update.readable_changed())
         if self._plots is not None:
-            self._plots.on_runs_changed(runs)
+            self._plots.on_runs_changed(update.runs({r.info.run_id for r in self._plots.runs()}))
 
     @Slot()
     def _on_closing(self) -> None:

@@ -266,17 +266,21 @@ def test_failed_run_shows_its_error(qtbot, runs_root):
 
 
 def test_live_updates_add_runs_and_keep_the_selection(qtbot, three_runs):
-    from tracker import store
+    from app.runs_source import RunsUpdate
+    from tracker.index import RunIndex
     window = open_window(qtbot, three_runs, 3)
     selected = window.runs_model.run_at(1).info.run_id
     window.runs_view.select_run(selected)
     new_id = log_run("newest", "exp-c")
-    window.source.runs_changed.emit([store.read_run(three_runs / new_id)])
+    table = RunIndex(three_runs).patch(window.runs_model.table(), [new_id])  # what the source's worker sends
+    window.source.runs_changed.emit(RunsUpdate(table, [new_id]))
     assert names_shown(window)[0] == "newest"
     assert window.runs_view.current_run().info.run_id == selected
     names = [window.experiments.experiments_model.index(r).data()
              for r in range(window.experiments.experiments_model.rowCount())]
     assert "exp-c" in names
+    without = table.patched(type(table).empty(table.root), [new_id])
+    window.source.runs_changed.emit(RunsUpdate(without, [], [new_id]))
     window.source.runs_removed.emit([new_id])
     assert "newest" not in names_shown(window)
     assert window.runs_view.current_run().info.run_id == selected

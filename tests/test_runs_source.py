@@ -50,12 +50,17 @@ class Recorder:
         self.status: list[str] = []
         self.progress: list[tuple[int, int]] = []
         self.experiments: list[list] = []
+        self.updates: list = []  # the RunsUpdates themselves
         source.loaded.connect(self.loaded.append)
-        source.runs_changed.connect(self.changed.extend)
+        source.runs_changed.connect(self._on_changed)
         source.runs_removed.connect(self.removed.extend)
         source.status.connect(self.status.append)
         source.progress.connect(lambda done, total: self.progress.append((done, total)))
         source.experiments_changed.connect(self.experiments.append)
+
+    def _on_changed(self, update) -> None:
+        self.updates.append(update)
+        self.changed.extend(update.runs())
 
     def latest(self, run_id: str) -> Run | UnreadableRun | None:
         for run in reversed(self.changed):
