@@ -231,7 +231,7 @@ def test_scan_returns_tracker_runs(made):
 
 
 def test_runs_survive_pickling_with_their_summaries(made):
-    _, path, expected = made  # runs may be handed to another process; SQLite summaries are read lazily
+    _, path, expected = made  # runs may be handed to another process
     import pickle
     runs, _ = open_store(path).scan()
     copies = pickle.loads(pickle.dumps(runs))
@@ -239,16 +239,3 @@ def test_runs_survive_pickling_with_their_summaries(made):
     parent = next(r for r in copies if r.info.run_name == "parent")
     assert parent.data.summaries["loss"].count == 7 and parent.data.summaries["train/acc"].min == 0.5
 
-
-def test_a_deferred_scan_reads_the_same_runs(made):
-    _, path, _ = made
-    reader = open_store(path)
-    strict, _ = reader.scan()
-    deferred, bad = open_store(path).scan(deferred=True)
-    assert bad == []
-    by_id = {r.info.run_id: r for r in deferred}
-    for run in strict:
-        other = by_id[run.info.run_id]
-        assert other.info == run.info
-        assert (other.data.params, other.data.tags, other.data.metrics, other.data.summaries) == \
-            (run.data.params, run.data.tags, run.data.metrics, run.data.summaries)

@@ -189,22 +189,6 @@ def test_a_copied_store_reads_its_own_artifacts_not_the_original_ones(file_copy)
         assert root in Path(version.storage_path).parents, version
 
 
-def test_a_deferred_scan_never_raises_on_damage_and_get_run_says_what_it_is(file_copy):
-    root, expected = file_copy
-    ids = _ids(expected)
-    child = _run_dir(root, ids["child-1"])
-    with open(child / "metrics" / "val_loss", "ab") as f:
-        f.write(b"not a metric line\n1796000000000 5.0 9\n")
-    (child / "params" / "bad").write_bytes(b"\xff not utf-8")
-    runs, bad = open_store(root).scan(deferred=True)
-    run = next(r for r in runs if r.info.run_id == ids["child-1"])
-    assert run.data.summaries["val_loss"].count == 3  # up to the damaged line
-    assert run.data.params == {"fold": "1"}  # the unreadable param is left out
-    assert run.info.parent_run_id == ids["parent"] and run.info.run_name == "child-1"
-    with pytest.raises(ValueError, match="MLflow run is damaged"):
-        open_store(root).get_run(ids["child-1"])
-
-
 def test_runs_of_another_workspace_are_not_listed_nor_called_damaged(sqlite_copy):
     db, expected = sqlite_copy
     conn = sqlite3.connect(db)

@@ -99,16 +99,15 @@ def made(request, tmp_path_factory):
 def test_latest_metric_and_experiment_ids_read_as_mlflow_reports_them(made):
     path, expected = made
     reader = open_store(path)
-    for deferred in (False, True):
-        runs, bad = reader.scan(deferred=deferred)
-        assert bad == []
-        by_id = {r.info.run_id: r for r in runs}
-        assert set(by_id) == set(expected["runs"])
-        for run_id, want in expected["runs"].items():
-            run = by_id[run_id]
-            assert dict(run.data.metrics) == want["metrics"]
-            assert run.info.experiment_id == want["experiment_id"]
-            assert run.info.experiment == expected["experiments"][want["experiment_id"]]
+    runs, bad = reader.scan()
+    assert bad == []
+    by_id = {r.info.run_id: r for r in runs}
+    assert set(by_id) == set(expected["runs"])
+    for run_id, want in expected["runs"].items():
+        run = by_id[run_id]
+        assert dict(run.data.metrics) == want["metrics"]
+        assert run.info.experiment_id == want["experiment_id"]
+        assert run.info.experiment == expected["experiments"][want["experiment_id"]]
     for run_id, want in expected["runs"].items():
         run = reader.get_run(run_id)
         assert dict(run.data.metrics) == want["metrics"]

@@ -6,7 +6,7 @@ written against MLflow reads the same. None of them touch the disk.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 
 class RunStatus:
@@ -165,56 +165,12 @@ class RunInfo:
         return self.end_time - self.start_time
 
 
-class Deferred:
-    """A value computed on first read: ``Deferred(fn, *args)`` stands for ``fn(*args)``.
-
-    ``RunData``'s fields accept one. The run index hands out a run's dicts this way: listing
-    runs never reads metric summaries, and building them for 10,000 runs (100,000 objects)
-    was a third of reopening a directory; params, tags and latest metrics are read soon,
-    but not all before the runs are first shown (measured: ~0.1 s sooner at 10,000 runs).
-    """
-
-    __slots__ = ("fn", "args")
-
-    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
-        self.fn, self.args = fn, args
-
-    def __call__(self) -> Any:
-        return self.fn(*self.args)
-
-    def __reduce__(self):
-        return (Deferred, (self.fn, *self.args))
-
-
-class _ComputedOnRead:
-    """A dataclass field that may be given a ``Deferred``: the first read computes the value and keeps it.
-
-    Reads (equality and repr included) only ever see the computed value; ``None`` means an empty dict.
-    """
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def __get__(self, obj: Any, owner: type | None = None) -> Any:
-        if obj is None:
-            return None  # the field's default (dataclasses ask the class)
-        value = obj.__dict__[self.name]
-        if type(value) is Deferred:
-            value = obj.__dict__[self.name] = value()
-        return value
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        obj.__dict__[self.name] = {} if value is None else value
-
-
 @dataclass
 class RunData:
-    # Each may be given as a Deferred: the run index hands them out that way (building 30,000
-    # dicts for 10,000 runs was a fifth of reopening a directory, measured).
-    params: dict[str, str] = _ComputedOnRead()  # type: ignore[assignment]
-    tags: dict[str, str] = _ComputedOnRead()  # type: ignore[assignment]
-    metrics: dict[str, float] = _ComputedOnRead()  # type: ignore[assignment]  # the value at the highest step, per key
-    summaries: dict[str, MetricSummary] = _ComputedOnRead()  # type: ignore[assignment]
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)  # the value at the highest step, per key
+    summaries: dict[str, MetricSummary] = field(default_factory=dict)
 
     def to_dictionary(self) -> dict[str, dict[str, Any]]:
         """MLflow's form: ``{"metrics": ..., "params": ..., "tags": ...}``."""

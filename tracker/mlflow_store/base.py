@@ -57,12 +57,8 @@ class MlflowStoreReader:
     def read_experiments(self, include_deleted: bool = False) -> list[MlflowExperiment]:
         raise NotImplementedError
 
-    def scan(self, include_deleted: bool = False, deferred: bool = False) -> tuple[list[Run], list[UnreadableRun]]:
-        """Every run with its params, tags and metric summaries; damaged runs with the reason.
-
-        ``deferred``: data that is costly to list may be read on first access instead (the file
-        store's params, tags and metrics; a SQLite store's min/max/count always are). Deferred reads
-        never raise: what cannot be read is left out, and ``get_run`` then says what is damaged."""
+    def scan(self, include_deleted: bool = False) -> tuple[list[Run], list[UnreadableRun]]:
+        """Every run with its params, tags and metric summaries, read now; damaged runs with the reason."""
         raise NotImplementedError
 
     def get_run(self, run_id: str) -> Run:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..entities import Deferred, Run, RunData, UnreadableRun
+from ..entities import Run, UnreadableRun
 from ..registry.entities import ModelVersion, RegisteredModel
 from ..store.metricfile import MetricSeries
-from . import file_lazy, file_registry, files, mapping
+from . import file_registry, files, mapping
 from .base import LoggedModel, MlflowExperiment, MlflowStoreReader, RunNotInStoreError, safe_model_name
 from .metric_lines import parse_metric_lines, series_from_lines
 
@@ -72,9 +72,8 @@ class FileStoreReader(MlflowStoreReader):
                       key=lambda e: (e.experiment_id != "0", e.name.lower()))
 
     # -- runs -------------------------------------------------------------------------------------
-    def scan(self, include_deleted: bool = False, deferred: bool = False) -> tuple[list[Run], list[UnreadableRun]]:
-        """See ``MlflowStoreReader.scan``. With ``deferred``, each run's params, tags and metrics are
-        read when first asked for (see file_lazy.py): listing 10,000 runs reads 10,000 files, not 130,000."""
+    def scan(self, include_deleted: bool = False) -> tuple[list[Run], list[UnreadableRun]]:
+        """See ``MlflowStoreReader.scan``: each run's meta.yaml, params, tags and metric files read once."""
         experiments = self._load_experiments()
         runs: list[Run] = []
         bad: list[UnreadableRun] = []
@@ -85,7 +84,7 @@ class FileStoreReader(MlflowStoreReader):
             for name, path in files.subdirs(exp_path):
                 if name in _NOT_RUNS or name.startswith("."):
                     continue
-                result = self._read_run(exp, name, path, deferred)
+                result = self._read_run(exp, name, path)
                 if result is None:
                     continue
                 self._run_dirs[name] = (exp_id, path)
@@ -95,8 +94,7 @@ class FileStoreReader(MlflowStoreReader):
                     runs.append(result)
         return runs, bad
 
-    def _read_run(self, exp: MlflowExperiment, name: str, path: str,
-                  deferred: bool = False) -> Run | UnreadableRun | None:
+    def _read_run(self, exp: MlflowExperiment, name: str, path: str) -> Run | UnreadableRun | None:
         meta_path = os.path.join(path, "meta.yaml")
         try:
             meta = files.read_meta(meta_path)
@@ -106,24 +104,21 @@ class FileStoreReader(MlflowStoreReader):
         except (OSError, ValueError) as e:
             return mapping.unreadable(name, path, e)
         try:
-            return self._run_from_meta(exp, name, path, meta, deferred)
+            return self._run_from_meta(exp, name, path, meta)
         except (OSError, ValueError, TypeError, UnicodeDecodeError) as e:
             return mapping.unreadable(name, path, e)
 
-    def _run_from_meta(self, exp: MlflowExperiment, name: str, path: str, meta: dict, deferred: bool) -> Run:
+    def _run_from_meta(self, exp: MlflowExperiment, name: str, path: str, meta: dict) -> Run:
         run_id = mapping.text(meta.get("run_id") or meta.get("run_uuid"))
         if run_id != name:
             raise ValueError(f"meta.yaml names run {run_id!r}, but its directory is {name!r}")
-        if deferred:
-            params, tags, summaries = {}, file_lazy.info_tags(path), {}
-        else:
-            params = files.read_key_values(os.path.join(path, "params"))
-            tags = files.read_key_values(os.path.join(path, "tags"))
-            summaries = {}
-            for key, metric_path in files.key_files(os.path.join(path, "metrics")):
-                steps, stamps, values, _ = parse_metric_lines(files.read_bytes(metric_path), strict=True, key=key)
-                if values:
-                    summaries[key] = mapping.summarize(key, steps, stamps, values)
+        params = files.read_key_values(os.path.join(path, "params"))
+        tags = files.read_key_values(os.path.join(path, "tags"))
+        summaries = {}
+        for key, metric_path in files.key_files(os.path.join(path, "metrics")):
+            steps, stamps, values, _ = parse_metric_lines(files.read_bytes(metric_path), strict=True, key=key)
+            if values:
+                summaries[key] = mapping.summarize(key, steps, stamps, values)
         artifact_uri = mapping.text(meta.get("artifact_uri"))
         artifact_dir = self._artifact_dir(artifact_uri, path)
         stage = mapping.text(meta.get("lifecycle_stage") or mapping.ACTIVE)
@@ -132,10 +127,6 @@ class FileStoreReader(MlflowStoreReader):
             run_id, exp.name, meta.get("status"), meta.get("start_time"), meta.get("end_time"),
             mapping.text(meta.get("run_name")), mapping.text(meta.get("user_id")), params, tags, summaries,
             artifact_dir, artifact_uri, path, exp.experiment_id, mapping.DELETED if deleted else mapping.ACTIVE)
-        if deferred:
-            holder = file_lazy.RunMetrics(path)
-            run.data = RunData(params=Deferred(file_lazy.params, path), tags=Deferred(file_lazy.tags, path),
-                               metrics=Deferred(holder.latest), summaries=Deferred(holder.summaries))
         self._artifact_dirs[run_id] = artifact_dir
         if deleted:
             self._deleted.add(run_id)

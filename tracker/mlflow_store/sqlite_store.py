@@ -1,8 +1,8 @@
 """Reading an MLflow SQLite database (``mlflow.db``) without MLflow, through a read-only connection.
 
 Listing runs reads whole tables once (runs, params, tags, latest_metrics, and one aggregate over
-metrics for min/max/count) instead of a query per run. Columns MLflow added over the years are
-looked up first, so older databases read too. Rows are untrusted: a run whose row or values do
+metrics for every run's min/max/count) instead of a query per run. Columns MLflow added over the
+years are looked up first, so older databases read too. Rows are untrusted: a run whose row or values do
 not make sense is listed as unreadable with the reason.
 """
 from __future__ import annotations
@@ -10,12 +10,11 @@ from __future__ import annotations
 import math
 import os
 import sqlite3
-import threading
 from collections import defaultdict
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..entities import Deferred, MetricSummary, Run, UnreadableRun
+from ..entities import MetricSummary, Run, UnreadableRun
 from ..registry.entities import ModelVersion, RegisteredModel
 from ..store.metricfile import MetricSeries
 from . import mapping
@@ -115,8 +114,8 @@ class SqliteStoreReader(MlflowStoreReader):
                       key=lambda e: (e.experiment_id != "0", e.name.lower()))
 
     # -- runs -------------------------------------------------------------------------------------
-    def scan(self, include_deleted: bool = False, deferred: bool = False) -> tuple[list[Run], list[UnreadableRun]]:
-        return self._retrying(self._scan, include_deleted, None)  # one query per table: nothing to defer
+    def scan(self, include_deleted: bool = False) -> tuple[list[Run], list[UnreadableRun]]:
+        return self._retrying(self._scan, include_deleted, None)
 
     def _scan(self, include_deleted: bool, only: str | None) -> tuple[list[Run], list[UnreadableRun]]:
         where = " WHERE run_uuid = ?" if only is not None else ""
@@ -139,7 +138,7 @@ class SqliteStoreReader(MlflowStoreReader):
                 if run_id in problems:
                     raise ValueError(problems[run_id])
                 run, deleted = self._run(row, experiments, params.get(run_id, {}), tags.get(run_id, {}),
-                                         summaries.get(run_id))
+                                         summaries.get(run_id, {}))
             except (ValueError, TypeError, OverflowError) as e:
                 bad.append(mapping.unreadable(run_id, str(self.path), e))
                 continue
@@ -152,23 +151,32 @@ class SqliteStoreReader(MlflowStoreReader):
         return runs, bad
 
     def _summaries(self, conn, where: str, args: tuple, problems: dict[str, str]) -> dict[str, dict[str, MetricSummary]]:
-        """Latest values from ``latest_metrics`` (MLflow keeps it by its own rule). Min, max and
-        count need an aggregate over every point (a third of listing 10,000 runs, measured), so
-        they are filled in when a run's summaries are first read: one query then serves every run."""
-        stats = _MetricStats(self.path, self._lenient)
-        out: dict[str, dict[str, tuple]] = defaultdict(dict)
+        """Every run's metric summaries in two queries: the latest values from ``latest_metrics``
+        (MLflow keeps it by its own rule: the value at the highest step), and min, max and count
+        aggregated over ``metrics`` by (run, key), which MLflow's index on them serves in order."""
+        stats = {}
+        for run_id, key, lo, hi, count in conn.execute(
+                'SELECT run_uuid, "key", MIN(CASE WHEN is_nan THEN NULL ELSE value END), '
+                f'MAX(CASE WHEN is_nan THEN NULL ELSE value END), COUNT(*) FROM metrics{where} '
+                'GROUP BY run_uuid, "key"', args):
+            stats[(run_id if type(run_id) is str else mapping.text(run_id),
+                   key if type(key) is str else mapping.text(key))] = (lo, hi, count)
+        out: dict[str, dict[str, MetricSummary]] = defaultdict(dict)
         for run_id, key, value, ts, step, is_nan in conn.execute(
                 f'SELECT run_uuid, "key", value, timestamp, step, is_nan FROM latest_metrics{where}', args):
             rid = run_id if type(run_id) is str else mapping.text(run_id)
+            name = key if type(key) is str else mapping.text(key)
             try:
-                out[rid][key if type(key) is str else mapping.text(key)] = (
-                    math.nan if is_nan else float(value), int(step), _ms(ts))
+                value, step = math.nan if is_nan else float(value), int(step)
             except (ValueError, TypeError, OverflowError):
-                problems.setdefault(rid, f"metric {mapping.text(key)!r} has a damaged value: {value!r}")
-        return {rid: (latest, stats) for rid, latest in out.items()}
+                problems.setdefault(rid, f"metric {name!r} has a damaged value: {value!r}")
+                continue
+            lo, hi, count = stats.get((rid, name), (None, None, 1))
+            out[rid][name] = MetricSummary(name, value, _float(lo), _float(hi), _int(count), step, _ms(ts), step, value)
+        return out
 
     def _run(self, row: tuple, experiments: dict[str, MlflowExperiment], params: dict[str, str],
-             tags: dict[str, str], summaries: tuple | None) -> tuple[Run, bool]:
+             tags: dict[str, str], summaries: dict[str, MetricSummary]) -> tuple[Run, bool]:
         run_id, name, status, start, end, stage, artifact_uri, exp_id, user_id = row
         run_id = mapping.text(run_id)
         if not run_id:
@@ -181,13 +189,10 @@ class SqliteStoreReader(MlflowStoreReader):
         self._artifact_dirs[run_id] = artifact_dir
         run_path = os.path.dirname(artifact_dir) if artifact_dir is not None \
             and os.path.basename(artifact_dir) == "artifacts" else None
-        latest, stats = summaries or ({}, None)
         deleted = mapping.text(stage) == mapping.DELETED or exp.lifecycle_stage == mapping.DELETED
         run = mapping.build_run(run_id, exp.name, status, start, end, mapping.text(name), mapping.text(user_id),
-                                params, tags, {}, artifact_dir, artifact_uri, run_path or "", exp.experiment_id,
+                                params, tags, summaries, artifact_dir, artifact_uri, run_path or "", exp.experiment_id,
                                 mapping.DELETED if deleted else mapping.ACTIVE)
-        run.data.metrics = {key: value for key, (value, _, _) in latest.items()}
-        run.data.summaries = Deferred(stats.summaries, run_id, latest) if latest else {}
         return run, deleted
 
     def artifact_location(self, uri: str) -> str | None:
@@ -314,51 +319,6 @@ def _key_values(rows, problems: dict[str, str]) -> dict[str, dict[str, str]]:
         out[run_id if type(run_id) is str else mapping.text(run_id)][key] = \
             value if type(value) is str else mapping.text(value)
     return out
-
-
-class _MetricStats:
-    """Min, max and count of every run's metrics, read in one query when first needed.
-
-    Picklable (a path and a flag), so runs handed to another process keep their summaries.
-    """
-
-    def __init__(self, db: Path, lenient: bool) -> None:
-        self.db, self.lenient = db, lenient
-        self._stats: dict[tuple[str, str], tuple] | None = None
-        self._lock = threading.Lock()
-
-    def __getstate__(self) -> dict:
-        return {"db": self.db, "lenient": self.lenient}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__init__(state["db"], state["lenient"])
-
-    def _load(self) -> dict[tuple[str, str], tuple]:
-        with self._lock:
-            if self._stats is None:
-                stats = {}
-                try:
-                    conn = connect_read_only(self.db, self.lenient)
-                    try:
-                        for run_id, key, lo, hi, count in conn.execute(
-                                'SELECT run_uuid, "key", MIN(CASE WHEN is_nan THEN NULL ELSE value END), '
-                                'MAX(CASE WHEN is_nan THEN NULL ELSE value END), COUNT(*) FROM metrics '
-                                'GROUP BY run_uuid, "key"'):
-                            stats[(mapping.text(run_id), mapping.text(key))] = (lo, hi, count)
-                    finally:
-                        conn.close()
-                except sqlite3.Error:
-                    pass  # the store went away or broke since listing: summaries show only the latest values
-                self._stats = stats
-            return self._stats
-
-    def summaries(self, run_id: str, latest: dict[str, tuple]) -> dict[str, MetricSummary]:
-        stats = self._load()
-        out = {}
-        for key, (value, step, ts) in latest.items():
-            lo, hi, count = stats.get((run_id, key), (None, None, 1))
-            out[key] = MetricSummary(key, value, _float(lo), _float(hi), _int(count), step, ts)
-        return out
 
 
 def _float(raw: object) -> float:
