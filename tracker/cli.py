@@ -75,7 +75,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     commit = run.data.tags.get("tracker.source.git.commit")
     if commit:
         dirty = " (dirty)" if run.data.tags.get("tracker.source.git.dirty") == "true" else ""
-        print(f"  git         {printable(commit)} {printable(run.data.tags.get('tracker.source.git.branch', ''))}{dirty}")
+        branch = printable(run.data.tags.get("tracker.source.git.branch", ""))
+        print(f"  git         {printable(commit)} {branch}{dirty}")
     print(f"  artifacts   {printable(info.artifact_uri)}")
     for title, items in (("Params", run.data.params), ("Tags", {
             k: v for k, v in run.data.tags.items() if not k.startswith("tracker.")})):

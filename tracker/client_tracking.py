@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import time
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -13,7 +12,6 @@ from . import artifacts, client_writes, store
 from .arguments import optional_text, params_text, tags_text
 from .entities import Experiment, LifecycleStage, Metric, Param, Run, RunStatus, RunTag, ViewType
 from .exceptions import InvalidParameterValue, InvalidState, ResourceAlreadyExists, ResourceDoesNotExist
-from .names import generate_run_name
 from .store import experiments as experiment_docs
 from .store import layout
 from .store.tempfiles import is_temp_name

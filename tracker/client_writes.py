@@ -67,7 +67,7 @@ def _end_all_at_exit() -> None:
         FLUSHER.remove(writer)
         try:
             writer.end(RunStatus.FAILED if failed else RunStatus.FINISHED, failed)
-        except Exception as e:  # report, never raise at exit
+        except Exception as e:  # noqa: BLE001 - report, never raise at exit
             print(f"tracker: {e}", file=sys.stderr)
 
 

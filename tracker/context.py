@@ -183,7 +183,7 @@ def _user() -> str:
     try:
         import getpass
         return getpass.getuser()
-    except Exception:  # KeyError/OSError when the uid has no passwd entry (containers)
+    except Exception:  # noqa: BLE001 - KeyError/OSError when the uid has no passwd entry (containers)
         return os.environ.get("USER") or "unknown"
 
 

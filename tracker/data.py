@@ -167,7 +167,7 @@ class PandasDataset(Dataset):
         import numpy as np
         import pandas as pd
         trimmed = self._df.head(_MAX_ROWS)
-        strings = trimmed.columns[(self._df.map(type) == str).all(axis=0)]
+        strings = trimmed.columns[self._df.map(type).eq(str).all(axis=0)]
         numbers = trimmed.select_dtypes(include=[np.number]).columns
         trimmed = trimmed[strings.union(numbers)]
         return _digest([pd.util.hash_pandas_object(trimmed).values, np.int64(len(self._df))]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 import os
 import random
-from pathlib import Path
 
 from . import config, fluent
 

@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterable, NamedTuple
 
 from tracker.entities import Run
 
-from .filter_ast import (  # noqa: F401  (BoolOp, Compare, Field, Not: the syntax tree, read by others from here)
+from .filter_ast import (
     ATTRIBUTES, COMPARISONS, BoolOp, Compare, Field, Not, Predicate, compile_predicate,
 )
 

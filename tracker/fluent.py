@@ -217,7 +217,7 @@ def _end(writer: RunWriter, status: str, error: str | None = None) -> None:
             FLUSHER.remove(run)
             try:
                 run.end(status, error)
-            except Exception as e:  # e.g. points a full disk could not take: say so after ending them all
+            except Exception as e:  # noqa: BLE001 - e.g. points a full disk could not take: raised after ending them all
                 first_error = first_error or e
         if first_error is not None:
             raise first_error
@@ -375,7 +375,7 @@ def _end_all(status: str, error: str | None) -> None:
         while _stack:
             try:
                 _end(_stack[-1], status, error)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - at exit: report it and end the runs below it too
                 print(f"tracker: {e}", file=sys.stderr)
 
 

@@ -53,7 +53,8 @@ def import_mlflow(source: str | os.PathLike, dest: str | os.PathLike | None = No
     reader = open_store(source, artifact_root)
     dest = Path(dest).absolute() if dest is not None else get_tracking_dir()
     store_dir = reader.path if reader.kind == "file" else reader.path.parent
-    if dest.resolve() == store_dir.resolve() or (reader.kind == "file" and store_dir.resolve() in dest.resolve().parents):
+    inside = reader.kind == "file" and store_dir.resolve() in dest.resolve().parents
+    if dest.resolve() == store_dir.resolve() or inside:
         raise ValueError(f"{dest} is the MLflow store itself (or inside it); import into another directory")
     dest.mkdir(parents=True, exist_ok=True)
     report = ImportReport()

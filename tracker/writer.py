@@ -254,7 +254,7 @@ class RunWriter:
                 if self._next_metrics and not self.closed:
                     try:
                         self._commit()
-                    except Exception as e:
+                    except Exception as e:  # noqa: BLE001 - raised below, after the heartbeat
                         error = error or e
         now = time.time()
         if now - self._last_beat >= store.HEARTBEAT_SECONDS:
@@ -298,7 +298,7 @@ class RunWriter:
             key = state.key
             try:
                 old_end = self._files.append_parts(key, [chunk.data for chunk in chunks])
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - its points pending again; the other keys still go out
                 state.put_back(chunks, self._take_lock)
                 error = error or e
                 continue
@@ -328,7 +328,7 @@ class RunWriter:
             try:
                 self.flush()
                 self._failure = None  # whatever failed before has been saved since
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - the run is ended all the same, then this is raised
                 failure = e
             with self._files_lock:
                 self.closed = True

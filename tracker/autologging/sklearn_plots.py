@@ -77,7 +77,7 @@ def render(plot: ClassifierPlot, font_size: float) -> Any:
 
 def matplotlib_available() -> bool:
     try:
-        import matplotlib.backends.backend_agg  # noqa: F401
+        import matplotlib.backends.backend_agg
         import matplotlib.figure  # noqa: F401
     except ImportError:
         return False

@@ -118,6 +118,6 @@ def load_model(model_uri: str | os.PathLike, trust_pickle: bool = False, trusted
 
 
 # MLflow's names under ``mlflow.models``; these modules import nothing heavy.
-from .code import set_model  # noqa: E402
-from .metadata import Model  # noqa: E402
-from .signature import ModelSignature, infer_signature  # noqa: E402
+from .code import set_model as set_model  # noqa: E402
+from .metadata import Model as Model  # noqa: E402
+from .signature import ModelSignature as ModelSignature, infer_signature as infer_signature  # noqa: E402

@@ -32,7 +32,7 @@ def now_ms() -> int:
 def _login_name() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # KeyError/OSError when the uid has no passwd entry (containers)
+    except Exception:  # noqa: BLE001 - KeyError/OSError when the uid has no passwd entry (containers)
         return os.environ.get("USER") or "unknown"
 
 

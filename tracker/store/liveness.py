@@ -16,7 +16,7 @@ STALE_SECONDS = 30.0
 
 
 def _hostname() -> str:
-    if hasattr(os, "uname"):  # what socket.gethostname() returns there, without importing socket (~15 ms)
+    if hasattr(os, "uname"):  # what socket.gethostname() returns there, without importing socket (its import: ~15 ms)
         return os.uname().nodename
     import socket
     return socket.gethostname()

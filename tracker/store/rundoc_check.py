@@ -1,4 +1,5 @@
-"""The checks between the bytes of ``run.json`` and every reader: what passes has the types ``entities.Run`` promises."""
+"""The checks between the bytes of ``run.json`` and every reader: what passes has the types
+``entities.Run`` promises."""
 from __future__ import annotations
 
 import os
@@ -138,8 +139,8 @@ def _check_unicode(doc: dict, joined: str) -> None:
                 try:
                     text.encode("utf-8")
                 except UnicodeEncodeError:
-                    raise RunDocumentError(
-                        f"run.json: {section}[{_key(key)}] holds text that is not valid Unicode (a lone surrogate)") from None
+                    raise RunDocumentError(f"run.json: {section}[{_key(key)}] holds text that is not valid Unicode"
+                                           " (a lone surrogate)") from None
 
 
 def check_document(doc: Any, folder: str | None = None) -> dict[str, Any]:
