@@ -79,7 +79,7 @@ class LoadWorker(QObject):
 
     def __init__(self, root: Path, generation: int, bridge: WatchBridge, stop: threading.Event,
                  watching: Watching, polling: bool | None, poll_interval: float | None, check_ms: int,
-                 save_ms: int = SAVE_MS) -> None:
+                 save_ms: int | None = None) -> None:
         super().__init__()
         self.root = root
         self.generation = generation
@@ -88,7 +88,7 @@ class LoadWorker(QObject):
         self.polling = polling
         self.poll_interval = poll_interval
         self.check_ms = check_ms
-        self.save_ms = save_ms
+        self.save_ms = SAVE_MS if save_ms is None else save_ms
         self.index = RunIndex(root)
         self.index_path: Path | None = None
         self.watching_state = watching

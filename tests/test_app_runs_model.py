@@ -13,9 +13,9 @@ from filter_strategies import expressions, run_lists
 from tracker import store
 from tracker.entities import Run, RunData, RunInfo, UnreadableRun
 from tracker.filter import is_filter_expression, parse_filter
-from tracker.filter_compile import ValueColumns
 
-from app.run_rows import Row, RowFilter, arrange, base_order, column_for, nest
+from app.run_columns import column_for
+from app.run_rows import RowFilter, arrange, base_order, nest, table_of_runs
 from app.runs_model import RAW, RUN_ROLE, RunsTableModel
 
 
@@ -120,9 +120,10 @@ def test_nested_runs_follow_their_parent_whatever_the_sort(qapp):
 
 
 def test_nest_survives_a_parent_cycle():
-    a = Row(make_run("a", run_id="a" * 32, parent="b" * 32))
-    b = Row(make_run("b", run_id="b" * 32, parent="a" * 32))
-    assert {r.run_id for r in nest([a, b])} == {"a" * 32, "b" * 32}
+    table = table_of_runs("/nowhere", [make_run("a", run_id="a" * 32, parent="b" * 32),
+                                       make_run("b", run_id="b" * 32, parent="a" * 32)])
+    rows, depth = nest(table, base_order(table))
+    assert sorted(rows.tolist()) == [0, 1] and len(depth) == 2
 
 
 def test_grammar_and_plain_text_filters(qapp):
@@ -181,31 +182,36 @@ def test_live_updates_insert_and_update_rows_and_keep_the_selection(qtbot):
 
 
 def test_arrange_orders_ties_by_base_order():
-    rows = [Row(make_run(n, start=s, metrics={"m": 1.0})) for n, s in (("x", 1), ("y", 3), ("z", 2))]
-    ordered = arrange(base_order(rows), lambda r: True, column_for("metrics.m"), False)
-    assert [r.name for r in ordered] == ["y", "z", "x"]  # equal keys: newest first
+    table = table_of_runs("/nowhere", [make_run(n, start=s, metrics={"m": 1.0})
+                                       for n, s in (("x", 1), ("y", 3), ("z", 2))])
+    ordered, _ = arrange(table, base_order(table), None, column_for("metrics.m"), False)
+    assert [table.text["run_name"].get(i) for i in ordered] == ["y", "z", "x"]  # equal keys: newest first
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(runs=run_lists(), text=st.one_of(expressions(), st.sampled_from(("adam", "A%B run", "x'y", ""))),
        experiment=st.sampled_from((None, "default", "adam")))
 def test_row_filter_agrees_with_the_grammar(runs, text, experiment):
-    bad = UnreadableRun("f" * 32, "/nowhere/adam", "damaged adam")
-    rows = [Row(run) for run in [*runs, bad]]
+    bad = UnreadableRun("f" * 32, "/nowhere/" + "f" * 32, "damaged adam")
+    every = [*runs, bad]
     matches = parse_filter(text).matches if is_filter_expression(text) else None
     words = text.lower().split()
 
-    def shown(r: Row) -> bool:  # the definition: tracker.filter on the run, or every word
-        if experiment is not None and (r.info is None or r.info.experiment != experiment):
+    def search(r) -> str:  # what plain text looks in
+        if isinstance(r, UnreadableRun):
+            return f"{r.run_id}\n{r.path}\n{r.reason}".lower()
+        i = r.info
+        return "\n".join([i.run_name, i.run_id, i.experiment, i.user, *map("=".join, r.data.tags.items())]).lower()
+
+    def shown(r) -> bool:  # the definition: tracker.filter on the run, or every word
+        if experiment is not None and (isinstance(r, UnreadableRun) or r.info.experiment != experiment):
             return False
         if matches is not None:
-            return r.info is not None and matches(r.run)
-        return all(w in r.search for w in words)
-    row_filter = RowFilter(experiment, text)
-    want = [r for r in rows if shown(r)]
-    assert row_filter.select(rows) == want
-    assert row_filter.select(ValueColumns(rows, "row")) == want
-    assert [r for r in rows if row_filter.compile()(r)] == want
+            return not isinstance(r, UnreadableRun) and matches(r)
+        return all(w in search(r) for w in words)
+    table = table_of_runs("/nowhere", every)
+    want = [i for i, r in enumerate(every) if shown(r)]
+    assert RowFilter(experiment, text).select(table).tolist() == want
 
 
 def test_filter_sees_live_updates_to_values(qapp):
