@@ -32,10 +32,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import describe_machine  # noqa: E402
+from machine import describe_machine
 
-import tracker  # noqa: E402
-from tracker import writer as writer_module  # noqa: E402
+import tracker
+from tracker import writer as writer_module
 
 SLOW_NS = 1_000_000  # calls slower than this are attributed
 

@@ -1,4 +1,4 @@
-"""Benchmarks of the metric charts (issue 5), headless. Prints figures; asserts nothing.
+"""Benchmarks of the metric charts, headless. Prints figures; asserts nothing.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_plots.py
 
@@ -24,12 +24,12 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import numpy as np
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
+from PySide6.QtWidgets import QApplication
 
-from tracker import store  # noqa: E402
-from tracker.entities import RunStatus  # noqa: E402
+from tracker import store
+from tracker.entities import RunStatus
 
 app = QApplication.instance() or QApplication(sys.argv)
 

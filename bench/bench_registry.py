@@ -1,4 +1,4 @@
-"""Model registry figures (issue 3): register 1,000 small versions (budget 10 s), list and search
+"""Model registry figures: register 1,000 small versions (budget 10 s), list and search
 1,000 versions (50 ms), resolve a models:/ URI (5 ms besides loading the model).
 
     .venv/bin/python bench/bench_registry.py
@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import tracker  # noqa: E402
-from tracker.registry.registry import Registry  # noqa: E402
+import tracker
+from tracker.registry.registry import Registry
 
 MODELS, PER_MODEL, RUNS = 10, 100, 50
 

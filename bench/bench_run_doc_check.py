@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tracker.index import RunIndex  # noqa: E402
-from tracker.store import layout, rundoc  # noqa: E402
-from tracker.store.atomic import read_json  # noqa: E402
+from tracker.index import RunIndex
+from tracker.store import layout, rundoc
+from tracker.store.atomic import read_json
 
 
 def best(fn, repeat: int = 5) -> float:

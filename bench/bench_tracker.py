@@ -1,4 +1,4 @@
-"""Benchmarks of the tracker library (issue 2). Prints figures; asserts nothing.
+"""Benchmarks of the tracker library. Prints figures; asserts nothing.
 
     .venv/bin/python bench/bench_tracker.py
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import describe_machine  # noqa: E402
+from machine import describe_machine
 
 import tracker
 from tracker import store

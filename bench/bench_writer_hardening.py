@@ -22,11 +22,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import describe_machine  # noqa: E402
+from machine import describe_machine
 
-import tracker  # noqa: E402
-from tracker import Client  # noqa: E402
-from tracker.writer import FLUSH_SECONDS, FLUSHER  # noqa: E402
+import tracker
+from tracker import Client
+from tracker.writer import FLUSH_SECONDS, FLUSHER
 
 
 def open_fds() -> int:

@@ -21,8 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tracker import store  # noqa: E402
-from tracker.entities import RunStatus  # noqa: E402
+from tracker import store
+from tracker.entities import RunStatus
 
 EXPERIMENTS = ["Default", "baseline", "resnet-sweep", "lr-search", "ablation", "tabular", "nlp", "vision"]
 PARAM_CHOICES = {

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QAbstractListModel, Qt
 
-from app_fixtures import *  # noqa: F401,F403
+from app_fixtures import *  # noqa: F403
 from app_fixtures import OFFSCREEN_NOISE
 from malformed_strategies import runs_dirs, same_number, texts, write_runs
 
@@ -111,7 +111,8 @@ def _garbage_run(draw, n: int) -> Run:
     """A Run whose fields hold anything at all: what the models would get if a check were missed."""
     value = lambda: draw(top_level)  # noqa: E731
     metrics = {draw(texts): value() for _ in range(draw(st.integers(0, 3)))}
-    parent = draw(st.none() | texts | st.just(f"{n - 1:032x}"))  # (nesting needs it hashable: run.json's check says text)
+    # nesting needs it hashable: run.json's check says text
+    parent = draw(st.none() | texts | st.just(f"{n - 1:032x}"))
     info = RunInfo(f"{n:032x}", value(), value(), value(), draw(st.integers(0, 2 ** 40)), value(), "", parent,
                    value(), value(), value(), value(), value())
     summaries = {k: MetricSummary(k, v, value(), value(), value(), value(), value()) for k, v in metrics.items()}

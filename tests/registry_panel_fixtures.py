@@ -14,7 +14,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
-from app_fixtures import OFFSCREEN_NOISE, qt_settings  # noqa: F401  (autouse: QSettings in tmp_path)
+from app_fixtures import OFFSCREEN_NOISE, qt_settings  # qt_settings: autouse, QSettings in tmp_path
 
 import tracker
 

@@ -3,7 +3,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 
 import tracker
 from app.run_colors import color_for
-from app_fixtures import *  # noqa: F401,F403
+from app_fixtures import *  # noqa: F403
 from app_fixtures import open_window
 
 

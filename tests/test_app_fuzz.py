@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app_fixtures import *  # noqa: F401,F403 (QSettings of each test in its tmp_path)
+from app_fixtures import *  # noqa: F403 (QSettings of each test in its tmp_path)
 
 HERE = Path(__file__).parent
 

@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMenu
 
-from app_fixtures import *  # noqa: F401,F403
+from app_fixtures import *  # noqa: F403
 from app_fixtures import OFFSCREEN_NOISE
 from test_mlflow_store_maker import GIT_COMMIT, make_store, session_store
 

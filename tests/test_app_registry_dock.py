@@ -3,7 +3,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 import tracker
-from app_fixtures import *  # noqa: F401,F403
+from app_fixtures import *  # noqa: F403
 from app_fixtures import log_run, open_window
 
 

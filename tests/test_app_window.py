@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from app_fixtures import *  # noqa: F401,F403
+from app_fixtures import *  # noqa: F403
 from app_fixtures import OFFSCREEN_NOISE, log_run, names_shown, open_window, write_unreadable
 
 import tracker

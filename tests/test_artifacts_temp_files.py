@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QModelIndex
 
-from app_fixtures import *  # noqa: F401,F403
+from app_fixtures import *  # noqa: F403
 from app_fixtures import OFFSCREEN_NOISE, log_run, open_window
 from tracker.store.tempfiles import PART_SUFFIX, is_temp_name
 

@@ -4,11 +4,9 @@ import signal
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 
-import tracker
 from tracker import Client
 
 LOGGER = textwrap.dedent("""

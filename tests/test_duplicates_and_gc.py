@@ -15,7 +15,7 @@ import tracker
 from tracker import cli
 from tracker.store import tempfiles
 
-from app_fixtures import *  # noqa: F401,F403
+from app_fixtures import *  # noqa: F403
 from app_fixtures import OFFSCREEN_NOISE, log_run, open_window
 
 
@@ -51,7 +51,7 @@ def test_the_app_lists_a_copied_run_folder_as_its_own_row(qtbot, runs_root):
     copy = _copy_run(runs_root, ids[0])
     window = open_window(qtbot, runs_root, 4)
     model = window.runs_model
-    assert model.rowCount() == 4  # was: "Loaded 4 runs" over 3 rows
+    assert model.rowCount() == 4  # the copy is a row of its own, not a fourth run counted over three rows
     from app.runs_model import RUN_ROLE, TOOLTIP
     row = model.row_of(copy.name)
     assert model.index(row, 0).data(RUN_ROLE).path == str(copy)

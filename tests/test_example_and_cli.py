@@ -1,5 +1,4 @@
 """The shipped example end to end, the CLI, and the rule that tracker never imports Qt."""
-import json
 import os
 import shutil
 import subprocess

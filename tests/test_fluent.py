@@ -1,7 +1,6 @@
-"""The fluent API, behaviour by behaviour (issue 2)."""
+"""The fluent API, behaviour by behaviour."""
 import json
 import math
-import os
 from pathlib import Path
 
 import pytest
@@ -44,7 +43,7 @@ def test_context_manager_finishes_and_records_info():
 def test_exception_marks_run_failed_with_the_error():
     with pytest.raises(ZeroDivisionError):
         with tracker.start_run():
-            1 / 0
+            1 / 0  # noqa: B018 - raises inside the run
     run = only_run()
     assert run.info.status == "FAILED"
     assert "ZeroDivisionError" in run.info.error
@@ -165,7 +164,8 @@ def test_keys_with_slashes_spaces_unicode_and_case_do_not_collide():
     assert all(p.parent.name == "metrics" for p in metric_files)
 
 
-@pytest.mark.parametrize("bad, error", [("", ValueError), ("k" * 251, ValueError), ("a\x00b", ValueError), (5, TypeError)])
+@pytest.mark.parametrize("bad, error", [("", ValueError), ("k" * 251, ValueError), ("a\x00b", ValueError),
+                                        (5, TypeError)])
 def test_bad_keys_raise(bad, error):
     with tracker.start_run():
         with pytest.raises(error):

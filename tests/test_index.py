@@ -16,7 +16,8 @@ from tracker.entities import RunStatus, UnreadableRun
 from tracker.index import INDEX_NAME, SCHEMA_VERSION, IndexResult, RunIndex, user_cache_path
 from tracker.writer import RunWriter
 
-from index_fixtures import by_id, cache_home, make_run, root  # noqa: F401  (cache_home, root: fixtures)
+from index_fixtures import by_id, make_run
+from index_fixtures import cache_home as cache_home, root as root  # fixtures: pytest finds them here
 
 REPO = Path(__file__).resolve().parent.parent
 

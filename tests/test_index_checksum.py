@@ -8,7 +8,8 @@ from tracker import store
 from tracker.entities import RunStatus
 from tracker.index import INDEX_NAME, RunIndex
 
-from index_fixtures import by_id, cache_home, make_run, root  # noqa: F401  (cache_home, root: fixtures)
+from index_fixtures import by_id, make_run
+from index_fixtures import cache_home as cache_home, root as root  # fixtures: pytest finds them here
 
 
 def indexed_runs(root):

@@ -16,7 +16,7 @@ from tracker.filter_like import like_matcher
 
 
 def reference(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    """The regex translation LIKE used to be (exact, but backtracking): the meaning to keep."""
+    """LIKE as a regex: exact but backtracking, so too slow to use, and the meaning the linear matcher must keep."""
     parts, i = [], 0
     while i < len(pattern):
         c = pattern[i]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app_fixtures import *  # noqa: F401,F403
+from app_fixtures import *  # noqa: F403
 from app_fixtures import OFFSCREEN_NOISE
 from test_mlflow_store_latest import made_store
 from tracker.mlflow_import import import_mlflow

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 
-from registry_panel_fixtures import *  # noqa: F401,F403
+from registry_panel_fixtures import *  # noqa: F403
 from registry_panel_fixtures import (
     OFFSCREEN_NOISE, artifact_run, make_panel, register_file, stage_of, version_cells, wait_for_versions, wait_idle,
 )

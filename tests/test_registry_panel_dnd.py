@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtWidgets import QMenu
 
-from registry_panel_fixtures import *  # noqa: F401,F403
+from registry_panel_fixtures import *  # noqa: F403
 from registry_panel_fixtures import (
     OFFSCREEN_NOISE, artifact_run, register_file, send_drop, wait_for_versions, wait_idle,
 )

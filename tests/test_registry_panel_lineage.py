@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from registry_panel_fixtures import *  # noqa: F401,F403
+from registry_panel_fixtures import *  # noqa: F403
 from registry_panel_fixtures import OFFSCREEN_NOISE, artifact_run, register_file, wait_for_versions
 
 import tracker

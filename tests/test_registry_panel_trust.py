@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from model_payloads import crafted_folder, pickle_opening, skops_opening
-from registry_panel_fixtures import *  # noqa: F401,F403
+from registry_panel_fixtures import *  # noqa: F403
 from registry_panel_fixtures import OFFSCREEN_NOISE, send_drop, wait_for_versions, wait_idle
 
 import tracker

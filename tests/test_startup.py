@@ -3,7 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app_fixtures import *  # noqa: F401,F403
+from app_fixtures import *  # noqa: F403
 from app_fixtures import log_run, open_window
 
 REPO = Path(__file__).resolve().parent.parent
@@ -17,8 +17,9 @@ print(" ".join(m for m in heavy if m in sys.modules) or "-")
 
 
 def _imported(imports: str) -> str:
+    env = {**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"}
     out = subprocess.run([sys.executable, "-c", _IMPORTED.format(imports=imports)], cwd=REPO, check=True,
-                         capture_output=True, text=True, env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+                         capture_output=True, text=True, env=env)
     return out.stdout.strip()
 
 

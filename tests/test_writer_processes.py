@@ -1,5 +1,4 @@
 """The writer against real processes: file limits, a full disk, a second writer, fork, odd paths."""
-import json
 import os
 import signal
 import subprocess

@@ -12,8 +12,8 @@ from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 
 import tracker as mlflow
-import tracker.pyfunc  # noqa: F401 - as `import mlflow.pyfunc`
-import tracker.sklearn  # noqa: F401 - as `import mlflow.sklearn`
+import tracker.pyfunc  # as `import mlflow.pyfunc`
+import tracker.sklearn  # as `import mlflow.sklearn`
 from tracker.models import infer_signature
 
 X, y = load_iris(return_X_y=True, as_frame=True)

@@ -17,7 +17,7 @@ from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from sklearn.model_selection import train_test_split
 
 import tracker as mlflow
-import tracker.sklearn  # noqa: F401
+import tracker.sklearn
 
 warnings.filterwarnings("ignore")
 np.random.seed(40)

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 import tracker as mlflow
-import tracker.sklearn  # noqa: F401 - as `import mlflow.sklearn`
+import tracker.sklearn  # as `import mlflow.sklearn`
 from tracker.models import infer_signature
 
 if __name__ == "__main__":
