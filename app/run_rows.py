@@ -248,56 +248,43 @@ def arrange(table: RunTable, base: np.ndarray, row_filter: RowFilter | None, col
 
 
 def nest(table: RunTable, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """Move each run right after its parent (siblings keep their relative order)."""
+    """Move each run right after its parent (siblings keep their relative order): (rows, depth)."""
     parents = table.text["parent_run_id"]
     codes = parents.codes[rows]
     if not len(rows) or not (codes >= 0).any():
         return rows, None
+    n = len(rows)
     position = np.full(table.n + 1, -1, dtype=np.int64)  # the last slot: "no row"
-    position[rows] = np.arange(len(rows))
+    position[rows] = np.arange(n)
     parent_row = np.array([-1 if (j := table.position(p)) is None else j for p in parents.uniques] + [-1],
                           dtype=np.int64)[codes]
-    parent_pos = position[parent_row]  # -1 (the last slot) for a parent that is not shown
-    nested = (parent_pos >= 0) & (parent_row != rows)
-    if not nested.any():
+    parent = position[parent_row]  # the parent's position among the rows (-1: none, or not shown)
+    parent[parent_row == rows] = -1
+    if not (parent >= 0).any():
         return rows, None
-    children: dict[int, list[int]] = {}
-    for child, parent in zip(np.flatnonzero(nested).tolist(), parent_pos[nested].tolist()):
-        children.setdefault(parent, []).append(child)
-    roots = np.flatnonzero(~nested)
-    placed = np.zeros(len(rows), dtype=bool)
-    out: list[np.ndarray] = []
-    depth: list[np.ndarray] = []
-
-    def place(root: int) -> None:  # depth-first, iterative: deep chains cost no recursion
-        stack, here, deep = [(root, 0)], [], []
-        while stack:
-            r, d = stack.pop()
-            if placed[r]:
-                continue
-            placed[r] = True
-            here.append(r)
-            deep.append(d)
-            stack.extend((c, d + 1) for c in reversed(children.get(r, ())))
-        out.append(np.array(here, dtype=np.int64))
-        depth.append(np.array(deep, dtype=np.int64))
-
-    has_children = np.zeros(len(rows), dtype=bool)
-    has_children[list(children)] = True
-    start = 0
-    for k in np.flatnonzero(has_children[roots]).tolist():  # the roots with children
-        out.append(roots[start:k])
-        depth.append(np.zeros(k - start, dtype=np.int64))
-        place(int(roots[k]))
-        start = k + 1
-    out.append(roots[start:])
-    depth.append(np.zeros(len(roots) - start, dtype=np.int64))
-    placed[roots] = True
-    for r in np.flatnonzero(~placed).tolist():  # runs in a parent cycle (damaged data) have no root
-        if not placed[r]:
-            place(r)
-    order = np.concatenate(out)
-    return rows[order], np.concatenate(depth)
+    # Walk up one level at a time for every row at once: chain[k] is each row's k-th ancestor.
+    chain = [np.arange(n)]
+    up = parent
+    while (up >= 0).any() and len(chain) <= n:
+        chain.append(up)
+        up = np.where(up >= 0, parent[np.maximum(up, 0)], -1)
+    cyclic = up >= 0  # a parent cycle (damaged data): never reaches a root
+    depth = np.zeros(n, dtype=np.int64)
+    for ancestors in chain[1:]:
+        depth += ancestors >= 0
+    depth[cyclic] = 0
+    # Pre-order is the order of each row's path from its root: (root, child, ..., row), shorter
+    # paths (a parent) first. Rows in a cycle go last, in their order.
+    levels = int(depth.max()) + 1
+    keys = np.full((levels, n), -1, dtype=np.int64)
+    for k in range(levels):
+        below = depth >= k
+        at = np.flatnonzero(below)
+        keys[k, at] = np.stack(chain)[depth[at] - k, at] if len(chain) > 1 else at
+    keys[0, cyclic] = n + np.flatnonzero(cyclic)
+    keys[1:, cyclic] = -1
+    order = np.lexsort(keys[::-1])
+    return rows[order], depth[order]
 
 
 class TableRows:

@@ -3,6 +3,10 @@ then report timings as one ``RESULT {json}`` line. Kept apart from bench_app.py,
 imports of its own, so that what is timed is the app's start, not the benchmark's.
 
     python bench/app_child.py MODE ROOT --expect N [--filter] [--live]   (MODE: window or source)
+
+With an index, the window fills from the stored table and the loading thread then checks it
+against the directory: ``checked`` is when that check is done, ``worst_gui_gap_ms_while_checking``
+the longest the GUI thread was unresponsive meanwhile.
 """
 from __future__ import annotations
 
@@ -75,20 +79,26 @@ def child(args) -> None:
     out["construct"] = out["t_constructed"] - out["t_imported"]
     out["worker_load"] = loaded[0].seconds if loaded else float("nan")
     out["worst_gui_gap_ms_while_loading"] = worst_gap * 1000
-    out["rows"] = table.model().rowCount() if window is not None else len(loaded[0].runs) + len(loaded[0].unreadable)
+    out["rows"] = table.model().rowCount() if window is not None else loaded[0].table.n
+    worker = source._worker  # the stored table is checked after the fill: wait for the check to end
+    out["worst_gui_gap_ms_while_checking"] = 1000 * _pump_until(
+        qapp, lambda: getattr(worker, "index_path", 1) is not None or getattr(worker, "gone", False), TIMEOUT_S)
+    out["checked"] = time.time() - t_open
     _pump_until(qapp, lambda: bool(source.watch_mode), 30)  # (the app starts watching once the table is filled)
     out["watch_mode"] = source.watch_mode
 
     if args.filter:
-        if window is not None:  # typing starts once the window has finished what follows the fill:
-            # the first run's details (built in passes) and the rows' search text (in batches)
-            _pump_until(qapp, lambda: window.details.run() is not None
-                        and not window.runs_model._warm_timer.isActive(), 30)
+        if window is not None:  # typing starts once the window has finished what follows the fill
+            _pump_until(qapp, lambda: window.details.run() is not None, 30)
         out["filter"] = _bench_filter(qapp, window, edit if window else None, table if window else None,
                                       source if window is None else None, loaded[0] if window is None else None)
+        if window is not None:
+            out["sort"] = _bench_sort(qapp, window, table)
     if args.live:
         out["live"] = _bench_live(qapp, window, source, root)
     out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if args.filter:  # after the memory figure: the check makes every run as an object
+        _check_filter(out["filter"], window.runs_model.table() if window is not None else loaded[0].table)
     if window is not None:
         window.close()
     else:
@@ -144,9 +154,8 @@ def _pump_until(app, condition, timeout: float) -> float:
 
 
 def _bench_filter(app, window, edit, table, source, snapshot) -> dict:
-    from tracker.filter import filter_runs
+    from tracker import query
 
-    runs = [r for r in (window.runs_model.runs() if window is not None else snapshot.runs) if hasattr(r, "info")]
     results = {}
     cases = [  # (text typed up to its last character, description)
         ("metrics.accuracy > 0.9", "expression, last keystroke"),
@@ -157,9 +166,9 @@ def _bench_filter(app, window, edit, table, source, snapshot) -> dict:
     for text, label in cases:
         if window is None:
             t0 = time.perf_counter()
-            n = len(filter_runs(runs, text)) if not text.startswith("run-") else sum(
-                text in r.info.run_name for r in runs)
-            results[label] = {"ms": (time.perf_counter() - t0) * 1000, "rows": n}
+            n = len(query.select(snapshot.table, text)) if not text.startswith("run-") else sum(
+                text in name for name in snapshot.table.text["run_name"].values().tolist())
+            results[label] = {"ms": (time.perf_counter() - t0) * 1000, "rows": n, "text": text}
             continue
         from PySide6.QtCore import Qt
         from PySide6.QtTest import QTest
@@ -180,12 +189,44 @@ def _bench_filter(app, window, edit, table, source, snapshot) -> dict:
             table.viewport().repaint()
             times.append((time.perf_counter() - t0) * 1000)
         rows = table.model().rowCount()
-        expected = len(filter_runs(runs, text)) if not text.startswith("run-") else None
         results[label] = {"ms_median": statistics.median(times), "ms_max": max(times), "ms_all": times, "rows": rows,
-                          "rows_by_tracker_filter": expected}
+                          "text": text}
     if window is not None:
         edit.setText("")
         _settle(app)
+    return results
+
+
+def _check_filter(results: dict, table) -> None:
+    """What tracker.filter says of every run, beside what the table showed."""
+    from tracker.filter import filter_runs
+
+    runs = [r for r in table.runs() if hasattr(r, "info")]
+    for f in results.values():
+        f["rows_by_tracker_filter"] = None if f["text"].startswith("run-") else len(filter_runs(runs, f["text"]))
+
+
+def _bench_sort(app, window, table) -> dict:
+    """A click on a metric column's header (each direction, then back to the start time), to a repainted table."""
+    from PySide6.QtCore import Qt
+
+    model = window.runs_model
+    metric = next(k for k in model.extra_columns() if k.startswith("metrics."))
+    results = {}
+    for key, order, label in ((metric, Qt.SortOrder.AscendingOrder, f"{metric} ascending"),
+                              (metric, Qt.SortOrder.DescendingOrder, f"{metric} descending"),
+                              ("name", Qt.SortOrder.AscendingOrder, "name ascending"),
+                              ("started", Qt.SortOrder.DescendingOrder, "started descending")):
+        times = []
+        for _ in range(3):
+            table.sortByColumn(model.column_index("started"), Qt.SortOrder.DescendingOrder)
+            _settle(app)
+            t0 = time.perf_counter()
+            table.sortByColumn(model.column_index(key), order)
+            _settle(app)
+            table.viewport().repaint()
+            times.append((time.perf_counter() - t0) * 1000)
+        results[label] = {"ms_median": statistics.median(times), "ms_max": max(times)}
     return results
 
 
@@ -196,7 +237,7 @@ def _settle(app) -> None:
 
 def _bench_live(app, window, source, root: Path, repeats: int = 5) -> dict:
     seen: dict[str, object] = {}
-    source.runs_changed.connect(lambda runs: seen.update((getattr(r, "info", r).run_id, r) for r in runs))
+    source.runs_changed.connect(lambda update: seen.update((getattr(r, "info", r).run_id, r) for r in update.runs()))
 
     def value(run_id: str):
         run = window.runs_model.get(run_id) if window is not None else seen.get(run_id)

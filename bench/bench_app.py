@@ -1,4 +1,4 @@
-"""Benchmark of the desktop app's data side on a large runs directory (issue 4). Headless.
+"""Benchmark of the desktop app's data side on a large runs directory. Headless.
 
     .venv/bin/python bench/bench_app.py            # 10,000 runs x 20 params x 10 metrics x 100 steps
     .venv/bin/python bench/bench_app.py -n 2000 --dir /tmp/runs-2k
@@ -44,7 +44,7 @@ TIMEOUT_S = 120
 # ---- the parent: prepare, spawn, report ---------------------------------------------------------
 
 def _drop_index(root: Path, cache: Path) -> None:
-    for p in root.glob(".tracker-index.db*"):
+    for p in [*root.glob(".tracker-index.db*"), *root.glob(".tracker-index.npz")]:
         p.unlink()
     shutil.rmtree(cache, ignore_errors=True)
 
@@ -159,17 +159,21 @@ def main() -> None:
             source_cold_warm.append(("RunsSource alone, warm", _spawn(root, "source", workdir)))
 
         print(f"{'':32s} {'start->filled':>13s} {'->painted':>9s} {'start->window':>13s} "
-              f"{'window->filled':>14s} {'(worker)':>8s} {'gui gap':>8s} {'maxrss':>7s}")
+              f"{'window->filled':>14s} {'(worker)':>8s} {'gui gap':>8s} {'->checked':>9s} {'gap':>6s} "
+              f"{'maxrss':>7s}")
         for label, r in rows + source_cold_warm:
             painted = f"{r['start_to_painted']:.2f} s" if "start_to_painted" in r else "-"
             print(f"{label:32s} {r['start_to_filled']:11.2f} s {painted:>9s} {r['start_to_window']:11.2f} s "
                   f"{r['open_to_filled']:12.2f} s {r['worker_load']:6.2f} s "
-                  f"{r['worst_gui_gap_ms_while_loading']:5.0f} ms {r['maxrss_mb']:4.0f} MB")
+                  f"{r['worst_gui_gap_ms_while_loading']:5.0f} ms {r['checked']:7.2f} s "
+                  f"{r['worst_gui_gap_ms_while_checking']:3.0f} ms {r['maxrss_mb']:4.0f} MB")
         print(f"  rows shown: {rows[0][1]['rows']:,}; watching with {rows[0][1]['watch_mode']}")
         print("  start: just before the process is spawned; window: `app.main.launch` has returned (Qt"
               "\n  imported, window shown, directory opening; for RunsSource alone: it is constructed);"
-              "\n  (worker): the loading thread's own time (with the app: mostly waiting for the index helper);"
-              "\n  gui gap: the longest the GUI thread was unresponsive while loading")
+              "\n  (worker): the loading thread's time to the first table it handed over;"
+              "\n  gui gap: the longest the GUI thread was unresponsive while loading;"
+              "\n  ->checked: open to the end of the check of the stored table (or of reading every run),"
+              "\n  gap: the longest GUI stall from the fill to then")
         if len(warm) > 1:
             print("  warm start->filled, all: " + ", ".join(f"{r['start_to_filled']:.2f} s" for r in warm))
 
@@ -183,6 +187,8 @@ def main() -> None:
                       f"{f['rows']:,} rows{check}  (in order: {', '.join(f'{t:.0f}' for t in f['ms_all'])})")
             else:
                 print(f"  {label:45s} {f['ms']:6.1f} ms (tracker.filter, no window), {f['rows']:,} rows")
+        for label, f in detail.get("sort", {}).items():
+            print(f"  sort {label:40s} median {f['ms_median']:6.1f} ms, max {f['ms_max']:6.1f} ms")
         live = detail["live"]
         print("\nanother process's run, visible after its flush (5 writers):")
         print(f"  new run:             {', '.join(map(str, live['new_run_ms']))} ms "

@@ -1,6 +1,7 @@
 """The runs table model: Qt's model tester, sorting, filtering, nesting, incremental updates."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -245,3 +246,55 @@ def test_filter_changes_few_ranges_or_many_keep_rows_and_selection_right(qtmodel
         assert names(model) == want
         assert all(i.data() == n for i, n in zip(kept, kept_names) if i.isValid())
         assert all(not i.isValid() for i, n in zip(kept, kept_names) if n not in want)
+
+
+def _nest_reference(ids: list[str], parent: dict[str, str | None]) -> list[tuple[str, int]]:
+    """Each run right after its shown parent, depth-first, siblings in their order (runs in a cycle last)."""
+    shown = set(ids)
+    children: dict[str, list[str]] = {}
+    nested = set()
+    for r in ids:
+        p = parent[r]
+        if p is not None and p != r and p in shown:
+            children.setdefault(p, []).append(r)
+            nested.add(r)
+    out: list[tuple[str, int]] = []
+
+    def place(r: str, depth: int) -> None:
+        out.append((r, depth))
+        for c in children.get(r, ()):
+            place(c, depth + 1)
+    for r in ids:
+        if r not in nested:
+            place(r, 0)
+    placed = {r for r, _ in out}
+    out += [(r, 0) for r in ids if r not in placed]
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(-1, 9), min_size=1, max_size=10), st.randoms(use_true_random=False))
+def test_nesting_places_every_run_after_its_parent(parents, rng):
+    ids = [f"{i:032x}" for i in range(len(parents))]
+    parent = {ids[i]: (ids[p] if 0 <= p < len(ids) else None) for i, p in enumerate(parents)}
+    runs = [make_run(f"r{i}", start=i, run_id=ids[i], parent=parent[ids[i]]) for i in range(len(ids))]
+    table = table_of_runs("/nowhere", runs)
+    rows = np.array(rng.sample(range(len(ids)), rng.randint(1, len(ids))), dtype=np.int64)
+    got, depth = nest(table, rows)
+    want = _nest_reference([ids[i] for i in rows.tolist()], parent)
+    got_pairs = list(zip([ids[i] for i in got.tolist()], [0] * len(got) if depth is None else depth.tolist()))
+    acyclic = [(r, d) for r, d in want if _reaches_root(r, parent, set(ids[i] for i in rows.tolist()))]
+    assert [p for p in got_pairs if p[0] in {r for r, _ in acyclic}] == acyclic
+    assert sorted(r for r, _ in got_pairs) == sorted(r for r, _ in want)  # runs in a cycle are listed too
+
+
+def _reaches_root(r: str, parent: dict, shown: set) -> bool:
+    seen = set()
+    while True:
+        p = parent[r]
+        if p is None or p == r or p not in shown:
+            return True
+        if r in seen:
+            return False
+        seen.add(r)
+        r = p
