@@ -95,6 +95,8 @@ class LoadWorker(QObject):
         self.table = RunTable.empty(str(root))  # the table the GUI has (the last one handed over)
         self.shown = False  # a table of this load was handed over
         self._partial = False  # ...and it held only the runs read so far
+        self._reading = False  # runs are being read (not only checked): progress is shown
+        self.last_changes: tuple[list[str], list[str]] = ([], [])  # of the last table compared
         self.dirty = False  # changed since the index last stored it
         self.experiment_list: list[Experiment] = []
         self.counts: dict = {}
@@ -133,6 +135,7 @@ class LoadWorker(QObject):
         cached = self._cached()
         if cached is not None and cached.n:
             self._show(cached, self.index.path)  # the window fills now; checking the runs comes after
+        self._reading = not self.shown  # checking a stored table says nothing until a run must be read
         try:
             result = self.index.refresh(self._progress, self.stop.is_set, None if self.shown else self._on_partial,
                                         table=cached if cached is not None else RunTable.empty(str(root)))
@@ -160,6 +163,10 @@ class LoadWorker(QObject):
             newly_watched = self._hand_over(table, complete=was_partial, watch=True)
             if newly_watched is None:
                 newly_watched = self._watch_runs()
+            elif not was_partial:  # the stored table was shown: say what changed since
+                changed, removed = self.last_changes
+                self.status.emit(gen, f"{len(changed):,} run{'s' if len(changed) != 1 else ''} new or changed, "
+                                      f"{len(removed):,} gone since {root.name or root} was last open")
             if was_partial and table.n and unreadable < table.n:
                 seconds = time.perf_counter() - self.started
                 self.status.emit(gen, f"Loaded {table.n - unreadable:,} runs in {seconds:.1f} s"
@@ -197,14 +204,17 @@ class LoadWorker(QObject):
         self.loaded.emit(self.generation, Snapshot(self.root))
 
     def _progress(self, done: int, total: int) -> None:
-        self.progress.emit(self.generation, done, total)
+        if done < total:
+            self._reading = True
+        if self._reading:
+            self.progress.emit(self.generation, done, total)
 
     def _hand_over(self, table: RunTable, names: set[str] | None = None, complete: bool = False,
                    watch: bool = False) -> set[str] | None:
         """Send ``table`` to the GUI when it differs from the one it has (or ``complete`` says a load
         ended); None when it did not. With ``watch``, the runs that need it are watched first, and
         those newly watched are returned."""
-        changed, removed = table_changes(self.table, table, names)
+        changed, removed = self.last_changes = table_changes(self.table, table, names)
         if not changed and not removed and not complete:
             return None
         self.table = table
