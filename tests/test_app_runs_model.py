@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QItemSelectionModel, Qt
 
-from app_fixtures import *  # noqa: F401,F403
+from app_fixtures import *  # noqa: F403
 from app_fixtures import log_run, write_unreadable
 from filter_strategies import expressions, run_lists
 

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from app_fixtures import *  # noqa: F401,F403
+from app_fixtures import *  # noqa: F403
 from app_fixtures import OFFSCREEN_NOISE, log_run, names_shown, open_window
 
 import tracker

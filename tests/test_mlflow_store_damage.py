@@ -99,7 +99,8 @@ def test_file_store_metric_tail_resumes_after_a_half_written_line(file_copy):
     with open(metric, "ab") as f:
         f.write(b"25 7\n")
     rest = reader.metric_series(run_id, "loss", tail.position)
-    assert rest.steps.tolist() == [7] and rest.values.tolist() == [0.125] and rest.timestamps.tolist() == [1796000000001]
+    assert rest.steps.tolist() == [7] and rest.values.tolist() == [0.125]
+    assert rest.timestamps.tolist() == [1796000000001]
     assert reader.metric_series(run_id, "loss", rest.position).values.tolist() == []
     run = reader.get_run(run_id)
     assert run.data.summaries["loss"].count == 9 and run.data.metrics["loss"] == 0.125  # step 7 is now the highest
@@ -184,7 +185,8 @@ def test_a_copied_store_reads_its_own_artifacts_not_the_original_ones(file_copy)
     reader = open_store(root)
     parent = _ids(expected)["parent"]
     assert root in reader.artifact_dir(parent).parents
-    assert str(root) in reader.get_run(parent).path and reader.get_run(parent).info.artifact_uri.startswith(root.as_uri())
+    run = reader.get_run(parent)
+    assert str(root) in run.path and run.info.artifact_uri.startswith(root.as_uri())
     for version in reader.model_versions():
         assert root in Path(version.storage_path).parents, version
 

@@ -63,8 +63,10 @@ versions = [{"version": int(v.version), "stage": v.current_stage, "run_id": v.ru
              "aliases": sorted(v.aliases)} for v in versions]
 model = client.get_registered_model("regressor")
 import tempfile
-got = mlflow.artifacts.download_artifacts(client.get_logged_model(info.model_id).artifact_location, dst_path=tempfile.mkdtemp())
-model_files = {os.path.relpath(os.path.join(d, n), got).replace(os.sep, "/"): open(os.path.join(d, n), "rb").read().hex()
+location = client.get_logged_model(info.model_id).artifact_location
+got = mlflow.artifacts.download_artifacts(location, dst_path=tempfile.mkdtemp())
+model_files = {os.path.relpath(os.path.join(d, n), got).replace(os.sep, "/"):
+               open(os.path.join(d, n), "rb").read().hex()
                for d, _, names in os.walk(got) for n in names}
 with open(os.path.join(folder, "expected.json"), "w") as f:
     json.dump({"runs": runs, "experiments": experiments, "versions": versions,

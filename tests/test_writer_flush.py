@@ -152,5 +152,6 @@ def test_logging_goes_on_while_a_flush_is_stuck_writing(tracking_dir, monkeypatc
         flushing.join()
         monkeypatch.undo()
     assert order == ["logging", "flush"]
-    assert Client().metric_series(run.info.run_id, "loss").values.tolist() == [float(i) for i in range(2 * CHUNK_POINTS)]
+    values = Client().metric_series(run.info.run_id, "loss").values
+    assert values.tolist() == [float(i) for i in range(2 * CHUNK_POINTS)]
     assert tracker.get_run(run.info.run_id).data.params == {"lr": "0.1"}
