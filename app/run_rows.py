@@ -277,10 +277,10 @@ def nest(table: RunTable, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | No
     # paths (a parent) first. Rows in a cycle go last, in their order.
     levels = int(depth.max()) + 1
     keys = np.full((levels, n), -1, dtype=np.int64)
+    ancestors = np.stack(chain)
     for k in range(levels):
-        below = depth >= k
-        at = np.flatnonzero(below)
-        keys[k, at] = np.stack(chain)[depth[at] - k, at] if len(chain) > 1 else at
+        at = np.flatnonzero(depth >= k)
+        keys[k, at] = ancestors[depth[at] - k, at]
     keys[0, cyclic] = n + np.flatnonzero(cyclic)
     keys[1:, cyclic] = -1
     order = np.lexsort(keys[::-1])
