@@ -234,7 +234,7 @@ def describe_tree() -> str:
 def run_benchmark(n: int, repeat: int, keys: list[str]) -> None:
     from machine import describe_machine
     import mlflow
-    ready = ensure_data(n)
+    ensure_data(n)  # writes the runs (and MLflow's copy) when they are missing
     print(f"{n:,} runs; {describe_tree()}, MLflow {mlflow.__version__} (SQLite store)")
     print(f"machine: {describe_machine()}")
     print(f"cold: first search in a fresh process; warm: best of {WARM_CALLS} after it; "
