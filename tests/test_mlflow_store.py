@@ -110,6 +110,8 @@ def test_every_metric_point_reads_back_in_the_order_it_was_logged(made):
             assert (summary.min, summary.max, summary.count) == (min(finite), max(finite), len(logged))
             assert same_float(want["metrics"][key], summary.last)  # the value at the highest step
             checked += len(points)
+        # listing reads every run's summaries at once; one run alone must read the same (repr: NaN == NaN)
+        assert repr(reader.get_run(want["run_id"]).data.summaries) == repr(run.data.summaries)
     assert checked == 18  # 7 + 3 + 1 (parent), 3 + 3 (children), 1 (crashed)
     parent = next(r for r in runs.values() if r.info.run_name == "parent")
     assert parent.data.summaries["loss"].last_step == 5  # step 5 was logged before steps 3 and 4

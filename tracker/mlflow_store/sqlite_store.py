@@ -23,6 +23,7 @@ from .detect import connect_read_only
 from .sqlite_registry import read_models, read_versions
 
 MLFLOW_ARTIFACTS = "mlflow-artifacts:"
+_NO_POINTS = (None, None, None, None, 1)  # a latest value whose history is missing: min and max unknown
 
 
 class SqliteStoreReader(MlflowStoreReader):
@@ -155,24 +156,29 @@ class SqliteStoreReader(MlflowStoreReader):
         (MLflow keeps it by its own rule: the value at the highest step), and min, max and count
         aggregated over ``metrics`` by (run, key), which MLflow's index on them serves in order."""
         stats = {}
-        for run_id, key, lo, hi, count in conn.execute(
+        for row in conn.execute(
                 'SELECT run_uuid, "key", MIN(CASE WHEN is_nan THEN NULL ELSE value END), '
                 f'MAX(CASE WHEN is_nan THEN NULL ELSE value END), COUNT(*) FROM metrics{where} '
                 'GROUP BY run_uuid, "key"', args):
-            stats[(run_id if type(run_id) is str else mapping.text(run_id),
-                   key if type(key) is str else mapping.text(key))] = (lo, hi, count)
+            run_id, key = row[0], row[1]
+            if type(run_id) is not str or type(key) is not str:
+                run_id, key = mapping.text(run_id), mapping.text(key)
+            stats[(run_id, key)] = row
         out: dict[str, dict[str, MetricSummary]] = defaultdict(dict)
         for run_id, key, value, ts, step, is_nan in conn.execute(
                 f'SELECT run_uuid, "key", value, timestamp, step, is_nan FROM latest_metrics{where}', args):
-            rid = run_id if type(run_id) is str else mapping.text(run_id)
-            name = key if type(key) is str else mapping.text(key)
+            if type(run_id) is not str or type(key) is not str:
+                run_id, key = mapping.text(run_id), mapping.text(key)
             try:
                 value, step = math.nan if is_nan else float(value), int(step)
             except (ValueError, TypeError, OverflowError):
-                problems.setdefault(rid, f"metric {name!r} has a damaged value: {value!r}")
+                problems.setdefault(run_id, f"metric {key!r} has a damaged value: {value!r}")
                 continue
-            lo, hi, count = stats.get((rid, name), (None, None, 1))
-            out[rid][name] = MetricSummary(name, value, _float(lo), _float(hi), _int(count), step, _ms(ts), step, value)
+            _, _, lo, hi, count = stats.get((run_id, key), _NO_POINTS)
+            if type(lo) is not float or type(hi) is not float or type(count) is not int:
+                lo, hi, count = _float(lo), _float(hi), _int(count)  # NULL (no points or all NaN), or damaged
+            out[run_id][key] = MetricSummary(key, value, lo, hi, count, step, ts if type(ts) is int else _ms(ts),
+                                             step, value)
         return out
 
     def _run(self, row: tuple, experiments: dict[str, MlflowExperiment], params: dict[str, str],
