@@ -15,7 +15,7 @@ from . import store
 from .config import get_tracking_dir
 from .client_tracking import PagedList, TrackingClientMixin, page
 from .config import uri_to_dir
-from .entities import FileInfo, LifecycleStage, Metric, Run, UnreadableRun, ViewType
+from .entities import FileInfo, Metric, Run, UnreadableRun, ViewType
 from .exceptions import InvalidParameterValue, RunNotFoundError
 from .filter import parse_filter
 from .index.table import RunTable, TableBuilder, experiment_counts

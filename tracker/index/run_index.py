@@ -288,8 +288,8 @@ def read_into(builder: TableBuilder, name: str, path: str, key: tuple[int, int, 
         try:
             builder.add_document(name, key, read_document(path), path)
             return
-        except Exception:
-            pass  # store.read_run names the problem in its own words
+        except Exception:  # noqa: BLE001 - any failure: store.read_run names the problem in its own words
+            pass
     run = read_run(path)
     if isinstance(run, UnreadableRun):
         # cached only with the key it was read at: a changed run.json is read again

@@ -151,7 +151,8 @@ class SqliteStoreReader(MlflowStoreReader):
                 runs.append(run)
         return runs, bad
 
-    def _summaries(self, conn, where: str, args: tuple, problems: dict[str, str]) -> dict[str, dict[str, MetricSummary]]:
+    def _summaries(self, conn, where: str, args: tuple,
+                   problems: dict[str, str]) -> dict[str, dict[str, MetricSummary]]:
         """Every run's metric summaries in two queries: the latest values from ``latest_metrics``
         (MLflow keeps it by its own rule: the value at the highest step), and min, max and count
         aggregated over ``metrics`` by (run, key), which MLflow's index on them serves in order."""
