@@ -131,3 +131,15 @@ def test_a_writer_keeps_its_document_and_writes_the_heartbeat_file_the_layout_na
         tracker.set_tag("t", "x")
         assert dict(before.tags).get("t") is None and writer.document.tags["t"] == "x"
     assert RunDocument.read(tracking_dir / run.info.run_id).info["status"] == RunStatus.FINISHED
+
+
+def test_a_document_with_many_summaries_reads_back_equal(tmp_path):
+    path = tmp_path / RUN_ID
+    path.mkdir()
+    summaries = {f"layer{k}/grad": summary_after(None, 1, math.nan, float(k), (k, 5, math.inf), (k, 5, float(k)))
+                 for k in range(1000)}
+    doc = make().with_params({"naïve": "ünïcode"}).with_summaries(summaries)
+    doc.write(path)
+    back = RunDocument.read(path)
+    assert list(back.metrics) == list(summaries) and back.params["naïve"] == "ünïcode"
+    assert repr(back.to_dict()) == repr(doc.to_dict())  # (repr: NaN compares equal to itself there)

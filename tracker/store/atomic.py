@@ -12,9 +12,13 @@ from .regular import open_regular
 
 def write_json_atomic(path: str | os.PathLike, obj: Any, fsync: bool = True) -> None:
     """Write ``obj`` as JSON to a temp file beside ``path``, fsync it, then rename over ``path``."""
-    path = Path(path)
     # No indent: json's C encoder only runs without one (15,000 metric summaries: 0.05 s instead of 0.6 s).
-    data = json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    write_bytes_atomic(path, json.dumps(obj, ensure_ascii=False).encode("utf-8"), fsync)
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes, fsync: bool = True) -> None:
+    """Write ``data`` to a temp file beside ``path``, fsync it, then rename over ``path``."""
+    path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
