@@ -106,6 +106,31 @@ def test_file_store_metric_tail_resumes_after_a_half_written_line(file_copy):
     assert run.data.summaries["loss"].count == 9 and run.data.metrics["loss"] == 0.125  # step 7 is now the highest
 
 
+def test_listing_again_sees_every_metric_file_that_changed(file_copy):
+    root, expected = file_copy
+    ids = _ids(expected)
+    reader = open_store(root)
+    first = {r.info.run_id: r for r in reader.scan()[0]}
+    assert first[ids["parent"]].data.summaries["loss"].count == 7
+    parent_metrics = _run_dir(root, ids["parent"]) / "metrics"
+    with open(parent_metrics / "loss", "ab") as f:
+        f.write(b"1796000000000 -3.0 99\n")  # MLflow appends a point
+    child = _run_dir(root, ids["child-0"]) / "metrics" / "val_loss"
+    size = child.stat().st_size
+    replacement = child.with_name("new")
+    replacement.write_bytes(b"1796000000000 7.5 1\n".ljust(size - 1, b" ").replace(b"\n", b" ") + b"\n")
+    os.replace(replacement, child)  # rewritten whole, the same size: another file in its place
+    (_run_dir(root, ids["crashed"]) / "metrics" / "loss").write_bytes(b"not a metric line\n")
+    again = {r.info.run_id: r for r in reader.scan()[0]} | {u.run_id: u for u in reader.scan()[1]}
+    loss = again[ids["parent"]].data.summaries["loss"]
+    assert (loss.count, loss.min, loss.last, loss.last_step) == (8, -3.0, -3.0, 99)
+    assert again[ids["parent"]].data.metrics["loss"] == -3.0
+    assert again[ids["child-0"]].data.summaries["val_loss"].count == 1
+    assert again[ids["child-0"]].data.metrics["val_loss"] == 7.5
+    assert "damaged line" in again[ids["crashed"]].reason
+    assert again[ids["child-1"]].data.summaries == first[ids["child-1"]].data.summaries  # unchanged
+
+
 def test_damaged_sqlite_rows_are_listed_with_reasons_and_hide_nothing(sqlite_copy):
     db, expected = sqlite_copy
     ids = _ids(expected)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..entities import Run, UnreadableRun
+from ..entities import MetricSummary, Run, UnreadableRun
 from ..registry.entities import ModelVersion, RegisteredModel
 from ..store.metricfile import MetricSeries
 from . import file_registry, files, mapping
@@ -33,6 +33,9 @@ class FileStoreReader(MlflowStoreReader):
         self._run_dirs: dict[str, tuple[str, str]] = {}  # run id -> (experiment id, run directory)
         self._artifact_dirs: dict[str, str | None] = {}
         self._deleted: set[str] = set()
+        # metric file -> (its identity when read, its summary): a listing again (the app's, when
+        # runs come or go) reads only the metric files that changed; the others cost one lstat
+        self._metric_summaries: dict[str, tuple[tuple[int, ...], MetricSummary | None]] = {}
 
     # -- experiments ----------------------------------------------------------------------------
     def _experiment_dirs(self, include_deleted: bool) -> list[tuple[str, str, bool]]:
@@ -73,8 +76,10 @@ class FileStoreReader(MlflowStoreReader):
 
     # -- runs -------------------------------------------------------------------------------------
     def scan(self, include_deleted: bool = False) -> tuple[list[Run], list[UnreadableRun]]:
-        """See ``MlflowStoreReader.scan``: each run's meta.yaml, params, tags and metric files read once."""
+        """See ``MlflowStoreReader.scan``: each run's meta.yaml, params, tags and metric files read once
+        (metric files unchanged since this reader's last listing are not read again)."""
         experiments = self._load_experiments()
+        known, self._metric_summaries = self._metric_summaries, {}
         runs: list[Run] = []
         bad: list[UnreadableRun] = []
         for exp_id, exp_path, in_trash in self._experiment_dirs(include_deleted):
@@ -84,7 +89,7 @@ class FileStoreReader(MlflowStoreReader):
             for name, path in files.subdirs(exp_path):
                 if name in _NOT_RUNS or name.startswith("."):
                     continue
-                result = self._read_run(exp, name, path)
+                result = self._read_run(exp, name, path, known)
                 if result is None:
                     continue
                 self._run_dirs[name] = (exp_id, path)
@@ -94,7 +99,8 @@ class FileStoreReader(MlflowStoreReader):
                     runs.append(result)
         return runs, bad
 
-    def _read_run(self, exp: MlflowExperiment, name: str, path: str) -> Run | UnreadableRun | None:
+    def _read_run(self, exp: MlflowExperiment, name: str, path: str,
+                  known: dict | None = None) -> Run | UnreadableRun | None:
         meta_path = os.path.join(path, "meta.yaml")
         try:
             meta = files.read_meta(meta_path)
@@ -104,11 +110,11 @@ class FileStoreReader(MlflowStoreReader):
         except (OSError, ValueError) as e:
             return mapping.unreadable(name, path, e)
         try:
-            return self._run_from_meta(exp, name, path, meta)
+            return self._run_from_meta(exp, name, path, meta, self._metric_summaries if known is None else known)
         except (OSError, ValueError, TypeError, UnicodeDecodeError) as e:
             return mapping.unreadable(name, path, e)
 
-    def _run_from_meta(self, exp: MlflowExperiment, name: str, path: str, meta: dict) -> Run:
+    def _run_from_meta(self, exp: MlflowExperiment, name: str, path: str, meta: dict, known: dict) -> Run:
         run_id = mapping.text(meta.get("run_id") or meta.get("run_uuid"))
         if run_id != name:
             raise ValueError(f"meta.yaml names run {run_id!r}, but its directory is {name!r}")
@@ -116,9 +122,9 @@ class FileStoreReader(MlflowStoreReader):
         tags = files.read_key_values(os.path.join(path, "tags"))
         summaries = {}
         for key, metric_path in files.key_files(os.path.join(path, "metrics")):
-            steps, stamps, values, _ = parse_metric_lines(files.read_bytes(metric_path), strict=True, key=key)
-            if values:
-                summaries[key] = mapping.summarize(key, steps, stamps, values)
+            summary = self._metric_summary(key, metric_path, known)
+            if summary is not None:
+                summaries[key] = summary
         artifact_uri = mapping.text(meta.get("artifact_uri"))
         artifact_dir = self._artifact_dir(artifact_uri, path)
         stage = mapping.text(meta.get("lifecycle_stage") or mapping.ACTIVE)
@@ -133,6 +139,23 @@ class FileStoreReader(MlflowStoreReader):
         else:
             self._deleted.discard(run_id)
         return run
+
+    def _metric_summary(self, key: str, path: str, known: dict) -> MetricSummary | None:
+        """A metric file's summary (None when it holds no point); ValueError when it is damaged."""
+        found = known.get(path)
+        if found is not None:
+            try:
+                same = files.identity(os.lstat(path)) == found[0]
+            except OSError:
+                same = False
+            if same:
+                self._metric_summaries[path] = found
+                return found[1]
+        data, identity = files.read_identified(path)
+        steps, stamps, values, _ = parse_metric_lines(data, strict=True, key=key)
+        summary = mapping.summarize(key, steps, stamps, values) if values else None
+        self._metric_summaries[path] = (identity, summary)
+        return summary
 
     def is_deleted(self, run_id: str) -> bool:
         """Whether a run read by ``scan`` or ``get_run`` is deleted (or its experiment is)."""

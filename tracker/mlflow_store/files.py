@@ -20,6 +20,17 @@ MAX_VALUE_BYTES = 1 << 20  # MLflow's params and tags are at most 8,000 characte
 def read_bytes(path: str, limit: int | None = None, offset: int = 0) -> bytes:
     """The bytes of a regular file from ``offset`` (up to ``limit`` of them); OSError for anything
     else or a missing file, ValueError when there are more than ``limit``."""
+    return read_identified(path, limit, offset)[0]
+
+
+def identity(st: os.stat_result) -> tuple[int, ...]:
+    """What tells a file's content apart from an earlier read's: MLflow only appends to a metric
+    file (its size grows) or replaces it (another inode); any write moves the change time too."""
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
+def read_identified(path: str, limit: int | None = None, offset: int = 0) -> tuple[bytes, tuple[int, ...]]:
+    """``read_bytes`` and the file's ``identity`` as it was read (the bytes are its first ``size``)."""
     fd = os.open(path, _FLAGS)
     try:
         st = os.fstat(fd)
@@ -41,7 +52,7 @@ def read_bytes(path: str, limit: int | None = None, offset: int = 0) -> bytes:
         os.close(fd)
     if limit is not None and len(data) > limit:
         raise ValueError(f"{path} is larger than {limit} bytes")
-    return data
+    return data, identity(st)
 
 
 def read_small(path: str, limit: int = MAX_VALUE_BYTES) -> bytes:
