@@ -234,30 +234,36 @@ class RowFilter:
 
 
 def arrange(table: RunTable, base: np.ndarray, row_filter: RowFilter | None, column: Column | None,
-            descending: bool = False, search: SearchText | None = None,
-            keys: tuple | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+            descending: bool = False, search: SearchText | None = None, keys: tuple | None = None,
+            parents: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """The rows that pass ``row_filter``, sorted on ``column`` (missing values last in either
     direction, ties in ``base`` order), each nested run right after its parent: (rows, depth
-    per row or None when nothing nests). ``keys``: the column's sort keys, when already made."""
+    per row or None when nothing nests). ``keys``: the column's sort keys, and ``parents``:
+    ``parent_rows(table)``, when already made."""
     rows = base if row_filter is None or row_filter.is_empty else row_filter.select(table, base, search)
     if column is not None and not (column.key == "started" and descending) and len(rows) > 1:
         values, missing = keys if keys is not None else column.sort_keys(table)
         parts = [(-v if descending else v)[rows] for v in values]
         rows = rows[np.lexsort((*reversed(parts), missing[rows]))]  # stable: ties keep base order
-    return nest(table, rows)
+    return nest(table, rows, parents)
 
 
-def nest(table: RunTable, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+def parent_rows(table: RunTable) -> np.ndarray:
+    """The table row of each distinct ``parent_run_id`` (-1: not in the table), then -1 for "no parent"."""
+    position = table.position
+    return np.array([-1 if (j := position(p)) is None else j for p in table.text["parent_run_id"].uniques] + [-1],
+                    dtype=np.int64)
+
+
+def nest(table: RunTable, rows: np.ndarray, parents: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Move each run right after its parent (siblings keep their relative order): (rows, depth)."""
-    parents = table.text["parent_run_id"]
-    codes = parents.codes[rows]
+    codes = table.text["parent_run_id"].codes[rows]
     if not len(rows) or not (codes >= 0).any():
         return rows, None
     n = len(rows)
     position = np.full(table.n + 1, -1, dtype=np.int64)  # the last slot: "no row"
     position[rows] = np.arange(n)
-    parent_row = np.array([-1 if (j := table.position(p)) is None else j for p in parents.uniques] + [-1],
-                          dtype=np.int64)[codes]
+    parent_row = (parent_rows(table) if parents is None else parents)[codes]
     parent = position[parent_row]  # the parent's position among the rows (-1: none, or not shown)
     parent[parent_row == rows] = -1
     if not (parent >= 0).any():

@@ -27,7 +27,8 @@ from app.position_ranges import array_ranges, position_ranges
 from app.run_colors import swatch_icon
 from app.run_columns import FIXED_COLUMNS, FIXED_KEYS, Column, column_for, is_unreadable, run_id_of, status_of
 from app.run_rows import (
-    RowFilter, SearchText, TableRows, arrange, base_order, experiment_counts, remap_rows, run_key, table_of_runs,
+    RowFilter, SearchText, TableRows, arrange, base_order, experiment_counts, parent_rows, remap_rows, run_key,
+    table_of_runs,
 )
 
 DISPLAY = int(Qt.ItemDataRole.DisplayRole)
@@ -63,7 +64,7 @@ class RunsTableModel(QAbstractTableModel):
         self._descending = True
         self._made: dict[str, AnyRun] = {}  # runs given as objects (an MLflow store's): served as they are
         self._runs: dict[int, AnyRun] = {}  # runs made from this table, by row
-        self._keys: dict[str, tuple] = {}  # sort keys of this table, by column
+        self._keys: dict[str, Any] = {}  # sort keys of this table, by column (and " parents": parent_rows)
         self._search: SearchText | None = None
 
     # ---- Qt ----------------------------------------------------------------------------
@@ -348,7 +349,10 @@ class RunsTableModel(QAbstractTableModel):
                 keys = self._keys[column.key] = column.sort_keys(table)
         if self._filter.words and self._search is None:
             self._search = SearchText(table)
-        return arrange(table, self._base, self._filter, column, self._descending, self._search, keys)
+        parents = self._keys.get(" parents")
+        if parents is None:
+            parents = self._keys[" parents"] = parent_rows(table)
+        return arrange(table, self._base, self._filter, column, self._descending, self._search, keys, parents)
 
     def _emit_changed(self, run_ids: Iterable[str]) -> None:
         if not len(self._visible):

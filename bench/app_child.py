@@ -20,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 
-TIMEOUT_S = 120
+TIMEOUT_S = 300  # generous: 100,000 runs read cold on a busy 2-core machine
 LIVE_WRITER = """
 import sys, time, tracker
 from tracker.writer import FLUSHER

@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
 from machine import describe_machine  # noqa: E402
 
-TIMEOUT_S = 120
+TIMEOUT_S = 300  # generous: 100,000 runs read cold on a busy 2-core machine
 
 
 # ---- the parent: prepare, spawn, report ---------------------------------------------------------
