@@ -341,7 +341,8 @@ class RunsView(QWidget):
 
     @Slot()
     def copy_run_ids(self) -> None:
-        ids = [self._run_id(run) for run in self.selected_runs()]
+        ids = [self.model.run_id_at(i.row()) for i in sorted(self.table.selectionModel().selectedRows(),
+                                                             key=lambda i: i.row())]
         if ids:
             desktop.copy_text("\n".join(ids))
 
@@ -350,10 +351,6 @@ class RunsView(QWidget):
         paths = [run.path for run in self.selected_runs()]
         if paths:
             desktop.copy_text("\n".join(paths))
-
-    @staticmethod
-    def _run_id(run: Run | UnreadableRun) -> str:
-        return run.run_id if isinstance(run, UnreadableRun) else run.info.run_id
 
     @Slot(QPoint)
     def _on_table_menu(self, pos: QPoint) -> None:

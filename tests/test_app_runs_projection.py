@@ -124,3 +124,17 @@ def test_a_sort_and_a_filter_keep_the_selection(qtbot, runs_root):
     assert _current_name(window) == "r07" and _selected_names(window) == ["r07"]
     shown = [model.index(r, model.column_index("metrics.acc")).data(256) for r in range(model.rowCount())]
     assert shown == sorted(shown)
+
+
+def test_copy_run_ids_of_the_selected_rows_in_table_order(qtbot, runs_root, monkeypatch):
+    ids = [log_run(f"r{i}") for i in range(3)]
+    window = open_window(qtbot, runs_root, 3)
+    copied = []
+    monkeypatch.setattr("app.desktop.copy_text", copied.append)
+    view, model = window.runs_view, window.runs_model
+    flags = view.table.selectionModel().SelectionFlag
+    view.table.selectionModel().clearSelection()
+    for run_id in (ids[0], ids[2]):
+        view.table.selectionModel().select(model.index(model.row_of(run_id), 0), flags.Select | flags.Rows)
+    view.copy_run_ids()
+    assert copied == [f"{ids[2]}\n{ids[0]}"]  # newest first, as shown
