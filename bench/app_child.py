@@ -76,6 +76,7 @@ def child(args) -> None:
         table.viewport().repaint()
         out["t_painted"] = time.time()
     out["open_to_filled"] = out["t_filled"] - t_open
+    out["open_to_first_rows"] = out.get("t_first_rows", out["t_filled"]) - t_open
     out["construct"] = out["t_constructed"] - out["t_imported"]
     out["worker_load"] = loaded[0].seconds if loaded else float("nan")
     out["worst_gui_gap_ms_while_loading"] = worst_gap * 1000
@@ -110,6 +111,8 @@ def _filled_when(model, expected: int, out: dict):
     """A condition for ``_pump_until`` that also notes (in ``out["t_filled"]``) the moment the
     model first holds ``expected`` rows, from its own signals rather than the next timer tick."""
     def check(*_args) -> None:
+        if "t_first_rows" not in out and model.rowCount():
+            out["t_first_rows"] = time.time()
         if "t_filled" not in out and model.rowCount() == expected:
             out["t_filled"] = time.time()
     for signal in (model.modelReset, model.layoutChanged, model.rowsInserted):

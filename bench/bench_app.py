@@ -168,6 +168,9 @@ def main() -> None:
                   f"{r['worst_gui_gap_ms_while_loading']:5.0f} ms {r['checked']:7.2f} s "
                   f"{r['worst_gui_gap_ms_while_checking']:3.0f} ms {r['maxrss_mb']:4.0f} MB")
         print(f"  rows shown: {rows[0][1]['rows']:,}; watching with {rows[0][1]['watch_mode']}")
+        for label, r in rows:
+            if "open_to_first_rows" in r:
+                print(f"  {label}: first rows shown {r['open_to_first_rows']:.2f} s after the window opened the directory")
         print("  start: just before the process is spawned; window: `app.main.launch` has returned (Qt"
               "\n  imported, window shown, directory opening; for RunsSource alone: it is constructed);"
               "\n  (worker): the loading thread's time to the first table it handed over;"
