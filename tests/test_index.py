@@ -109,7 +109,7 @@ def test_damaged_and_missing_run_json_are_listed_with_reasons(root):
     assert second.cached == 2 and second.reread == 1  # the dir without run.json is re-checked each time
     assert {u.run_id: u.reason for u in second.unreadable} == reasons
 
-    store.write_document(root / broken.run_id, json.loads(json.dumps(broken.doc)))  # repaired
+    store.write_document(root / broken.run_id, broken.document.to_dict())  # repaired
     third = index.refresh()
     assert {r.info.run_id for r in third.runs} == {good.run_id, broken.run_id}
 

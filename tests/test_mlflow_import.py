@@ -135,7 +135,7 @@ def test_odd_ids_links_and_leftovers_are_reported_not_fatal(tmp_path, tmp_path_f
     parent_artifacts = next(root.glob(f"*/{ids['parent']}")) / "artifacts"
     os.symlink("/etc/hostname", parent_artifacts / "link-to-elsewhere")
     dest = tmp_path / "imported"
-    leftover = dest / f".tmp-import-{ids['crashed']}"  # an import that was interrupted
+    leftover = dest / f".tmp-{ids['crashed']}"  # an import that was interrupted (the staging name runs use)
     (leftover / "artifacts").mkdir(parents=True)
     (leftover / "artifacts" / "junk").write_text("half")
     report = import_mlflow(root, dest)

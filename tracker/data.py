@@ -302,7 +302,7 @@ def log_input(dataset: Dataset, context: str | None = None, tags: dict[str, str]
         if entry not in entries:
             text = json.dumps([*entries, entry], indent=2, ensure_ascii=False)
             artifacts._write_bytes_atomic(dest, text.encode("utf-8"), folder)
-        if writer.doc["tags"].get(INPUTS_TAG) != INPUTS_FILE:
+        if writer.document.tags.get(INPUTS_TAG) != INPUTS_FILE:
             writer.set_tags({INPUTS_TAG: INPUTS_FILE})
 
 

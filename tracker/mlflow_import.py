@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 from . import store
 from .config import get_tracking_dir
 from .entities import Run
+from .store import layout
+from .store.rundoc import RunDocument
 
 if TYPE_CHECKING:  # imported when an import runs: `tracker ls` never pays for the reader
     from .mlflow_store import MlflowStoreReader
@@ -29,7 +31,6 @@ if TYPE_CHECKING:  # imported when an import runs: `tracker ls` never pays for t
 VERSION_TAG = "mlflow.import.version"  # the MLflow version number an imported version came from
 SOURCE_TAG = "mlflow.import.source"  # and its MLflow source URI
 STORE_TAG = "mlflow.import.store"  # and the store it was in: two stores may both have "model" version 1
-_TMP_PREFIX = ".tmp-import-"
 
 
 @dataclass
@@ -97,14 +98,14 @@ def import_run(reader: "MlflowStoreReader", run: Run, dest: Path) -> list[str]:
     """Write one run in tracker's format under ``dest/<run id>``; returns what was left out."""
     from .mlflow_store.mapping import summarize
     run_id = run.info.run_id
-    tmp = dest / f"{_TMP_PREFIX}{run_id}"
+    tmp = layout.staging_dir(dest, run_id)  # (tracker gc removes one an interrupted import leaves)
     if tmp.exists():
         shutil.rmtree(tmp)  # left by an import that was interrupted
     (tmp / store.ARTIFACTS_DIR).mkdir(parents=True)
     try:
         skipped = _copy_artifacts(reader.artifact_dir(run_id), run.info.artifact_uri, tmp / store.ARTIFACTS_DIR)
         skipped += _copy_logged_models(reader, run_id, tmp / store.ARTIFACTS_DIR)
-        doc = _document(run)
+        doc, summaries = _document(run), {}
         for key in run.data.summaries:
             store.validate_key(key, "metric key")
             series = reader.metric_series(run_id, key)
@@ -113,9 +114,10 @@ def import_run(reader: "MlflowStoreReader", run: Run, dest: Path) -> list[str]:
             with store.open_for_append(store.metric_path(tmp, key)) as f:
                 f.write(store.encode_records(series.steps, series.timestamps, series.values))
             s = summarize(key, series.steps.tolist(), series.timestamps.tolist(), series.values.tolist())
-            doc["metrics"][key] = {"last": s.last, "min": s.min, "max": s.max, "count": s.count,
-                                   "last_step": s.last_step, "last_timestamp": s.last_timestamp}
-        store.write_document(tmp, doc)
+            summaries[key] = {"last": s.last, "min": s.min, "max": s.max, "count": s.count,
+                              "last_step": s.last_step, "last_timestamp": s.last_timestamp,
+                              "max_step": s.max_step, "value_at_max_step": s.value_at_max_step}
+        doc.with_summaries(summaries).write(tmp)
         try:
             os.rename(tmp, dest / run_id)  # fails when the target exists: never merges into a run
         except OSError:
@@ -128,18 +130,16 @@ def import_run(reader: "MlflowStoreReader", run: Run, dest: Path) -> list[str]:
     return skipped
 
 
-def _document(run: Run) -> dict:
+def _document(run: Run) -> RunDocument:
     info = run.info
-    doc = store.new_document(info.run_id, info.run_name, info.experiment, info.start_time,
-                             parent_run_id=info.parent_run_id, description=info.description, user=info.user)
-    doc["info"].update(status=info.status, end_time=info.end_time)
     for key in run.data.params:
         store.validate_key(key, "param key")
     for key in run.data.tags:
         store.validate_key(key, "tag key")
-    doc["params"] = dict(run.data.params)
-    doc["tags"] = dict(run.data.tags)
-    return doc
+    doc = RunDocument.new(info.run_id, info.run_name, info.experiment, info.start_time,
+                          parent_run_id=info.parent_run_id, description=info.description, user=info.user)
+    return (doc.with_info(status=info.status, end_time=info.end_time)
+            .with_params(dict(run.data.params)).with_tags(dict(run.data.tags)))
 
 
 def _copy_artifacts(src: Path | None, uri: str, target: Path) -> list[str]:

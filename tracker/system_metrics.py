@@ -272,7 +272,7 @@ def _active_writer(run_id: str) -> Any:
 
 
 def _next_step(writer: Any, prefix: str) -> int:
-    steps = [int(s["last_step"]) for key, s in writer.doc.get("metrics", {}).items() if key.startswith(prefix)]
+    steps = [int(s["last_step"]) for key, s in writer.document.metrics.items() if key.startswith(prefix)]
     return max(steps) + 1 if steps else 0
 
 

@@ -122,7 +122,7 @@ def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
             artifacts._atomically(dest, folder, write)
         except (TypeError, OverflowError, ValueError) as e:
             raise ValueError(f"Failed to save {data} as table as the data is not JSON serializable. Error: {e}") from e
-        entries = _logged_tables(writer.doc["tags"])
+        entries = _logged_tables(writer.document.tags)
         entry = {"path": artifact_file, "type": "table"}
         if entry not in entries:
             writer.set_tags({LOGGED_ARTIFACTS_TAG: json.dumps([*entries, entry])})
@@ -139,7 +139,7 @@ def _logged_tables(tags: dict[str, str]) -> list[dict[str, str]]:
 def _current_experiment() -> str:
     from . import fluent
     if fluent._stack:
-        return fluent._stack[-1].doc["info"].get("experiment") or store.DEFAULT_EXPERIMENT
+        return fluent._stack[-1].document.info.get("experiment") or store.DEFAULT_EXPERIMENT
     return (getattr(fluent, "_experiment", None) or os.environ.get("TRACKER_EXPERIMENT_NAME")
             or store.DEFAULT_EXPERIMENT)
 

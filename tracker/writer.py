@@ -83,11 +83,6 @@ class RunWriter:
         # A writer dropped without end() must not keep its descriptors and the run's lock.
         weakref.finalize(self, _close_files, self._files, self._run_lock).atexit = False
 
-    @property
-    def doc(self) -> dict[str, Any]:
-        """The document as the plain JSON object (read only); ``document`` is the object to use."""
-        return self.document.to_dict()
-
     # -- creating and resuming ---------------------------------------------------------
     @classmethod
     def create(cls, root: str | os.PathLike, run_name: str, experiment: str, **info: Any) -> "RunWriter":
