@@ -59,6 +59,14 @@ def test_search_experiments_filter_order_and_pages():
     assert [e.name for e in client.search_experiments(filter_string="name LIKE '%-exp'", order_by=["name"])] \
         == ["a-exp", "b-exp"]
     assert [e.name for e in client.search_experiments(filter_string="tags.kind = 'c'")] == ["c-other"]
+    # the runs' grammar: OR, escaped LIKE, numbers for the times
+    either = client.search_experiments(filter_string="name = 'a-exp' or tags.kind = 'c'", order_by=["name"])
+    assert [e.name for e in either] == ["a-exp", "c-other"]
+    assert client.search_experiments(filter_string=r"name LIKE 'a\_exp'") == []
+    assert len(client.search_experiments(filter_string="creation_time > 0 and name ILIKE 'B-%'")) == 1
+    with pytest.raises(MlflowException, match="invalid attribute key 'color'") as bad:
+        client.search_experiments(filter_string="color = 'red'")
+    assert bad.value.error_code == "INVALID_PARAMETER_VALUE"
     first = client.search_experiments(max_results=2, order_by=["name DESC"])
     assert [e.name for e in first] == ["c-other", "b-exp"] and first.token
     rest = client.search_experiments(max_results=2, order_by=["name DESC"], page_token=first.token)

@@ -3,15 +3,15 @@ MLflow's names, arguments and errors. Reading runs stays in ``client.py``."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from . import artifacts, client_writes, store
 from .arguments import optional_text, params_text, tags_text
 from .entities import Experiment, LifecycleStage, Metric, Param, Run, RunStatus, RunTag, ViewType
 from .exceptions import InvalidParameterValue, InvalidState, ResourceAlreadyExists, ResourceDoesNotExist
+from .record_filter import NUMBER, TEXT, field_table, record_filter
 from .store import experiments as experiment_docs
 from .store import layout
 from .store.tempfiles import is_temp_name
@@ -41,36 +41,15 @@ def page(items: list[Any], max_results: int | None, page_token: str | None) -> P
     return PagedList(items[offset:end], str(end) if end < len(items) else None)
 
 
-_EXPERIMENT_FILTER = re.compile(
-    r"\s*(?P<field>name|tags\.(?:`[^`]+`|\"[^\"]+\"|[\w.\-/]+))\s*(?P<op>=|!=|LIKE|ILIKE)\s*"
-    r"(?P<q>['\"])(?P<value>.*?)(?P=q)\s*", re.IGNORECASE)
+# MLflow's fields for search_experiments; the grammar is the runs' one (tracker.record_filter)
+_EXPERIMENT_FIELDS = field_table({"name": ("name", TEXT), "creation_time": ("creation_time", NUMBER),
+                                  "last_update_time": ("last_update_time", NUMBER)})
 
 
-def _experiment_filter(filter_string: str | None):
-    """A predicate for MLflow's experiment filter: ``name`` and ``tags.<key>`` with =, !=, LIKE, ILIKE,
-    joined by AND."""
-    if not filter_string or not filter_string.strip():
-        return lambda e: True
-    from .filter_like import like_matcher
-    tests = []
-    for clause in re.split(r"\s+AND\s+", filter_string.strip(), flags=re.IGNORECASE):
-        m = _EXPERIMENT_FILTER.fullmatch(clause)
-        if m is None:
-            raise InvalidParameterValue(f"Invalid filter string for experiments: {clause!r}; use "
-                                        "name or tags.<key> with =, !=, LIKE or ILIKE and a quoted value")
-        field, op, value = m["field"], m["op"].upper(), m["value"]
-        key = None if field.lower() == "name" else field[5:].strip("`\"")
-
-        def get(e: Experiment, key: str | None = key) -> str | None:
-            return e.name if key is None else e.tags.get(key)
-        if op in ("LIKE", "ILIKE"):
-            match = like_matcher(value, op == "ILIKE")
-            tests.append(lambda e, get=get, match=match: get(e) is not None and match(get(e)))
-        elif op == "=":
-            tests.append(lambda e, get=get, value=value: get(e) == value)
-        else:
-            tests.append(lambda e, get=get, value=value: get(e) is not None and get(e) != value)
-    return lambda e: all(test(e) for test in tests)
+def _experiment_filter(filter_string: str | None) -> Callable[[Experiment], bool]:
+    """A predicate for MLflow's experiment filter: ``name``, ``creation_time``, ``last_update_time``
+    and ``tags.<key>``; ``RecordFilterError`` (MLflow's INVALID_PARAMETER_VALUE) when it is bad."""
+    return record_filter(filter_string, _EXPERIMENT_FIELDS)
 
 
 class TrackingClientMixin:

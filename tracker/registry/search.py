@@ -23,41 +23,16 @@ from typing import Any, Callable
 
 from ..exceptions import InvalidParameterValue
 from ..filter import FilterSyntaxError, parse_expression
-from ..filter_ast import BoolOp, Compare, Field, Not, compile_predicate
+from ..filter_ast import BoolOp, Compare, Not
+from ..record_filter import NUMBER, TEXT, RecordFilterError, compile_records, field_table
 from .entities import normalize_stage
 
 
-class RegistryFilterError(FilterSyntaxError, InvalidParameterValue):
+class RegistryFilterError(RecordFilterError):
     """A registry filter that does not parse, or names a field the registry does not have."""
 
 
-@dataclass(frozen=True)
-class RegistryField(Field):
-    """A registry record's field: ``read(record)`` gives its value (an iterable of values when
-    ``many``); comparisons see the value itself, so ``getter`` is the identity."""
-
-    attribute: str = ""
-    is_numeric: bool = False
-    many: bool = False
-
-    @property
-    def numeric(self) -> bool:  # type: ignore[override]
-        return self.is_numeric
-
-    def getter(self) -> Callable[[Any], Any]:
-        return _identity
-
-    def read(self, record: Any) -> Any:
-        if self.kind == "tag":
-            return record.tags.get(self.key)
-        return getattr(record, self.attribute)
-
-
-def _identity(value: Any) -> Any:
-    return value
-
-
-_NUMBER, _TEXT = True, False
+_NUMBER, _TEXT = NUMBER, TEXT
 _VERSION_FIELDS: dict[str, tuple[str, bool]] = {
     "name": ("name", _TEXT), "version_number": ("version", _NUMBER), "version": ("version", _NUMBER),
     "run_id": ("run_id", _TEXT), "source_path": ("source", _TEXT), "source": ("source", _TEXT),
@@ -69,30 +44,9 @@ _VERSION_FIELDS: dict[str, tuple[str, bool]] = {
 }
 _MODEL_FIELDS = {k: _VERSION_FIELDS[k] for k in (
     "name", "description", "alias", "aliases", "creation_timestamp", "last_updated_timestamp")}
-_TAG_PREFIXES = {"tag", "tags"}
-_ATTRIBUTE_PREFIXES = {"attribute", "attributes", "attr"}
-
-
-def _field_table(fields: dict[str, tuple[str, bool]]) -> Callable[[Any, str], Field]:
-    shown = ", ".join(sorted(fields))
-
-    def resolve(prefix: str | None, key: str) -> Field:
-        if prefix is not None and prefix.lower() in _TAG_PREFIXES:
-            if not key:
-                raise ValueError(f"expected a tag key after '{prefix}.', as in tags.team")
-            return RegistryField("tag", key)
-        if prefix is not None and prefix.lower() not in _ATTRIBUTE_PREFIXES:
-            raise ValueError(f"invalid entity type '{prefix}'; use tags.<key> or one of {shown}")
-        found = fields.get(key.lower())
-        if found is None:
-            raise ValueError(f"invalid attribute key '{key}'; valid keys are {shown} and tags.<key>")
-        attribute, numeric = found
-        # A version's aliases are a list, a model's {alias: version}: iterating either gives the names.
-        return RegistryField("attr", key.lower(), attribute, numeric, many=attribute == "aliases")
-    return resolve
-
-
-_TABLES = {"version": _field_table(_VERSION_FIELDS), "model": _field_table(_MODEL_FIELDS)}
+# A version's aliases are a list, a model's {alias: version}: iterating either gives the names.
+_TABLES = {"version": field_table(_VERSION_FIELDS, frozenset({"aliases"})),
+           "model": field_table(_MODEL_FIELDS, frozenset({"aliases"}))}
 
 
 @dataclass(frozen=True)
@@ -122,7 +76,7 @@ def parse_filter(text: str | None, kind: str) -> RegistryFilter:
         ast = None if ast is None else _normalize_stages(ast, text)
     except FilterSyntaxError as e:
         raise RegistryFilterError(e.problem, e.text, e.position) from None
-    return RegistryFilter(text, ast, (lambda record: True) if ast is None else _compile(ast))
+    return RegistryFilter(text, ast, compile_records(ast))
 
 
 def _normalize_stages(node: Any, text: str) -> Any:
@@ -148,23 +102,6 @@ def _is_stage(value: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _compile(node: Any) -> Callable[[Any], bool]:
-    """The tree as closures over a registry record; each comparison means what it means for runs
-    (``compile_predicate`` over the field's value), a many-valued field matching when any value does."""
-    if isinstance(node, BoolOp):
-        preds = [_compile(child) for child in node.children]
-        if node.op == "and":
-            return lambda r: all(p(r) for p in preds)
-        return lambda r: any(p(r) for p in preds)
-    if isinstance(node, Not):
-        inner = _compile(node.child)
-        return lambda r: not inner(r)
-    test, read = compile_predicate(node), node.field.read
-    if node.field.many:
-        return lambda r: any(test(v) for v in read(r))
-    return lambda r: test(read(r))
 
 
 _FIELD_ALIASES = {"stage": "current_stage", "version_number": "version", "source_path": "source"}
