@@ -11,8 +11,9 @@ from hypothesis import given, settings, strategies as st
 
 from tracker.entities import Run, RunData, RunInfo
 from tracker.filter import parse_filter
-from tracker.filter_compile import compile_selector
 from tracker.filter_like import like_matcher
+from tracker.index import TableBuilder
+from tracker.query import select
 
 
 def reference(pattern: str, ignore_case: bool) -> re.Pattern[str]:
@@ -75,13 +76,16 @@ _CHILD = """
 import json, sys
 from tracker.entities import Run, RunData, RunInfo
 from tracker.filter import parse_filter
-from tracker.filter_compile import compile_selector
+from tracker.index import TableBuilder
+from tracker.query import select
 out = []
 for text, value in json.load(sys.stdin):
     run = Run(RunInfo(run_id="r1", run_name="r1", experiment="e", status="FINISHED", start_time=0,
                       end_time=None, artifact_uri="", user="u"), RunData(params={"x": value}, tags={}, metrics={}))
     parsed = parse_filter(text)
-    out.append([parsed.matches(run), len(compile_selector(parsed.ast).select([run])) == 1])
+    builder = TableBuilder("")
+    builder.add_run("0" * 32, None, run)
+    out.append([parsed.matches(run), len(select(builder.build(), parsed)) == 1])
 print(json.dumps(out))
 """
 
@@ -100,4 +104,6 @@ def test_pathological_patterns_finish():
     for text, value, expected in _CASES:  # and the same answers here, through both evaluators
         run, parsed = _run(value), parse_filter(text)
         assert parsed.matches(run) is expected
-        assert compile_selector(parsed.ast).select([run]) == ([run] if expected else [])
+        builder = TableBuilder("")
+        builder.add_run("0" * 32, None, run)
+        assert select(builder.build(), parsed).tolist() == ([0] if expected else [])
