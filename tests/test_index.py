@@ -139,7 +139,8 @@ def test_a_truncated_index_file_is_rebuilt(root):
 def _rewrite_format(path, version):
     with np.load(path, allow_pickle=False) as files:
         arrays = {name: files[name] for name in files.files}
-    arrays["format"] = np.array([version, arrays["format"][1]], dtype=np.int64)
+    arrays["format"] = arrays["format"].copy()
+    arrays["format"][0] = version
     with open(path, "wb") as f:
         np.savez(f, **arrays)
 

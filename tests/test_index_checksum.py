@@ -51,7 +51,7 @@ def test_crafted_codes_out_of_range_are_refused(root):
     run_id, other = indexed_runs(root)
 
     def point_past_the_values(arrays):
-        arrays["t.status.codes"] = np.full_like(arrays["t.status.codes"], 7)
+        arrays["codes"] = np.full_like(arrays["codes"], 7)
 
     rewrite(root / INDEX_NAME, point_past_the_values)
     result = RunIndex(root).refresh()
@@ -59,13 +59,19 @@ def test_crafted_codes_out_of_range_are_refused(root):
     assert by_id(result.runs)[other].info.status == RunStatus.FAILED
 
 
+def _with(name, value):
+    return lambda a: a.update({name: value(a[name])})
+
+
 @pytest.mark.parametrize("change", [
-    lambda a: a.update({"i.start_time": a["i.start_time"][:1]}),  # a column shorter than the table
-    lambda a: a.update({"i.start_time": a["i.start_time"].astype(np.float64)}),  # the wrong dtype
-    lambda a: a.update({"params.keys.ends": np.array([99], dtype=np.int64)}),  # offsets past the text
-    lambda a: a.update({"t.dir.codes": np.zeros_like(a["t.dir.codes"])}),  # one folder listed twice
-    lambda a: a.pop("metrics.0.max"),  # a member missing
-    lambda a: a.update({"format": np.array([1, 10**12], dtype=np.int64)}),  # a run count that does not fit
+    _with("ints", lambda v: v[:, :1]),  # columns shorter than the table
+    _with("ints", lambda v: v.astype(np.float64)),  # the wrong dtype
+    _with("strings.ends", lambda v: v + 99),  # offsets past the text
+    _with("strings.groups", lambda v: v[:-1]),  # a group of strings missing
+    _with("codes", lambda v: np.where(np.arange(len(v))[:, None] == 1, 0, v)),  # one folder listed twice
+    lambda a: a.pop("metrics.floats"),  # a member missing
+    _with("format", lambda v: np.array([2, 10**12, 0, 0, 0], dtype=np.int64)),  # a run count that does not fit
+    _with("format", lambda v: np.array([2, v[1], v[2] + 1, v[3], v[4]], dtype=np.int64)),  # a key too many
 ])
 def test_crafted_shapes_and_offsets_are_refused(root, change):
     run_id, other = indexed_runs(root)

@@ -1,18 +1,25 @@
-"""The runs table on disk: one uncompressed numpy ``.npz``, loaded without pickle.
+"""The runs table on disk: one uncompressed numpy ``.npz`` of a few stacked arrays, loaded without pickle.
 
-Members (``n`` runs; ``texts`` is a list of strings stored as ``.chars``, UTF-8 bytes of the
-strings joined, and ``.ends``, int64 cumulative lengths in characters):
-  format                 int64 [FORMAT_VERSION, n]
-  t.<field>.codes        int32 (n,)  with texts t.<field>      for each of table.TEXT_FIELDS
-  i.<field>              int64 (n,)                             for each of table.INT_FIELDS
-  params.keys, tags.keys, metrics.keys                          texts: the keys in column order
-  params.<j>.codes ...   as a text field, for the j-th key      (tags alike)
-  metrics.<j>.present    bool (n,), metrics.<j>.<name> float64/int64 (n,)
+Members (``n`` runs; ``T`` text columns: table.TEXT_FIELDS, then each param key's, then each tag
+key's; ``M`` metric keys):
+  format            int64 [FORMAT_VERSION, n, params, tags, metrics]  (the key counts)
+  codes             int32 (T, n)    each text column's codes (-1: no value)
+  ints              int64 (7, n)    table.INT_FIELDS
+  strings.chars     uint8           every string below, UTF-8, joined
+  strings.ends      int64           where each string ends, in characters of the joined text
+  strings.groups    int64           how many strings each group holds, in this order: the T
+                                    columns' distinct values, then the param, tag and metric keys
+  metrics.present   bool (M, n)
+  metrics.floats    float64 (M, 4, n)   columns.METRIC_FLOATS
+  metrics.ints      int64 (M, 4, n)     columns.METRIC_INTS
 
-Everything in the file is checked before use (shapes, dtypes, codes in range, offsets in
-order); a file that fails any check, or whose zip CRC fails, is ``TableFileError``: the caller
-reads the runs from disk instead. Only stored (uncompressed) members are accepted, so a file
-cannot make the reader allocate more memory than its own size.
+Few members because each costs a zip entry and a header to parse: 10,000 runs with 20 params
+kept one file per column took ~0.1 s to open (212 members), most of it per member.
+
+Everything is checked before use (shapes, dtypes, codes in range, offsets in order, zip CRCs);
+a file that fails is ``TableFileError`` and the caller reads the runs from disk instead. Only
+stored (uncompressed) members are accepted, so a file cannot make the reader allocate more
+memory than its own size.
 """
 from __future__ import annotations
 
@@ -27,7 +34,7 @@ from ..store.regular import open_regular
 from .columns import METRIC_FLOATS, METRIC_INTS, MetricColumn, TextColumn
 from .table import INT_FIELDS, TEXT_FIELDS, RunTable
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class TableFileError(ValueError):
@@ -38,34 +45,26 @@ class NewerTableFile(TableFileError):
     """The file was written by a newer tracker: leave it alone."""
 
 
-def _texts(strings: list[str], prefix: str, out: dict[str, np.ndarray]) -> None:
-    joined = "".join(strings)
-    out[f"{prefix}.chars"] = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    out[f"{prefix}.ends"] = np.cumsum([len(s) for s in strings], dtype=np.int64)
-
-
-def _text_column(column: TextColumn, prefix: str, out: dict[str, np.ndarray]) -> None:
-    out[f"{prefix}.codes"] = column.codes
-    _texts(column.uniques, prefix, out)
-
-
 def to_arrays(table: RunTable) -> dict[str, np.ndarray]:
-    out: dict[str, np.ndarray] = {"format": np.array([FORMAT_VERSION, table.n], dtype=np.int64)}
-    for field in TEXT_FIELDS:
-        _text_column(table.text[field], f"t.{field}", out)
-    for field in INT_FIELDS:
-        out[f"i.{field}"] = table.ints[field]
-    for family in ("params", "tags"):
-        columns = getattr(table, family)
-        _texts(list(columns), f"{family}.keys", out)
-        for j, column in enumerate(columns.values()):
-            _text_column(column, f"{family}.{j}", out)
-    _texts(list(table.metrics), "metrics.keys", out)
-    for j, column in enumerate(table.metrics.values()):
-        out[f"metrics.{j}.present"] = column.present
-        for name, array in column.arrays.items():
-            out[f"metrics.{j}.{name}"] = array
-    return out
+    n = table.n
+    columns = [table.text[f] for f in TEXT_FIELDS] + list(table.params.values()) + list(table.tags.values())
+    groups = [column.uniques for column in columns] + [list(table.params), list(table.tags), list(table.metrics)]
+    strings = [s for group in groups for s in group]
+    joined = "".join(strings)
+    metrics = list(table.metrics.values())
+    return {
+        "format": np.array([FORMAT_VERSION, n, len(table.params), len(table.tags), len(metrics)], dtype=np.int64),
+        "codes": np.stack([c.codes for c in columns]).astype(np.int32, copy=False),
+        "ints": np.stack([table.ints[f] for f in INT_FIELDS]).astype(np.int64, copy=False),
+        "strings.chars": np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8),
+        "strings.ends": np.cumsum([len(s) for s in strings], dtype=np.int64),
+        "strings.groups": np.array([len(g) for g in groups], dtype=np.int64),
+        "metrics.present": np.array([m.present for m in metrics], dtype=bool).reshape(len(metrics), n),
+        "metrics.floats": np.array([[m.arrays[k] for k in METRIC_FLOATS] for m in metrics],
+                                   dtype=np.float64).reshape(len(metrics), len(METRIC_FLOATS), n),
+        "metrics.ints": np.array([[m.arrays[k] for k in METRIC_INTS] for m in metrics],
+                                 dtype=np.int64).reshape(len(metrics), len(METRIC_INTS), n),
+    }
 
 
 def save(table: RunTable, path: Path) -> None:
@@ -84,48 +83,6 @@ def save(table: RunTable, path: Path) -> None:
         raise
 
 
-class _Reader:
-    def __init__(self, files: np.lib.npyio.NpzFile, n: int) -> None:
-        self.files, self.n = files, n
-
-    def array(self, name: str, dtype: type, length: int | None = -1) -> np.ndarray:
-        try:
-            a = self.files[name]
-        except KeyError:
-            raise TableFileError(f"missing {name}") from None
-        if a.dtype != np.dtype(dtype) or a.ndim != 1 or (length is not None and len(a) != (self.n if length == -1
-                                                                                          else length)):
-            raise TableFileError(f"{name}: {a.dtype} {a.shape}")
-        return a
-
-    def texts(self, prefix: str) -> list[str]:
-        chars = self.array(f"{prefix}.chars", np.uint8, None)
-        ends = self.array(f"{prefix}.ends", np.int64, None)
-        try:
-            joined = chars.tobytes().decode("utf-8", "surrogatepass")
-        except UnicodeDecodeError:
-            raise TableFileError(f"{prefix}: not UTF-8") from None
-        if len(ends) and (ends[-1] != len(joined) or ends[0] < 0 or np.any(np.diff(ends) < 0)):
-            raise TableFileError(f"{prefix}: offsets out of order")
-        if not len(ends) and joined:
-            raise TableFileError(f"{prefix}: text without offsets")
-        bounds = ends.tolist()
-        return [joined[a:b] for a, b in zip([0, *bounds[:-1]], bounds)]
-
-    def text_column(self, prefix: str) -> TextColumn:
-        uniques = self.texts(prefix)
-        codes = self.array(f"{prefix}.codes", np.int32)
-        if self.n and (codes.min() < -1 or codes.max() >= len(uniques)):
-            raise TableFileError(f"{prefix}: codes out of range")
-        return TextColumn(codes, uniques)
-
-    def keys(self, family: str) -> list[str]:
-        keys = self.texts(f"{family}.keys")
-        if len(set(keys)) != len(keys):
-            raise TableFileError(f"{family}: repeated keys")
-        return keys
-
-
 def load(path: Path, root: str) -> RunTable:
     """The table stored at ``path``; ``TableFileError`` when it cannot be used, OSError when it cannot be read."""
     with open_regular(path) as f:
@@ -142,25 +99,70 @@ def load(path: Path, root: str) -> RunTable:
             raise TableFileError(f"unreadable: {e}") from None
 
 
+def _member(files: np.lib.npyio.NpzFile, name: str, dtype: type, shape: tuple | None) -> np.ndarray:
+    if name not in files.files:
+        raise TableFileError(f"missing {name}")
+    a = files[name]
+    if a.dtype != np.dtype(dtype) or (shape is not None and a.shape != shape) or (shape is None and a.ndim != 1):
+        raise TableFileError(f"{name}: {a.dtype} {a.shape}")
+    return a
+
+
+def _strings(files: np.lib.npyio.NpzFile) -> list[list[str]]:
+    chars = _member(files, "strings.chars", np.uint8, None)
+    ends = _member(files, "strings.ends", np.int64, None)
+    groups = _member(files, "strings.groups", np.int64, None)
+    try:
+        joined = chars.tobytes().decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        raise TableFileError("strings: not UTF-8") from None
+    if len(ends) != int(groups.sum()) or np.any(groups < 0):
+        raise TableFileError("strings: groups do not add up")
+    if len(ends) and (ends[-1] != len(joined) or ends[0] < 0 or np.any(np.diff(ends) < 0)):
+        raise TableFileError("strings: offsets out of order")
+    if not len(ends) and joined:
+        raise TableFileError("strings: text without offsets")
+    bounds = ends.tolist()
+    strings = [joined[a:b] for a, b in zip([0, *bounds[:-1]], bounds)]
+    out, at = [], 0
+    for size in groups.tolist():
+        out.append(strings[at:at + size])
+        at += size
+    return out
+
+
 def _read(files: np.lib.npyio.NpzFile, root: str) -> RunTable:
     head = files["format"] if "format" in files.files else None
-    if head is None or head.dtype != np.int64 or head.shape != (2,):
+    if head is None or head.dtype != np.int64 or head.ndim != 1 or len(head) < 1:
         raise TableFileError("not a runs table")
-    version, n = int(head[0]), int(head[1])
+    version = int(head[0])
     if version > FORMAT_VERSION:
         raise NewerTableFile(f"format {version} is newer than this tracker's {FORMAT_VERSION}")
-    if version != FORMAT_VERSION or n < 0:
+    if version != FORMAT_VERSION or head.shape != (5,) or np.any(head < 0):
         raise TableFileError(f"format {version}")
-    r = _Reader(files, n)
-    text = {field: r.text_column(f"t.{field}") for field in TEXT_FIELDS}
-    ints = {field: r.array(f"i.{field}", np.int64) for field in INT_FIELDS}
-    families = {family: {key: r.text_column(f"{family}.{j}") for j, key in enumerate(r.keys(family))}
-                for family in ("params", "tags")}
-    metrics = {}
-    for j, key in enumerate(r.keys("metrics")):
-        arrays = {name: r.array(f"metrics.{j}.{name}", np.float64) for name in METRIC_FLOATS}
-        arrays.update({name: r.array(f"metrics.{j}.{name}", np.int64) for name in METRIC_INTS})
-        metrics[key] = MetricColumn(r.array(f"metrics.{j}.present", np.bool_), arrays)
+    n, n_params, n_tags, n_metrics = (int(v) for v in head[1:])
+    n_text = len(TEXT_FIELDS) + n_params + n_tags
+    groups = _strings(files)
+    if len(groups) != n_text + 3:
+        raise TableFileError("strings: wrong number of groups")
+    codes = _member(files, "codes", np.int32, (n_text, n))
+    if n and (codes.min() < -1 or np.any(codes.max(axis=1) >= [len(g) for g in groups[:n_text]])):
+        raise TableFileError("codes out of range")
+    param_keys, tag_keys, metric_keys = groups[n_text:]
+    if (len(param_keys), len(tag_keys), len(metric_keys)) != (n_params, n_tags, n_metrics) or any(
+            len(set(keys)) != len(keys) for keys in (param_keys, tag_keys, metric_keys)):
+        raise TableFileError("keys missing or repeated")
+    columns = [TextColumn(codes[i], groups[i]) for i in range(n_text)]
+    text = dict(zip(TEXT_FIELDS, columns))
     if n and (text["dir"].codes.min() < 0 or len(np.unique(text["dir"].codes)) != n):
         raise TableFileError("run folders missing or repeated")
-    return RunTable(root, n, text, ints, families["params"], families["tags"], metrics)
+    ints = _member(files, "ints", np.int64, (len(INT_FIELDS), n))
+    present = _member(files, "metrics.present", np.bool_, (n_metrics, n))
+    floats = _member(files, "metrics.floats", np.float64, (n_metrics, len(METRIC_FLOATS), n))
+    whole = _member(files, "metrics.ints", np.int64, (n_metrics, len(METRIC_INTS), n))
+    metrics = {key: MetricColumn(present[j], {**dict(zip(METRIC_FLOATS, floats[j])), **dict(zip(METRIC_INTS, whole[j]))})
+               for j, key in enumerate(metric_keys)}
+    first_param = len(TEXT_FIELDS)
+    return RunTable(root, n, text, dict(zip(INT_FIELDS, ints)),
+                    dict(zip(param_keys, columns[first_param:first_param + n_params])),
+                    dict(zip(tag_keys, columns[first_param + n_params:])), metrics)
