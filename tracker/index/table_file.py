@@ -160,7 +160,7 @@ def _read(files: np.lib.npyio.NpzFile, root: str) -> RunTable:
     present = _member(files, "metrics.present", np.bool_, (n_metrics, n))
     floats = _member(files, "metrics.floats", np.float64, (n_metrics, len(METRIC_FLOATS), n))
     whole = _member(files, "metrics.ints", np.int64, (n_metrics, len(METRIC_INTS), n))
-    metrics = {key: MetricColumn(present[j], {**dict(zip(METRIC_FLOATS, floats[j])), **dict(zip(METRIC_INTS, whole[j]))})
+    metrics = {key: MetricColumn(present[j], dict(zip(METRIC_FLOATS + METRIC_INTS, [*floats[j], *whole[j]])))
                for j, key in enumerate(metric_keys)}
     first_param = len(TEXT_FIELDS)
     return RunTable(root, n, text, dict(zip(INT_FIELDS, ints)),
