@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 from ..entities import Experiment, Metric, Run, UnreadableRun
+from ..index.table import RunTable, experiment_counts
 from ..registry.entities import ModelVersion, RegisteredModel
 from ..store.metricfile import MetricSeries
+
+if TYPE_CHECKING:
+    from .listing import RunListing
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,7 @@ class MlflowStoreReader:
 
     kind: str = ""
     path: Path
+    _listed_runs: dict | None = None  # the runs of the last ``list_runs`` (the default one)
 
     # -- implemented by each store --------------------------------------------------------------
     def read_experiments(self, include_deleted: bool = False) -> list[MlflowExperiment]:
@@ -60,6 +67,32 @@ class MlflowStoreReader:
     def scan(self, include_deleted: bool = False) -> tuple[list[Run], list[UnreadableRun]]:
         """Every run with its params, tags and metric summaries, read now; damaged runs with the reason."""
         raise NotImplementedError
+
+    def list_runs(self, include_deleted: bool = False, run_ids: Iterable[str] | None = None) -> "RunListing":
+        """Every run as a row of a ``RunTable`` (what the app's runs table reads), each run as an
+        object made when first asked for (``RunListing.runs``); damaged runs as rows with a reason.
+        ``run_ids``: only these runs are looked at again (the others are as the last listing left them).
+        Here: a ``scan``; the file store reads only what changed since its last listing."""
+        from .listing import RunListing, RunsOnDemand, run_id_of, table_of
+        if run_ids is not None and self._listed_runs is not None:
+            wanted = set(run_ids)
+            runs = dict(self._listed_runs)
+            for run_id in wanted & runs.keys():
+                try:
+                    runs[run_id] = self.get_run(run_id)
+                except LookupError:
+                    del runs[run_id]
+                except (OSError, ValueError) as e:
+                    runs[run_id] = UnreadableRun(run_id, runs[run_id].path, f"MLflow run is damaged: {e}")
+            found = list(runs.values())
+            read = sorted(wanted & runs.keys())
+        else:
+            runs_read, unreadable = self.scan(include_deleted)
+            found = [*runs_read, *unreadable]
+            read = [run_id_of(r) for r in found]
+        listed = self._listed_runs = {run_id_of(r): r for r in found}
+        table = table_of(self.path, found)
+        return RunListing(table, RunsOnDemand(table, listed.get), read)
 
     def get_run(self, run_id: str) -> Run:
         """One run (deleted ones too); RunNotInStoreError, or ValueError for a damaged run."""
@@ -96,10 +129,13 @@ class MlflowStoreReader:
         return [Metric(key, float(v), timestamp=int(ts), step=int(st))
                 for st, ts, v in zip(s.steps.tolist(), s.timestamps.tolist(), s.values.tolist())]
 
-    def search_experiments(self, runs: list[Run] | None = None) -> list[Experiment]:
-        """tracker's ``Experiment`` objects (with MLflow's experiment tags and run counts)."""
-        runs = runs if runs is not None else self.scan()[0]
-        counts = Counter(r.info.experiment for r in runs)
+    def search_experiments(self, runs: list[Run] | RunTable | None = None) -> list[Experiment]:
+        """tracker's ``Experiment`` objects (with MLflow's experiment tags and run counts), counting
+        ``runs`` (a list, or a listing's table; default: a ``scan``)."""
+        if isinstance(runs, RunTable):
+            counts = {name: count for name, (count, _) in experiment_counts(runs).items()}
+        else:
+            counts = Counter(r.info.experiment for r in (runs if runs is not None else self.scan()[0]))
         return [Experiment(e.name, e.creation_time, counts.get(e.name, 0), dict(e.tags), e.experiment_id,
                            e.artifact_location, e.lifecycle_stage, e.last_update_time or None)
                 for e in self.read_experiments()]

@@ -10,13 +10,18 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..entities import MetricSummary, Run, UnreadableRun
+from ..index.table import RunTable
 from ..registry.entities import ModelVersion, RegisteredModel
 from ..store.metricfile import MetricSeries
-from . import file_registry, files, mapping
+from . import file_cache, file_registry, files, mapping
 from .base import LoggedModel, MlflowExperiment, MlflowStoreReader, RunNotInStoreError, safe_model_name
+from .listing import RunListing, RunsOnDemand, TableOfRuns
 from .metric_lines import parse_metric_lines, series_from_lines
 
 TRASH = ".trash"
@@ -27,8 +32,15 @@ _NOT_RUNS = {MODELS, "traces", "datasets", "tags"}
 class FileStoreReader(MlflowStoreReader):
     kind = "file"
 
-    def __init__(self, root: str | os.PathLike) -> None:
+    def __init__(self, root: str | os.PathLike, cache: str | os.PathLike | None | bool = True) -> None:
+        """``cache``: where ``list_runs`` keeps what it read for the next process (default: the
+        user's cache directory, ``file_cache.cache_path``); False: only in this reader."""
         self.path = Path(root).absolute()
+        self._cache_file = (file_cache.cache_path(self.path) if cache is True
+                            else None if cache is False or cache is None else Path(cache))
+        # the last listing's runs (every one, deleted ones too) and their entries by run id
+        self._listed: tuple[RunTable, dict[str, file_cache.Entry]] | None = None
+        self._listing_lock = threading.Lock()
         self._experiments: dict[str, MlflowExperiment] | None = None
         self._run_dirs: dict[str, tuple[str, str]] = {}  # run id -> (experiment id, run directory)
         self._artifact_dirs: dict[str, str | None] = {}
@@ -98,6 +110,98 @@ class FileStoreReader(MlflowStoreReader):
                 elif include_deleted or name not in self._deleted:
                     runs.append(result)
         return runs, bad
+
+    def list_runs(self, include_deleted: bool = False, run_ids: Iterable[str] | None = None) -> RunListing:
+        """See ``MlflowStoreReader.list_runs``. Only the runs whose files changed since the last
+        listing (this reader's, or the one an earlier process kept in the cache file) are read;
+        each of the others costs an ``lstat`` per file. ``run_ids``: check only these known runs
+        (for polling running runs; runs added elsewhere are not looked for)."""
+        with self._listing_lock:
+            return self._list(include_deleted, None if run_ids is None else set(run_ids))
+
+    def _list(self, include_deleted: bool, only: set[str] | None) -> RunListing:
+        racy_after = time.time_ns() - file_cache.RACY_NS
+        experiments = self._load_experiments()
+        loaded = self._listed
+        damaged_file = False
+        if loaded is None and self._cache_file is not None:
+            loaded = file_cache.load(self._cache_file, str(self.path))
+            damaged_file = loaded is None and os.path.lexists(self._cache_file)
+        table, entries = loaded if loaded is not None else (RunTable.empty(str(self.path)), {})
+        fresh = TableOfRuns(self.path)
+        found: dict[str, file_cache.Entry] = {} if only is None else dict(entries)
+        read: list[str] = []
+        for exp, where, name, path in self._run_places(experiments, entries, only):
+            in_trash = where != exp.experiment_id
+            signature = file_cache.experiment_signature(exp.experiment_id, exp.name, exp.lifecycle_stage, where)
+            old = entries.get(name)
+            if old is not None and old.where == where and old.key is not None \
+                    and file_cache.digest(path, old.names, signature) == old.key:
+                found[name] = old
+                self._run_dirs[name] = (exp.experiment_id, path)
+                continue
+            names = file_cache.run_files(path)  # stat before reading: a change meanwhile is seen next time
+            key = file_cache.digest(path, names, signature, racy_after)
+            result = self._read_run(exp, name, path)
+            if result is None:
+                found.pop(name, None)
+                continue
+            self._run_dirs[name] = (exp.experiment_id, path)
+            fresh.add(result, key)
+            read.append(name)
+            deleted = in_trash or (isinstance(result, Run) and result.info.lifecycle_stage == mapping.DELETED)
+            found[name] = file_cache.Entry(where, tuple(names), key, deleted)
+        removed = [rid for rid in entries if rid not in found]
+        if read or removed:
+            table = table.patched(fresh.build(), removed)
+        self._listed = (table, found)
+        self._deleted = {rid for rid, entry in found.items() if entry.deleted}
+        # a run read again with the same entry (one changed too recently to keep a key) changes nothing stored
+        if self._cache_file is not None and (removed or damaged_file or any(found[r] != entries.get(r) for r in read)):
+            file_cache.save(self._cache_file, table, found)
+        visible = table
+        if not include_deleted and self._deleted:
+            visible = table.take([i for i, d in enumerate(table.dirs()) if not found[d].deleted])
+        return RunListing(visible, RunsOnDemand(visible, self._made_run), read, removed)
+
+    def _run_places(self, experiments: dict[str, MlflowExperiment], entries: dict[str, file_cache.Entry],
+                    only: set[str] | None) -> Iterator[tuple[MlflowExperiment, str, str, str]]:
+        """(experiment, its folder relative to the store, run id, run folder) of every run folder,
+        active experiments first (a run id found twice is listed once); of the runs in ``only``."""
+        if only is not None:
+            for name in sorted(only):
+                entry, place = entries.get(name), self._run_dirs.get(name)
+                exp = experiments.get(place[0]) if place is not None else None
+                if entry is not None and exp is not None and os.path.isdir(place[1]):
+                    yield exp, entry.where, name, place[1]
+            return
+        seen: set[str] = set()
+        for exp_id, exp_path, in_trash in self._experiment_dirs(True):
+            exp = experiments.get(exp_id)
+            if exp is None:
+                continue  # no meta.yaml: not an experiment directory
+            where = f"{TRASH}/{exp_id}" if in_trash else exp_id
+            for name, path in files.subdirs(exp_path):
+                if name in _NOT_RUNS or name.startswith(".") or name in seen:
+                    continue
+                seen.add(name)
+                yield exp, where, name, path
+
+    def _made_run(self, run_id: str) -> Run | UnreadableRun | None:
+        """A listed run as an object, read now (``RunListing.runs``)."""
+        place = self._run_dirs.get(run_id)
+        path = place[1] if place is not None else os.path.join(str(self.path), run_id)
+        listed = self._listed
+        i = listed[0].position(run_id) if listed is not None else None
+        reason = listed[0].text["reason"].get(i) if i is not None else None
+        if reason is not None:
+            return UnreadableRun(run_id, path, reason)
+        try:
+            return self.get_run(run_id)
+        except RunNotInStoreError:
+            return None
+        except (OSError, ValueError) as e:
+            return mapping.unreadable(run_id, path, e)
 
     def _read_run(self, exp: MlflowExperiment, name: str, path: str,
                   known: dict | None = None) -> Run | UnreadableRun | None:
