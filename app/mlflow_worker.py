@@ -4,9 +4,12 @@ It speaks ``LoadWorker``'s signals, so ``RunsSource`` and every view treat both 
 up is polling, for both kinds, every ``POLL_MS``: the store's ``changed_token()`` (a few
 ``stat`` calls) says when runs came, went or changed state (the store is listed again, no
 sooner than ``RESCAN_SPACING`` times the last listing took), and the runs still RUNNING are
-re-read on each poll (metrics appended to an MLflow file store's run touch no folder the token
-looks at). A watchdog watcher is not reused: MLflow's layout (experiment folders, one file per
-key) is not the one ``app/watcher.py`` knows, and a 1 s poll costs well under a millisecond.
+checked on each poll (metrics appended to an MLflow file store's run touch no folder the token
+looks at). The runs come as the reader's ``RunListing``: a table, each run made as an object only
+when asked for; a file store's reader reads only the runs whose files changed since its last
+listing or the last process's (its cache file). A watchdog watcher is not reused: MLflow's layout
+(experiment folders, one file per key) is not the one ``app/watcher.py`` knows, and a 1 s poll
+costs well under a millisecond.
 """
 from __future__ import annotations
 
@@ -14,21 +17,19 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from tracker.entities import Experiment, Run, RunStatus, UnreadableRun
+from tracker.entities import Experiment, RunStatus
+from tracker.index import RunTable
 from tracker.mlflow_store import MlflowStoreError, MlflowStoreReader
+from tracker.mlflow_store.listing import RunListing
 
 from . import run_access
-from .runs_snapshot import MadeRuns, Snapshot, same_run as _same
+from .runs_snapshot import RunsUpdate, Snapshot, prepare, snapshot_of, table_changes
 
 POLL_MS = 1000
 RESCAN_SPACING = 4  # after a listing that took t, the next one waits 4 t (RUNNING runs: every poll)
-WARM_BATCH = 200  # runs read ahead per pass of the worker's event loop
-
-
-def _id(run: Run | UnreadableRun) -> str:
-    return run.info.run_id if isinstance(run, Run) else run.run_id
 
 
 class MlflowLoadWorker(QObject):
@@ -49,11 +50,10 @@ class MlflowLoadWorker(QObject):
         self.stop = stop
         self.poll_ms = poll_ms
         self.reader: MlflowStoreReader | None = None
-        self.runs: dict[str, Run | UnreadableRun] = {}  # by run id
+        self.table = RunTable.empty(str(root))  # the runs as last handed over
         self.experiment_list: list[Experiment] = []
         self.token: tuple | None = None
         self.timer: QTimer | None = None
-        self._to_warm: list[Run] = []
         self._next_rescan = 0.0
 
     @Slot()
@@ -66,43 +66,33 @@ class MlflowLoadWorker(QObject):
         try:
             self.reader = run_access.mlflow_reader(self.root) or run_access.open_mlflow(self.root)
             self.token = self.reader.changed_token()
-            runs, unreadable = self.reader.scan()
+            listing = self.reader.list_runs()
         except (MlflowStoreError, OSError, ValueError) as e:
             self.status.emit(gen, f"Cannot read the MLflow store {self.root}: {e}")
             self.loaded.emit(gen, Snapshot(self.root))
             return
         if self.stop.is_set():
             return
-        run_access.remember_runs(self.reader, [*runs, *unreadable])
-        self.runs = {_id(r): r for r in (*runs, *unreadable)}
+        self.table = listing.table
         self.experiment_list = self._experiments()
         self.watching.emit(gen, f"polling (MLflow store, every {self.poll_ms / 1000:g} s)")
         # (the store's kind is in the window's permanent label, not repeated here)
-        self.status.emit(gen, f"Loaded {len(runs):,} run{'s' if len(runs) != 1 else ''} from {self.root}" if self.runs
+        count = int(np.count_nonzero(~self.table.text["reason"].present()))
+        self.status.emit(gen, f"Loaded {count:,} run{'s' if count != 1 else ''} from {self.root}" if self.table.n
                          else f"No runs in {self.root} yet")
-        self.made = MadeRuns(self.root)
-        self.loaded.emit(gen, self.made.snapshot([*runs, *unreadable], self.experiment_list,
-                                                 time.perf_counter() - started))
+        self.loaded.emit(gen, snapshot_of(self.root, self.table, self.experiment_list, None,
+                                          time.perf_counter() - started, made=self._made(listing)))
         self.timer.start()
-        self._to_warm = [r for r in runs if isinstance(r, Run)]
-        QTimer.singleShot(0, self, self._warm)
 
-    @Slot()
-    def _warm(self) -> None:
-        """Read the listed runs' params, tags and metrics here, a batch per pass, rather than on the
-        GUI thread when a sort or filter first asks (a file store keeps ~13 files a run)."""
-        batch, self._to_warm = self._to_warm[:WARM_BATCH], self._to_warm[WARM_BATCH:]
-        if self.stop.is_set():
-            return
-        for run in batch:
-            run.data.params, run.data.tags, run.data.metrics  # noqa: B018 (reading is the point)
-        if self._to_warm:
-            QTimer.singleShot(0, self, self._warm)
+    def _made(self, listing: RunListing):
+        """The listing's runs, each routed to this reader when it is made (for the details and charts)."""
+        reader = self.reader
+        listing.runs.on_made = lambda run: run_access.remember_runs(reader, [run])
+        return listing.runs
 
     def _experiments(self) -> list[Experiment]:
-        runs = [r for r in self.runs.values() if isinstance(r, Run)]
         try:
-            return self.reader.search_experiments(runs)
+            return self.reader.search_experiments(self.table)
         except (OSError, ValueError):
             return self.experiment_list
 
@@ -125,55 +115,31 @@ class MlflowLoadWorker(QObject):
             # each second would keep a core busy, so a long listing waits a while before the next.
             self._next_rescan = time.monotonic() + RESCAN_SPACING * (time.monotonic() - started)
             return
-        running = [rid for rid, r in self.runs.items()
-                   if isinstance(r, Run) and r.info.status == RunStatus.RUNNING]
-        changed = []
-        for run_id in running:
-            fresh = self._get(run_id)
-            if fresh is not None and not _same(self.runs.get(run_id), fresh):
-                changed.append(fresh)
-        if changed:
-            self._take(changed, [])
-            if gen == self.generation:
-                self.changed.emit(gen, self.made.update(changed, []))
-
-    def _get(self, run_id: str) -> Run | UnreadableRun | None:
-        try:
-            return self.reader.get_run(run_id)
-        except LookupError:
-            return None
-        except (ValueError, OSError) as e:
-            old = self.runs.get(run_id)
-            return UnreadableRun(run_id, old.path if old is not None else "", f"MLflow run is damaged: {e}")
+        statuses = self.table.text["status"].values()
+        running = self.table.text["dir"].values(np.flatnonzero(statuses == RunStatus.RUNNING)).tolist()
+        if running:
+            try:
+                self._take(self.reader.list_runs(run_ids=running), gen)
+            except (OSError, ValueError) as e:
+                self.status.emit(gen, f"Cannot read the MLflow store {self.root}: {e}")
 
     def _rescan(self) -> None:
         gen = self.generation
         try:
-            runs, unreadable = self.reader.scan()
+            self._take(self.reader.list_runs(), gen)
         except (OSError, ValueError) as e:
             self.status.emit(gen, f"Cannot read the MLflow store {self.root}: {e}")
             return
-        found = {_id(r): r for r in (*runs, *unreadable)}
-        removed = [rid for rid in self.runs if rid not in found]
-        changed = []
-        for rid, run in found.items():
-            old = self.runs.get(rid)
-            if old is None or type(old) is not type(run):
-                changed.append(run)
-            elif isinstance(run, Run) and (old.info != run.info or run.info.status == RunStatus.RUNNING):
-                if not _same(old, run):
-                    changed.append(run)
-        self._take(changed, removed)
-        if removed or changed:
-            self.changed.emit(gen, self.made.update(changed, removed))
         found_experiments = self._experiments()
         if found_experiments != self.experiment_list:
             self.experiment_list = found_experiments
             self.experiments.emit(gen, found_experiments)
 
-    def _take(self, changed: list, removed: list[str]) -> None:
-        for rid in removed:
-            self.runs.pop(rid, None)
-        for run in changed:
-            self.runs[_id(run)] = run
-        run_access.remember_runs(self.reader, changed)
+    def _take(self, listing: RunListing, gen: int) -> None:
+        """Hand over the listing's table when a run in it was added, changed or removed."""
+        changed, removed = table_changes(self.table, listing.table)
+        self.table = listing.table
+        if changed or removed:
+            if gen == self.generation:
+                self.changed.emit(gen, RunsUpdate(self.table, changed, removed, prepare(self.table),
+                                                  made=self._made(listing)))
