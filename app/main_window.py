@@ -297,7 +297,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_runs_changed(self, update) -> None:  # a RunsUpdate
-        self.runs_model.update_table(update.table, update.changed, update.base, update.made)
+        self.runs_model.update_table(update.table, update.changed_rows(), update.base, update.made)
         if update.complete:
             self.progress.hide()
         self._refresh_experiments()

@@ -183,12 +183,12 @@ class RunsTableModel(QAbstractTableModel):
 
     def row_of(self, run_id: str) -> int | None:
         i = self._table.position(run_id)
-        if i is None:
-            return None
         if self._shown_at is None:
             shown = np.full(self._table.n + 1, -1, dtype=np.int64)
             shown[self._visible] = np.arange(len(self._visible))
             self._shown_at = shown
+        if i is None:
+            return None
         row = int(self._shown_at[i])
         return row if row >= 0 else None
 
@@ -261,10 +261,11 @@ class RunsTableModel(QAbstractTableModel):
         self.endResetModel()
         self.countsChanged.emit()
 
-    def update_table(self, table: RunTable, changed: Iterable[str] = (), base: np.ndarray | None = None,
+    def update_table(self, table: RunTable, changed: Iterable[str] | np.ndarray = (), base: np.ndarray | None = None,
                      made: dict[str, AnyRun] | None = None) -> None:
         """A newer table of the same runs (some changed, added or removed: ``changed`` names
-        those whose values changed): rows move, appear and go; selections follow their runs."""
+        those whose values changed, by run id or as rows of ``table``): rows move, appear and
+        go; selections follow their runs."""
         if not self._table.n and not len(self._visible):
             self.set_table(table, base, made)
             return
@@ -354,12 +355,20 @@ class RunsTableModel(QAbstractTableModel):
             parents = self._keys[" parents"] = parent_rows(table)
         return arrange(table, self._base, self._filter, column, self._descending, self._search, keys, parents)
 
-    def _emit_changed(self, run_ids: Iterable[str]) -> None:
+    def _emit_changed(self, changed: Iterable[str] | np.ndarray) -> None:
         if not len(self._visible):
             return
-        rows = [r for r in map(self.row_of, run_ids) if r is not None]
-        if rows:
-            self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(self._columns) - 1))
+        if not isinstance(changed, np.ndarray):
+            found = [self._table.position(r) for r in changed]
+            changed = np.array([i for i in found if i is not None], dtype=np.int64)
+        if not len(changed):
+            return
+        self.row_of("")  # (makes the table row -> visible position lookup)
+        rows = self._shown_at[changed]
+        rows = rows[rows >= 0]
+        if len(rows):
+            self.dataChanged.emit(self.index(int(rows.min()), 0),
+                                  self.index(int(rows.max()), len(self._columns) - 1))
 
     def _apply(self, target: np.ndarray, depth: np.ndarray | None) -> None:
         """Turn the visible rows into ``target`` keeping persistent indexes (selections) valid."""

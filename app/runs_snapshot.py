@@ -70,6 +70,13 @@ class RunsUpdate:
     base: np.ndarray | None = None
     complete: bool = False  # the last update of a load that showed a partial table first
     made: dict[str, AnyRun] | None = None
+    rows: np.ndarray | None = None  # the table rows of ``changed``, when known
+
+    def changed_rows(self) -> np.ndarray:
+        if self.rows is None:
+            found = [self.table.position(r) for r in self.changed]
+            self.rows = np.array([i for i in found if i is not None], dtype=np.int64)
+        return self.rows
 
     def runs(self, run_ids: list[str] | set[str] | None = None) -> list[AnyRun]:
         """The changed runs (those among ``run_ids`` only, when given), made now."""
@@ -80,8 +87,8 @@ class RunsUpdate:
         return [self.table.run(i) for i in rows if i is not None]
 
     def readable_changed(self) -> list[str]:
-        reason = self.table.text["reason"]
-        return [r for r in self.changed if (i := self.table.position(r)) is not None and reason.codes[i] < 0]
+        rows = self.changed_rows()
+        return self.table.text["run_id"].values(rows[self.table.text["reason"].codes[rows] < 0]).tolist()
 
 
 def prepare(table: RunTable) -> np.ndarray:
@@ -98,8 +105,10 @@ def snapshot_of(root: Path, table: RunTable, experiments: list[Experiment], inde
                     base, partial, made)
 
 
-def table_changes(old: RunTable, new: RunTable, names: set[str] | None = None) -> tuple[list[str], list[str]]:
-    """(added or changed, removed) run folders from ``old`` to ``new``. A row changed when its
+def table_changes(old: RunTable, new: RunTable,
+                  names: set[str] | None = None) -> tuple[list[str], list[str], np.ndarray]:
+    """(added or changed, removed) run folders from ``old`` to ``new``, and the rows of ``new``
+    that were added or changed. A row changed when its
     ``run.json`` identity or its status did; a row kept without a file identity (read again
     each time) when its run differs, among ``names`` (default: all)."""
     remap = remap_rows(old, new)
@@ -118,7 +127,7 @@ def table_changes(old: RunTable, new: RunTable, names: set[str] | None = None) -
         if names is None or new.text["dir"].get(int(j[k])) in names:
             differ[k] = not same_run(old.run(int(o[k])), new.run(int(j[k])))
     rows = np.sort(np.concatenate([j[differ], np.flatnonzero(~hit)]))
-    return new.text["dir"].values(rows).tolist(), removed
+    return new.text["dir"].values(rows).tolist(), removed, rows
 
 
 class MadeRuns:

@@ -217,14 +217,15 @@ class LoadWorker(QObject):
         """Send ``table`` to the GUI when it differs from the one it has (or ``complete`` says a load
         ended); None when it did not. With ``watch``, the runs that need it are watched first, and
         those newly watched are returned."""
-        changed, removed = self.last_changes = table_changes(self.table, table, names)
+        changed, removed, rows = table_changes(self.table, table, names)
+        self.last_changes = (changed, removed)
         if not changed and not removed and not complete:
             return None
         self.table = table
         # Watch new RUNNING runs before anyone hears of them: a writer that flushes as soon as
         # its run is shown must not slip in between our read and the watch.
         newly_watched = self._watch_runs() if watch else set()
-        self.changed.emit(self.generation, RunsUpdate(table, changed, removed, prepare(table), complete))
+        self.changed.emit(self.generation, RunsUpdate(table, changed, removed, prepare(table), complete, rows=rows))
         if changed or removed:
             self._experiments_after_change(False)
         return newly_watched
