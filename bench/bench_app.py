@@ -170,7 +170,7 @@ def main() -> None:
         print(f"  rows shown: {rows[0][1]['rows']:,}; watching with {rows[0][1]['watch_mode']}")
         for label, r in rows:
             if "open_to_first_rows" in r:
-                print(f"  {label}: first rows shown {r['open_to_first_rows']:.2f} s after the window opened the directory")
+                print(f"  {label}: first rows shown {r['open_to_first_rows']:.2f} s after the directory was opened")
         print("  start: just before the process is spawned; window: `app.main.launch` has returned (Qt"
               "\n  imported, window shown, directory opening; for RunsSource alone: it is constructed);"
               "\n  (worker): the loading thread's time to the first table it handed over;"
