@@ -15,7 +15,7 @@ from tracker.entities import Experiment, Run, UnreadableRun
 from tracker.index import RunTable
 from tracker.index.columns import NO_INT
 
-from .run_rows import base_order, common_columns, remap_rows, run_key, start_order, table_of_runs
+from .run_rows import base_order, base_order_after, common_columns, remap_rows, run_key, start_order, table_of_runs
 
 AnyRun = Run | UnreadableRun
 
@@ -91,11 +91,12 @@ class RunsUpdate:
         return self.table.text["run_id"].values(rows[self.table.text["reason"].codes[rows] < 0]).tolist()
 
 
-def prepare(table: RunTable) -> np.ndarray:
+def prepare(table: RunTable, after: tuple[RunTable, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Work out, on the loading thread, what the GUI thread would otherwise compute first: the
-    table's base order (returned) and its folder positions (kept by the table)."""
+    table's base order (returned) and its folder positions (kept by the table). ``after``:
+    (the previous table, its base order, the rows of ``table`` added or changed since)."""
     table.position("")  # builds the table's folder -> row lookup now, before it is handed over
-    return base_order(table)
+    return base_order(table) if after is None else base_order_after(after[0], after[1], table, after[2])
 
 
 def snapshot_of(root: Path, table: RunTable, experiments: list[Experiment], index_path: Path | None,

@@ -94,6 +94,7 @@ class LoadWorker(QObject):
         self.index_path: Path | None = None
         self.watching_state = watching
         self.table = RunTable.empty(str(root))  # the table the GUI has (the last one handed over)
+        self.base: np.ndarray | None = None  # its rows in base order
         self.shown = False  # a table of this load was handed over
         self._partial = False  # ...and it held only the runs read so far
         self._reading = False  # runs are being read (not only checked): progress is shown
@@ -124,7 +125,7 @@ class LoadWorker(QObject):
     def _load(self) -> None:
         self.started = time.perf_counter()
         gen, root = self.generation, self.root
-        self.table, self.shown = RunTable.empty(str(root)), False
+        self.table, self.shown, self.base = RunTable.empty(str(root)), False, None
         problem = self._root_problem()
         if problem is not None:
             self.gone = True
@@ -186,8 +187,10 @@ class LoadWorker(QObject):
         if not self.experiment_list:
             self._read_experiments(table)
         self.table, self.shown, self._partial = table, True, partial
-        self.loaded.emit(self.generation, snapshot_of(self.root, table, self.experiment_list, index_path,
-                                                      time.perf_counter() - self.started, partial))
+        snapshot = snapshot_of(self.root, table, self.experiment_list, index_path,
+                               time.perf_counter() - self.started, partial)
+        self.base = snapshot.base
+        self.loaded.emit(self.generation, snapshot)
 
     def _on_partial(self, table: RunTable) -> None:
         """Called by ``refresh`` while it reads many runs: show what is read so far. After the
@@ -203,7 +206,7 @@ class LoadWorker(QObject):
 
     def _failed(self, message: str) -> None:
         self.status.emit(self.generation, message)
-        self.table, self.shown = RunTable.empty(str(self.root)), False
+        self.table, self.shown, self.base = RunTable.empty(str(self.root)), False, None
         self.loaded.emit(self.generation, Snapshot(self.root))
 
     def _progress(self, done: int, total: int) -> None:
@@ -221,11 +224,12 @@ class LoadWorker(QObject):
         self.last_changes = (changed, removed)
         if not changed and not removed and not complete:
             return None
-        self.table = table
+        base = prepare(table, (self.table, self.base, rows) if self.base is not None else None)
+        self.table, self.base = table, base
         # Watch new RUNNING runs before anyone hears of them: a writer that flushes as soon as
         # its run is shown must not slip in between our read and the watch.
         newly_watched = self._watch_runs() if watch else set()
-        self.changed.emit(self.generation, RunsUpdate(table, changed, removed, prepare(table), complete, rows=rows))
+        self.changed.emit(self.generation, RunsUpdate(table, changed, removed, base, complete, rows=rows))
         if changed or removed:
             self._experiments_after_change(False)
         return newly_watched
@@ -338,7 +342,7 @@ class LoadWorker(QObject):
                 problem = f"{self.root} was deleted or moved; its runs are no longer listed"
             self.status.emit(gen, problem)
             if gone:
-                self.table = RunTable.empty(str(self.root))
+                self.table, self.base = RunTable.empty(str(self.root)), None
                 self.changed.emit(gen, RunsUpdate(self.table, [], gone, prepare(self.table)))
         return False
 
