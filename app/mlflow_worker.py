@@ -37,7 +37,7 @@ class MlflowLoadWorker(QObject):
 
     progress = Signal(int, int, int)
     loaded = Signal(int, object)
-    changed = Signal(int, object)  # RunsUpdate: the runs are handed over as a table (runs_snapshot.MadeRuns)
+    changed = Signal(int, object)  # RunsUpdate: the runs are handed over as a table
     removed = Signal(int, list)
     status = Signal(int, str)
     experiments = Signal(int, list)

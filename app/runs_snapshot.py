@@ -15,7 +15,7 @@ from tracker.entities import Experiment, Run, UnreadableRun
 from tracker.index import RunTable
 from tracker.index.columns import NO_INT
 
-from .run_rows import base_order, base_order_after, common_columns, remap_rows, run_key, start_order, table_of_runs
+from .run_rows import base_order, base_order_after, common_columns, remap_rows, start_order
 
 AnyRun = Run | UnreadableRun
 
@@ -106,8 +106,14 @@ def snapshot_of(root: Path, table: RunTable, experiments: list[Experiment], inde
                     base, partial, made)
 
 
-def table_changes(old: RunTable, new: RunTable,
-                  names: set[str] | None = None) -> tuple[list[str], list[str], np.ndarray]:
+def table_changes(old: RunTable, new: RunTable, names: set[str] | None = None) -> tuple[list[str], list[str]]:
+    """(added or changed, removed) run folders from ``old`` to ``new`` (see ``table_changes_rows``)."""
+    changed, removed, _ = table_changes_rows(old, new, names)
+    return changed, removed
+
+
+def table_changes_rows(old: RunTable, new: RunTable,
+                       names: set[str] | None = None) -> tuple[list[str], list[str], np.ndarray]:
     """(added or changed, removed) run folders from ``old`` to ``new``, and the rows of ``new``
     that were added or changed. A row changed when its
     ``run.json`` identity or its status did; a row kept without a file identity (read again
@@ -129,30 +135,6 @@ def table_changes(old: RunTable, new: RunTable,
             differ[k] = not same_run(old.run(int(o[k])), new.run(int(j[k])))
     rows = np.sort(np.concatenate([j[differ], np.flatnonzero(~hit)]))
     return new.text["dir"].values(rows).tolist(), removed, rows
-
-
-class MadeRuns:
-    """Runs made by a reader that is not tracker's (an MLflow store's) kept as a ``RunTable``,
-    so the runs table has one input whoever read the runs."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.runs: dict[str, AnyRun] = {}
-        self.table = RunTable.empty(str(root))
-
-    def snapshot(self, runs: list[AnyRun], experiments: list[Experiment], seconds: float) -> Snapshot:
-        self.runs = {run_key(r): r for r in runs}
-        self.table = table_of_runs(self.root, runs)
-        return snapshot_of(self.root, self.table, experiments, None, seconds, made=dict(self.runs))
-
-    def update(self, changed: list[AnyRun], removed: list[str]) -> RunsUpdate:
-        """The table with ``changed`` runs replaced or added and ``removed`` run ids dropped."""
-        gone = [r for r in removed if r in self.runs]
-        for r in gone:
-            del self.runs[r]
-        self.runs.update((run_key(r), r) for r in changed)
-        self.table = self.table.patched(table_of_runs(self.root, changed), gone)
-        return RunsUpdate(self.table, [run_key(r) for r in changed], gone, prepare(self.table), made=dict(self.runs))
 
 
 def same_run(a: AnyRun | None, b: AnyRun) -> bool:

@@ -26,7 +26,7 @@ from tracker.index import IndexUnavailable, RunIndex, RunTable
 from tracker.index.table import experiment_counts
 
 from .runs_snapshot import (  # noqa: F401  (Snapshot, RunsUpdate and same_run are the workers' shared vocabulary)
-    RunsUpdate, Snapshot, prepare, same_run, snapshot_of, table_changes,
+    RunsUpdate, Snapshot, prepare, same_run, snapshot_of, table_changes, table_changes_rows,
 )
 from .watch_bridge import WatchBridge
 
@@ -220,7 +220,7 @@ class LoadWorker(QObject):
         """Send ``table`` to the GUI when it differs from the one it has (or ``complete`` says a load
         ended); None when it did not. With ``watch``, the runs that need it are watched first, and
         those newly watched are returned."""
-        changed, removed, rows = table_changes(self.table, table, names)
+        changed, removed, rows = table_changes_rows(self.table, table, names)
         self.last_changes = (changed, removed)
         if not changed and not removed and not complete:
             return None

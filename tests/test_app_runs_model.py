@@ -304,7 +304,7 @@ def _reaches_root(r: str, parent: dict, shown: set) -> bool:
 @given(st.lists(st.tuples(st.integers(0, 5), st.booleans()), min_size=1, max_size=12), st.data())
 def test_base_order_after_a_patch_is_the_base_order(starts, data):
     from app.run_rows import base_order_after
-    from app.runs_snapshot import table_changes
+    from app.runs_snapshot import table_changes_rows
     runs = [make_run(f"r{i}", start=s, run_id=f"{i:032x}") if ok else
             UnreadableRun(f"{i:032x}", f"/nowhere/{i:032x}", "damaged") for i, (s, ok) in enumerate(starts)]
     old = table_of_runs("/nowhere", runs)
@@ -315,7 +315,7 @@ def test_base_order_after_a_patch_is_the_base_order(starts, data):
     redo = [make_run("again", start=data.draw(st.integers(0, 5)), run_id=runs[0].info.run_id)] if (
         isinstance(runs[0], Run) and runs[0].info.run_id not in gone and data.draw(st.booleans())) else []
     new = old.patched(table_of_runs("/nowhere", [*fresh, *redo]), gone)
-    changed = table_changes(old, new)[2]
+    changed = table_changes_rows(old, new)[2]
     if redo:
         changed = np.union1d(changed, [new.position(redo[0].info.run_id)])
     assert base_order_after(old, base_order(old), new, changed).tolist() == base_order(new).tolist()
