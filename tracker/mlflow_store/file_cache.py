@@ -52,27 +52,32 @@ def cache_path(root: str | os.PathLike) -> Path:
     return base / "tracker" / "mlflow" / f"{digest}.npz"
 
 
-def run_files(run_path: str) -> list[str]:
+def run_files(run_path: str) -> tuple[list[str], dict[str, list[tuple[str, str]]]]:
     """The names to stat for a run: its meta.yaml, and its params, tags and metrics folders with
-    everything under them (a nested key's folders too, so a key added there is seen)."""
+    everything under them (a nested key's folders too, so a key added there is seen); and, by
+    family, (key, path) of each regular file in them (``files.key_files``), found by the same walk."""
     names = ["meta.yaml"]
+    found: dict[str, list[tuple[str, str]]] = {}
     for family in FAMILIES:
         names.append(family)
-        _walk(run_path + os.sep + family, family + "/", names)
-    return names
+        _walk(run_path + os.sep + family, family + "/", len(family) + 1, names, found.setdefault(family, []))
+    return names, found
 
 
-def _walk(folder: str, prefix: str, out: list[str]) -> None:
+def _walk(folder: str, prefix: str, cut: int, names: list[str], out: list[tuple[str, str]]) -> None:
     try:
         it = os.scandir(folder)
     except OSError:
         return
     with it:
         for entry in it:
-            out.append(prefix + entry.name)
+            name = prefix + entry.name
+            names.append(name)
             try:
-                if entry.is_dir(follow_symlinks=False):
-                    _walk(entry.path, prefix + entry.name + "/", out)
+                if entry.is_file(follow_symlinks=False):
+                    out.append((name[cut:], entry.path))
+                elif entry.is_dir(follow_symlinks=False):
+                    _walk(entry.path, name + "/", cut, names, out)
             except OSError:
                 continue
 

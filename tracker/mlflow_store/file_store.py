@@ -140,9 +140,9 @@ class FileStoreReader(MlflowStoreReader):
                 found[name] = old
                 self._run_dirs[name] = (exp.experiment_id, path)
                 continue
-            names = file_cache.run_files(path)  # stat before reading: a change meanwhile is seen next time
+            names, listed = file_cache.run_files(path)  # stat before reading: a change meanwhile is seen next time
             key = file_cache.digest(path, names, signature, racy_after)
-            result = self._read_run(exp, name, path)
+            result = self._read_run(exp, name, path, listed=listed)
             if result is None:
                 found.pop(name, None)
                 continue
@@ -203,8 +203,9 @@ class FileStoreReader(MlflowStoreReader):
         except (OSError, ValueError) as e:
             return mapping.unreadable(run_id, path, e)
 
-    def _read_run(self, exp: MlflowExperiment, name: str, path: str,
-                  known: dict | None = None) -> Run | UnreadableRun | None:
+    def _read_run(self, exp: MlflowExperiment, name: str, path: str, known: dict | None = None,
+                  listed: dict[str, list[tuple[str, str]]] | None = None) -> Run | UnreadableRun | None:
+        """``listed``: the run's params, tags and metrics files when already found (by family)."""
         meta_path = os.path.join(path, "meta.yaml")
         try:
             meta = files.read_meta(meta_path)
@@ -214,18 +215,22 @@ class FileStoreReader(MlflowStoreReader):
         except (OSError, ValueError) as e:
             return mapping.unreadable(name, path, e)
         try:
-            return self._run_from_meta(exp, name, path, meta, self._metric_summaries if known is None else known)
+            return self._run_from_meta(exp, name, path, meta, self._metric_summaries if known is None else known,
+                                       listed)
         except (OSError, ValueError, TypeError, UnicodeDecodeError) as e:
             return mapping.unreadable(name, path, e)
 
-    def _run_from_meta(self, exp: MlflowExperiment, name: str, path: str, meta: dict, known: dict) -> Run:
+    def _run_from_meta(self, exp: MlflowExperiment, name: str, path: str, meta: dict, known: dict,
+                       listed: dict[str, list[tuple[str, str]]] | None = None) -> Run:
         run_id = mapping.text(meta.get("run_id") or meta.get("run_uuid"))
         if run_id != name:
             raise ValueError(f"meta.yaml names run {run_id!r}, but its directory is {name!r}")
-        params = files.read_key_values(os.path.join(path, "params"))
-        tags = files.read_key_values(os.path.join(path, "tags"))
+        if listed is None:
+            listed = {family: files.key_files(os.path.join(path, family)) for family in ("params", "tags", "metrics")}
+        params = files.read_values(listed["params"])
+        tags = files.read_values(listed["tags"])
         summaries = {}
-        for key, metric_path in files.key_files(os.path.join(path, "metrics")):
+        for key, metric_path in listed["metrics"]:
             summary = self._metric_summary(key, metric_path, known)
             if summary is not None:
                 summaries[key] = summary

@@ -113,7 +113,12 @@ def _walk(folder: str, prefix: str, out: list[tuple[str, str]]) -> None:
 
 def read_key_values(folder: str) -> dict[str, str]:
     """Params or tags: one file per key holding the value."""
-    return {key: read_small(path).decode("utf-8") for key, path in key_files(folder)}
+    return read_values(key_files(folder))
+
+
+def read_values(found: list[tuple[str, str]]) -> dict[str, str]:
+    """``read_key_values`` of the (key, path) pairs ``key_files`` found."""
+    return {key: read_small(path).decode("utf-8") for key, path in found}
 
 
 def key_path(folder: str, key: str) -> str | None:
