@@ -28,6 +28,7 @@ def tracking_dir(tmp_path, monkeypatch):
                  "MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # readers keep caches there
     tracker.set_tracking_dir(runs)
     monkeypatch.setattr(fluent_experiments, "_active", None)
     yield runs
