@@ -137,7 +137,7 @@ class MlflowLoadWorker(QObject):
 
     def _take(self, listing: RunListing, gen: int) -> None:
         """Hand over the listing's table when a run in it was added, changed or removed."""
-        changed, removed = table_changes(self.table, listing.table)
+        changed, removed = table_changes(self.table, listing.table, set(listing.read))
         self.table = listing.table
         if changed or removed:
             if gen == self.generation:

@@ -38,6 +38,10 @@ class LoggedModel:
     artifact_dir: Path | None  # None when its artifacts are not on this machine
 
 
+def _equal(a: Run | UnreadableRun | None, b: Run | UnreadableRun) -> bool:
+    return a is not None and type(a) is type(b) and a == b
+
+
 def safe_model_name(name: str) -> bool:
     """Whether a logged model's name (read from the store) can name a folder inside a run's artifacts."""
     parts = name.replace("\\", "/").split("/")
@@ -58,7 +62,8 @@ class MlflowStoreReader:
 
     kind: str = ""
     path: Path
-    _listed_runs: dict | None = None  # the runs of the last ``list_runs`` (the default one)
+    _listed_runs: dict | None = None  # the runs of the last ``list_runs`` (the default one), by run id
+    _listed_table: RunTable | None = None  # and their table
 
     # -- implemented by each store --------------------------------------------------------------
     def read_experiments(self, include_deleted: bool = False) -> list[MlflowExperiment]:
@@ -72,27 +77,33 @@ class MlflowStoreReader:
         """Every run as a row of a ``RunTable`` (what the app's runs table reads), each run as an
         object made when first asked for (``RunListing.runs``); damaged runs as rows with a reason.
         ``run_ids``: only these runs are looked at again (the others are as the last listing left them).
-        Here: a ``scan``; the file store reads only what changed since its last listing."""
+        ``read`` names the runs that changed (or may have) since this reader's last listing.
+        Here: a ``scan`` (or ``get_run`` of ``run_ids``), the table patched where runs differ; the
+        file store reads only the runs whose files changed since its last listing."""
         from .listing import RunListing, RunsOnDemand, run_id_of, table_of
-        if run_ids is not None and self._listed_runs is not None:
-            wanted = set(run_ids)
-            runs = dict(self._listed_runs)
-            for run_id in wanted & runs.keys():
+        old, table = self._listed_runs, self._listed_table
+        if run_ids is not None and old is not None:
+            runs = dict(old)
+            for run_id in set(run_ids) & runs.keys():
                 try:
                     runs[run_id] = self.get_run(run_id)
                 except LookupError:
                     del runs[run_id]
                 except (OSError, ValueError) as e:
                     runs[run_id] = UnreadableRun(run_id, runs[run_id].path, f"MLflow run is damaged: {e}")
-            found = list(runs.values())
-            read = sorted(wanted & runs.keys())
         else:
-            runs_read, unreadable = self.scan(include_deleted)
-            found = [*runs_read, *unreadable]
-            read = [run_id_of(r) for r in found]
-        listed = self._listed_runs = {run_id_of(r): r for r in found}
-        table = table_of(self.path, found)
-        return RunListing(table, RunsOnDemand(table, listed.get), read)
+            found, unreadable = self.scan(include_deleted)
+            runs = {run_id_of(r): r for r in (*found, *unreadable)}
+        if old is None or table is None:
+            read, removed, table = list(runs), [], table_of(self.path, runs.values())
+        else:
+            # equal runs are equal objects; a NaN metric makes a run unequal to itself: read again
+            read = [rid for rid, run in runs.items() if not _equal(old.get(rid), run)]
+            removed = [rid for rid in old if rid not in runs]
+            if read or removed:
+                table = table.patched(table_of(self.path, [runs[rid] for rid in read]), removed)
+        self._listed_runs, self._listed_table = runs, table
+        return RunListing(table, RunsOnDemand(table, runs.get), read, removed)
 
     def get_run(self, run_id: str) -> Run:
         """One run (deleted ones too); RunNotInStoreError, or ValueError for a damaged run."""
