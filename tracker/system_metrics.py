@@ -107,7 +107,10 @@ class _Samplers:
         import psutil
         self._psutil = psutil
         self._process = psutil.Process()
-        psutil.cpu_percent()  # the first call only starts the measurement; it reads 0.0
+        # CPU use is measured between this monitor's own readings of the CPU times:
+        # psutil.cpu_percent() keeps one module-wide previous reading, which the host's own
+        # calls (and a second monitor) would move under us, and theirs under them.
+        self._cpu_before = psutil.cpu_times()
         net = psutil.net_io_counters()
         self._net_start = (net.bytes_recv, net.bytes_sent) if net is not None else None
         disk = psutil.disk_io_counters()
@@ -116,7 +119,9 @@ class _Samplers:
 
     def sample(self, into: dict[str, list[float]]) -> None:
         ps = self._psutil
-        into["cpu_utilization_percentage"].append(ps.cpu_percent())
+        busy = self._cpu_busy_percentage()
+        if busy is not None:
+            into["cpu_utilization_percentage"].append(busy)
         memory = ps.virtual_memory()
         into["system_memory_usage_megabytes"].append(memory.used / _MB)
         into["system_memory_usage_percentage"].append(memory.used / memory.total * 100)
@@ -139,10 +144,29 @@ class _Samplers:
         for i, handle in enumerate(self._gpus):
             _sample_gpu(i, handle, into)
 
+    def _cpu_busy_percentage(self) -> float | None:
+        """The share of the machine's CPU time spent busy since the last reading (None: no time passed)."""
+        before, after = self._cpu_before, self._psutil.cpu_times()
+        self._cpu_before = after
+        total = _cpu_total(after) - _cpu_total(before)
+        idle = _cpu_idle(after) - _cpu_idle(before)
+        if total <= 0:
+            return None
+        return min(100.0, max(0.0, (total - idle) / total * 100))
+
 
 # Counters since the start are reported as their latest value, not averaged.
 _CUMULATIVE = ("network_receive_megabytes", "network_transmit_megabytes", "disk_read_megabytes",
                "disk_write_megabytes")
+
+
+def _cpu_total(times: Any) -> float:
+    # guest time is already counted in user time on Linux (as psutil does, not twice)
+    return sum(times) - getattr(times, "guest", 0.0) - getattr(times, "guest_nice", 0.0)
+
+
+def _cpu_idle(times: Any) -> float:
+    return times.idle + getattr(times, "iowait", 0.0)
 
 
 def _nvidia_handles() -> list[Any]:
