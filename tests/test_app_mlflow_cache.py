@@ -37,6 +37,7 @@ def test_a_store_opened_again_reads_only_what_changed_while_the_app_was_closed(q
     ids = {r["run_name"]: r["run_id"] for r in expected["runs"]}
     runs = active(expected)
     first = open_store_window(qtbot, root, len(runs))
+    qtbot.waitUntil(file_cache.cache_path(root).is_file)  # written once the table was handed over
     first.close()
     run_access.forget(root)  # as a new process: a new reader, with only the cache file to go on
 

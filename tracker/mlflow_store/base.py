@@ -73,13 +73,15 @@ class MlflowStoreReader:
         """Every run with its params, tags and metric summaries, read now; damaged runs with the reason."""
         raise NotImplementedError
 
-    def list_runs(self, include_deleted: bool = False, run_ids: Iterable[str] | None = None) -> "RunListing":
+    def list_runs(self, include_deleted: bool = False, run_ids: Iterable[str] | None = None,
+                  keys_later: bool = False) -> "RunListing":
         """Every run as a row of a ``RunTable`` (what the app's runs table reads), each run as an
         object made when first asked for (``RunListing.runs``); damaged runs as rows with a reason.
         ``run_ids``: only these runs are looked at again (the others are as the last listing left them).
         ``read`` names the runs that changed (or may have) since this reader's last listing.
-        Here: a ``scan`` (or ``get_run`` of ``run_ids``), the table patched where runs differ; the
-        file store reads only the runs whose files changed since its last listing."""
+        ``keys_later``: what only serves the next listing is done by ``settle()`` (call it once the
+        table is shown). Here: a ``scan`` (or ``get_run`` of ``run_ids``), the table patched where
+        runs differ; the file store reads only the runs whose files changed since its last listing."""
         from .listing import RunListing, RunsOnDemand, run_id_of, table_of
         old, table = self._listed_runs, self._listed_table
         if run_ids is not None and old is not None:
@@ -104,6 +106,9 @@ class MlflowStoreReader:
                 table = table.patched(table_of(self.path, [runs[rid] for rid in read]), removed)
         self._listed_runs, self._listed_table = runs, table
         return RunListing(table, RunsOnDemand(table, runs.get), read, removed)
+
+    def settle(self) -> None:
+        """Finish what ``list_runs(keys_later=True)`` left for later (nothing, here)."""
 
     def get_run(self, run_id: str) -> Run:
         """One run (deleted ones too); RunNotInStoreError, or ValueError for a damaged run."""

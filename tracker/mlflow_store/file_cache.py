@@ -10,11 +10,12 @@ files and folders that make up the run (``meta.yaml``, ``params``, ``params/<key
 their ``lstat`` (mode, size, mtime, ctime, inode) and of the experiment's name and stage.
 
 A run is read again when that digest differs: a file written in place, appended to or
-replaced changes its own stat, and a file added or removed changes its folder's mtime. A
-run whose files changed within ``RACY_NS`` of being read is stored without a key (read again
-next time): a file system's clock ticks coarsely, and a second write within the same tick
-could leave every stat as it was. A file that cannot be used for any reason is ignored, and
-replaced after the listing.
+replaced changes its own stat, and a file added or removed changes its folder's mtime. The
+stat is taken after the run was read; a run with a file whose ctime is later than ``RACY_NS``
+before the listing began is stored without a key (read again next time): it may have changed
+after it was read, and a file system's clock ticks coarsely, so a second write within the same
+tick could leave every stat as it was. A file that cannot be used for any reason is ignored,
+and replaced after the listing.
 """
 from __future__ import annotations
 

@@ -41,6 +41,7 @@ class FileStoreReader(MlflowStoreReader):
         # the last listing's runs (every one, deleted ones too) and their entries by run id
         self._listed: tuple[RunTable, dict[str, file_cache.Entry]] | None = None
         self._listing_lock = threading.Lock()
+        self._unsettled: tuple | None = None  # what the last listing read, to be keyed (``_settle``)
         self._experiments: dict[str, MlflowExperiment] | None = None
         self._run_dirs: dict[str, tuple[str, str]] = {}  # run id -> (experiment id, run directory)
         self._artifact_dirs: dict[str, str | None] = {}
@@ -111,16 +112,28 @@ class FileStoreReader(MlflowStoreReader):
                     runs.append(result)
         return runs, bad
 
-    def list_runs(self, include_deleted: bool = False, run_ids: Iterable[str] | None = None) -> RunListing:
+    def list_runs(self, include_deleted: bool = False, run_ids: Iterable[str] | None = None,
+                  keys_later: bool = False) -> RunListing:
         """See ``MlflowStoreReader.list_runs``. Only the runs whose files changed since the last
         listing (this reader's, or the one an earlier process kept in the cache file) are read;
         each of the others costs an ``lstat`` per file. ``run_ids``: check only these known runs
-        (for polling running runs; runs added elsewhere are not looked for)."""
+        (for polling running runs; runs added elsewhere are not looked for). ``keys_later``: the
+        runs read are stat'd, and the cache file written, by ``settle()`` (or the next listing),
+        so that a first listing's table can be shown sooner."""
         with self._listing_lock:
-            return self._list(include_deleted, None if run_ids is None else set(run_ids))
+            self._settle()
+            listing = self._list(include_deleted, None if run_ids is None else set(run_ids))
+            if not keys_later:
+                self._settle()
+            return listing
+
+    def settle(self) -> None:
+        """Stat the runs the last ``list_runs(keys_later=True)`` read, and write the cache file."""
+        with self._listing_lock:
+            self._settle()
 
     def _list(self, include_deleted: bool, only: set[str] | None) -> RunListing:
-        racy_after = time.time_ns() - file_cache.RACY_NS
+        started = time.time_ns()
         experiments = self._load_experiments()
         loaded = self._listed
         damaged_file = False
@@ -130,7 +143,7 @@ class FileStoreReader(MlflowStoreReader):
         table, entries = loaded if loaded is not None else (RunTable.empty(str(self.path)), {})
         fresh = TableOfRuns(self.path)
         found: dict[str, file_cache.Entry] = {} if only is None else dict(entries)
-        read: list[str] = []
+        read: list[tuple[str, str, list[str], bytes]] = []
         for exp, where, name, path in self._run_places(experiments, entries, only):
             in_trash = where != exp.experiment_id
             signature = file_cache.experiment_signature(exp.experiment_id, exp.name, exp.lifecycle_stage, where)
@@ -140,29 +153,44 @@ class FileStoreReader(MlflowStoreReader):
                 found[name] = old
                 self._run_dirs[name] = (exp.experiment_id, path)
                 continue
-            names, listed = file_cache.run_files(path)  # stat before reading: a change meanwhile is seen next time
-            key = file_cache.digest(path, names, signature, racy_after)
+            names, listed = file_cache.run_files(path)
             result = self._read_run(exp, name, path, listed=listed)
             if result is None:
                 found.pop(name, None)
                 continue
             self._run_dirs[name] = (exp.experiment_id, path)
-            fresh.add(result, key)
-            read.append(name)
+            fresh.add(result)
+            read.append((name, path, names, signature))
             deleted = in_trash or (isinstance(result, Run) and result.info.lifecycle_stage == mapping.DELETED)
-            found[name] = file_cache.Entry(where, tuple(names), key, deleted)
+            found[name] = file_cache.Entry(where, tuple(names), None, deleted)  # its key: _settle
         removed = [rid for rid in entries if rid not in found]
         if read or removed:
             table = table.patched(fresh.build(), removed)
         self._listed = (table, found)
         self._deleted = {rid for rid, entry in found.items() if entry.deleted}
-        # a run read again with the same entry (one changed too recently to keep a key) changes nothing stored
-        if self._cache_file is not None and (removed or damaged_file or any(found[r] != entries.get(r) for r in read)):
-            file_cache.save(self._cache_file, table, found)
+        self._unsettled = (started, read, entries, bool(removed or damaged_file))
         visible = table
         if not include_deleted and self._deleted:
             visible = table.take([i for i, d in enumerate(table.dirs()) if not found[d].deleted])
-        return RunListing(visible, RunsOnDemand(visible, self._made_run), read, removed)
+        return RunListing(visible, RunsOnDemand(visible, self._made_run), [r[0] for r in read], removed)
+
+    def _settle(self) -> None:
+        """Key each run the last listing read by its files' stat now: a file changed since the
+        listing started has a newer ctime, so the run gets no key and is read again next time.
+        Then the cache file, when what it would hold changed."""
+        if self._unsettled is None:
+            return
+        (started, read, before, dirty), self._unsettled = self._unsettled, None
+        entries = self._listed[1]
+        racy_after = started - file_cache.RACY_NS
+        for name, path, names, signature in read:
+            entry = entries.get(name)
+            if entry is not None:
+                entry = entries[name] = entry._replace(key=file_cache.digest(path, names, signature, racy_after))
+                # a run read again with the same entry (one changed too recently to keep a key) changes nothing stored
+                dirty = dirty or entry != before.get(name)
+        if dirty and self._cache_file is not None:
+            file_cache.save(self._cache_file, self._listed[0], entries)
 
     def _run_places(self, experiments: dict[str, MlflowExperiment], entries: dict[str, file_cache.Entry],
                     only: set[str] | None) -> Iterator[tuple[MlflowExperiment, str, str, str]]:
