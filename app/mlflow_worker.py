@@ -66,7 +66,7 @@ class MlflowLoadWorker(QObject):
         try:
             self.reader = run_access.mlflow_reader(self.root) or run_access.open_mlflow(self.root)
             self.token = self.reader.changed_token()
-            listing = self.reader.list_runs()
+            listing = self.reader.list_runs(keys_later=True)
         except (MlflowStoreError, OSError, ValueError) as e:
             self.status.emit(gen, f"Cannot read the MLflow store {self.root}: {e}")
             self.loaded.emit(gen, Snapshot(self.root))
@@ -82,6 +82,7 @@ class MlflowLoadWorker(QObject):
                          else f"No runs in {self.root} yet")
         self.loaded.emit(gen, snapshot_of(self.root, self.table, self.experiment_list, None,
                                           time.perf_counter() - started, made=self._made(listing)))
+        self.reader.settle()  # the reader's keys for its next listing, once the table is on its way
         self.timer.start()
 
     def _made(self, listing: RunListing):
