@@ -114,7 +114,7 @@ def _valid_names(names: list[str]) -> bool:
         parts = name.split("/")
         if name != "meta.yaml" and (parts[0] not in FAMILIES or any(p in ("", ".", "..") for p in parts)):
             return False
-    return bool(names) and names[0] == "meta.yaml"
+    return bool(names) and names[0] == "meta.yaml" and set(FAMILIES) <= set(names)
 
 
 def load(path: Path, root: str) -> tuple[RunTable, dict[str, Entry]] | None:
