@@ -165,9 +165,10 @@ def bench_listing(path: Path, n: int, repeat: int, cache_home: Path) -> str:
     finally:
         file_cache.RACY_NS = settled
     size = cache.stat().st_size / 1e6
-    return (f"  tracker list_runs(), first (no cache) {cold:5.2f} ({cold_cpu:.2f})\n"
-            f"  list_runs(), new reader with cache    {warm:5.2f} ({warm_cpu:.2f})   cache file {size:.1f} MB\n"
-            f"  list_runs() after {len(changed)} runs changed  {some:5.2f} ({some_cpu:.2f})   {len(listing.read)} runs read")
+    return (f"  {'tracker list_runs(), first (no cache)':37}{cold:5.2f} ({cold_cpu:.2f})\n"
+            f"  {'list_runs(), a new reader, cache file':37}{warm:5.2f} ({warm_cpu:.2f})   cache file {size:.1f} MB\n"
+            f"  {f'list_runs() after {len(changed)} runs changed':37}{some:5.2f} ({some_cpu:.2f})"
+            f"   {len(listing.read)} runs read")
 
 
 def mlflow_search_all(uri: str, exp_id: str) -> int:

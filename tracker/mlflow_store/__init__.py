@@ -4,11 +4,14 @@
     kind = detect("mlruns")                  # "file", "sqlite" or None
     store = open_store("mlruns")             # FileStoreReader / SqliteStoreReader
     runs, unreadable = store.scan()          # tracker's Run objects, deleted runs hidden
+    listing = store.list_runs()              # the same runs as a RunTable; Run objects made when asked for
     series = store.metric_series(run_id, "loss")
     models = store.registered_models()
 
 Every file and row is untrusted input: a damaged run is listed as an ``UnreadableRun`` with its
-reason and never hides the others. The readers never write to the store.
+reason and never hides the others. The readers never write to the store; the file store's
+reader keeps what ``list_runs`` read in the user's cache directory (``file_cache``), so that the
+next process reads only the runs whose files changed.
 """
 from __future__ import annotations
 
