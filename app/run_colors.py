@@ -40,9 +40,19 @@ PALETTE = (
 _slots: dict[str, int] = {}
 
 
+def slots_in_turn(run_ids: Iterable[str]) -> dict[str, int]:
+    """``{run id: palette slot}`` as a first ``assign`` of these ids gives them: made where the ids
+    are (a loading thread), so that ``assign`` on the GUI thread is one dict update."""
+    return dict(zip(run_ids, itertools.cycle(range(len(PALETTE)))))
+
+
 def assign(run_ids: Iterable[str]) -> None:
-    """Give runs without a color the next colors in turn (pass them in start-time order)."""
+    """Give runs without a color the next colors in turn (pass them in start-time order, or the
+    ``slots_in_turn`` of them)."""
     slots = _slots
+    if not slots and isinstance(run_ids, dict):  # ready-made slots (100,000 runs: ~40 ms less here)
+        slots.update(run_ids)
+        return
     fresh = [run_id for run_id in dict.fromkeys(run_ids) if run_id not in slots]
     # the next slots in turn, set in one C-level pass (10,000 runs are opened on the GUI thread)
     slots.update(zip(fresh, itertools.islice(itertools.cycle(range(len(PALETTE))), len(slots) % len(PALETTE), None)))

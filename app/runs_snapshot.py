@@ -15,6 +15,7 @@ from tracker.entities import Experiment, Run, UnreadableRun
 from tracker.index import RunTable
 from tracker.index.columns import NO_INT
 
+from .run_colors import slots_in_turn
 from .run_rows import base_order, base_order_after, common_columns, remap_rows, start_order
 
 AnyRun = Run | UnreadableRun
@@ -28,7 +29,7 @@ class Snapshot:
     index_path: Path | None = None  # where the index lives (None: read without one)
     seconds: float = 0.0  # how long loading took until this snapshot
     # Worked out on the loading thread, so the pass of the GUI thread that fills the table stays short:
-    colors: list[str] | None = None  # run ids in the order run colors go (run_rows.start_order)
+    colors: dict[str, int] | None = None  # run id -> color slot, in start order (run_colors.slots_in_turn)
     columns: list[str] | None = None  # the most common param and metric columns (run_rows.common_columns)
     base: np.ndarray | None = None  # the table's rows in base order (run_rows.base_order)
     partial: bool = False  # runs are still being read: RunsUpdates bring the rest, the last one ``complete``
@@ -102,8 +103,8 @@ def prepare(table: RunTable, after: tuple[RunTable, np.ndarray, np.ndarray] | No
 def snapshot_of(root: Path, table: RunTable, experiments: list[Experiment], index_path: Path | None,
                 seconds: float, partial: bool = False, made: dict[str, AnyRun] | None = None) -> Snapshot:
     base = prepare(table)
-    return Snapshot(root, table, experiments, index_path, seconds, start_order(table, base), common_columns(table),
-                    base, partial, made)
+    colors = slots_in_turn(start_order(table, base))
+    return Snapshot(root, table, experiments, index_path, seconds, colors, common_columns(table), base, partial, made)
 
 
 def table_changes(old: RunTable, new: RunTable, names: set[str] | None = None) -> tuple[list[str], list[str]]:
