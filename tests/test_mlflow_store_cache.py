@@ -297,3 +297,33 @@ def test_runs_are_made_from_the_store_only_when_asked_for(store, settled, opened
     assert run.data.params["lr"] == "0.01" and run.path == str(_run_dir(root, ids["parent"]))
     assert listing.runs[ids["parent"]] is run and made == [run]  # kept
     assert ids["deleted-run"] not in listing.runs
+
+
+def _next_tick(folder: Path) -> int:
+    """A ctime later than that of every file written so far (the file system's clock ticks
+    coarsely): a probe file is written until its ctime moves."""
+    probe = folder / "probe"
+    probe.write_bytes(b"0")
+    first = probe.stat().st_ctime_ns
+    while (now := probe.stat().st_ctime_ns) <= first:
+        probe.write_bytes(b"1" if probe.read_bytes() == b"0" else b"0")
+    return now
+
+
+def test_a_run_changed_while_it_was_being_listed_is_read_again(store, tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from tracker.mlflow_store import file_store
+    root, expected = store
+    ids = _ids(expected)
+    tick = _next_tick(tmp_path)
+    monkeypatch.setattr(file_cache, "RACY_NS", 0)
+    monkeypatch.setattr(file_store, "time", SimpleNamespace(time_ns=lambda: tick))  # the listing begins now
+    reader = open_store(root)
+    reader.list_runs(keys_later=True)
+    param = _run_dir(root, ids["child-0"]) / "params" / "fold"
+    param.write_text("9")  # after the run was read, before its files are stat'd; the same size
+    reader.settle()
+    again = open_store(root).list_runs()
+    assert again.read == [ids["child-0"]]
+    assert again.table.params["fold"].get(again.table.position(ids["child-0"])) == "9"
