@@ -1,6 +1,6 @@
 """The app opening an MLflow file store again (a new process, or the store opened anew): the
-runs table comes from the reader's cache file, with only the runs whose files changed while the
-app was closed read again, and every change shown."""
+runs table comes from the reader's cache file at once, then only the runs whose files changed
+while the app was closed are read again, and every change is shown."""
 from __future__ import annotations
 
 import shutil
@@ -59,7 +59,8 @@ def test_a_store_opened_again_reads_only_what_changed_while_the_app_was_closed(q
         return read_run(self, exp, name, path, known, **kwargs)
 
     monkeypatch.setattr(FileStoreReader, "_read_run", counting)
-    window = open_store_window(qtbot, root, len(runs))
+    window = open_store_window(qtbot, root, len(runs))  # shown as the last open left it, then checked
+    qtbot.waitUntil(lambda: window.runs_model.table().position(new_id) is not None, timeout=15000)
     assert sorted(listed) == sorted([ids["parent"], ids["child-0"], new_id])
     table = window.runs_model.table()
     assert table.position(ids["crashed"]) is None and table.position(new_id) is not None

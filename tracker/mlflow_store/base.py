@@ -107,6 +107,10 @@ class MlflowStoreReader:
         self._listed_runs, self._listed_table = runs, table
         return RunListing(table, RunsOnDemand(table, runs.get), read, removed)
 
+    def stored_listing(self, include_deleted: bool = False) -> "RunListing | None":
+        """The runs as a cache kept them, unchecked, to show before ``list_runs`` (None: no cache, here)."""
+        return None
+
     def settle(self) -> None:
         """Finish what ``list_runs(keys_later=True)`` left for later (nothing, here)."""
 

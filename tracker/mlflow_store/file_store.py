@@ -127,6 +127,26 @@ class FileStoreReader(MlflowStoreReader):
                 self._settle()
             return listing
 
+    def stored_listing(self, include_deleted: bool = False) -> RunListing | None:
+        """The runs as the cache file holds them, not checked against the store (None: no usable
+        file, or this reader has listed already): to show at once, then ``list_runs`` to check."""
+        with self._listing_lock:
+            if self._listed is not None or self._cache_file is None:
+                return None
+            loaded = file_cache.load(self._cache_file, str(self.path))
+            if loaded is None:
+                return None
+            self._listed = loaded
+            self._deleted = {rid for rid, entry in loaded[1].items() if entry.deleted}
+            visible = self._visible(include_deleted)
+            return RunListing(visible, RunsOnDemand(visible, self._made_run))
+
+    def _visible(self, include_deleted: bool) -> RunTable:
+        table, entries = self._listed
+        if include_deleted or not self._deleted:
+            return table
+        return table.take([i for i, d in enumerate(table.dirs()) if not entries[d].deleted])
+
     def settle(self) -> None:
         """Stat the runs the last ``list_runs(keys_later=True)`` read, and write the cache file."""
         with self._listing_lock:
@@ -169,9 +189,7 @@ class FileStoreReader(MlflowStoreReader):
         self._listed = (table, found)
         self._deleted = {rid for rid, entry in found.items() if entry.deleted}
         self._unsettled = (started, read, entries, bool(removed or damaged_file))
-        visible = table
-        if not include_deleted and self._deleted:
-            visible = table.take([i for i, d in enumerate(table.dirs()) if not found[d].deleted])
+        visible = self._visible(include_deleted)
         return RunListing(visible, RunsOnDemand(visible, self._made_run), [r[0] for r in read], removed)
 
     def _settle(self) -> None:
