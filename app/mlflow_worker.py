@@ -66,7 +66,8 @@ class MlflowLoadWorker(QObject):
         try:
             self.reader = run_access.mlflow_reader(self.root) or run_access.open_mlflow(self.root)
             self.token = self.reader.changed_token()
-            listing = self.reader.list_runs(keys_later=True)
+            stored = self.reader.stored_listing()  # a file store's runs as the last open left them
+            listing = stored or self.reader.list_runs(keys_later=True)
         except (MlflowStoreError, OSError, ValueError) as e:
             self.status.emit(gen, f"Cannot read the MLflow store {self.root}: {e}")
             self.loaded.emit(gen, Snapshot(self.root))
@@ -82,6 +83,8 @@ class MlflowLoadWorker(QObject):
                          else f"No runs in {self.root} yet")
         self.loaded.emit(gen, snapshot_of(self.root, self.table, self.experiment_list, None,
                                           time.perf_counter() - started, made=self._made(listing)))
+        if stored is not None:  # shown at once: now checked against the store, changed runs patched in
+            self._rescan()
         self.reader.settle()  # the reader's keys for its next listing, once the table is on its way
         self.timer.start()
 
