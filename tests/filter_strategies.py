@@ -96,9 +96,9 @@ _RUN_PARTS = st.tuples(
 )
 
 
-def run_lists(max_size: int = 12) -> st.SearchStrategy[list[Run]]:
+def run_lists(max_size: int = 12, min_size: int = 0) -> st.SearchStrategy[list[Run]]:
     """Runs with distinct ids, covering missing keys, NaN, -0.0, unset end_time, quotes."""
-    return st.lists(_RUN_PARTS, max_size=max_size).map(
+    return st.lists(_RUN_PARTS, min_size=min_size, max_size=max_size).map(
         lambda parts: [_run(i, *p) for i, p in enumerate(parts)])
 
 

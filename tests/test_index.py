@@ -10,12 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tracker import Client, store
 from tracker.entities import RunStatus, UnreadableRun
 from tracker.index import INDEX_NAME, SCHEMA_VERSION, IndexResult, RunIndex, user_cache_path
 from tracker.writer import RunWriter
 
+from filter_strategies import run_lists
 from index_fixtures import by_id, make_run
 from index_fixtures import cache_home as cache_home, root as root  # fixtures: pytest finds them here
 
@@ -365,3 +368,37 @@ def test_patch_returns_a_new_table_and_leaves_the_old_one_alone(root):
     assert run.data.params == {"lr": "0.1", "depth": "3"}
     assert after.run(after.position(c.run_id)).data.metrics == {"acc": 0.5}
     assert index.refresh(table=after).reread == 0  # what patch read is what refresh would
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(runs=run_lists(max_size=10), data=st.data())
+def test_a_patched_table_holds_what_a_table_made_afresh_holds(runs, data):
+    """Replacing, adding and removing runs in a table gives the runs a new table of the result gives."""
+    names = [f"{n:032x}" for n in range(len(runs))]
+    base = _table(zip(names, runs))
+    changed = data.draw(st.lists(st.sampled_from(range(len(runs))), unique=True)) if runs else []
+    removed = data.draw(st.lists(st.sampled_from(range(len(runs))), unique=True)) if runs else []
+    removed = [i for i in removed if i not in changed]
+    replacement = data.draw(run_lists(min_size=len(changed) + 2, max_size=len(changed) + 2))
+    new_names = [f"{n + 100:032x}" for n in range(2)]
+    patch = _table([*((names[i], r) for i, r in zip(changed, replacement)), *zip(new_names, replacement[-2:])])
+    got = base.patched(patch, [names[i] for i in removed])
+    want = {names[i]: runs[i] for i in range(len(runs)) if i not in removed}
+    want.update({names[i]: r for i, r in zip(changed, replacement)})
+    want.update(zip(new_names, replacement[-2:]))
+    assert got.dirs() == [d for d in [*names, *new_names] if d in want]
+    for made, name in zip(got.runs(), got.dirs()):
+        expected = want[name]
+        def seen(run):  # repr: NaN equals NaN there; sorted: key order is not part of a run
+            data = run.data
+            return repr((run.info.run_name, *(sorted(d.items()) for d in (data.params, data.tags, data.metrics))))
+        assert seen(made) == seen(expected)
+    assert base.dirs() == names  # the table patched is left as it was
+
+
+def _table(pairs):
+    from tracker.index import TableBuilder
+    builder = TableBuilder("/nowhere")
+    for name, run in pairs:
+        builder.add_run(name, None, run)
+    return builder.build()

@@ -139,7 +139,25 @@ class TextColumn:
         return mapping[other.codes]
 
     def take(self, rows: np.ndarray) -> "TextColumn":
-        return TextColumn(self.codes[rows], self._uniques)
+        """The column of ``rows``, keeping only the distinct values they use (a new list: tables
+        share no mutable state, and values of runs that went do not pile up)."""
+        codes = self.codes[rows]
+        used = np.zeros(len(self._uniques) + 1, dtype=bool)
+        used[codes] = True  # (-1, no value, marks the extra last slot)
+        kept = np.flatnonzero(used[:-1])
+        if len(kept) == len(self._uniques):
+            return TextColumn(codes, list(self._uniques))
+        mapping = np.full(len(self._uniques) + 1, MISSING, dtype=np.int32)
+        mapping[kept] = np.arange(len(kept), dtype=np.int32)
+        uniques = self._uniques
+        return TextColumn(mapping[codes], [uniques[i] for i in kept.tolist()])
+
+    def assign(self, rows: np.ndarray, other: "TextColumn | None", other_rows: np.ndarray) -> None:
+        """Set ``rows`` to ``other``'s values at ``other_rows`` (no value where ``other`` is None)."""
+        if other is None:
+            self.codes[rows] = MISSING
+            return
+        self.codes[rows] = self.codes_for(other)[other_rows]
 
     def copy(self) -> "TextColumn":
         return TextColumn(self.codes.copy(), list(self._uniques))
@@ -195,6 +213,15 @@ class MetricColumn:
 
     def take(self, rows: np.ndarray) -> "MetricColumn":
         return MetricColumn(self.present[rows], {k: a[rows] for k, a in self.arrays.items()})
+
+    def assign(self, rows: np.ndarray, other: "MetricColumn | None", other_rows: np.ndarray) -> None:
+        """Set ``rows`` to ``other``'s summaries at ``other_rows`` (none where ``other`` is None)."""
+        if other is None:
+            self.present[rows] = False
+            return
+        self.present[rows] = other.present[other_rows]
+        for k, a in self.arrays.items():
+            a[rows] = other.arrays[k][other_rows]
 
     def copy(self) -> "MetricColumn":
         return MetricColumn(self.present.copy(), {k: a.copy() for k, a in self.arrays.items()})

@@ -41,6 +41,7 @@ _OLD_INDEX_NAMES = (".tracker-index.db", ".tracker-index.db-wal", ".tracker-inde
 SCHEMA_VERSION = table_file.FORMAT_VERSION
 PARTIAL_FIRST = 500  # runs read before the first partial table is offered (``refresh(partial=)``)
 PARTIAL_SECONDS = 1.0  # then one at most this often
+CHUNK = 4096  # runs read before they become columns
 
 Progress = Callable[[int, int], None]
 ShouldStop = Callable[[], bool]
@@ -213,7 +214,9 @@ class RunIndex:
         result.cached = total - len(todo)
         if progress is not None:
             progress(result.cached, total)
-        builder = TableBuilder(self._root_str)
+        # Read into chunks that become columns as they fill, so the Python objects of one chunk at a
+        # time are alive, and a partial table costs a patch of what was read, not a rebuild of it.
+        read, builder = RunTable.empty(self._root_str), TableBuilder(self._root_str)
         last_partial = None
         for done, (name, path, key) in enumerate(todo, 1):
             if should_stop is not None and done % 32 == 0 and should_stop():
@@ -222,14 +225,16 @@ class RunIndex:
             read_into(builder, name, path, key)
             if progress is not None and done % 250 == 0:
                 progress(result.cached + done, total)
-            if partial is not None and done >= PARTIAL_FIRST and (
-                    last_partial is None or time.monotonic() - last_partial >= PARTIAL_SECONDS):
-                partial(table.patched(builder.build(), [] if result.cancelled else gone))
-                last_partial = time.monotonic()
-        result.reread = builder.n
+            if builder.n >= (PARTIAL_FIRST if not read.n else CHUNK):
+                read, builder = read.concat(builder.build()), TableBuilder(self._root_str)
+                if partial is not None and (last_partial is None or time.monotonic() - last_partial >= PARTIAL_SECONDS):
+                    partial(table.patched(read, gone))
+                    last_partial = time.monotonic()
+        read = read.concat(builder.build()) if builder.n else read
+        result.reread = read.n
         result.removed = 0 if result.cancelled else len(gone)
-        if builder.n or result.removed:
-            table = table.patched(builder.build(), [] if result.cancelled else gone)
+        if read.n or result.removed:
+            table = table.patched(read, [] if result.cancelled else gone)
             result.written = self.save(table)
         elif table.has_running():
             table = table.copy()  # the caller's table is never changed

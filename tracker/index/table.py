@@ -194,17 +194,44 @@ class RunTable:
     def patched(self, changed: "RunTable", remove: Iterable[str] = ()) -> "RunTable":
         """A new table: ``changed``'s rows replace this table's rows of the same folders (or are
         added at the end), and the folders named in ``remove`` are dropped. This table is unchanged."""
-        gone = set(remove) | set(changed.dirs())
-        keep = [i for i, d in enumerate(self.dirs()) if d not in gone] if gone else list(range(self.n))
+        positions = self.positions()
+        remove = [d for d in remove if d in positions]
+        changed_dirs = changed.dirs()
+        if not remove and all(d in positions for d in changed_dirs):  # runs that changed in place: one copy
+            return self._replaced(changed, np.array([positions[d] for d in changed_dirs], dtype=np.int64))
+        gone = set(remove) | set(changed_dirs)
+        keep = [i for i, d in enumerate(self.dirs()) if d not in gone]
         if not changed.n:
-            return self.take(keep) if len(keep) != self.n else self.copy()
+            return self.take(keep)
         # rows keep their places: a replaced run stays where it was, a new one goes last
-        old = {d: i for i, d in enumerate(self.dirs())}
         merged = self.take(keep).concat(changed)
-        slots = {d: i for i, d in enumerate(merged.dirs())}
+        slots = merged.positions()
         order = [slots[d] for d in self.dirs() if d in slots]
-        order += [slots[d] for d in changed.dirs() if d not in old]
+        order += [slots[d] for d in changed_dirs if d not in positions]
         return merged if order == list(range(merged.n)) else merged.take(order)
+
+    def _replaced(self, changed: "RunTable", rows: np.ndarray) -> "RunTable":
+        new = self.copy()
+        new._positions = self._positions  # the same folders in the same rows
+        theirs = np.arange(changed.n)
+        for field in TEXT_FIELDS:
+            new.text[field].assign(rows, changed.text[field], theirs)
+        for field in INT_FIELDS:
+            new.ints[field][rows] = changed.ints[field]
+        for family in ("params", "tags"):
+            mine, other = getattr(new, family), getattr(changed, family)
+            for key in dict.fromkeys([*mine, *other]):
+                if key not in mine:
+                    mine[key] = TextColumn.empty(new.n)
+                mine[key].assign(rows, other.get(key), theirs)
+            for key in [k for k, c in mine.items() if not c.n_present()]:
+                del mine[key]
+        for key in dict.fromkeys([*new.metrics, *changed.metrics]):
+            if key not in new.metrics:
+                new.metrics[key] = MetricColumn.empty(new.n)
+            new.metrics[key].assign(rows, changed.metrics.get(key), theirs)
+        new.metrics = _drop_empty_metrics(new.metrics)
+        return new
 
     def copy(self) -> "RunTable":
         return RunTable(self.root, self.n, {k: c.copy() for k, c in self.text.items()},
