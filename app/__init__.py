@@ -9,8 +9,8 @@ __all__ = ["MainWindow"]
 
 
 def __getattr__(name: str):
-    # Lazy, so importing app.runs_source or app.resources does not build the whole window module.
+    # Lazy, so importing app.runs.source or app.shell.resources does not build the whole window module.
     if name == "MainWindow":
-        from app.main_window import MainWindow
+        from app.shell.window import MainWindow
         return MainWindow
     raise AttributeError(f"module 'app' has no attribute {name!r}")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
-    from app.main_window import MainWindow
+    from app.shell.window import MainWindow
 
 APP_NAME = "Tracker"
 ORGANIZATION = "tracker"
@@ -46,7 +46,7 @@ def launch(args: argparse.Namespace) -> tuple["QApplication", "MainWindow"]:
     """Create the application and show the window on ``args.directory`` (or the one used last)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     configure_application()
-    from app.settings import Settings
+    from app.shell.settings import Settings
     settings = Settings()
     directory: str | None = args.directory
     if directory is None and settings.last_directory and _reachable_dir(settings.last_directory):
@@ -54,8 +54,12 @@ def launch(args: argparse.Namespace) -> tuple["QApplication", "MainWindow"]:
 
     from PySide6.QtWidgets import QApplication
 
-    from app import errors, resources, theme
-    from app.main_window import MainWindow
+    from app.shell import errors
+
+    from app.shell import resources
+
+    from app.shell import theme
+    from app.shell.window import MainWindow
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "tracker-app"])
     app.setWindowIcon(resources.app_icon())

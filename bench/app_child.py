@@ -61,7 +61,7 @@ def child(args) -> None:
     else:  # RunsSource alone, reading in process
         from PySide6.QtWidgets import QApplication
 
-        from app.runs_source import RunsSource
+        from app.runs.source import RunsSource
         out["t_imported"] = time.time()
         qapp = QApplication.instance() or QApplication(sys.argv[:1])
         source = RunsSource()

@@ -12,7 +12,7 @@ Measures, each in a fresh process (``bench/app_child.py``, QT_QPA_PLATFORM=offsc
 - a run written by another process, visible in the table after the writer's flush, and a
   new metric value of a running run visible after its flush.
 It drives the full window (``app.MainWindow``, table ``runsTable``, filter ``runFilter``)
-when it can be imported, and ``app.runs_source.RunsSource`` plus the index alone otherwise
+when it can be imported, and ``app.runs.source.RunsSource`` plus the index alone otherwise
 (then the filter figure is ``tracker.filter`` over the loaded runs).
 
 The generated directory is kept (``--dir``, default under the temp dir) and reused when it
@@ -134,7 +134,7 @@ def main() -> None:
         mode = "window"
         try:
             import app  # noqa: F401
-            from app.main_window import MainWindow  # noqa: F401
+            from app.shell.window import MainWindow  # noqa: F401
         except ImportError as e:
             print(f"app.MainWindow is not importable ({e}): measuring RunsSource and the index alone\n")
             mode = "source"

@@ -66,7 +66,8 @@ def settle(app: QApplication, done, timeout: float = 30.0) -> None:
 
 def main() -> None:
     app = QApplication.instance() or QApplication(sys.argv)
-    from app import run_colors, theme
+    from app.runs import colors as run_colors
+    from app.shell import theme
     from app.plots import CompareView, MetricPlotPanel
     from app.plots.series_math import PlotSettings
 

@@ -127,7 +127,7 @@ def main() -> int:
         write_registry(root)
         from shots import screenshot_app
         app = screenshot_app(Path(tmp) / "settings")
-        from app import theme
+        from app.shell import theme
         from app.registry import RegistryPanel
         for name in ("light", "dark"):
             theme.apply_theme(app, name)

@@ -36,8 +36,8 @@ def main() -> int:
         write_runs(root)
         from shots import screenshot_app
         app = screenshot_app(Path(tmp) / "settings")
-        from app import theme
-        from app.main_window import MainWindow
+        from app.shell import theme
+        from app.shell.window import MainWindow
 
         for name in ("light", "dark"):
             theme.apply_theme(app, name)

@@ -12,7 +12,7 @@ def screenshot_app(settings_dir: Path):
     from PySide6.QtCore import QCoreApplication, QSettings
     from PySide6.QtWidgets import QApplication
 
-    from app import resources
+    from app.shell import resources
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(settings_dir))
     QCoreApplication.setOrganizationName("tracker-screenshots")
     QCoreApplication.setApplicationName("Tracker")

@@ -75,7 +75,7 @@ def write_unreadable(root: Path, run_id: str = "f" * 32) -> Path:
 
 def open_window(qtbot, root: Path | None, count: int | None = None):
     """A MainWindow on ``root``, shown, once ``count`` runs (default: all on disk) are listed."""
-    from app.main_window import MainWindow
+    from app.shell.window import MainWindow
     window = MainWindow(root)
     qtbot.addWidget(window)
     window.show()

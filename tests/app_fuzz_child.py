@@ -17,10 +17,10 @@ from app_fixtures import *  # noqa: F403
 from app_fixtures import OFFSCREEN_NOISE
 from malformed_strategies import runs_dirs, same_number, texts, write_runs
 
-from app import errors
-from app.runs_model import RunsTableModel
-from app.table_model import TableModel
-from app.experiments import ExperimentsModel
+from app.shell import errors
+from app.runs.model import RunsTableModel
+from app.common.table_model import TableModel
+from app.runs.experiments import ExperimentsModel
 from tracker.entities import MetricSummary, Run, RunData, RunInfo, UnreadableRun
 
 pytestmark = OFFSCREEN_NOISE
@@ -58,7 +58,7 @@ def fresh_failures():
 @settings(max_examples=35, deadline=None, suppress_health_check=list(HealthCheck))
 @given(planned=runs_dirs(max_runs=5))
 def test_the_window_lists_every_run_of_a_fuzzed_directory_and_survives_every_cell(qtbot, planned):
-    from app.main_window import MainWindow
+    from app.shell.window import MainWindow
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "runs"
         write_runs(root, planned)

@@ -21,12 +21,12 @@ from app_fixtures import OFFSCREEN_NOISE
 from app_fuzz_child import _drive, top_level
 from malformed_strategies import texts
 
-from app import errors
+from app.shell import errors
 from app.plots.compare_model import CompareTableModel, DifferingRowsProxy
 from app.registry.delegates import AliasDelegate, DescriptionDelegate, ModelItemDelegate, StageDelegate
 from app.registry.item_models import ModelsListModel, VersionsTableModel, history_row
 from app.registry.jobs import VersionRow
-from app.table_model import TableModel
+from app.common.table_model import TableModel
 from tracker.entities import MetricSummary, Run, RunData, RunInfo
 from tracker.registry import HistoryEntry, ModelVersion, RegisteredModel
 from tracker.registry.entities import STAGES

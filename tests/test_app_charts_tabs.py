@@ -2,7 +2,7 @@
 from PySide6.QtCore import QItemSelectionModel, Qt
 
 import tracker
-from app.run_colors import color_for
+from app.runs.colors import color_for
 from app_fixtures import *  # noqa: F403
 from app_fixtures import open_window
 

@@ -40,7 +40,7 @@ def test_one_wrong_typed_field_hides_no_run_in_the_window(qtbot, runs_root, fiel
     import json
 
     from app_fixtures import log_run, open_window
-    from app.runs_model import TOOLTIP
+    from app.runs.model import TOOLTIP
     ids = [log_run(f"run-{n}", "exp") for n in range(3)]
     path = runs_root / ids[1] / "run.json"
     doc = json.loads(path.read_text())

@@ -32,7 +32,7 @@ def _run_dir(root: Path, run_id: str) -> Path:
 
 
 def test_a_store_opened_again_reads_only_what_changed_while_the_app_was_closed(qtbot, store, monkeypatch):
-    from app import run_access
+    from app.runs import access as run_access
     root, expected = store
     ids = {r["run_name"]: r["run_id"] for r in expected["runs"]}
     runs = active(expected)

@@ -41,7 +41,7 @@ def active(expected: dict) -> list[dict]:
 
 
 def open_store_window(qtbot, path: Path, count: int):
-    from app.main_window import MainWindow
+    from app.shell.window import MainWindow
     window = MainWindow(path)
     qtbot.addWidget(window)
     window.show()
@@ -183,7 +183,7 @@ def test_file_open_mlflow_database_and_back_to_a_tracker_directory(qtbot, tmp_pa
     log_run("ours", metrics={"acc": 0.5})
     window = open_store_window(qtbot, runs_root, 1)
     assert not window.store_label.isVisible() and window.demo_action.isEnabled()
-    monkeypatch.setattr("app.store_kind.ask_database", lambda parent, start: str(path))
+    monkeypatch.setattr("app.runs.store_kind.ask_database", lambda parent, start: str(path))
     window.open_mlflow_action.trigger()
     qtbot.waitUntil(lambda: window.runs_model.total_count() == len(active(expected)), timeout=15000)
     assert window.store_label.text() == DESCRIBED["sqlite"] and not window.demo_action.isEnabled()

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import json
 
-from app import preview
-from app.formatting import argv_text, format_duration, format_number
-from app.preview import load_preview
+from app.details import preview
+from app.common.formatting import argv_text, format_duration, format_number
+from app.details.preview import load_preview
 
 
 def test_json_is_pretty_printed(tmp_path):

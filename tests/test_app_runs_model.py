@@ -15,9 +15,9 @@ from tracker import store
 from tracker.entities import Run, RunData, RunInfo, UnreadableRun
 from tracker.filter import is_filter_expression, parse_filter
 
-from app.run_columns import column_for
-from app.run_rows import RowFilter, arrange, base_order, nest, table_of_runs
-from app.runs_model import RAW, RUN_ROLE, RunsTableModel
+from app.runs.columns import column_for
+from app.runs.rows import RowFilter, arrange, base_order, nest, table_of_runs
+from app.runs.model import RAW, RUN_ROLE, RunsTableModel
 
 
 def make_run(name, start=1_000, params=None, metrics=None, parent=None, experiment="exp",
@@ -303,8 +303,8 @@ def _reaches_root(r: str, parent: dict, shown: set) -> bool:
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 5), st.booleans()), min_size=1, max_size=12), st.data())
 def test_base_order_after_a_patch_is_the_base_order(starts, data):
-    from app.run_rows import base_order_after
-    from app.runs_snapshot import table_changes_rows
+    from app.runs.rows import base_order_after
+    from app.runs.snapshot import table_changes_rows
     runs = [make_run(f"r{i}", start=s, run_id=f"{i:032x}") if ok else
             UnreadableRun(f"{i:032x}", f"/nowhere/{i:032x}", "damaged") for i, (s, ok) in enumerate(starts)]
     old = table_of_runs("/nowhere", runs)
@@ -322,7 +322,7 @@ def test_base_order_after_a_patch_is_the_base_order(starts, data):
 
 
 def test_ready_made_color_slots_are_the_slots_assign_gives(qapp):
-    from app import run_colors
+    from app.runs import colors as run_colors
     ids = [f"{i:032x}" for i in range(30)]
     run_colors.reset()
     run_colors.assign(ids)

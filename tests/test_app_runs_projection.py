@@ -130,7 +130,7 @@ def test_copy_run_ids_of_the_selected_rows_in_table_order(qtbot, runs_root, monk
     ids = [log_run(f"r{i}") for i in range(3)]
     window = open_window(qtbot, runs_root, 3)
     copied = []
-    monkeypatch.setattr("app.desktop.copy_text", copied.append)
+    monkeypatch.setattr("app.shell.desktop.copy_text", copied.append)
     view, model = window.runs_view, window.runs_model
     flags = view.table.selectionModel().SelectionFlag
     view.table.selectionModel().clearSelection()

@@ -10,7 +10,11 @@ from PySide6.QtWidgets import QApplication
 from app_fixtures import *  # noqa: F403
 from app_fixtures import OFFSCREEN_NOISE, log_run
 
-from app import errors, resources, theme
+from app.shell import errors
+
+from app.shell import resources
+
+from app.shell import theme
 
 pytestmark = OFFSCREEN_NOISE
 

@@ -12,7 +12,7 @@ from app_fixtures import *  # noqa: F403
 from app_fixtures import OFFSCREEN_NOISE, log_run, names_shown, open_window, write_unreadable
 
 import tracker
-from app.main_window import MainWindow
+from app.shell.window import MainWindow
 
 pytestmark = OFFSCREEN_NOISE
 
@@ -224,8 +224,8 @@ def test_artifact_context_menu_copies_and_reveals(qtbot, runs_root, monkeypatch)
     log_run("with-files", artifacts={"notes.txt": "hello"})
     window = open_window(qtbot, runs_root, 1)
     opened, copied = [], []
-    monkeypatch.setattr("app.desktop.open_url", lambda url: opened.append(url.toLocalFile()) or True)
-    monkeypatch.setattr("app.desktop.copy_text", copied.append)
+    monkeypatch.setattr("app.shell.desktop.open_url", lambda url: opened.append(url.toLocalFile()) or True)
+    monkeypatch.setattr("app.shell.desktop.copy_text", copied.append)
     path = str(window.details.artifacts.root() / "notes.txt")
     menu = window.details.artifacts.context_menu(path)
     actions = {a.text(): a for a in menu.actions()}
@@ -243,7 +243,7 @@ def test_copy_run_id_and_view_saved_diff(qtbot, runs_root, monkeypatch):
                           "tracker.source.git.diff": "tracker/git_diff.patch"})
     window = open_window(qtbot, runs_root, 1)
     copied = []
-    monkeypatch.setattr("app.desktop.copy_text", copied.append)
+    monkeypatch.setattr("app.shell.desktop.copy_text", copied.append)
     window.runs_view.select_run(run.info.run_id)
     qtbot.mouseClick(window.details.copy_id_button, Qt.MouseButton.LeftButton)
     assert copied == [run.info.run_id]
@@ -266,7 +266,7 @@ def test_failed_run_shows_its_error(qtbot, runs_root):
 
 
 def test_live_updates_add_runs_and_keep_the_selection(qtbot, three_runs):
-    from app.runs_source import RunsUpdate
+    from app.runs.source import RunsUpdate
     from tracker.index import RunIndex
     window = open_window(qtbot, three_runs, 3)
     selected = window.runs_model.run_at(1).info.run_id
@@ -343,8 +343,8 @@ def test_ten_thousand_runs_filter_and_sort(qtbot):
         data = RunData({"depth": str(i % 13), "opt": "adam"}, {"team": f"t{i % 3}"},
                        {"acc": (i % 101) / 100})
         runs.append(Run(info, data, f"/nowhere/{run_id}"))
-    from app.runs_model import RunsTableModel
-    from app.runs_view import RunsView
+    from app.runs.model import RunsTableModel
+    from app.runs.view import RunsView
     model = RunsTableModel()
     view = RunsView(model)
     qtbot.addWidget(view)
@@ -393,7 +393,7 @@ def test_view_menu_hides_panels_and_remembers(qtbot, three_runs):
 
 
 def test_open_recent_and_theme_choice(qtbot, three_runs, tmp_path, qapp):
-    from app import theme
+    from app.shell import theme
     other = tmp_path / "other"
     other.mkdir()
     window = open_window(qtbot, other, 0)
@@ -414,7 +414,7 @@ def test_open_recent_and_theme_choice(qtbot, three_runs, tmp_path, qapp):
 
 
 def test_the_details_page_is_built_when_the_first_run_is_shown(qtbot, runs_root):
-    from app.run_details import RunDetails
+    from app.details.page import RunDetails
     details = RunDetails()
     qtbot.addWidget(details)
     details.set_run(None)

@@ -61,7 +61,7 @@ def test_a_killed_writers_temp_files_are_not_in_the_artifact_tree(qtbot, runs_ro
 
 
 def test_a_temp_file_that_appears_while_the_run_is_shown_stays_hidden(qtbot, tmp_path):
-    from app.artifacts_view import ArtifactsView
+    from app.details.artifacts import ArtifactsView
     (tmp_path / "model.skops").write_text("weights")
     view = ArtifactsView()
     qtbot.addWidget(view)

@@ -52,7 +52,7 @@ def test_the_app_lists_a_copied_run_folder_as_its_own_row(qtbot, runs_root):
     window = open_window(qtbot, runs_root, 4)
     model = window.runs_model
     assert model.rowCount() == 4  # the copy is a row of its own, not a fourth run counted over three rows
-    from app.runs_model import RUN_ROLE, TOOLTIP
+    from app.runs.model import RUN_ROLE, TOOLTIP
     row = model.row_of(copy.name)
     assert model.index(row, 0).data(RUN_ROLE).path == str(copy)
     status_tip = model.index(row, model.column_index("status")).data(TOOLTIP)
@@ -84,7 +84,7 @@ def test_opening_an_unreadable_directory_shows_a_message(qtbot, runs_root, monke
                 raise PermissionError(13, "Permission denied", os.fspath(path))
             return real(path)
         monkeypatch.setattr(os, "scandir", denied)
-    from app.main_window import MainWindow
+    from app.shell.window import MainWindow
     window = MainWindow(target)
     qtbot.addWidget(window)
     window.show()
@@ -213,7 +213,7 @@ def test_the_app_started_on_a_folder_it_may_not_look_at_shows_a_message(qtbot, t
 def test_the_app_started_without_a_folder_skips_a_last_one_it_may_not_look_at(qtbot, tmp_path, monkeypatch):
     hidden = tmp_path / "private" / "runs"
     hidden.mkdir(parents=True)
-    from app.settings import Settings
+    from app.shell.settings import Settings
     Settings().set_str("directories/last", str(hidden))
     _deny_stat(monkeypatch, hidden)
     from app import main

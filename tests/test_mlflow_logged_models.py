@@ -63,7 +63,7 @@ def test_a_logged_model_that_would_overwrite_an_artifact_is_reported_not_copied(
 
 @OFFSCREEN_NOISE
 def test_the_artifacts_tab_offers_the_logged_model_and_previews_its_files(qtbot, made):
-    from app.main_window import MainWindow
+    from app.shell.window import MainWindow
     path, expected = made
     window = MainWindow(path)
     qtbot.addWidget(window)

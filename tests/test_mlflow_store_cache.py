@@ -96,7 +96,7 @@ def _fresh(root: Path, include_deleted: bool = False) -> dict:
 
 
 def test_the_listed_table_is_the_one_the_app_made_from_the_runs(store):
-    from app.run_rows import table_of_runs
+    from app.runs.rows import table_of_runs
     root, _ = store
     reader = open_store(root)
     runs, unreadable = reader.scan()

@@ -6,7 +6,7 @@ import tracker
 from app.plots import CompareView
 from app.plots.compare_charts import Axis
 from app.plots.compare_model import HEADER
-from app.run_colors import PALETTE
+from app.runs.colors import PALETTE
 
 QLoggingCategory.setFilterRules("qt.pyside.libpyside.warning=true")
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -100,7 +100,7 @@ def test_scatter_one_point_per_run_and_click_selects(qtbot, view, runs):
 
 
 def test_scatter_axis_is_not_rescaled_after_a_theme_change(qtbot, view, runs):
-    from app.theme import palette
+    from app.shell.theme import palette
     view.set_runs(runs)
     view.select_scatter("params.lr", "metrics.accuracy")
     view.setPalette(palette("dark"))  # the theme changing: the charts restyle

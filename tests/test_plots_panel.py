@@ -9,8 +9,8 @@ import tracker
 from app.plots import MetricPlotPanel
 from app.plots.curve import RunCurve
 from app.plots.series_math import PlotSettings
-from app import run_colors
-from app.run_colors import PALETTE, color_for, palette_index, swatch_icon
+from app.runs import colors as run_colors
+from app.runs.colors import PALETTE, color_for, palette_index, swatch_icon
 
 QLoggingCategory.setFilterRules("qt.pyside.libpyside.warning=true")  # a slot without @Slot fails
 # The offscreen platform plugin warns whenever a top-level widget's minimum size changes.

@@ -14,7 +14,7 @@ from registry_panel_fixtures import (
 )
 
 import tracker
-from app.artifacts_view import ArtifactsView
+from app.details.artifacts import ArtifactsView
 from app.registry import jobs
 from app.registry.dialogs import RegisterDialog, Registration, describe_source
 from app.registry.panel import RegistryPanel

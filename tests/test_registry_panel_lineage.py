@@ -109,7 +109,7 @@ def test_lineage_of_a_version_from_a_run_in_a_git_repository(qtbot, panel, train
     assert order.index("version") < order.index("run") < order.index("experiment") < order.index("param:lr") \
         < order.index("metric:accuracy") < order.index("commit") < order.index("file:model.skops")
     copied = []
-    monkeypatch.setattr("app.desktop.copy_text", copied.append)
+    monkeypatch.setattr("app.shell.desktop.copy_text", copied.append)
     qtbot.mouseClick(view.copy_button, Qt.MouseButton.LeftButton)
     assert copied == [f"git checkout {head} && python train.py --lr 0.1"]
 

@@ -15,9 +15,9 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QLoggingCategory
 from watchdog.utils import BaseThread
 
-from app import watcher as watcher_module
-from app.runs_source import RunsSource, Snapshot
-from app.watcher import RunsWatcher
+from app.runs import watcher as watcher_module
+from app.runs.source import RunsSource, Snapshot
+from app.runs.watcher import RunsWatcher
 from tracker.index import INDEX_NAME
 from tracker import store
 from tracker.entities import Run, RunStatus, UnreadableRun
@@ -485,7 +485,7 @@ def test_live_changes_are_saved_to_the_index_at_close(qtbot, make_source, root):
 
 
 def test_live_changes_are_saved_after_a_while(qtbot, make_source, root, monkeypatch):
-    from app import runs_worker
+    from app.runs import loading as runs_worker
     from tracker.index import RunIndex
     monkeypatch.setattr(runs_worker, "SAVE_MS", 100)
     finished_run(root, "first")

@@ -110,7 +110,7 @@ def test_open_regular_refuses_fifos_and_directories(tmp_path):
 
 
 def test_a_fifo_artifact_gets_a_message_not_a_preview(tmp_path):
-    from app.preview import load_preview
+    from app.details.preview import load_preview
 
     with FifoGuard(tmp_path / "stream.txt") as guard, FifoGuard(tmp_path / "live.png") as guard2:
         text = load_preview(tmp_path / "stream.txt")
@@ -124,7 +124,7 @@ def test_selecting_a_fifo_in_the_artifacts_tree_shows_a_message(qtbot, tmp_path)
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice
     from PySide6.QtGui import QColor, QImage
 
-    from app.artifacts_view import ArtifactsView
+    from app.details.artifacts import ArtifactsView
 
     image = QImage(3, 2, QImage.Format.Format_RGB32)
     image.fill(QColor("red"))

@@ -26,13 +26,13 @@ def _imported(imports: str) -> str:
 def test_import_tracker_and_the_window_pull_nothing_heavy():
     assert _imported("import tracker") == "-"
     # the runs table is numpy columns; the charts, the registry and the logging API stay unloaded
-    assert _imported("import app.runs_source\nfrom app import MainWindow") == "numpy"
+    assert _imported("import app.runs.source\nfrom app import MainWindow") == "numpy"
     # the public names still resolve (on first use)
     assert _imported("import tracker\ntracker.start_run\ntracker.sklearn") == "numpy tracker.fluent"
 
 
 def test_panels_are_built_when_their_tab_or_dock_is_shown(qtbot):
-    from app.main_window import MainWindow
+    from app.shell.window import MainWindow
     window = MainWindow(None)
     qtbot.addWidget(window)
     window.show()
@@ -80,7 +80,7 @@ def test_the_placeholder_is_painted_as_the_tab_opens_before_the_panel_is_built(q
 
 
 def test_a_panel_asked_for_in_code_is_built_without_being_shown(qtbot):
-    from app.main_window import MainWindow
+    from app.shell.window import MainWindow
     window = MainWindow(None)
     qtbot.addWidget(window)
     window.show()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPalette
 
-from app.errors import override_failed
+from app.shell.errors import override_failed
 
 from .series_math import X_RELATIVE, X_WALL
 

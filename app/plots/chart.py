@@ -20,8 +20,8 @@ from PySide6.QtCore import QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel, QToolButton
 
-from app.errors import override_failed
-from app.run_colors import color_for
+from app.shell.errors import override_failed
+from app.runs.colors import color_for
 
 from .axes import AXIS_LABELS, ChartColors, ValueAxis, make_bottom_axis
 from .curve import RunCurve

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QTableView, QToolButton, QVBoxLayout, QWidget,
 )
 
-from app.errors import override_failed
+from app.shell.errors import override_failed
 from tracker.entities import Run
 
 from .compare_charts import ParallelCoordinates, ScatterChart, run_value

@@ -14,8 +14,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QColor, QPalette
 
-from app.formatting import format_number, to_number
-from app.run_colors import color_for
+from app.common.formatting import format_number, to_number
+from app.runs.colors import color_for
 from tracker.entities import Run
 
 from .axes import ChartColors

@@ -13,9 +13,9 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
-from app.errors import override_failed, variant_safe
-from app.formatting import format_number, to_number
-from app.run_colors import swatch_icon
+from app.shell.errors import override_failed, variant_safe
+from app.common.formatting import format_number, to_number
+from app.runs.colors import swatch_icon
 from tracker.entities import Run
 
 from .series_math import natural_key

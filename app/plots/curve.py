@@ -38,7 +38,7 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
-from app.errors import override_failed
+from app.shell.errors import override_failed
 
 from .pixel_columns import Columns, column_lines, column_polyline, columns
 

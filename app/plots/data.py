@@ -1,7 +1,7 @@
 """The charts' data: metric series read off the GUI thread, kept in growing buffers, kept live.
 
 Per (run, key) a ``_Series`` holds the points read so far and the byte position where the
-next tail read starts. Reading (``app.run_access.read_metric``: tracker's runs or an MLflow
+next tail read starts. Reading (``app.runs.access.read_metric``: tracker's runs or an MLflow
 store's) and preparing (dedupe, smoothing, x values: ``series_math.prepare``) both run on the
 worker; at most one read and one prepare per series are in flight, newer requests coalesce
 behind them.
@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from tracker.entities import Run, RunStatus
 
 from app.common.worker import Worker
-from app.run_access import read_metric, read_run
+from app.runs.access import read_metric, read_run
 
 from .series_math import PlotSettings, SeriesBuffer, prepare
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import QLayout, QSizePolicy, QWidget
 
-from app.errors import override_failed
+from app.shell.errors import override_failed
 
 
 class FlowLayout(QLayout):

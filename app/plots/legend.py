@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QToolButton, QWidget, QWidgetItem
 
-from app.run_colors import swatch_icon
+from app.runs.colors import swatch_icon
 from tracker.entities import Run
 
 from .flow import FlowLayout, height_for_width_policy

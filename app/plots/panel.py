@@ -10,7 +10,7 @@ import math
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
 
-from app.errors import override_failed
+from app.shell.errors import override_failed
 from tracker.entities import Run
 
 from .chart import MetricChart, UpdateQueue

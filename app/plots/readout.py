@@ -10,9 +10,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, Slot
 from PySide6.QtGui import QColor
 
-from app.errors import override_failed
-from app.formatting import format_number, format_time
-from app.run_colors import color_for
+from app.shell.errors import override_failed
+from app.common.formatting import format_number, format_time
+from app.runs.colors import color_for
 
 from .axes import format_duration_tick
 from .series_math import X_RELATIVE, X_STEP, value_at

@@ -1,9 +1,5 @@
-"""The model registry panel (issue 6): ``RegistryPanel(tracking_dir)``, objectName ``registryPanel``.
-
-Modules: ``panel`` (behaviour), ``panel_ui`` (widgets), ``item_models`` (Qt models), ``delegates``,
-``dnd`` (drops), ``dialogs``, ``lineage_view``, ``worker`` (the worker threads) and ``jobs`` (what
-the workers run: plain functions over ``tracker``, no Qt).
-"""
+"""The model registry panel: ``RegistryPanel(tracking_dir)`` (objectName ``registryPanel``), with its
+Qt models, delegates, drops, dialogs, lineage view, and the jobs its worker runs over ``tracker``."""
 from __future__ import annotations
 
 __all__ = ["RegistryPanel"]

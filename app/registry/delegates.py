@@ -5,9 +5,9 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QS
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QLineEdit, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from app.errors import override_failed
+from app.shell.errors import override_failed
 from app.registry.item_models import MODEL_ROLE, stage_summary
-from app.theme import is_dark
+from app.shell.theme import is_dark
 
 # (background, text) per stage, light and dark.
 _STAGE_COLORS = {

@@ -16,7 +16,7 @@ from tracker.registry import validate_name
 
 from tracker.model_trust import Trust
 
-from app.formatting import format_size
+from app.common.formatting import format_size
 from app.registry.jobs import DropSource
 
 

@@ -12,7 +12,7 @@ from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDro
 from PySide6.QtWidgets import QAbstractItemView, QListView
 
 from app.registry.item_models import MODEL_ROLE
-from app.errors import override_failed
+from app.shell.errors import override_failed
 
 
 class DropRefused(ValueError):

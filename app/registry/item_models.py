@@ -13,8 +13,8 @@ from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex,
 
 from tracker.registry import HistoryEntry, ModelVersion, RegisteredModel
 
-from app.errors import override_failed, variant_safe
-from app.formatting import format_time
+from app.shell.errors import override_failed, variant_safe
+from app.common.formatting import format_time
 from app.registry.jobs import VersionRow, parse_aliases
 
 MODEL_ROLE = int(Qt.ItemDataRole.UserRole) + 1  # the RegisteredModel / ModelVersion of the row

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 import tracker
-from app import run_access
+from app.runs import access as run_access
 from tracker import store
 from tracker.entities import Run
 from tracker.integrity import tree_digest

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (
     QFormLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QStackedWidget, QVBoxLayout, QWidget,
 )
 
-from app import desktop
-from app.formatting import format_duration, format_number, format_time
+from app.shell import desktop
+from app.common.formatting import format_duration, format_number, format_time
 from app.registry.jobs import LineageInfo
 
 _HOW = {"run": "", "sha256": "found by content hash", "manifest": "named by the model's manifest",
@@ -90,7 +90,7 @@ class LineageView(QWidget):
         lin = self.info.lineage if self.info is not None else None
         if lin is None or not lin.git_diff:
             return
-        from app.run_details import DiffWindow
+        from app.details.page import DiffWindow
         if self.diff_window is None:
             self.diff_window = DiffWindow(self.window())
         self.diff_window.show_diff(f"Uncommitted changes: {lin.name} v{lin.version}", lin.git_diff)

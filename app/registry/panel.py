@@ -21,8 +21,8 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMenu, QWidget
 import tracker
 from tracker.registry import ModelVersion
 
-from app import theme
-from app.errors import override_failed
+from app.shell import theme
+from app.shell.errors import override_failed
 from app.registry import jobs
 from app.registry.dialogs import PromoteDialog, Promotion, RegisterDialog, Registration
 from app.registry.dnd import DropRefused, accepts, local_paths
@@ -30,7 +30,7 @@ from app.registry.item_models import MODEL_ROLE, history_row, model_subtitle
 from app.registry.panel_ui import PanelUi
 from app.registry.registering import Registrar
 from app.registry.worker import TaskRunner
-from app.settings import Settings
+from app.shell.settings import Settings
 
 
 class RegistryPanel(QWidget):

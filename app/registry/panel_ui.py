@@ -15,14 +15,14 @@ from PySide6.QtWidgets import (
 
 from tracker.registry import ModelVersion
 
-from app import desktop
+from app.shell import desktop
 from app.registry.delegates import AliasDelegate, DescriptionDelegate, ModelItemDelegate, StageDelegate
 from app.registry.dnd import ModelsList
 from app.registry.item_models import ModelsListModel, VersionsTableModel
 from app.registry.lineage_view import LineageView
-from app.settings import Settings
-from app.table_look import record_table
-from app.table_model import TableModel
+from app.shell.settings import Settings
+from app.common.table_look import record_table
+from app.common.table_model import TableModel
 
 # stage -> (menu text, button text, shortcut)
 STAGE_ACTIONS = {

@@ -16,7 +16,7 @@ from PySide6.QtGui import QIcon
 __all__ = ["resources_dir", "path", "read_text", "icon", "app_icon", "status_icon"]
 
 _CANDIDATES = (
-    Path(__file__).resolve().parent.parent / "resources",  # checkout, editable install
+    Path(__file__).resolve().parents[2] / "resources",  # checkout, editable install
     Path(sys.prefix) / "share" / "tracker" / "resources",  # pip install (data files)
 )
 

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QLabel, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QVBoxLayout, QWidget,
 )
 
-from app.errors import override_failed, variant_safe
+from app.shell.errors import override_failed, variant_safe
 
 ALL_RUNS = "All runs"
 COUNT_ROLE = int(Qt.ItemDataRole.UserRole) + 1

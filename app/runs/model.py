@@ -21,12 +21,12 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from tracker.entities import Run, UnreadableRun
 from tracker.index import RunTable
 
-from app import resources
-from app.errors import override_failed, variant_safe
-from app.position_ranges import array_ranges, position_ranges
-from app.run_colors import swatch_icon
-from app.run_columns import FIXED_COLUMNS, FIXED_KEYS, Column, column_for, is_unreadable, run_id_of, status_of
-from app.run_rows import (
+from app.shell import resources
+from app.shell.errors import override_failed, variant_safe
+from app.runs.position_ranges import array_ranges, position_ranges
+from app.runs.colors import swatch_icon
+from app.runs.columns import FIXED_COLUMNS, FIXED_KEYS, Column, column_for, is_unreadable, run_id_of, status_of
+from app.runs.rows import (
     RowFilter, SearchText, TableRows, arrange, base_order, experiment_counts, parent_rows, remap_rows, run_key,
     table_of_runs,
 )

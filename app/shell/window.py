@@ -1,7 +1,7 @@
 """The main window: experiments | runs table over run details, menus, status bar, settings.
 
-Views get runs only from ``RunsSource`` (``app/runs_source.py``) and never touch the disk for
-listing. The panels beside the runs (``app/window_panels.py``) plug in without changing this
+Views get runs only from ``RunsSource`` (``app/runs/source.py``) and never touch the disk for
+listing. The panels beside the runs (``app/shell/panels.py``) plug in without changing this
 layout: charts and compare as tabs of ``lower_tabs``, the registry panel as a dock with
 ``self.add_panel``, which also lists it in the View menu.
 """
@@ -19,18 +19,24 @@ from PySide6.QtWidgets import (
 import tracker
 from tracker.entities import Run, UnreadableRun
 
-from app import resources, run_access, store_kind, theme
-from app.errors import override_failed
-from app.experiments import ExperimentsPanel
-from app.run_details import RunDetails
-from app.runs_model import RunsTableModel
-from app.runs_source import RunsSource, Snapshot
-from app.runs_view import RunsView, default_columns
-from app.settings import Settings
-from app.tasks import DemoRunsTask
-from app.welcome import WelcomePage
-from app.window_menus import build_menus
-from app.window_panels import install_panels
+from app.shell import resources
+
+from app.runs import access as run_access
+
+from app.runs import store_kind
+
+from app.shell import theme
+from app.shell.errors import override_failed
+from app.runs.experiments import ExperimentsPanel
+from app.details.page import RunDetails
+from app.runs.model import RunsTableModel
+from app.runs.source import RunsSource, Snapshot
+from app.runs.view import RunsView, default_columns
+from app.shell.settings import Settings
+from app.shell.tasks import DemoRunsTask
+from app.shell.welcome import WelcomePage
+from app.shell.menus import build_menus
+from app.shell.panels import install_panels
 
 
 def _run_id(run: Run | UnreadableRun) -> str:
@@ -78,7 +84,7 @@ class MainWindow(QMainWindow):
         if runs_dir is not None:
             self.open_directory(runs_dir)
 
-    # The panels beside the runs, built on first use (app/window_panels.py).
+    # The panels beside the runs, built on first use (app/shell/panels.py).
     plots = property(lambda self: self.charts.plots, doc="The metric charts (MetricPlotPanel, tab Charts).")
     compare = property(lambda self: self.charts.compare, doc="The compare view (CompareView, tab Compare).")
     registry_panel = property(lambda self: self.registry_link.panel, doc="RegistryPanel, in registry_dock.")
@@ -386,7 +392,7 @@ class MainWindow(QMainWindow):
             return
         columns = [self.runs_model.columns()[i] for i in self.runs_view.visible_columns()]
         try:
-            from app.export import write_runs_csv  # (imported when used: start-up is measured)
+            from app.runs.export import write_runs_csv  # (imported when used: start-up is measured)
             count = write_runs_csv(path, self.runs_model.rows(), columns)
         except OSError as e:
             self.statusBar().showMessage(f"Could not export to {path}: {e.strerror or e}")
@@ -418,6 +424,6 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _show_about(self) -> None:
-        from app.about import about_text  # (imported when used: start-up is measured)
+        from app.shell.about import about_text  # (imported when used: start-up is measured)
         QMessageBox.about(self, "About Tracker", about_text())
 

@@ -20,11 +20,11 @@ from PySide6.QtWidgets import (
 
 from tracker.store.tempfiles import is_temp_name
 
-from app import desktop
-from app.errors import override_failed
-from app.highlight import Highlighter
-from app.preview import Preview, load_preview
-from app.table_model import TableModel
+from app.shell import desktop
+from app.shell.errors import override_failed
+from app.details.highlight import Highlighter
+from app.details.preview import Preview, load_preview
+from app.common.table_model import TableModel
 
 
 class _ImageView(QScrollArea):
@@ -306,7 +306,7 @@ class ArtifactsView(QWidget):
         self.preview_stack.setCurrentWidget(self.message)
 
     def preview_file(self, path: str | Path) -> Preview:
-        """Show a preview of ``path`` (capped reads; see ``app.preview``) and return it."""
+        """Show a preview of ``path`` (capped reads; see ``app.details.preview``) and return it."""
         preview = load_preview(path)
         self.preview_title.setText(Path(path).name)
         self.preview_note.setText(preview.note)

@@ -15,7 +15,7 @@ import numpy as np
 from tracker.index import RunTable
 from tracker.index.columns import NO_INT, TextColumn
 
-from app.formatting import (
+from app.common.formatting import (
     BRANCH_TAG, COMMIT_TAG, DIRTY_TAG, elapsed_ms, format_duration, format_number, format_time, short_commit,
     to_number,
 )

@@ -5,8 +5,8 @@ import csv
 import os
 from typing import Sequence
 
-from app.run_columns import Column, run_id_of
-from app.run_rows import TableRows
+from app.runs.columns import Column, run_id_of
+from app.runs.rows import TableRows
 
 _NAMES = {"duration": "duration_s"}  # seconds, not the "4m 05s" the cell shows
 

@@ -7,10 +7,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QWidget
 
-from app import store_kind, theme
+from app.runs import store_kind
+
+from app.shell import theme
 
 if TYPE_CHECKING:
-    from app.main_window import MainWindow
+    from app.shell.window import MainWindow
 
 
 def build_menus(window: MainWindow) -> None:

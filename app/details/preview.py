@@ -15,7 +15,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.formatting import format_size
+from app.common.formatting import format_size
 from tracker.store.regular import NotRegularFile, describe_mode, open_regular
 
 MAX_TEXT_BYTES = 256 * 1024

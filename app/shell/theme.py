@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
-from app import resources
+from app.shell import resources
 
 THEMES = ("system", "light", "dark")
 

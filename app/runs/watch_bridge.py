@@ -1,6 +1,6 @@
 """How file events reach Qt: ``WatchBridge`` and the kinds of event it carries.
 
-Apart from ``app/watcher.py`` (which imports watchdog), so the window can be built and the
+Apart from ``app/runs/watcher.py`` (which imports watchdog), so the window can be built and the
 runs shown before watchdog is imported: the loading thread imports it when it starts watching.
 """
 from __future__ import annotations

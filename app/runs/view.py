@@ -15,10 +15,10 @@ from PySide6.QtWidgets import (
 from tracker.entities import Run, UnreadableRun
 from tracker.filter import FilterSyntaxError
 
-from app import desktop
-from app.errors import override_failed
-from app.run_rows import FIXED_KEYS, RowFilter, common_columns
-from app.runs_model import RUN_ROLE, RunsTableModel
+from app.shell import desktop
+from app.shell.errors import override_failed
+from app.runs.rows import FIXED_KEYS, RowFilter, common_columns
+from app.runs.model import RUN_ROLE, RunsTableModel
 
 PLACEHOLDER = "Filter runs: text, or an expression like metrics.accuracy > 0.9 and params.model = 'cnn'"
 DEFAULT_WIDTHS = {"status": 30, "name": 200, "experiment": 130, "started": 122, "duration": 72,

@@ -25,13 +25,13 @@ from tracker.entities import Experiment
 from tracker.index import IndexUnavailable, RunIndex, RunTable
 from tracker.index.table import experiment_counts
 
-from .runs_snapshot import (  # noqa: F401  (Snapshot, RunsUpdate and same_run are the workers' shared vocabulary)
+from app.runs.snapshot import (  # noqa: F401  (Snapshot, RunsUpdate and same_run are the workers' shared vocabulary)
     RunsUpdate, Snapshot, prepare, same_run, snapshot_of, table_changes, table_changes_rows,
 )
-from .watch_bridge import WatchBridge
+from app.runs.watch_bridge import WatchBridge
 
 if TYPE_CHECKING:
-    from .watcher import RunsWatcher
+    from app.runs.watcher import RunsWatcher
 
 CHECK_MS = 2000  # re-check RUNNING and unreadable runs, and whether the root still exists
 RESCAN_EVERY = 5  # every 5th check also lists the root (a safety net for lost events)
@@ -282,7 +282,7 @@ class LoadWorker(QObject):
     def _start_watcher(self) -> None:
         if self.stop.is_set():
             return
-        from .watcher import RunsWatcher  # here, on this thread: watchdog takes ~30 ms to import
+        from app.runs.watcher import RunsWatcher  # here, on this thread: watchdog takes ~30 ms to import
 
         watcher = RunsWatcher(self.root, self.bridge, self.generation, self.polling, self.poll_interval)
         try:

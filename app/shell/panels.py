@@ -19,10 +19,10 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QWidget
 import tracker
 from tracker.entities import Run
 
-from app import run_colors
+from app.runs import colors as run_colors
 
 if TYPE_CHECKING:
-    from app.main_window import MainWindow
+    from app.shell.window import MainWindow
 
 
 def install_panels(window: "MainWindow") -> None:

@@ -17,10 +17,10 @@ Contract (stable; the UI builds on it):
 Added: ``experiments_changed(list[Experiment])`` when the experiments or their run counts
 change after loading; ``watch_mode`` says "inotify" or "polling (why)".
 An MLflow store (``mlruns/`` or an MLflow SQLite database) opens the same way, read-only:
-``mlflow_kind`` is then "file" or "sqlite" and ``app/mlflow_worker.py`` loads and polls it.
+``mlflow_kind`` is then "file" or "sqlite" and ``app/runs/mlflow_loading.py`` loads and polls it.
 
-How (see tracker/index/ and app/watcher.py):
-- One worker QObject (``app/runs_worker.py``) on its own QThread does all disk access: the stored
+How (see tracker/index/ and app/runs/watcher.py):
+- One worker QObject (``app/runs/loading.py``) on its own QThread does all disk access: the stored
   table (``tracker.index.RunIndex.load``) and its check (``RunIndex.refresh``), targeted
   re-reads (``RunIndex.patch``), a re-check every ``CHECK_MS`` of the runs still RUNNING or
   unreadable (a SIGKILLed writer sends no file event, yet reads KILLED), and saving the table.
@@ -42,10 +42,10 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal, Slot
 
 
-from . import run_access
-from .mlflow_worker import MlflowLoadWorker
-from .runs_worker import CHECK_MS, LoadWorker, RunsUpdate, Snapshot, Watching  # noqa: F401  (part of the contract)
-from .watch_bridge import EXPERIMENTS, GONE, ROOT, RUN, WatchBridge
+from app.runs import access as run_access
+from app.runs.mlflow_loading import MlflowLoadWorker
+from app.runs.loading import CHECK_MS, LoadWorker, RunsUpdate, Snapshot, Watching  # noqa: F401  (part of the contract)
+from app.runs.watch_bridge import EXPERIMENTS, GONE, ROOT, RUN, WatchBridge
 
 DEBOUNCE_MS = 150  # quiet time after the last file event before re-reading
 MAX_DELAY_MS = 600  # ...but never later than this after the first one (steady writers)

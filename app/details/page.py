@@ -16,13 +16,17 @@ from PySide6.QtWidgets import (
 from tracker import store
 from tracker.entities import Run, UnreadableRun
 
-from app import desktop, resources, run_access
-from app.formatting import (
+from app.shell import desktop
+
+from app.shell import resources
+
+from app.runs import access as run_access
+from app.common.formatting import (
     BRANCH_TAG, COMMIT_TAG, DIFF_TAG, DIRTY_TAG, HOST_TAG, REPO_TAG, SOURCE_TAG, argv_text,
     format_duration, format_time,
 )
-from app.table_look import record_table
-from app.table_model import TableModel
+from app.common.table_look import record_table
+from app.common.table_model import TableModel
 
 MAX_DIFF_BYTES = 2 * 1024 * 1024
 
@@ -64,7 +68,7 @@ class DiffWindow(QDialog):
         self.text.setReadOnly(True)
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        from app.highlight import Highlighter  # (imported when a diff is first shown)
+        from app.details.highlight import Highlighter  # (imported when a diff is first shown)
         self._highlighter = Highlighter(self.text.document(), "diff")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.close)
@@ -165,7 +169,7 @@ class RunDetails(QWidget):
         for column in range(1, 6):
             self.metrics_table.horizontalHeader().resizeSection(column, 86)
         self.tags_table = _table(self.tags_model, "tagsTable", content)
-        from app.artifacts_view import ArtifactsView
+        from app.details.artifacts import ArtifactsView
         self.artifacts = ArtifactsView(content)
         self.tabs.addTab(scroll, "Overview")
         self.tabs.addTab(self.params_table, "Params")

@@ -5,8 +5,8 @@ import re
 
 from PySide6.QtGui import QColor, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 
-from app.errors import override_failed
-from app.theme import is_dark
+from app.shell.errors import override_failed
+from app.shell.theme import is_dark
 
 _RULES = {
     "json": [

@@ -6,8 +6,8 @@ from typing import Any, Sequence
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from app.errors import override_failed, variant_safe
-from app.formatting import format_number
+from app.shell.errors import override_failed, variant_safe
+from app.common.formatting import format_number
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 

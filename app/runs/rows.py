@@ -20,7 +20,7 @@ from tracker.filter import is_filter_expression, parse_filter
 from tracker.index import RunTable, TableBuilder
 from tracker.index.columns import TextColumn
 
-from app.run_columns import (  # noqa: F401  (the columns' names, where the rows' callers look for them)
+from app.runs.columns import (  # noqa: F401  (the columns' names, where the rows' callers look for them)
     FIXED_COLUMNS, FIXED_KEYS, UNREADABLE, Column, column_for, is_unreadable, name_of, run_id_of, status_of,
     string_ranks,
 )

@@ -8,7 +8,7 @@ checked on each poll (metrics appended to an MLflow file store's run touch no fo
 looks at). The runs come as the reader's ``RunListing``: a table, each run made as an object only
 when asked for; a file store's reader reads only the runs whose files changed since its last
 listing or the last process's (its cache file). A watchdog watcher is not reused: MLflow's layout
-(experiment folders, one file per key) is not the one ``app/watcher.py`` knows, and a 1 s poll
+(experiment folders, one file per key) is not the one ``app/runs/watcher.py`` knows, and a 1 s poll
 costs well under a millisecond.
 """
 from __future__ import annotations
@@ -25,8 +25,8 @@ from tracker.index import RunTable
 from tracker.mlflow_store import MlflowStoreError, MlflowStoreReader
 from tracker.mlflow_store.listing import RunListing
 
-from . import run_access
-from .runs_snapshot import RunsUpdate, Snapshot, prepare, snapshot_of, table_changes
+from app.runs import access as run_access
+from app.runs.snapshot import RunsUpdate, Snapshot, prepare, snapshot_of, table_changes
 
 POLL_MS = 1000
 RESCAN_SPACING = 4  # after a listing that took t, the next one waits 4 t (RUNNING runs: every poll)

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from app import run_access
+from app.runs import access as run_access
 
 if TYPE_CHECKING:
-    from app.main_window import MainWindow
+    from app.shell.window import MainWindow
 
 
 def show(window: MainWindow, path: Path) -> None:

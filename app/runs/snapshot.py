@@ -15,8 +15,8 @@ from tracker.entities import Experiment, Run, UnreadableRun
 from tracker.index import RunTable
 from tracker.index.columns import NO_INT
 
-from .run_colors import slots_in_turn
-from .run_rows import base_order, base_order_after, common_columns, remap_rows, start_order
+from app.runs.colors import slots_in_turn
+from app.runs.rows import base_order, base_order_after, common_columns, remap_rows, start_order
 
 AnyRun = Run | UnreadableRun
 
