@@ -31,21 +31,21 @@ class TableModel(QAbstractTableModel):
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         try:
             return 0 if parent.isValid() else len(self._rows)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("TableModel.rowCount")
             return 0
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         try:
             return 0 if parent.isValid() else len(self._headers)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("TableModel.columnCount")
             return 0
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
         try:
             return self._data(index.row(), index.column(), role)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("TableModel.data")
             return None
 
@@ -72,7 +72,7 @@ class TableModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
         try:
             return self._header(section, orientation, role)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("TableModel.headerData")
             return None
 
@@ -104,7 +104,7 @@ class TableModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         try:
             self._sort(column, order)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("TableModel.sort")
 
     def _sort(self, column: int, order: Qt.SortOrder) -> None:

@@ -104,7 +104,7 @@ class _Runner(QObject):
         if self._finish is not None:
             try:
                 self._finish()
-            except Exception:  # noqa: BLE001 - the thread ends all the same
+            except Exception:
                 log.warning("cleaning up a worker thread failed", exc_info=True)
         QThread.currentThread().quit()
 

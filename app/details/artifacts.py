@@ -50,7 +50,7 @@ class _ImageView(QScrollArea):
         try:  # total, as every override (errors.override_failed)
             super().resizeEvent(event)
             self._rescale()
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("ArtifactsView image resizeEvent")
 
     def _rescale(self) -> None:
@@ -79,14 +79,14 @@ class WithoutTempFiles(QSortFilterProxyModel):
             model = self.sourceModel()
             index = model.index(source_row, 0, source_parent)
             return not (is_temp_name(model.fileName(index)) and not model.isDir(index))
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("WithoutTempFiles.filterAcceptsRow")
             return True
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         try:
             self.sourceModel().sort(column, order)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("WithoutTempFiles.sort")
 
 
@@ -106,14 +106,14 @@ class _FileDelegate(QStyledItemDelegate):
                 option.icon = style.standardIcon(QStyle.StandardPixmap.SP_DirIcon if folder
                                                  else QStyle.StandardPixmap.SP_FileIcon)
                 option.features |= QStyleOptionViewItem.ViewItemFeature.HasDecoration
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("ArtifactsView initStyleOption")
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
         try:
             size = super().sizeHint(option, index)
             return QSize(size.width(), max(size.height(), option.fontMetrics.height() + 8))
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("ArtifactsView sizeHint")
             return QSize(100, 24)
 

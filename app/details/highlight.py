@@ -67,5 +67,5 @@ class Highlighter(QSyntaxHighlighter):
                 for m in pattern.finditer(text):
                     start, end = (m.start(1), m.end(1)) if m.groups() else (m.start(), m.end())
                     self.setFormat(start, end - start, self._formats[name])
-        except Exception:  # an override never raises into Qt
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash); an override never raises into Qt
             override_failed("Highlighter.highlightBlock")

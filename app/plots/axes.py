@@ -50,7 +50,7 @@ def _blank(values) -> list[str]:
     """No label for each tick: what an axis shows when working out its labels failed."""
     try:
         return [""] * len(values)
-    except Exception:
+    except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
         return []
 
 
@@ -69,7 +69,7 @@ class StepAxis(pg.AxisItem):
             if self.logMode:
                 return super().tickStrings(values, scale, spacing)
             return [short_number(v * scale) for v in values]
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("StepAxis.tickStrings")
             return _blank(values)
 
@@ -84,7 +84,7 @@ class DurationAxis(pg.AxisItem):
     def tickSpacing(self, minVal, maxVal, size):
         try:
             return self._tick_spacing(minVal, maxVal, size)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("DurationAxis.tickSpacing")
             return []
 
@@ -104,7 +104,7 @@ class DurationAxis(pg.AxisItem):
     def tickStrings(self, values, scale, spacing):
         try:
             return [format_duration_tick(v, spacing) for v in values]
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("DurationAxis.tickStrings")
             return _blank(values)
 
@@ -119,7 +119,7 @@ class ValueAxis(pg.AxisItem):
     def logTickStrings(self, values, scale, spacing):
         try:
             return self._log_tick_strings(values, scale)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("ValueAxis.logTickStrings")
             return _blank(values)
 

@@ -327,7 +327,7 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
             if button is not None:
                 size = button.sizeHint()
                 button.setGeometry(self.width() - size.width() - 4, 2, size.width(), size.height())
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("MetricChart.resizeEvent")
 
     # -- menu ----------------------------------------------------------------------------

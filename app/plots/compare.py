@@ -148,7 +148,7 @@ class CompareView(QWidget):
             if not self._sized and self.splitter.height() > 0 and self.model.rowCount():
                 self._sized = True
                 self._fit_table_height()
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("CompareView.resizeEvent")
 
     def select_scatter(self, x_key: str, y_key: str) -> None:
@@ -246,7 +246,7 @@ class CompareView(QWidget):
             if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
                 self.scatter.apply_palette(self.palette())
                 self.parallel.apply_palette(self.palette())
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("CompareView.changeEvent")
 
 

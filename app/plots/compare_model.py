@@ -73,21 +73,21 @@ class CompareTableModel(QAbstractTableModel):
     def rowCount(self, parent: _Index = QModelIndex()) -> int:
         try:
             return 0 if parent.isValid() else len(self.rows)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("CompareTableModel.rowCount")
             return 0
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:
         try:
             return 0 if parent.isValid() else 1 + len(self.runs)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("CompareTableModel.columnCount")
             return 0
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
         try:
             return variant_safe(self._data(index, role))
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("CompareTableModel.data")
             return None
 
@@ -129,7 +129,7 @@ class CompareTableModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         try:
             return self._header(section, orientation, role)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("CompareTableModel.headerData")
             return None
 
@@ -154,7 +154,7 @@ class CompareTableModel(QAbstractTableModel):
             if self.rows[index.row()].kind == HEADER:
                 return Qt.ItemFlag.ItemIsEnabled
             return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("CompareTableModel.flags")
             return Qt.ItemFlag.NoItemFlags
 
@@ -182,6 +182,6 @@ class DifferingRowsProxy(QSortFilterProxyModel):
             if not self._only_differing or len(model.runs) < 2:
                 return True
             return model.row(source_row).differs
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("DifferingRowsProxy.filterAcceptsRow")
             return True

@@ -148,7 +148,7 @@ class RunCurve(pg.PlotCurveItem):
                     self._y_bounds = (float(y.min()), float(y.max()))
                 return self._y_bounds
             return super().dataBounds(ax, frac, orthoRange)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("RunCurve.dataBounds")
             return (None, None)
 
@@ -168,7 +168,7 @@ class RunCurve(pg.PlotCurveItem):
                 self._scale = scale
                 self.invalidateBounds()
                 self.prepareGeometryChange()
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("RunCurve.viewTransformChanged")
 
     def boundingRect(self) -> QRectF:
@@ -184,7 +184,7 @@ class RunCurve(pg.PlotCurveItem):
                     py = PAD_PX / sy if sy > 0 else 0.0
                     self._boundingRect = QRectF(x0 - px, y0 - py, x1 - x0 + 2 * px, y1 - y0 + 2 * py)
             return self._boundingRect
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("RunCurve.boundingRect")
             return QRectF()
 
@@ -233,7 +233,7 @@ class RunCurve(pg.PlotCurveItem):
                 self._paint_columns(p, cache, *shown)
             else:
                 self._paint_points(p, max(0, a - 1), min(len(x), b + 1))
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("RunCurve.paint")
 
     def _antialias(self) -> bool:

@@ -22,7 +22,7 @@ class FlowLayout(QLayout):
     def addItem(self, item) -> None:
         try:
             self._items.append(item)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("FlowLayout.addItem")
 
     def count(self) -> int:
@@ -43,7 +43,7 @@ class FlowLayout(QLayout):
     def heightForWidth(self, width: int) -> int:
         try:
             return self._arrange(QRect(0, 0, width, 0), move=False)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("FlowLayout.heightForWidth")
             return 0
 
@@ -51,7 +51,7 @@ class FlowLayout(QLayout):
         try:
             super().setGeometry(rect)
             self._arrange(rect, move=True)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("FlowLayout.setGeometry")
 
     def sizeHint(self) -> QSize:
@@ -63,7 +63,7 @@ class FlowLayout(QLayout):
             for item in self._items:
                 size = size.expandedTo(item.minimumSize())
             return size
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("FlowLayout.minimumSize")
             return QSize()
 

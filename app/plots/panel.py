@@ -337,7 +337,7 @@ class MetricPlotPanel(ChartExportActions, QWidget):
                 self._relayout()
                 self._schedule_build()
             return super().eventFilter(watched, event)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("MetricPlotPanel.eventFilter")
             return False
 
@@ -346,7 +346,7 @@ class MetricPlotPanel(ChartExportActions, QWidget):
             super().showEvent(event)
             self._relayout()
             self._schedule_build()
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("MetricPlotPanel.showEvent")
 
     def changeEvent(self, event) -> None:
@@ -355,14 +355,14 @@ class MetricPlotPanel(ChartExportActions, QWidget):
             if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
                 for chart in self.charts().values():
                     chart.apply_palette(self.palette())
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("MetricPlotPanel.changeEvent")
 
     def closeEvent(self, event) -> None:
         try:
             self.shutdown()
             super().closeEvent(event)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("MetricPlotPanel.closeEvent")
 
     # -- data and settings -------------------------------------------------------------------

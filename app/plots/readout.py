@@ -82,7 +82,7 @@ class CrosshairMixin:
             super().leaveEvent(event)
             self.hide_crosshair()
             self.hover_left.emit()
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("MetricChart.leaveEvent")
 
     def hide_crosshair(self) -> None:

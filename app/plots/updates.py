@@ -7,8 +7,12 @@ queue that work here, and it runs in slices of ``BUDGET_MS`` per event-loop turn
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Slot
+
+if TYPE_CHECKING:
+    from app.plots.chart import MetricChart
 
 BUDGET_MS = 25
 

@@ -83,14 +83,14 @@ class StageDelegate(QStyledItemDelegate):
             bg, fg = stage_colors(stage, option.palette)
             draw_pill(painter, option.rect.left() + 6, option.rect.center().y() + 1, stage, bg, fg,
                       pill_font(option.font), option.rect.right() - 2)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("StageDelegate.paint")
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
         try:
             size = super().sizeHint(option, index)
             return QSize(size.width() + 24, size.height())
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("StageDelegate.sizeHint")
             return QSize(100, 24)
 
@@ -101,7 +101,7 @@ class AliasDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         try:
             self._paint(painter, option, index)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("AliasDelegate.paint")
 
     def _paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
@@ -130,7 +130,7 @@ class AliasDelegate(QStyledItemDelegate):
             editor = _editor(parent, "aliasEditor", "Aliases", "champion, candidate")
             editor.setToolTip("Aliases separated by commas: letters, digits, '_' and '-'")
             return editor
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("AliasDelegate.createEditor")
             return None  # no editor: the cell stays as it is
 
@@ -140,7 +140,7 @@ class DescriptionDelegate(QStyledItemDelegate):
                      index: QModelIndex | QPersistentModelIndex) -> QWidget | None:
         try:
             return _editor(parent, "descriptionEditor", "Description", "What is this version?")
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("DescriptionDelegate.createEditor")
             return None  # no editor: the cell stays as it is
 
@@ -152,7 +152,7 @@ class ModelItemDelegate(QStyledItemDelegate):
         painter.save()
         try:
             self._paint(painter, option, index)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("ModelItemDelegate.paint")
         finally:  # restored whatever happens: the view paints its next rows with this painter
             painter.restore()
@@ -207,6 +207,6 @@ class ModelItemDelegate(QStyledItemDelegate):
         try:
             line = option.fontMetrics.height()
             return QSize(200, line * 2 + 18)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("ModelItemDelegate.sizeHint")
             return QSize(200, 48)

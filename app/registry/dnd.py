@@ -74,7 +74,7 @@ class ModelsList(QListView):
             event.setDropAction(Qt.DropAction.CopyAction)
             event.accept()
             self.dragMoveEvent(event)
-        except Exception:  # an override never raises into Qt
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash); an override never raises into Qt
             override_failed("ModelsList.dragEnterEvent")
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
@@ -89,7 +89,7 @@ class ModelsList(QListView):
                                 else "Drop to register a model")
             event.setDropAction(Qt.DropAction.CopyAction)
             event.accept()
-        except Exception:  # an override never raises into Qt
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash); an override never raises into Qt
             override_failed("ModelsList.dragMoveEvent")
 
     def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
@@ -97,7 +97,7 @@ class ModelsList(QListView):
             self._set_drop_row(-1)
             self.drop_hint.emit("")
             event.accept()
-        except Exception:  # an override never raises into Qt
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash); an override never raises into Qt
             override_failed("ModelsList.dragLeaveEvent")
 
     def dropEvent(self, event: QDropEvent) -> None:
@@ -113,5 +113,5 @@ class ModelsList(QListView):
                 self.drop_refused.emit(str(e))
                 return
             self.paths_dropped.emit(paths, name)
-        except Exception:  # an override never raises into Qt
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash); an override never raises into Qt
             override_failed("ModelsList.dropEvent")

@@ -54,14 +54,14 @@ class ModelsListModel(QAbstractListModel):
     def rowCount(self, parent: _Index = QModelIndex()) -> int:
         try:
             return 0 if parent.isValid() else len(self._models)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("ModelsListModel.rowCount")
             return 0
 
     def data(self, index: _Index, role: int = 0) -> Any:
         try:
             return variant_safe(self._data(index, role))
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("ModelsListModel.data")
             return None
 
@@ -128,14 +128,14 @@ class VersionsTableModel(QAbstractTableModel):
     def rowCount(self, parent: _Index = QModelIndex()) -> int:
         try:
             return 0 if parent.isValid() else len(self._rows)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("VersionsTableModel.rowCount")
             return 0
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:
         try:
             return 0 if parent.isValid() else len(self.COLUMNS)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("VersionsTableModel.columnCount")
             return 0
 
@@ -145,7 +145,7 @@ class VersionsTableModel(QAbstractTableModel):
                     and 0 <= section < len(self.COLUMNS)):
                 return self.COLUMNS[section]
             return None
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("VersionsTableModel.headerData")
             return None
 
@@ -155,14 +155,14 @@ class VersionsTableModel(QAbstractTableModel):
             if index.isValid() and index.column() in (self.ALIASES, self.DESCRIPTION):
                 flags |= Qt.ItemFlag.ItemIsEditable
             return flags
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("VersionsTableModel.flags")
             return Qt.ItemFlag.NoItemFlags
 
     def data(self, index: _Index, role: int = 0) -> Any:
         try:
             return variant_safe(self._data(index, role))
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("VersionsTableModel.data")
             return None
 
@@ -218,7 +218,7 @@ class VersionsTableModel(QAbstractTableModel):
     def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         try:
             return self._set_data(index, value, role)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("VersionsTableModel.setData")
             return False
 

@@ -161,7 +161,8 @@ class RegistryPanel(QWidget):
             archive, comment = choice.archive and bool(current), choice.comment
         gen = self._generation
         self.writes.submit(jobs.transition, self._dir, mv.name, mv.version, stage, archive, comment,
-                           on_done=lambda v: self._on_written(gen, f"{v.name} v{v.version} is now in {v.current_stage}"),
+                           on_done=lambda v: self._on_written(
+                               gen, f"{v.name} v{v.version} is now in {v.current_stage}"),
                            on_error=lambda e: self._on_write_error(gen, e))
         return True
 
@@ -207,7 +208,7 @@ class RegistryPanel(QWidget):
     def closeEvent(self, event: QCloseEvent) -> None:
         try:
             self.shutdown()
-        except Exception:  # an override never raises into Qt: closing goes on
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash); an override never raises into Qt: closing goes on
             override_failed("RegistryPanel.closeEvent")
         super().closeEvent(event)
 
@@ -377,20 +378,20 @@ class RegistryPanel(QWidget):
                 self.show_message("Drop to register a model", announce=False)
             else:
                 event.ignore()
-        except Exception:  # an override never raises into Qt
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash); an override never raises into Qt
             override_failed("RegistryPanel.dragEnterEvent")
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         try:
             event.acceptProposedAction() if accepts(event.mimeData()) else event.ignore()
-        except Exception:  # an override never raises into Qt
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash); an override never raises into Qt
             override_failed("RegistryPanel.dragMoveEvent")
 
     def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
         try:
             self.show_message("", announce=False)
             event.accept()
-        except Exception:  # an override never raises into Qt
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash); an override never raises into Qt
             override_failed("RegistryPanel.dragLeaveEvent")
 
     def dropEvent(self, event: QDropEvent) -> None:
@@ -402,7 +403,7 @@ class RegistryPanel(QWidget):
                 self.registrar.on_refused(str(e))
                 return
             self.register_paths(paths)
-        except Exception:  # an override never raises into Qt
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash); an override never raises into Qt
             override_failed("RegistryPanel.dropEvent")
 
     # ---- context menu and messages --------------------------------------------------------------

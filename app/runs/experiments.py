@@ -32,14 +32,14 @@ class ExperimentsModel(QAbstractListModel):
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         try:
             return 0 if parent.isValid() else 1 + len(self._items)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("ExperimentsModel.rowCount")
             return 0
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
         try:
             return variant_safe(self._data(index, role))
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("ExperimentsModel.data")
             return None
 
@@ -86,7 +86,7 @@ class _CountDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         try:
             self._paint(painter, option, index)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("ExperimentList paint")
 
     def _paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
@@ -127,7 +127,7 @@ class _CountDelegate(QStyledItemDelegate):
         try:
             size = super().sizeHint(option, index)
             return QSize(size.width() + 40, max(size.height(), option.fontMetrics.height() + 12))
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("ExperimentList sizeHint")
             return QSize(150, 24)
 

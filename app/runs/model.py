@@ -74,14 +74,14 @@ class RunsTableModel(QAbstractTableModel):
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         try:
             return 0 if parent.isValid() else len(self._visible)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("RunsTableModel.rowCount")
             return 0
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         try:
             return 0 if parent.isValid() else len(self._columns)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("RunsTableModel.columnCount")
             return 0
 
@@ -98,7 +98,7 @@ class RunsTableModel(QAbstractTableModel):
             if i < 0:  # a row on its way out of a change
                 return None
             return variant_safe(self._value(row, i, self._columns[column], role))
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("RunsTableModel.data")
             return None
 
@@ -132,7 +132,7 @@ class RunsTableModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
         try:
             return self._header(section, orientation, role)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("RunsTableModel.headerData")
             return None
 
@@ -154,7 +154,7 @@ class RunsTableModel(QAbstractTableModel):
         try:
             key = self._columns[column].key if 0 <= column < len(self._columns) else None
             self.set_sort(key, order == Qt.SortOrder.DescendingOrder)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("RunsTableModel.sort")
 
     # ---- reading ---------------------------------------------------------------------------

@@ -44,7 +44,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signa
 
 from app.runs import access as run_access
 from app.runs.mlflow_loading import MlflowLoadWorker
-from app.runs.loading import CHECK_MS, LoadWorker, RunsUpdate, Snapshot, Watching  # noqa: F401  (part of the contract)
+from app.runs.loading import CHECK_MS, LoadWorker, RunsUpdate, Snapshot, Watching
 from app.runs.watch_bridge import EXPERIMENTS, GONE, ROOT, RUN, WatchBridge
 
 DEBOUNCE_MS = 150  # quiet time after the last file event before re-reading

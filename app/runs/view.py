@@ -178,7 +178,7 @@ class RunsView(QWidget):
         try:  # total: PySide6 segfaults when an override raises (errors.override_failed)
             super().resizeEvent(event)
             self.empty_label.resize(self.table.viewport().size())
-        except Exception:
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("RunsView.resizeEvent")
 
     # ---- selection --------------------------------------------------------------------

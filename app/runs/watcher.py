@@ -35,7 +35,7 @@ from watchdog.observers.polling import PollingObserver
 
 from tracker.store import layout
 
-from app.runs.watch_bridge import EXPERIMENTS, GONE, ROOT, RUN, WatchBridge  # noqa: F401  (what the handler reports)
+from app.runs.watch_bridge import EXPERIMENTS, GONE, ROOT, RUN, WatchBridge
 
 log = logging.getLogger(__name__)
 

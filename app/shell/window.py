@@ -208,7 +208,7 @@ class MainWindow(QMainWindow):
             self.closing.emit()
             self.source.close()
             self.demo_task.wait()
-        except Exception:  # an override never raises into Qt: closing goes on
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash); an override never raises into Qt: closing goes on
             override_failed("MainWindow.closeEvent")
         super().closeEvent(event)
 
