@@ -381,9 +381,9 @@ def test_close_stops_and_joins_everything(qtbot, make_source, root):
     source, rec = make_source()
     open_and_wait(qtbot, source, rec, root)
     assert watchdog_threads()
-    thread = source._thread
+    worker = source._thread
     source.close()
-    assert thread.isFinished()
+    assert not worker.is_running() and all(t.isFinished() for t in worker._threads)  # joined
     assert watchdog_threads() == []
     source.close()  # twice is fine
     source.open(None)

@@ -20,10 +20,11 @@ An MLflow store (``mlruns/`` or an MLflow SQLite database) opens the same way, r
 ``mlflow_kind`` is then "file" or "sqlite" and ``app/runs/mlflow_loading.py`` loads and polls it.
 
 How (see tracker/index/ and app/runs/watcher.py):
-- One worker QObject (``app/runs/loading.py``) on its own QThread does all disk access: the stored
-  table (``tracker.index.RunIndex.load``) and its check (``RunIndex.refresh``), targeted
-  re-reads (``RunIndex.patch``), a re-check every ``CHECK_MS`` of the runs still RUNNING or
-  unreadable (a SIGKILLed writer sends no file event, yet reads KILLED), and saving the table.
+- One worker QObject (``app/runs/loading.py``), hosted on its own thread by ``app.common.worker``,
+  does all disk access: the stored table (``tracker.index.RunIndex.load``) and its check
+  (``RunIndex.refresh``), targeted re-reads (``RunIndex.patch``), a re-check every ``CHECK_MS``
+  of the runs still RUNNING or unreadable (a SIGKILLed writer sends no file event, yet reads
+  KILLED), and saving the table.
 - watchdog watches the root without recursion plus each RUNNING run's directory; its
   events come through ``WatchBridge`` (created here, in the GUI thread), collect in a set,
   and a restartable single-shot QTimer (``DEBOUNCE_MS``, never postponed beyond
@@ -33,15 +34,14 @@ How (see tracker/index/ and app/runs/watcher.py):
 """
 from __future__ import annotations
 
-import atexit
 import threading
 import time
-import weakref
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 
+from app.common.worker import Worker
 from app.runs import access as run_access
 from app.runs.mlflow_loading import MlflowLoadWorker
 from app.runs.loading import CHECK_MS, LoadWorker, RunsUpdate, Snapshot, Watching
@@ -49,19 +49,6 @@ from app.runs.watch_bridge import EXPERIMENTS, GONE, ROOT, RUN, WatchBridge
 
 DEBOUNCE_MS = 150  # quiet time after the last file event before re-reading
 MAX_DELAY_MS = 600  # ...but never later than this after the first one (steady writers)
-
-
-_open_sources: "weakref.WeakSet[RunsSource]" = weakref.WeakSet()
-
-
-@atexit.register
-def _close_open_sources() -> None:
-    """A QThread destroyed while running aborts the process: stop any source left open at exit."""
-    for source in list(_open_sources):
-        try:
-            source.close()
-        except RuntimeError:  # its C++ side is already gone
-            pass
 
 
 class RunsSource(QObject):
@@ -85,8 +72,8 @@ class RunsSource(QObject):
         self.watch_mode = ""  # "inotify" or "polling (why)", once watching
         self.mlflow_kind: str | None = None  # "file" or "sqlite" while an MLflow store is open
         self._generation = 0
-        self._thread: QThread | None = None
-        self._worker: LoadWorker | None = None
+        self._thread: Worker | None = None  # the loader's thread (app.common.worker), one per open()
+        self._worker: LoadWorker | MlflowLoadWorker | None = None
         self._stop = threading.Event()
         self._watching = Watching()
         self._bridge = WatchBridge(self)  # here, in the GUI thread
@@ -100,7 +87,7 @@ class RunsSource(QObject):
         self._debounce.setInterval(debounce_ms)
         self._debounce.timeout.connect(self._flush_events)
         app = QCoreApplication.instance()
-        if app is not None:  # a QThread destroyed while running aborts the process: stop first
+        if app is not None:  # watchdog's threads and the loader's end before the application does
             app.aboutToQuit.connect(self.close)
 
     def open(self, root: str | Path | None) -> None:
@@ -111,29 +98,26 @@ class RunsSource(QObject):
         self._generation += 1
         self._stop = threading.Event()
         self._watching = Watching()
-        self._thread = QThread()
-        self._thread.setObjectName("RunsSource")
         self.mlflow_kind = run_access.mlflow_kind(self.root)
         if self.mlflow_kind is not None:
             run_access.open_mlflow(self.root)  # now, so the registry panel and details can ask at once
-            self._worker = MlflowLoadWorker(self.root, self._generation, self._stop)
+            worker: LoadWorker | MlflowLoadWorker = MlflowLoadWorker(self.root, self._generation, self._stop)
+            finish = None
         else:
-            self._worker = LoadWorker(self.root, self._generation, self._bridge, self._stop, self._watching,
-                                      self.polling, self.poll_interval, self.check_ms)
-        self._worker.moveToThread(self._thread)
-        self._worker.progress.connect(self._on_progress)
-        self._worker.loaded.connect(self._on_loaded)
-        self._worker.changed.connect(self._on_changed)
-        self._worker.status.connect(self._on_status)
-        self._worker.experiments.connect(self._on_experiments)
-        self._worker.watching.connect(self._on_watching)
-        self._sync_requested.connect(self._worker.sync)
-        self._thread.started.connect(self._worker.load)
-        if isinstance(self._worker, LoadWorker):  # its last table is stored as its thread ends (close)
-            self._thread.finished.connect(self._worker.save, Qt.ConnectionType.DirectConnection)
-        self._thread.finished.connect(self._worker.deleteLater)
-        _open_sources.add(self)
-        self._thread.start()
+            worker = LoadWorker(self.root, self._generation, self._bridge, self._stop, self._watching,
+                                self.polling, self.poll_interval, self.check_ms)
+            finish = worker.save  # its last table is stored as its thread ends (close)
+        self._worker = worker
+        self._thread = Worker("RunsSource", self, finish=finish)
+        worker.progress.connect(self._on_progress)
+        worker.loaded.connect(self._on_loaded)
+        worker.changed.connect(self._on_changed)
+        worker.status.connect(self._on_status)
+        worker.experiments.connect(self._on_experiments)
+        worker.watching.connect(self._on_watching)
+        self._sync_requested.connect(worker.sync)
+        self._thread.host(worker)  # its slots and timers run on the loader's thread from now on
+        self._thread.submit(worker.load)
 
     @Slot()
     def close(self) -> None:
@@ -144,7 +128,6 @@ class RunsSource(QObject):
         self._rescan = self._experiments_dirty = False
         thread, worker = self._thread, self._worker
         self._thread = self._worker = None
-        _open_sources.discard(self)
         if thread is None:
             return
         if self.mlflow_kind is not None and self.root is not None:
@@ -155,8 +138,7 @@ class RunsSource(QObject):
             self._sync_requested.disconnect(worker.sync)
         except (RuntimeError, TypeError):
             pass
-        thread.quit()
-        thread.wait()
+        thread.stop(drain=False)  # joins the thread (the worker stops with the app too)
         self._watching.stop()  # watchdog's threads: stopped and joined
         self.watch_mode = ""
 
