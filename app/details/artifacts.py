@@ -125,7 +125,7 @@ class ArtifactsView(QWidget):
     """``set_root(folder)`` shows that folder; selecting a file previews it. A run's MLflow 3
     logged models, kept outside its artifacts folder, are offered beside it in a picker above the tree.
 
-    ``contextMenuAboutToShow(menu, path)`` lets other panels add actions (issue 6 adds
+    ``contextMenuAboutToShow(menu, path)`` lets other panels add actions (the registry panel adds
     "Register model..."); items can be dragged out as file URLs.
     """
 
