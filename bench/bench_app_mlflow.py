@@ -6,8 +6,9 @@ Target: 10,000 MLflow runs open in the app in at most 3 s; a file store opened a
 cache file in ``$XDG_CACHE_HOME`` from the last open, here a temporary one) in at most 2 s. For a
 file store each repetition is a first open (no cache file) and then a second one, which fills the
 table from the cache file and then checks it against the store (``list_runs`` with a cache file:
-``bench/bench_mlflow_store.py`` times that check). Each timing is a fresh process (``bench/app_child.py window PATH``, what ``tracker-app PATH`` does from its first line, offscreen)
-until the runs table holds every run: "start to filled" counts Python's start and the imports,
+``bench/bench_mlflow_store.py`` times that check). Each timing is a fresh process
+(``bench/app_child.py window PATH``, what ``tracker-app PATH`` does from its first line,
+offscreen) until the runs table holds every run: "start to filled" counts Python's start and the imports,
 "open to filled" only the reading once the window exists. The stores are generated as
 ``bench/bench_mlflow_store.py`` makes them (checked against MLflow's own client there); MLflow's
 ``search_runs`` on the same store is timed by that script. Needs the ``mlflow`` package.
