@@ -185,15 +185,23 @@ class MetricColumn:
     @classmethod
     def from_summaries(cls, summaries: Sequence[tuple | None]) -> "MetricColumn":
         """From one ``(last, min, max, value, count, last_step, last_timestamp, max_step)`` or None per run."""
-        n = len(summaries)
-        column = cls.empty(n)
         present = [i for i, s in enumerate(summaries) if s is not None]
-        if present:
-            rows = np.array(present)
-            column.present[rows] = True
-            got = [summaries[i] for i in present]
-            for j, name in enumerate(METRIC_FLOATS + METRIC_INTS):
-                column.arrays[name][rows] = [s[j] for s in got]
+        return cls.from_rows(len(summaries), present, [summaries[i] for i in present])
+
+    @classmethod
+    def from_rows(cls, n: int, rows: Sequence[int], summaries: Sequence[tuple]) -> "MetricColumn":
+        """``n`` runs, of which ``rows`` have the ``summaries`` (tuples as in ``from_summaries``)."""
+        column = cls.empty(n)
+        if rows:
+            at = np.asarray(rows, dtype=np.int64)
+            column.present[at] = True
+            k = len(METRIC_FLOATS)  # one conversion per kind for all the tuples (ints stay int64: exact)
+            floats = np.array([s[:k] for s in summaries], dtype=np.float64).reshape(len(rows), k)
+            ints = np.array([s[k:] for s in summaries], dtype=np.int64).reshape(len(rows), len(METRIC_INTS))
+            for j, name in enumerate(METRIC_FLOATS):
+                column.arrays[name][at] = floats[:, j]
+            for j, name in enumerate(METRIC_INTS):
+                column.arrays[name][at] = ints[:, j]
         return column
 
     def __len__(self) -> int:

@@ -292,7 +292,9 @@ class TableBuilder:
                      defaults: bool = True) -> None:
         """A checked ``run.json`` (``store.rundoc.read_document``) of the folder ``name`` at ``path``.
 
-        ``defaults``: an empty name or experiment reads as ``store.rundoc.document_to_run`` reads it."""
+        With ``defaults``, an empty name or experiment reads as ``store.rundoc.document_to_run`` reads
+        it and a RUNNING run is checked for a live writer; without, the document describes a run
+        already made (``add_run``) and its fields are taken as they are."""
         info = doc["info"]
         run_id = info["run_id"]
         experiment = (info.get("experiment") or DEFAULT_EXPERIMENT) if defaults else info["experiment"]
@@ -304,7 +306,8 @@ class TableBuilder:
              "run_name": (info.get("run_name") or run_id[:8]) if defaults else info["run_name"],
              "experiment": experiment,
              "experiment_id": info.get("experiment_id") or legacy_experiment_id(experiment),
-             "status": stored if stored != RunStatus.RUNNING else effective_status(info, Path(path)),
+             # (a run made already carries the status to show; a document's RUNNING is checked)
+             "status": stored if stored != RunStatus.RUNNING or not defaults else effective_status(info, Path(path)),
              "stored_status": stored,
              "user": info.get("user") or "", "host": info.get("host") or "",
              "parent_run_id": info.get("parent_run_id"), "description": info.get("description") or "",
@@ -359,10 +362,7 @@ class TableBuilder:
             families[family] = {k: _sparse_text(pairs, n) for k, pairs in self._families[family].items()}
         metrics = {}
         for k, pairs in self._families["metrics"].items():
-            summaries: list = [None] * n
-            for row, s in pairs:
-                summaries[row] = s
-            metrics[k] = MetricColumn.from_summaries(summaries)
+            metrics[k] = MetricColumn.from_rows(n, [row for row, _ in pairs], [s for _, s in pairs])
         return RunTable(self.root, n, text, ints, families["params"], families["tags"], metrics)
 
 
