@@ -35,7 +35,7 @@ from ..store.rundoc import read_document
 from . import table_file
 from .table import RunTable, TableBuilder
 
-INDEX_NAME = ".tracker-index.npz"
+INDEX_NAME = layout.INDEX_NAME
 _OLD_INDEX_NAMES = (".tracker-index.db", ".tracker-index.db-wal", ".tracker-index.db-shm",
                     ".tracker-index.db-journal")
 SCHEMA_VERSION = table_file.FORMAT_VERSION

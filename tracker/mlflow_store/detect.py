@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 from urllib.parse import quote, unquote, urlparse
 
+from ..store import layout
 from . import files
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -46,12 +47,22 @@ def sqlite_path(path: str | os.PathLike) -> Path:
 
 def _is_file_store(root: Path) -> bool:
     """A directory with at least one experiment folder: ``<integer id>/meta.yaml`` naming an experiment."""
+    if os.path.isfile(os.path.join(root, "0", "meta.yaml")):
+        candidates = [os.path.join(root, "0")]  # MLflow's Default experiment: no need to list the folder
+        if _any_experiment(candidates):
+            return True
+    if os.path.exists(os.path.join(root, layout.INDEX_NAME)):
+        return False  # tracker's own runs folder (listing 10,000 runs' names to find no experiment is a stall)
     try:
         with os.scandir(root) as it:
             # MLflow's experiment ids are integers: a tracker runs directory costs no reads
             candidates = [entry.path for entry in it if entry.name.isdigit()]
     except OSError:
         return False
+    return _any_experiment(candidates)
+
+
+def _any_experiment(candidates: list[str]) -> bool:
     for path in candidates:
         if not os.path.isdir(path) or os.path.islink(path):
             continue

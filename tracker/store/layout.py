@@ -25,6 +25,7 @@ FORMAT_VERSION = 1
 
 RUN_DOC = "run.json"
 HEARTBEAT = "heartbeat"
+INDEX_NAME = ".tracker-index.npz"  # the disposable columnar index of the runs (tracker.index)
 STAGING_PREFIX = ".tmp-"  # + run id: a run directory being built, invisible to listing until renamed
 WRITER_LOCK = "writer.lock"
 METRICS_DIR = "metrics"
