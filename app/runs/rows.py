@@ -35,69 +35,15 @@ def run_key(run: AnyRun) -> str:
 
 
 def table_of_runs(root: str | os.PathLike, runs: Iterable[AnyRun]) -> RunTable:
-    """``runs`` (an MLflow store's, or made in a test) as a table, one row each under its run id.
-
-    The table's status is the run's own: a reader that is not tracker's (an MLflow store) has
-    no writer liveness to derive it from."""
+    """``runs`` (an MLflow store's, or made in a test) as a table, one row each under its run id,
+    each with the status it carries (``TableBuilder.add_run``)."""
     builder = TableBuilder(os.fspath(root))
-    statuses = []
     for run in runs:
         if isinstance(run, UnreadableRun):
             builder.add_unreadable(run.run_id, None, run.reason)
-            statuses.append(UNREADABLE)
         else:
-            builder.add_document(run.info.run_id, None, _document(run), run.path)
-            statuses.append(_text(run.info.status) or "RUNNING")
-    table = builder.build()  # not shared with anyone yet: its status column can still be replaced
-    table.text["status"] = TextColumn.from_values(statuses)
-    return table
-
-
-def _document(run: Run) -> dict:
-    """A made run as the document ``TableBuilder`` reads, each value of the type the document's
-    check would have let through; a metric known only by its value (no summary) is a metric
-    logged once."""
-    i, d = run.info, run.data
-    metrics = {}
-    for key, value in d.metrics.items():
-        if key not in d.summaries:
-            v = _float(value)
-            metrics[str(key)] = {"last": v, "min": v, "max": v, "count": 1, "last_step": 0, "last_timestamp": 0,
-                                 "max_step": 0, "value_at_max_step": v}
-    for key, s in d.summaries.items():
-        metrics[str(key)] = {
-            "last": _float(s.last), "min": _float(s.min), "max": _float(s.max), "count": _int(s.count) or 0,
-            "last_step": _int(s.last_step) or 0, "last_timestamp": _int(s.last_timestamp) or 0,
-            "max_step": _int(s.max_step), "value_at_max_step": _float(d.metrics.get(key, s.value_at_max_step))}
-        if metrics[str(key)]["max_step"] is None:
-            metrics[str(key)]["max_step"] = metrics[str(key)]["last_step"]
-    info = {"run_id": str(i.run_id), "start_time": _int(i.start_time) or 0, "end_time": _int(i.end_time),
-            "pid": _int(i.pid), "status": _text(i.status) or "RUNNING"}
-    for name in ("run_name", "experiment", "experiment_id", "user", "host", "parent_run_id", "description", "error"):
-        info[name] = _text(getattr(i, name, None))
-    return {"info": info, "params": {str(k): str(v) for k, v in d.params.items()},
-            "tags": {str(k): str(v) for k, v in d.tags.items()}, "metrics": metrics}
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else value if isinstance(value, str) else str(value)
-
-
-def _int(value: object) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        number = int(value)
-    except (OverflowError, ValueError):  # inf, NaN
-        return None
-    return number if -2 ** 63 < number < 2 ** 63 else None
-
-
-def _float(value: object) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError, OverflowError):
-        return float("nan")
+            builder.add_run(run.info.run_id, None, run)
+    return builder.build()
 
 
 # ---- comparing two tables -------------------------------------------------------------------------

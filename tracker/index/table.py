@@ -305,7 +305,8 @@ class TableBuilder:
             {"run_id": run_id, "dir": name,
              "run_name": (info.get("run_name") or run_id[:8]) if defaults else info["run_name"],
              "experiment": experiment,
-             "experiment_id": info.get("experiment_id") or legacy_experiment_id(experiment),
+             "experiment_id": info.get("experiment_id") or (
+                 None if experiment is None else legacy_experiment_id(experiment)),
              # (a run made already carries the status to show; a document's RUNNING is checked)
              "status": stored if stored != RunStatus.RUNNING or not defaults else effective_status(info, Path(path)),
              "stored_status": stored,
@@ -327,20 +328,32 @@ class TableBuilder:
                 s["last_timestamp"], s.get("max_step", last_step))))
 
     def add_run(self, name: str, key: FileKey | None, run: Run) -> None:
-        """A run already made (read by ``store.read_run`` after its document failed a first read)."""
+        """A run already made (by ``store.read_run``, an MLflow store's reader, a test), as it is: its
+        status is not checked again. Each value is coerced to the type a checked document holds, so
+        a run object holding anything (a fuzzed one) still makes a row; a metric known only by its
+        value (no summary) is a metric logged once, at step 0."""
         i, d = run.info, run.data
-        doc = {"info": {"run_id": i.run_id, "run_name": i.run_name, "experiment": i.experiment,
-                        "experiment_id": i.experiment_id, "status": i.status, "user": i.user, "host": i.host,
-                        "start_time": i.start_time, "end_time": i.end_time, "pid": i.pid,
-                        "parent_run_id": i.parent_run_id, "description": i.description, "error": i.error},
-               "params": d.params, "tags": d.tags,
-               "metrics": {k: {"last": s.last, "min": s.min, "max": s.max, "count": s.count,
-                               "last_step": s.last_step, "last_timestamp": s.last_timestamp,
-                               "max_step": s.max_step, "value_at_max_step": s.value_at_max_step}
-                           for k, s in d.summaries.items()}}
-        for k, v in d.metrics.items():  # a value without a summary (a run made by hand): one point at step 0
-            doc["metrics"].setdefault(k, {"last": v, "min": v, "max": v, "count": 1, "last_step": 0,
-                                          "last_timestamp": i.start_time})
+        metrics = {}
+        for k, value in d.metrics.items():
+            if k not in d.summaries:
+                v = _float(value)
+                metrics[str(k)] = {"last": v, "min": v, "max": v, "count": 1, "last_step": 0,
+                                   "last_timestamp": _int(i.start_time) or 0}
+        for k, sm in d.summaries.items():
+            last_step = _int(sm.last_step) or 0
+            max_step = _int(sm.max_step)
+            metrics[str(k)] = {
+                "last": _float(sm.last), "min": _float(sm.min), "max": _float(sm.max), "count": _int(sm.count) or 0,
+                "last_step": last_step, "last_timestamp": _int(sm.last_timestamp) or 0,
+                "max_step": last_step if max_step is None else max_step,
+                "value_at_max_step": _float(d.metrics.get(k, sm.value_at_max_step))}  # the value the run shows
+        info = {"run_id": _text(i.run_id) or name, "start_time": _int(i.start_time) or 0,
+                "end_time": _int(i.end_time), "pid": _int(i.pid), "status": _text(i.status) or RunStatus.RUNNING}
+        for field in ("run_name", "experiment", "experiment_id", "user", "host", "parent_run_id", "description",
+                      "error"):
+            info[field] = _text(getattr(i, field, None))
+        doc = {"info": info, "params": {str(k): str(v) for k, v in d.params.items()},
+               "tags": {str(k): str(v) for k, v in d.tags.items()}, "metrics": metrics}
         self.add_document(name, key, doc, run.path, defaults=False)
 
     def _add_fixed(self, text: dict[str, Any], ints: dict[str, int], key: FileKey | None) -> None:
@@ -364,6 +377,28 @@ class TableBuilder:
         for k, pairs in self._families["metrics"].items():
             metrics[k] = MetricColumn.from_rows(n, [row for row, _ in pairs], [s for _, s in pairs])
         return RunTable(self.root, n, text, ints, families["params"], families["tags"], metrics)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else value if isinstance(value, str) else str(value)
+
+
+def _int(value: object) -> int | None:
+    """An int64 of ``value``, or None (not a number, infinite, NaN or out of range)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = int(value)
+    except (OverflowError, ValueError):
+        return None
+    return number if -2 ** 63 < number < 2 ** 63 else None
+
+
+def _float(value: object) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        return float("nan")
 
 
 def _sparse_text(pairs: list[tuple[int, str]], n: int) -> TextColumn:
