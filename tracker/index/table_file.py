@@ -23,13 +23,12 @@ memory than its own size.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from ..store.atomic import replace_atomically
 from ..store.regular import open_regular
 from .columns import METRIC_FLOATS, METRIC_INTS, MetricColumn, TextColumn
 from .table import INT_FIELDS, TEXT_FIELDS, RunTable
@@ -68,19 +67,11 @@ def to_arrays(table: RunTable) -> dict[str, np.ndarray]:
 
 
 def save(table: RunTable, path: Path) -> None:
-    """Write ``table`` to ``path`` atomically (a reader sees the old file or the new one, whole)."""
+    """Write ``table`` to ``path`` atomically (a reader sees the old file or the new one, whole).
+    Not fsynced: a file lost in a crash is a cache, rebuilt from the runs."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **to_arrays(table))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    arrays = to_arrays(table)
+    replace_atomically(path, lambda f: np.savez(f, **arrays), fsync=False)
 
 
 def load(path: Path, root: str) -> RunTable:

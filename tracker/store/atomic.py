@@ -5,7 +5,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Callable
 
 from .regular import open_regular
 
@@ -18,11 +18,17 @@ def write_json_atomic(path: str | os.PathLike, obj: Any, fsync: bool = True) -> 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes, fsync: bool = True) -> None:
     """Write ``data`` to a temp file beside ``path``, fsync it, then rename over ``path``."""
+    replace_atomically(path, lambda f: f.write(data), fsync)
+
+
+def replace_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], Any], fsync: bool = True) -> None:
+    """Have ``write(f)`` fill a temp file beside ``path``, fsync it, then rename it over ``path``;
+    on any failure the temp file goes and ``path`` is left as it was."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            write(f)
             if fsync:
                 f.flush()
                 os.fsync(f.fileno())
