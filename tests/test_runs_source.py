@@ -6,140 +6,19 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
-import pytest
-from PySide6.QtCore import QCoreApplication, QLoggingCategory
-from watchdog.utils import BaseThread
+from PySide6.QtCore import QCoreApplication
 
 from app.runs import watcher as watcher_module
-from app.runs.source import RunsSource, Snapshot
 from app.runs.watcher import RunsWatcher
 from tracker.index import INDEX_NAME
 from tracker import store
-from tracker.entities import Run, RunStatus, UnreadableRun
+from tracker.entities import Run, RunStatus
 from tracker.writer import RunWriter
 
-# A slot connected across threads without @Slot logs through this category; with it on,
-# such a slot fails the test (qt_log_level_fail = WARNING).
-QLoggingCategory.setFilterRules("qt.pyside.libpyside.warning=true")
-
-WAIT_MS = 15_000  # generous: a writer process has to start Python and import tracker first
-
-WRITER = """
-import sys, tracker
-with tracker.start_run(run_name=sys.argv[1]) as run:
-    print(run.info.run_id, flush=True)
-    for line in sys.stdin:  # one metric value per line; "stop" ends the run, EOF too
-        if line.strip() == "stop":
-            break
-        tracker.log_metric("loss", float(line))
-"""
-
-
-class Recorder:
-    """Everything a RunsSource emitted, in order."""
-
-    def __init__(self, source: RunsSource) -> None:
-        self.loaded: list[Snapshot] = []
-        self.changed: list[Run | UnreadableRun] = []
-        self.removed: list[str] = []
-        self.status: list[str] = []
-        self.progress: list[tuple[int, int]] = []
-        self.experiments: list[list] = []
-        self.updates: list = []  # the RunsUpdates themselves
-        source.loaded.connect(self.loaded.append)
-        source.runs_changed.connect(self._on_changed)
-        source.runs_removed.connect(self.removed.extend)
-        source.status.connect(self.status.append)
-        source.progress.connect(lambda done, total: self.progress.append((done, total)))
-        source.experiments_changed.connect(self.experiments.append)
-
-    def _on_changed(self, update) -> None:
-        self.updates.append(update)
-        self.changed.extend(update.runs())
-
-    def latest(self, run_id: str) -> Run | UnreadableRun | None:
-        for run in reversed(self.changed):
-            if (run.info.run_id if isinstance(run, Run) else run.run_id) == run_id:
-                return run
-        return None
-
-
-def watchdog_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if isinstance(t, BaseThread) and t.is_alive()]
-
-
-@pytest.fixture
-def root(tracking_dir) -> Path:
-    tracking_dir.mkdir(parents=True, exist_ok=True)
-    return tracking_dir
-
-
-@pytest.fixture(autouse=True)
-def cache_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv("TRACKER_POLLING", raising=False)
-
-
-@pytest.fixture
-def make_source(qtbot):
-    """RunsSource factory; every source is closed, and every watchdog thread joined, at teardown."""
-    sources = []
-
-    def make(**kwargs) -> tuple[RunsSource, Recorder]:
-        kwargs.setdefault("check_ms", 250)
-        source = RunsSource(**kwargs)
-        sources.append(source)
-        return source, Recorder(source)
-
-    yield make
-    for source in sources:
-        source.close()
-    assert watchdog_threads() == []
-
-
-@pytest.fixture
-def writers(root):
-    """Start writer processes (WRITER above) that log into ``root``; all are ended at teardown."""
-    procs = []
-
-    def start(name: str = "live") -> tuple[subprocess.Popen, str]:
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, name], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                text=True, env={**os.environ, "TRACKER_DIR": str(root)})
-        procs.append(proc)
-        return proc, proc.stdout.readline().strip()
-
-    yield start
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        proc.stdin.close()
-        proc.stdout.close()
-
-
-def send(proc: subprocess.Popen, line: str) -> None:
-    proc.stdin.write(line + "\n")
-    proc.stdin.flush()
-
-
-def finished_run(root: Path, name: str, experiment: str = "Default", **params) -> str:
-    writer = RunWriter.create(root, name, experiment)
-    if params:
-        writer.log_params(params)
-    writer.log_metric("acc", 0.5)
-    writer.end()
-    return writer.run_id
-
-
-def open_and_wait(qtbot, source: RunsSource, rec: Recorder, root: Path) -> Snapshot:
-    with qtbot.waitSignal(source.loaded, timeout=WAIT_MS):
-        source.open(root)
-    return rec.loaded[-1]
+from runs_source_fixtures import *  # noqa: F403  (the fixtures: root, cache_home, make_source, writers)
+from runs_source_fixtures import WAIT_MS, finished_run, open_and_wait, send, watchdog_threads
 
 
 # ---- loading ------------------------------------------------------------------------------
@@ -405,91 +284,3 @@ def test_close_during_a_cold_load_returns_promptly(qtbot, make_source, root):
     seen = len(rec.loaded)
     QCoreApplication.processEvents()  # whatever the joined worker queued is delivered now: dropped
     assert len(rec.loaded) == seen
-
-
-# ---- the stored table first, then checked ---------------------------------------------------------
-
-def _resume(root: Path, run_id: str, loss: float) -> None:
-    """Change a finished run on disk (a metric logged into it again)."""
-    writer = RunWriter.resume(root, run_id)
-    writer.log_metric("loss", loss)
-    writer.end()
-
-
-def test_the_stored_table_is_shown_first_then_what_changed_while_closed(qtbot, make_source, root):
-    keep, changed, doomed = (finished_run(root, name) for name in ("keep", "changed", "doomed"))
-    source, rec = make_source(check_ms=60_000)
-    open_and_wait(qtbot, source, rec, root)
-    source.close()  # the app closes; meanwhile a run changes, one is deleted and one is added
-    _resume(root, changed, 0.25)
-    shutil.rmtree(root / doomed)
-    added = finished_run(root, "added")
-
-    source.open(root)
-    qtbot.waitUntil(lambda: len(rec.loaded) == 2, timeout=WAIT_MS)
-    first = rec.loaded[-1]
-    assert set(first.table.run_ids()) == {keep, changed, doomed}  # the stored table, as it was
-    assert not first.partial
-    qtbot.waitUntil(lambda: bool(rec.updates), timeout=WAIT_MS)
-    update = rec.updates[-1]
-    assert set(update.changed) == {changed, added} and update.removed == [doomed]
-    assert set(update.table.run_ids()) == {keep, changed, added}
-    assert rec.removed == [doomed]
-    assert rec.latest(changed).data.metrics["loss"] == 0.25
-
-
-def test_nothing_changed_while_closed_sends_no_update(qtbot, make_source, root):
-    finished_run(root, "a")
-    source, rec = make_source(check_ms=60_000)
-    open_and_wait(qtbot, source, rec, root)
-    source.close()
-    open_and_wait(qtbot, source, rec, root)
-    worker = source._worker
-    qtbot.waitUntil(lambda: worker.index_path is not None, timeout=WAIT_MS)  # the check is done
-    QCoreApplication.processEvents()
-    assert rec.updates == []
-
-
-def test_many_runs_without_an_index_are_shown_while_they_are_read(qtbot, make_source, root, monkeypatch):
-    from tracker.index import run_index
-    monkeypatch.setattr(run_index, "PARTIAL_FIRST", 10)
-    monkeypatch.setattr(run_index, "PARTIAL_SECONDS", 0.0)
-    for i in range(60):
-        path = root / f"{i:032x}"
-        path.mkdir()
-        doc = store.new_document(f"{i:032x}", f"r{i}", "Default", 1000 + i)
-        doc["info"]["status"] = RunStatus.FINISHED
-        store.write_document(path, doc)
-    source, rec = make_source(check_ms=60_000)
-    first = open_and_wait(qtbot, source, rec, root)
-    assert first.partial and 10 <= first.table.n < 60
-    qtbot.waitUntil(lambda: bool(rec.updates) and rec.updates[-1].complete, timeout=WAIT_MS)
-    assert rec.updates[-1].table.n == 60
-    shown = set(first.table.run_ids())
-    for update in rec.updates:  # each update names the runs it adds
-        assert update.removed == []
-        shown |= set(update.changed)
-    assert len(shown) == 60 and len(rec.loaded) == 1
-
-
-def test_live_changes_are_saved_to_the_index_at_close(qtbot, make_source, root):
-    from tracker.index import RunIndex
-    finished_run(root, "first")
-    source, rec = make_source(check_ms=60_000)
-    open_and_wait(qtbot, source, rec, root)
-    added = finished_run(root, "while-open")
-    qtbot.waitUntil(lambda: rec.latest(added) is not None, timeout=WAIT_MS)
-    assert added not in RunIndex(root).load().run_ids()  # not saved on every update...
-    source.close()
-    assert added in RunIndex(root).load().run_ids()  # ...but when the source closes
-
-
-def test_live_changes_are_saved_after_a_while(qtbot, make_source, root, monkeypatch):
-    from app.runs import loading as runs_worker
-    from tracker.index import RunIndex
-    monkeypatch.setattr(runs_worker, "SAVE_MS", 100)
-    finished_run(root, "first")
-    source, rec = make_source(check_ms=60_000)
-    open_and_wait(qtbot, source, rec, root)
-    added = finished_run(root, "while-open")
-    qtbot.waitUntil(lambda: added in RunIndex(root).load().run_ids(), timeout=WAIT_MS)
