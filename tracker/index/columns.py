@@ -183,14 +183,9 @@ class MetricColumn:
         return cls(np.zeros(n, dtype=bool), arrays)
 
     @classmethod
-    def from_summaries(cls, summaries: Sequence[tuple | None]) -> "MetricColumn":
-        """From one ``(last, min, max, value, count, last_step, last_timestamp, max_step)`` or None per run."""
-        present = [i for i, s in enumerate(summaries) if s is not None]
-        return cls.from_rows(len(summaries), present, [summaries[i] for i in present])
-
-    @classmethod
     def from_rows(cls, n: int, rows: Sequence[int], summaries: Sequence[tuple]) -> "MetricColumn":
-        """``n`` runs, of which ``rows`` have the ``summaries`` (tuples as in ``from_summaries``)."""
+        """``n`` runs, of which ``rows`` have the ``summaries``: one ``(last, min, max, value, count,
+        last_step, last_timestamp, max_step)`` each."""
         column = cls.empty(n)
         if rows:
             at = np.asarray(rows, dtype=np.int64)
