@@ -290,7 +290,9 @@ class MainWindow(QMainWindow):
             self.progress.hide()
         if not snapshot.table.n:
             self._show_welcome()
-        elif self.runs_model.visible_count():
+        elif self.runs_model.visible_count() and not self.runs_view.table.selectionModel().hasSelection():
+            # the first run is shown unless the user chose already (the rows are clickable from
+            # the moment they are painted, before this pass)
             self.runs_view.select_run(self.runs_model.run_id_at(0))
         if self._load_status is None and not snapshot.partial:
             count, unreadable = snapshot.run_count, snapshot.unreadable_count
@@ -300,6 +302,10 @@ class MainWindow(QMainWindow):
             if unreadable:
                 message += f"; {unreadable:,} could not be read (marked with a warning)"
             self.statusBar().showMessage(message if snapshot.table.n else "No runs in this folder yet")
+
+    def is_loading(self) -> bool:
+        """Whether runs are still being read, or the pass that follows the first table is due."""
+        return self.progress.isVisible() or self._loaded is not None
 
     @Slot(object)
     def _on_runs_changed(self, update) -> None:  # a RunsUpdate
