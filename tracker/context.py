@@ -196,6 +196,8 @@ def _static_tags() -> dict[str, str]:
         "tracker.user": _user(),
         "tracker.platform": platform.platform(),
     }
+    if sys.executable:  # the interpreter itself (its venv, its packages): what a rerun should use
+        tags["tracker.python.executable"] = sys.executable
     for dist, key in (("numpy", "numpy"), ("scikit-learn", "sklearn")):
         version = _dist_version(dist)
         if version:
