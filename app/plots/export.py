@@ -3,6 +3,11 @@
 pyqtgraph 0.14's SVGExporter fails on curves (pyqtgraph#3485): the SVG is drawn by
 rendering the chart's scene through ``QSvgGenerator`` + ``QPainter`` instead. PNG goes
 through pyqtgraph's ``ImageExporter``, which works.
+
+Axes, the title and the legend paint through ``QPicture``s, which record at the default
+screen's logical dpi; replayed on a device of another dpi they are scaled by the ratio
+(QTBUG-20361). A ``QSvgGenerator`` is 72 dpi unless told otherwise, so at 96 dpi every axis
+came out at 75 % of the plot. The generator is given the dpi pictures record at.
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 from PySide6.QtCore import QPoint, QRectF, QSize, Slot
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QImage, QPainter, QPicture
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu
 
@@ -47,6 +52,9 @@ def export_svg(chart: MetricChart, path: str | os.PathLike) -> None:
     generator = QSvgGenerator()
     generator.setFileName(os.fspath(path))
     generator.setSize(size)
+    # One dpi for everything painted: the axes' QPictures are replayed without rescaling, and
+    # the file's physical size (mm) is the chart's in CSS pixels.
+    generator.setResolution(picture_dpi())
     generator.setViewBox(QRectF(0, 0, source.width(), source.height()))
     generator.setTitle(chart.key)
     generator.setDescription(f"{chart.key}: {len(chart.runs)} runs, exported from tracker")
@@ -62,6 +70,11 @@ def export_svg(chart: MetricChart, path: str | os.PathLike) -> None:
         painter.end()
     if not os.path.exists(path):
         raise OSError(f"could not write {path}")
+
+
+def picture_dpi() -> int:
+    """The dpi at which a ``QPicture`` records (and so the axes' pictures were recorded)."""
+    return QPicture().logicalDpiX()
 
 
 def copy_image(chart: MetricChart) -> QImage:
