@@ -29,7 +29,7 @@ def make_run(name, start=1_000, params=None, metrics=None, parent=None, experime
 
 def names(model: RunsTableModel) -> list[str]:
     column = model.column_index("name")
-    return [model.index(r, column).data().lstrip("\u2003\u21b3 ") for r in range(model.rowCount())]
+    return [model.index(r, column).data().lstrip("\u2003\u21b3\u25be\u25b8 ") for r in range(model.rowCount())]
 
 
 @pytest.fixture
@@ -319,17 +319,3 @@ def test_base_order_after_a_patch_is_the_base_order(starts, data):
     if redo:
         changed = np.union1d(changed, [new.position(redo[0].info.run_id)])
     assert base_order_after(old, base_order(old), new, changed).tolist() == base_order(new).tolist()
-
-
-def test_ready_made_color_slots_are_the_slots_assign_gives(qapp):
-    from app.runs import colors as run_colors
-    ids = [f"{i:032x}" for i in range(30)]
-    run_colors.reset()
-    run_colors.assign(ids)
-    by_list = [run_colors.palette_index(i) for i in ids]
-    run_colors.reset()
-    run_colors.assign(run_colors.slots_in_turn(ids))
-    assert [run_colors.palette_index(i) for i in ids] == by_list
-    run_colors.assign(run_colors.slots_in_turn(reversed(ids)))  # later calls never change a run's color
-    assert [run_colors.palette_index(i) for i in ids] == by_list
-    run_colors.reset()

@@ -130,7 +130,7 @@ def test_nested_run_shows_under_its_parent(qtbot, runs_root):
     log_run("last", "exp")
     window = open_window(qtbot, runs_root, 4)
     shown = names_shown(window)
-    assert shown[shown.index("parent") + 1] == "\u21b3 child"
+    assert shown[shown.index("\u25be parent") + 1] == "\u21b3 child"
     child_id = next(r.info.run_id for r in window.runs_model.runs() if r.info.run_name == "child")
     window.runs_view.select_run(child_id)
     link = [w for w in window.details.overview.findChildren(type(window.details.title)) if "href" in w.text()]

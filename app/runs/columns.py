@@ -200,8 +200,7 @@ FIXED_COLUMNS: tuple[Column, ...] = (
     Column("status", "", status_of, lambda t, i: "", _status_sort, tooltip=_status_tip, export=status_of),
     Column("name", "Name", name_of, name_of, _name_sort, tooltip=_name_tip, export=name_of),
     Column("experiment", "Experiment", _experiment, _text_of(_experiment), _field_sort("experiment")),
-    Column("started", "Started", _start, lambda t, i: format_time(_start(t, i)), _started_sort,
-           tooltip=lambda t, i: format_time(_start(t, i), seconds=True),
+    Column("started", "Started", _start, lambda t, i: format_time(_start(t, i), seconds=True), _started_sort,
            export=lambda t, i: format_time(_start(t, i), seconds=True)),
     Column("duration", "Duration", _duration, lambda t, i: format_duration(_duration(t, i)), _duration_sort,
            numeric=True, export=lambda t, i: None if (d := _duration(t, i)) is None else round(d / 1000, 3)),
@@ -229,6 +228,16 @@ def param_column(key: str) -> Column:
         return text_sort_keys(table.params.get(key), table.n, numbers_first=True)
     return Column(f"params.{key}", key, value, lambda t, i: raw(t, i) or "", sort_keys,
                   tooltip=lambda t, i: f"param {key}", export=lambda t, i: raw(t, i) or None)
+
+
+def tag_column(key: str) -> Column:
+    def raw(table: RunTable, i: int) -> str | None:
+        return _tag(table, key, i)
+
+    def sort_keys(table: RunTable) -> SortKeys:
+        return text_sort_keys(table.tags.get(key), table.n)
+    return Column(f"tags.{key}", key, raw, lambda t, i: raw(t, i) or "", sort_keys,
+                  tooltip=lambda t, i: f"tag {key}")
 
 
 def metric_column(key: str) -> Column:
@@ -265,4 +274,6 @@ def column_for(key: str) -> Column:
         return param_column(key[len("params."):])
     if key.startswith("metrics."):
         return metric_column(key[len("metrics."):])
+    if key.startswith("tags."):
+        return tag_column(key[len("tags."):])
     raise KeyError(key)

@@ -1,9 +1,11 @@
 """``RunsTableModel``: a thin Qt adapter over a ``RunTable``, for the runs table.
 
 The model holds the table and a numpy array of the visible table rows in display order (plus
-each one's nesting depth); a cell reads its column at that row. DisplayRole is the text a cell
-shows, ``Qt.UserRole`` the raw value (numbers as numbers, None when missing). ``RUN_ROLE``
-makes the row's ``Run`` when asked (the details page, charts, compare): nothing else does.
+each one's nesting shape: depth, and whether its child runs are collapsed, ``app.runs.nesting``);
+a cell reads its column at that row. DisplayRole is the text a cell shows, ``Qt.UserRole`` the
+raw value (numbers as numbers, None when missing). ``RUN_ROLE`` makes the row's ``Run`` when
+asked (the details page, charts, compare): nothing else does. ``BADGE_ROLE`` names the
+registered model versions made from a run, from one mapping the view sets for every run.
 
 Filtering, sorting and new tables move rows with insert/remove or ``layoutChanged`` plus
 persistent index updates (matched by run folder), never a reset once the table is filled, so
@@ -23,7 +25,9 @@ from tracker.index import RunTable
 
 from app.shell import resources
 from app.shell.errors import override_failed, variant_safe
-from app.runs.position_ranges import array_ranges, position_ranges
+from app.runs import nesting
+from app.runs.position_ranges import position_ranges
+from app.runs.row_moves import RowMoves
 from app.runs.colors import swatch_icon
 from app.runs.columns import FIXED_COLUMNS, FIXED_KEYS, Column, column_for, is_unreadable, run_id_of, status_of
 from app.runs.rows import (
@@ -39,14 +43,14 @@ RAW = int(Qt.ItemDataRole.UserRole)  # the raw value
 RUN_ROLE = RAW + 1  # the Run or UnreadableRun of the row
 RUN_ID_ROLE = RAW + 2
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-_SERVED = frozenset((DISPLAY, DECORATION, TOOLTIP, ALIGNMENT, RAW, RUN_ROLE, RUN_ID_ROLE))
-_FINE_GRAINED_LIMIT = 24  # more insert/remove ranges than this: one layout change instead
+BADGE_ROLE = RAW + 3  # "fraud v3" when the run's model is registered, else None
+_SERVED = frozenset((DISPLAY, DECORATION, TOOLTIP, ALIGNMENT, RAW, RUN_ROLE, RUN_ID_ROLE, BADGE_ROLE))
 _RUN_CACHE = 256  # runs made for RUN_ROLE kept per table (a selection asks for the same ones again)
 
 AnyRun = Run | UnreadableRun
 
 
-class RunsTableModel(QAbstractTableModel):
+class RunsTableModel(RowMoves, QAbstractTableModel):
     """Rows are runs (filtered, sorted, nested); columns are fixed ones plus chosen keys."""
 
     countsChanged = Signal()  # the number of runs, or of visible runs, changed
@@ -56,7 +60,9 @@ class RunsTableModel(QAbstractTableModel):
         self._table = RunTable.empty("")
         self._base = np.zeros(0, dtype=np.int64)  # every row in base order
         self._visible = np.zeros(0, dtype=np.int64)  # the visible table rows, in display order
-        self._depth: np.ndarray | None = None  # nesting depth per visible row (None: none nested)
+        self._depth: np.ndarray | None = None  # nesting shape per visible row (nesting.collapse; None: none nested)
+        self._collapsed: set[str] = set()  # run ids whose child runs are hidden
+        self._registered: dict[str, str] = {}  # run id -> "fraud v3, churn v1" (registered versions)
         self._shown_at: np.ndarray | None = None  # table row -> visible position, made when asked
         self._columns: list[Column] = list(FIXED_COLUMNS)
         self._filter = RowFilter()
@@ -107,9 +113,9 @@ class RunsTableModel(QAbstractTableModel):
         if role == DISPLAY:
             text = column.text(table, i)
             if column.key == "name" and self._depth is not None and row < len(self._depth):
-                depth = int(self._depth[row])
-                if depth:
-                    return "\u2003" * (depth - 1) + "\u21b3 " + text
+                shape = int(self._depth[row])
+                if shape:
+                    return nesting.name_prefix(shape) + text
             return text
         if role == RAW:
             return column.value(table, i)
@@ -122,7 +128,14 @@ class RunsTableModel(QAbstractTableModel):
         if role == ALIGNMENT:
             return _RIGHT if column.numeric else None
         if role == TOOLTIP:
-            return (column.tooltip(table, i) or None) if column.tooltip is not None else None
+            tip = (column.tooltip(table, i) or None) if column.tooltip is not None else None
+            if column.key == "name" and self._registered:
+                badge = self._registered.get(run_id_of(table, i))
+                if badge:
+                    tip = f"{tip}\nRegistered as {badge}" if tip else f"Registered as {badge}"
+            return tip
+        if role == BADGE_ROLE:
+            return self._registered.get(run_id_of(table, i)) if self._registered and column.key == "name" else None
         if role == RUN_ROLE:
             return self._run(i)
         if role == RUN_ID_ROLE:
@@ -205,7 +218,7 @@ class RunsTableModel(QAbstractTableModel):
 
     def rows(self) -> TableRows:
         """The visible rows, in display order."""
-        return TableRows(self._table, self._visible.copy(), self._depth)
+        return TableRows(self._table, self._visible.copy(), nesting.depths(self._depth))
 
     def visible_runs(self) -> list[AnyRun]:
         return [self._run(i) for i in self._visible.tolist()]
@@ -231,6 +244,54 @@ class RunsTableModel(QAbstractTableModel):
     def available_keys(self) -> tuple[list[str], list[str]]:
         """(param keys, metric keys) over all runs, sorted."""
         return sorted(self._table.params, key=str.lower), sorted(self._table.metrics, key=str.lower)
+
+    def registered(self) -> dict[str, str]:
+        """Run id -> the registered versions made from it ("fraud v3, churn v1")."""
+        return dict(self._registered)
+
+    def set_registered(self, versions: dict[str, str]) -> None:
+        """Badge these runs as registered (one mapping for every run: looked up once, not per row)."""
+        if versions == self._registered:
+            return
+        self._registered = dict(versions)
+        if len(self._visible):
+            name = self.column_index("name")
+            self.dataChanged.emit(self.index(0, name), self.index(len(self._visible) - 1, name))
+
+    # ---- nested runs ------------------------------------------------------------------
+
+    def has_children_at(self, row: int) -> bool:
+        """Whether the run at ``row`` shows as a parent (its child runs shown or collapsed)."""
+        depth = self._depth
+        return depth is not None and 0 <= row < len(depth) and nesting.mark_of(int(depth[row])) != nesting.NO_MARK
+
+    def is_collapsed(self, run_id: str) -> bool:
+        return run_id in self._collapsed
+
+    def set_collapsed(self, run_ids: Iterable[str], collapsed: bool) -> None:
+        """Hide (or show again) the child runs of these parents; selections follow their runs."""
+        before = set(self._collapsed)
+        if collapsed:
+            self._collapsed.update(run_ids)
+        else:
+            self._collapsed.difference_update(run_ids)
+        if self._collapsed != before:
+            self._apply(*self._arranged())
+            self.countsChanged.emit()
+
+    def toggle_collapsed(self, row: int) -> None:
+        if self.has_children_at(row):
+            run_id = self.run_id_at(row)
+            self.set_collapsed([run_id], run_id not in self._collapsed)
+
+    def parent_run_ids(self) -> list[str]:
+        """Every run of the table that has a child run in it."""
+        table = self._table
+        parents = self._keys.get(" parents")
+        if parents is None:
+            parents = self._keys[" parents"] = parent_rows(table)
+        rows = np.unique(parents[parents >= 0])
+        return [run_id_of(table, int(i)) for i in rows.tolist()]
 
     def experiment_counts(self) -> Counter:
         return experiment_counts(self._table)
@@ -353,84 +414,12 @@ class RunsTableModel(QAbstractTableModel):
         parents = self._keys.get(" parents")
         if parents is None:
             parents = self._keys[" parents"] = parent_rows(table)
-        return arrange(table, self._base, self._filter, column, self._descending, self._search, keys, parents)
-
-    def _emit_changed(self, changed: Iterable[str] | np.ndarray) -> None:
-        if not len(self._visible):
-            return
-        if not isinstance(changed, np.ndarray):
-            found = [self._table.position(r) for r in changed]
-            changed = np.array([i for i in found if i is not None], dtype=np.int64)
-        if not len(changed):
-            return
-        self.row_of("")  # (makes the table row -> visible position lookup)
-        rows = self._shown_at[changed]
-        rows = rows[rows >= 0]
-        if len(rows):
-            self.dataChanged.emit(self.index(int(rows.min()), 0),
-                                  self.index(int(rows.max()), len(self._columns) - 1))
-
-    def _apply(self, target: np.ndarray, depth: np.ndarray | None) -> None:
-        """Turn the visible rows into ``target`` keeping persistent indexes (selections) valid."""
-        old, n = self._visible, self._table.n
-        old_depth = self._depth
-        if len(old) == len(target) and np.array_equal(old, target):
-            self._depth = depth
-            if not _same_depth(old_depth, depth) and len(target):
-                name = self.column_keys().index("name")
-                self.dataChanged.emit(self.index(0, name), self.index(len(target) - 1, name))
-            return
-        shown = np.zeros(n + 1, dtype=bool)  # the last slot: a row that is gone (-1)
-        shown[target] = True
-        removed = ~shown[old]
-        kept = old[~removed]
-        was_shown = np.zeros(n + 1, dtype=bool)
-        was_shown[kept] = True
-        inserted = ~was_shown[target]
-        removed_ranges = array_ranges(np.flatnonzero(removed), _FINE_GRAINED_LIMIT)
-        inserted_ranges = array_ranges(np.flatnonzero(inserted), _FINE_GRAINED_LIMIT)
-        if (removed_ranges is not None and inserted_ranges is not None
-                and len(removed_ranges) + len(inserted_ranges) <= _FINE_GRAINED_LIMIT
-                and np.array_equal(target[~inserted], kept)):
-            self._depth = None  # (the name column's indent is settled once the rows are)
-            for start, end in reversed(removed_ranges):
-                self.beginRemoveRows(QModelIndex(), start, end)
-                self._visible = np.concatenate([self._visible[:start], self._visible[end + 1:]])
-                self._shown_at = None
-                self.endRemoveRows()
-            for start, end in inserted_ranges:
-                self.beginInsertRows(QModelIndex(), start, end)
-                self._visible = np.concatenate([self._visible[:start], target[start:end + 1], self._visible[start:]])
-                self._shown_at = None
-                self.endInsertRows()
-            self._depth = depth
-            if depth is not None or old_depth is not None:
-                name = self.column_keys().index("name")
-                self.dataChanged.emit(self.index(0, name), self.index(len(target) - 1, name))
-            return
-        self._relayout(target, depth)
-
-    def _relayout(self, target: np.ndarray, depth: np.ndarray | None) -> None:
-        self.layoutAboutToBeChanged.emit()
-        old = self._visible
-        persistent = self.persistentIndexList()
-        moved = []
-        if persistent:
-            position = np.full(self._table.n + 1, -1, dtype=np.int64)
-            position[target] = np.arange(len(target))
-            for index in persistent:
-                i = index.row()
-                j = int(position[old[i]]) if 0 <= i < len(old) else -1
-                moved.append(self.createIndex(j, index.column()) if j >= 0 else QModelIndex())
-        self._visible, self._depth, self._shown_at = target, depth, None
-        self.changePersistentIndexList(persistent, moved)
-        self.layoutChanged.emit()
-
-
-def _same_depth(a: np.ndarray | None, b: np.ndarray | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    return len(a) == len(b) and np.array_equal(a, b)
+        rows, depth = arrange(table, self._base, self._filter, column, self._descending, self._search, keys, parents)
+        if depth is None:
+            return rows, None
+        found = (table.position(r) for r in self._collapsed)
+        collapsed = np.array([i for i in found if i is not None], dtype=np.int64)
+        return nesting.collapse(rows, depth, collapsed)
 
 
 def _root_of(runs: list[AnyRun]) -> str:
