@@ -5,16 +5,17 @@ replace that method and never see a modal window.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+    QVBoxLayout, QWidget,
 )
 
-from tracker.registry import validate_name
-
 from tracker.model_trust import Trust
+from tracker.registry import similar_names, validate_name
 
 from app.common.formatting import format_size
 from app.registry.jobs import DropSource
@@ -33,6 +34,10 @@ class Registration:
     stage: str = "None"
     archive: bool = True
     trust: Trust = Trust()  # what the person trusts when this version is loaded
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _muted(text: str, parent: QWidget) -> QLabel:
@@ -94,14 +99,22 @@ def describe_source(source: DropSource) -> str:
 
 
 class RegisterDialog(QDialog):
-    """Model name (new or existing), description, initial stage; shows the source and its run."""
+    """Model name (new or existing), description, initial stage; shows the source and its run.
+
+    The name starts as ``model_name`` (the model dropped on or selected in the panel), else the
+    producing run's name. ``next_versions`` (model -> the number its next version gets) lets the
+    dialog say "Will be registered as fraud v4". A new name that differs from an existing model's
+    only in case or punctuation must be confirmed (``registerConfirmNew``) before Register works.
+    """
 
     def __init__(self, source: DropSource, models: list[str], model_name: str | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, next_versions: Mapping[str, int] | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("registerDialog")
         self.setWindowTitle("Register Model Version")
         self._models = set(models)
+        self._next = dict(next_versions or {})
+        self._valid = False
         self.name = QComboBox(self)
         self.name.setObjectName("registerName")
         self.name.setAccessibleName("Model name")
@@ -109,7 +122,10 @@ class RegisterDialog(QDialog):
         self.name.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.name.addItems(sorted(models, key=str.lower))
         self.name.setEditText(model_name or source.suggested_name)
-        self.name_note = _muted("", self)
+        self.name_note = QLabel(self)
+        self.name_note.setObjectName("registerVersionNote")
+        self.name_note.setWordWrap(True)
+        self.similar = self._similar_row()
         self.description = QLineEdit(self)
         self.description.setObjectName("registerDescription")
         self.description.setAccessibleName("Description")
@@ -147,6 +163,7 @@ class RegisterDialog(QDialog):
         form.addRow("Run", run)
         form.addRow("Model", self.name)
         form.addRow("", self.name_note)
+        form.addRow("", self.similar)
         form.addRow("Description", self.description)
         form.addRow("Stage", self.stage)
         form.addRow("", self.archive)
@@ -167,6 +184,7 @@ class RegisterDialog(QDialog):
         layout.addWidget(self.buttons)
         self.setMinimumWidth(480)
         self.name.editTextChanged.connect(self._on_name_changed)
+        self.confirm_new.toggled.connect(self._on_confirm_toggled)
         self.stage.currentTextChanged.connect(self._on_stage_changed)
         self._on_name_changed(self.name.currentText())
         self._on_stage_changed(self.stage.currentText())
@@ -181,21 +199,83 @@ class RegisterDialog(QDialog):
         box.setVisible(shown)
         return box
 
+    def _similar_row(self) -> QWidget:
+        """"A model named fraud_model exists..." with a button to use it and a box to go on anyway."""
+        box = QWidget(self)
+        box.setObjectName("registerSimilar")
+        self.similar_text = QLabel(box)
+        self.similar_text.setObjectName("registerSimilarText")
+        self.similar_text.setWordWrap(True)
+        self.similar_text.setTextFormat(Qt.TextFormat.RichText)
+        self.use_similar = QPushButton(box)
+        self.use_similar.setObjectName("registerUseSimilar")
+        self.use_similar.clicked.connect(self._on_use_similar)
+        self.confirm_new = QCheckBox(box)
+        self.confirm_new.setObjectName("registerConfirmNew")
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.similar_text)
+        row = QHBoxLayout()
+        row.addWidget(self.use_similar)
+        row.addWidget(self.confirm_new, 1)
+        layout.addLayout(row)
+        box.hide()
+        return box
+
+    def version_text(self, name: str) -> str:
+        """"Will be registered as fraud v4" (or "... as a new model, fraud v1")."""
+        if name in self._models:
+            number = self._next.get(name)
+            return f"Will be registered as {name} v{number}" if number else f"Will be a new version of {name}"
+        return f"Will be registered as a new model, {name} v1"
+
     @Slot(str)
     def _on_name_changed(self, text: str) -> None:
+        name = text.strip()
         try:
-            validate_name(text)
+            validate_name(name)
         except ValueError as e:
             self.error.setText(str(e).capitalize())
             self.name_note.setText("")
+            self.similar.hide()
             ok = False
         else:
             self.error.setText("")
-            self.name_note.setText("A new version of this model" if text in self._models
-                                   else "A new model, starting at version 1")
+            self.name_note.setText(self.version_text(name))
             ok = True
+            self._show_similar(name)
         self.error.setVisible(not ok)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
+        self._valid = ok
+        self._set_ok()
+
+    def _show_similar(self, name: str) -> None:
+        alike = [] if name in self._models else similar_names(name, self._models)
+        if alike:
+            listed = ", ".join(f"<b>{_escape(a)}</b>" for a in alike)
+            self.similar_text.setText(
+                f"\u26a0 A model named {listed} exists: <b>{_escape(name)}</b> differs from it only in case "
+                "or punctuation, and would be a separate model with its own versions.")
+            self.use_similar.setText(f"Use {alike[0]}")
+            self.use_similar.setProperty("target", alike[0])
+            self.confirm_new.setText(f"Create {name} anyway")
+            self.confirm_new.setChecked(False)
+        self.similar.setVisible(bool(alike))
+
+    @Slot()
+    def _on_use_similar(self) -> None:
+        target = self.use_similar.property("target")
+        if isinstance(target, str):
+            self.name.setEditText(target)
+
+    @Slot(bool)
+    def _on_confirm_toggled(self, checked: bool) -> None:
+        self._set_ok()
+
+    def _set_ok(self) -> None:
+        """Register works for a valid name that is not an unconfirmed near-copy of another."""
+        unconfirmed = self.similar.isVisibleTo(self) and not self.confirm_new.isChecked()
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(self._valid and not unconfirmed)
 
     @Slot(str)
     def _on_stage_changed(self, stage: str) -> None:

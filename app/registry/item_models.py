@@ -48,6 +48,7 @@ class ModelsListModel(QAbstractListModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._models: list[RegisteredModel] = []
+        self.next_versions: dict[str, int] = {}  # model -> the number its next registration gets
 
     # Every override is total (errors.override_failed): PySide6 segfaults when one raises.
 
@@ -87,7 +88,8 @@ class ModelsListModel(QAbstractListModel):
             return m.name.lower()
         return None
 
-    def set_models(self, models: list[RegisteredModel]) -> None:
+    def set_models(self, models: list[RegisteredModel], next_versions: dict[str, int] | None = None) -> None:
+        self.next_versions = dict(next_versions or {})
         if [m.name for m in models] == [m.name for m in self._models]:
             self._models = list(models)
             if models:

@@ -56,6 +56,7 @@ class RegistryState:
     model: str | None = None  # whose versions and history follow (None: no model, or it is gone)
     versions: list[VersionRow] = field(default_factory=list)
     history: list[HistoryEntry] = field(default_factory=list)
+    next_versions: dict[str, int] = field(default_factory=dict)  # model -> its next registration's number
 
 
 def registry_exists(tracking_dir: Path) -> bool:
@@ -114,6 +115,8 @@ def load_state(tracking_dir: Path, model: str | None) -> RegistryState:
         return RegistryState(exists=False)
     c = client(tracking_dir)
     state = RegistryState(exists=True, token=c.registry_changed_token(), models=c.search_registered_models())
+    if isinstance(c, tracker.Client):  # (MLflow's registry is only read: nothing gets registered into it)
+        state.next_versions = c.registry.next_version_numbers()
     if model is None or model not in {m.name for m in state.models}:
         return state
     try:

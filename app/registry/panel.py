@@ -219,7 +219,8 @@ class RegistryPanel(QWidget):
         return dialog.result_value() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
     def _ask_registration(self, source: jobs.DropSource, model_name: str | None) -> Registration | None:
-        dialog = RegisterDialog(source, self.ui.models_model.names(), model_name, self)
+        dialog = RegisterDialog(source, self.ui.models_model.names(), model_name, self,
+                                next_versions=self.ui.models_model.next_versions)
         return dialog.result_value() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
     def _ask_source_path(self, folder: bool) -> str:
@@ -248,7 +249,7 @@ class RegistryPanel(QWidget):
         again, self._reload_again = self._reload_again, False
         self._token = state.token
         ui = self.ui
-        ui.models_model.set_models(state.models)
+        ui.models_model.set_models(state.models, state.next_versions)
         ui.models_stack.setCurrentWidget(ui.models if state.models else ui.no_models)
         if self._model is not None and ui.models_model.row_of(self._model) < 0:
             self._model = self._version = None  # deleted by someone else

@@ -74,7 +74,8 @@ class Registrar(QObject):
         if gen != panel.generation():
             return
         panel.show_message("")
-        choice = panel._ask_registration(source, model_name)
+        # the model dropped on, else the one selected: registering a new version is the common case
+        choice = panel._ask_registration(source, model_name or panel.selected_model())
         if choice is None:
             panel.show_message("Registration cancelled: nothing was registered")
             return

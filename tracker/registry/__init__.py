@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from .entities import (
     STAGES, AliasNotFoundError, ArtifactMatch, HistoryEntry, Lineage, ModelExistsError, ModelNotFoundError,
     ModelVersion, ModelVersionNotFoundError, RegisteredModel, RegistryDamagedError, RegistryError,
-    RegistryNotFoundError, normalize_stage, validate_alias, validate_name,
+    RegistryNotFoundError, name_key, normalize_stage, similar_names, validate_alias, validate_name,
 )
 
 if TYPE_CHECKING:
@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 __all__ = [
     "STAGES", "AliasNotFoundError", "ArtifactMatch", "HistoryEntry", "Lineage", "ModelExistsError",
     "ModelNotFoundError", "ModelVersion", "ModelVersionNotFoundError", "RegisteredModel", "Registry",
-    "RegistryDamagedError", "RegistryError", "RegistryNotFoundError", "normalize_stage", "validate_alias",
-    "validate_name", "register_model", "resolve_models_uri", "locate_models_uri", "open_registry",
+    "RegistryDamagedError", "RegistryError", "RegistryNotFoundError", "name_key", "normalize_stage",
+    "similar_names", "validate_alias", "validate_name", "register_model", "resolve_models_uri",
+    "locate_models_uri", "open_registry",
 ]
 
 

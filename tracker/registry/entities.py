@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 STAGE_NONE, STAGE_STAGING, STAGE_PRODUCTION, STAGE_ARCHIVED = "None", "Staging", "Production", "Archived"
 STAGES = (STAGE_NONE, STAGE_STAGING, STAGE_PRODUCTION, STAGE_ARCHIVED)
@@ -64,6 +64,22 @@ def validate_name(name: object, what: str = "model name") -> str:
     if _CONTROL_RE.search(name):
         raise ValueError(f"{what} {name!r} must not contain control characters")
     return name
+
+
+def name_key(name: str) -> str:
+    """What two model names share when they differ only in case or punctuation: ``"Fraud-Model"``,
+    ``"fraud_model"`` and ``"fraud model"`` all give ``"fraudmodel"``. Letters and digits of any
+    script count; everything else (separators, punctuation, spaces) does not."""
+    return "".join(c for c in name.casefold() if c.isalnum())
+
+
+def similar_names(name: str, existing: "Iterable[str]") -> list[str]:
+    """The names in ``existing`` that differ from ``name`` only in case or punctuation (not ``name``
+    itself): a new model called ``name`` would likely be a mistaken copy of one of them."""
+    key = name_key(name)
+    if not key:
+        return []
+    return sorted({other for other in existing if other != name and name_key(other) == key}, key=str.lower)
 
 
 def validate_tag_key(key: object) -> str:
@@ -169,6 +185,12 @@ class RegisteredModel:
 
     def versions_in(self, stage: str) -> list[int]:
         return self.stage_versions.get(normalize_stage(stage), [])
+
+    def archived_aliases(self) -> dict[str, int]:
+        """Aliases that point at an Archived version ({alias: version}): scripts loading
+        ``models:/name@alias`` still get that version, which is rarely what was meant."""
+        archived = set(self.stage_versions.get(STAGE_ARCHIVED, []))
+        return {alias: number for alias, number in sorted(self.aliases.items()) if number in archived}
 
 
 @dataclass(frozen=True)

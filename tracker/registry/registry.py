@@ -299,6 +299,13 @@ class Registry(WriteOps):
                        run_link=row.run_link, run_exists=run_exists,
                        **{k: v for k, v in extra.items() if k not in ("source", "run_id", "run_link")})
 
+    def next_version_numbers(self) -> dict[str, int]:
+        """The number the next registration of each model would get, deleted models included
+        (deleted versions keep their numbers, so this can be above ``latest_version + 1``)."""
+        M, V = self.s.Model, self.s.Version
+        query = M.select(M.name, pw.fn.MAX(V.version)).join(V, pw.JOIN.LEFT_OUTER).group_by(M.id)
+        return {name: (top or 0) + 1 for name, top in self._rows(query)}
+
     def registry_changed_token(self) -> tuple[int, int]:
         """A value that changes whenever anything in the registry changes (any process).
 
