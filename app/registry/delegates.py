@@ -6,15 +6,17 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QLineEdit, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from app.shell.errors import override_failed
-from app.registry.item_models import MODEL_ROLE, stage_summary
+from app.registry.item_models import MODEL_ROLE, WARNING_MARK, archived, stage_summary
 from app.shell.theme import is_dark
 
 # (background, text) per stage, light and dark.
 _STAGE_COLORS = {
     False: {"Production": ("#d4f4dd", "#116329"), "Staging": ("#fff1c2", "#7a4b00"),
-            "Archived": ("#eaeef2", "#57606a"), "None": ("#eef1f4", "#6e7781"), "alias": ("#ddf4ff", "#0550ae")},
+            "Archived": ("#eaeef2", "#57606a"), "None": ("#eef1f4", "#6e7781"), "alias": ("#ddf4ff", "#0550ae"),
+            "alias_archived": ("#fff1c2", "#7a4b00")},
     True: {"Production": ("#1c3f2a", "#7ee2a8"), "Staging": ("#4a3a12", "#f5d08a"),
-           "Archived": ("#2d3138", "#9aa0a6"), "None": ("#25282d", "#8b919a"), "alias": ("#132f4c", "#8cc8ff")},
+           "Archived": ("#2d3138", "#9aa0a6"), "None": ("#25282d", "#8b919a"), "alias": ("#132f4c", "#8cc8ff"),
+           "alias_archived": ("#4a3a12", "#f5d08a")},
 }
 
 
@@ -96,7 +98,8 @@ class StageDelegate(QStyledItemDelegate):
 
 
 class AliasDelegate(QStyledItemDelegate):
-    """Aliases as chips; edited as text ("champion, candidate")."""
+    """Aliases as chips, amber with a warning mark on an archived version; edited as text
+    ("champion, candidate")."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         try:
@@ -108,11 +111,13 @@ class AliasDelegate(QStyledItemDelegate):
         _background(option, index, self, painter)
         version = index.data(MODEL_ROLE)
         aliases = version.aliases if version is not None else []
-        bg, fg = stage_colors("alias", option.palette)
+        stale = version is not None and archived(version)
+        bg, fg = stage_colors("alias_archived" if stale else "alias", option.palette)
         font = pill_font(option.font)
         x, y = option.rect.left() + 6, option.rect.center().y() + 1
         for alias in aliases:
-            right = draw_pill(painter, x, y, f"@{alias}", bg, fg, font, option.rect.right() - 2)
+            text = f"{WARNING_MARK if stale else ''}@{alias}"
+            right = draw_pill(painter, x, y, text, bg, fg, font, option.rect.right() - 2)
             if right == x:
                 painter.save()
                 try:

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from tracker.registry import HistoryEntry, ModelVersion, RegisteredModel
+from tracker.registry.entities import STAGE_ARCHIVED
 
 from app.shell.errors import override_failed, variant_safe
 from app.common.formatting import format_time
@@ -19,6 +20,7 @@ from app.registry.jobs import VersionRow, parse_aliases
 
 MODEL_ROLE = int(Qt.ItemDataRole.UserRole) + 1  # the RegisteredModel / ModelVersion of the row
 STAGE_ORDER = {"Production": 0, "Staging": 1, "None": 2, "Archived": 3}
+WARNING_MARK = "\u26a0 "  # before an alias that points at an archived version
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -32,14 +34,35 @@ def stage_summary(model: RegisteredModel) -> list[tuple[str, str]]:
     return out
 
 
+def alias_warnings(aliases: dict[str, int]) -> str:
+    """One line per alias left on an archived version ({alias: version}), "" when there is none."""
+    return "\n".join(f"alias '{a}' points to an archived version (v{n})" for a, n in sorted(aliases.items()))
+
+
+def model_alias_warnings(model: RegisteredModel | None) -> str:
+    return alias_warnings(model.archived_aliases()) if model is not None else ""
+
+
 def model_subtitle(model: RegisteredModel | None, count: int) -> str:
-    """"3 versions  ·  @champion → v2  ·  <description>" under the model's name."""
+    """"3 versions  ·  @champion → v2  ·  <description>" under the model's name; an alias on an
+    archived version is marked ⚠ (``model_alias_warnings`` says why, for a tooltip)."""
     bits = [f"{count} version{'s' if count != 1 else ''}"]
     if model is not None and model.aliases:
-        bits.append("  ".join(f"@{a} → v{n}" for a, n in sorted(model.aliases.items())))
+        stale = model.archived_aliases()
+        bits.append("  ".join(f"{WARNING_MARK if a in stale else ''}@{a} → v{n}"
+                              for a, n in sorted(model.aliases.items())))
     if model is not None and model.description:
         bits.append(model.description)
     return "  ·  ".join(bits)
+
+
+def archived(v: ModelVersion) -> bool:
+    """Whether ``v``'s aliases are flagged: they point at a version that was archived."""
+    return v.current_stage == STAGE_ARCHIVED and bool(v.aliases)
+
+
+def version_alias_warnings(v: ModelVersion) -> str:
+    return alias_warnings({a: v.version for a in v.aliases}) if v.current_stage == STAGE_ARCHIVED else ""
 
 
 class ModelsListModel(QAbstractListModel):
@@ -78,6 +101,8 @@ class ModelsListModel(QAbstractListModel):
             lines = [m.name, f"{m.version_count} version{'s' if m.version_count != 1 else ''}"
                      + (f", latest v{m.latest_version}" if m.latest_version else "")]
             lines += [f"{stage}: {text}" for stage, text in stage_summary(m)]
+            if warnings := model_alias_warnings(m):
+                lines.append(WARNING_MARK + warnings.replace("\n", "\n" + WARNING_MARK))
             if m.description:
                 lines.append(m.description)
             return "\n".join(lines)
@@ -186,6 +211,8 @@ class VersionsTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.UserRole:
             return (v.version, STAGE_ORDER.get(v.current_stage, 9), ",".join(v.aliases), v.creation_timestamp,
                     (row.run_name or "").lower(), row.digest, v.description.lower())[col]
+        if role == Qt.ItemDataRole.AccessibleTextRole and col == self.ALIASES:
+            return "  ".join(f"@{a}" for a in v.aliases) + (f". {version_alias_warnings(v)}" if archived(v) else "")
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == self.SHA and row.digest:
                 what = "sha256" if row.files == 1 else f"digest of {row.files} files (path + sha256 of each)"
@@ -195,7 +222,8 @@ class VersionsTableModel(QAbstractTableModel):
                        "model": "copied from another version"}.get(v.run_link or "", "")
                 return f"run {v.run_id}" + (f" ({how})" if how else "")
             if col == self.ALIASES:
-                return "Double-click to edit: aliases separated by commas"
+                warnings = version_alias_warnings(v)
+                return (warnings + "\n\n" if warnings else "") + "Double-click to edit: aliases separated by commas"
             if col == self.DESCRIPTION:
                 return v.description or "Double-click to add a description"
             return None

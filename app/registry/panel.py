@@ -26,7 +26,7 @@ from app.shell.errors import override_failed
 from app.registry import jobs
 from app.registry.dialogs import PromoteDialog, Promotion, RegisterDialog, Registration
 from app.registry.dnd import DropRefused, accepts, local_paths
-from app.registry.item_models import MODEL_ROLE, history_row, model_subtitle
+from app.registry.item_models import MODEL_ROLE, history_row, model_alias_warnings, model_subtitle
 from app.registry.panel_ui import PanelUi
 from app.registry.registering import Registrar
 from app.registry.worker import TaskRunner
@@ -273,6 +273,7 @@ class RegistryPanel(QWidget):
         model = ui.models_model.get(state.model)
         ui.title.setText(state.model)
         ui.subtitle.setText(model_subtitle(model, len(state.versions)))
+        ui.subtitle.setToolTip(model_alias_warnings(model))
         ui.middle_stack.setCurrentWidget(ui.middle)
         wanted = self._version
         ui.versions_model.set_rows(state.versions)
