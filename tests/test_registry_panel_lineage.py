@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -14,7 +15,6 @@ from registry_panel_fixtures import *  # noqa: F403
 from registry_panel_fixtures import OFFSCREEN_NOISE, artifact_run, register_file, wait_for_versions
 
 import tracker
-from app.registry import jobs
 from app.registry.dialogs import Registration
 from app.registry.panel import RegistryPanel
 
@@ -101,7 +101,8 @@ def test_lineage_of_a_version_from_a_run_in_a_git_repository(qtbot, panel, train
     assert fields["commit"] == head and len(head) == 40
     assert fields["branch"] == "experiments" and fields["remote"] == "https://example.com/team/models.git"
     assert fields["message"] == "Logistic baseline" and fields["author"] == "t <t@t>"
-    assert fields["reproduce"] == f"git checkout {head} && python train.py --lr 0.1"
+    command = f"cd {shlex.quote(str(repo))} && git checkout {head} && {shlex.quote(sys.executable)} train.py --lr 0.1"
+    assert fields["reproduce"] == command
     assert {"file:model.skops", "file:tracker-model.json"} <= set(fields)
     assert len(fields["file:model.skops"]) == 64
     assert view.diff_button is None  # a clean tree has no diff
@@ -111,7 +112,7 @@ def test_lineage_of_a_version_from_a_run_in_a_git_repository(qtbot, panel, train
     copied = []
     monkeypatch.setattr("app.shell.desktop.copy_text", copied.append)
     qtbot.mouseClick(view.copy_button, Qt.MouseButton.LeftButton)
-    assert copied == [f"git checkout {head} && python train.py --lr 0.1"]
+    assert copied == [command]
 
 
 def test_clicking_the_run_requests_it(qtbot, panel, trained, tracking_dir, monkeypatch):
@@ -140,6 +141,8 @@ def test_a_dirty_tree_shows_its_saved_diff(qtbot, panel, trained, tracking_dir, 
     qtbot.mouseClick(view.diff_button, Qt.MouseButton.LeftButton)
     assert view.diff_window is not None and view.diff_window.isVisible()
     assert "+# tuned by hand" in view.diff_window.text.toPlainText()
+    patch = Path(tracking_dir) / run_id / "artifacts" / "tracker" / "git_diff.patch"
+    assert f" && git checkout {head} && git apply {shlex.quote(str(patch))} && " in view.fields["reproduce"].text()
     view.diff_window.close()
 
 
@@ -163,9 +166,11 @@ def test_an_outside_file_shows_the_run_found_by_content_or_none(qtbot, panel, tm
 
 def test_reproduce_command_without_git_or_argv():
     from tracker.registry import Lineage
+    from tracker.reproduce import RunSource, reproduce
     bare = Lineage(name="m", version=1, source="/x", run_id=None, run_link=None, run_exists=False)
-    assert jobs.reproduce_command(bare) == ""
-    script = Lineage(name="m", version=1, source="/x", run_id="r", run_link="run", run_exists=True,
-                     source_name="/repo/sub/train.py", source_argv=["/repo/sub/train.py", "--name", "a b"],
-                     git_commit="abc")
-    assert jobs.reproduce_command(script, "/repo") == "git checkout abc && python sub/train.py --name 'a b'"
+    assert reproduce(RunSource.of_lineage(bare)).command == ""
+    gone = Lineage(name="m", version=1, source="/x", run_id="r", run_link="run", run_exists=False,
+                   source_name="/nowhere/sub/train.py", source_argv=["/nowhere/sub/train.py", "--name", "a b"],
+                   git_commit="abc")
+    found = reproduce(RunSource.of_lineage(gone))
+    assert found.command == "" and found.problem.startswith("The repository this run came from (/nowhere/sub)")

@@ -7,7 +7,6 @@ here creates ``registry.db`` except the writes: viewing a folder never leaves a 
 from __future__ import annotations
 
 import os
-import shlex
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from tracker.registry import (
 )
 from tracker.registry.lineage import Origin, find_origin
 from tracker.registry.storage import validate_source
+from tracker.reproduce import Reproduction, RunSource, reproduce
 
 Progress = Callable[[int, int], None]
 DB_FILE = "registry.db"
@@ -139,42 +139,19 @@ class LineageInfo:
     lineage: Lineage
     version: ModelVersion | None
     repo_root: str | None  # the repository on this machine, when it is still there
-    reproduce: str  # e.g. "git checkout <sha> && python train.py --lr 0.1"
+    reproduction: Reproduction  # the command that reruns the producing run, or why there is none
 
-
-def reproduce_command(lin: Lineage, repo_root: str | None = None) -> str:
-    """``git checkout <sha> && python <script> <args>``, the script relative to the repository."""
-    argv = list(lin.source_argv or ([lin.source_name] if lin.source_name else []))
-    parts = []
-    if lin.git_commit:
-        parts.append(f"git checkout {lin.git_commit}")
-    if argv:
-        script = argv[0]
-        name = lin.source_name or ""
-        if not os.path.isabs(script) and os.path.isabs(name) and os.path.basename(name) == os.path.basename(script):
-            script = name  # argv[0] was relative to a working directory we no longer know
-        if repo_root and os.path.isabs(script):
-            try:
-                script = os.path.relpath(script, repo_root)
-            except ValueError:
-                pass
-        if script.endswith((".py", ".pyw")) or script.startswith("-"):
-            parts.append(shlex.join(["python", script, *argv[1:]]))
-        else:
-            parts.append(shlex.join([script, *argv[1:]]))
-    return " && ".join(parts)
+    @property
+    def reproduce(self) -> str:
+        return self.reproduction.command
 
 
 def load_lineage(tracking_dir: Path, name: str, version: int) -> LineageInfo:
     c = client(tracking_dir)
     mv = c.get_model_version(name, version)
     lin = c.get_model_lineage(name, version)  # fresh: run_exists may have changed
-    root = None
-    if lin.source_name and os.path.isabs(lin.source_name):
-        from tracker.context import find_git_root
-        folder = os.path.dirname(lin.source_name)
-        root = find_git_root(folder) if os.path.isdir(folder) else None
-    return LineageInfo(lin, mv, root, reproduce_command(lin, root))
+    found = reproduce(RunSource.of_lineage(lin, tracking_dir))
+    return LineageInfo(lin, mv, found.repo_root or None, found)
 
 
 # ------------------------------------------------------------------------------ writing

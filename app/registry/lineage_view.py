@@ -13,8 +13,9 @@ from PySide6.QtWidgets import (
     QFormLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QStackedWidget, QVBoxLayout, QWidget,
 )
 
-from app.shell import desktop
 from app.common.formatting import format_duration, format_number, format_time
+from app.details.copying import copy_from
+from app.details.links import LinkLabel
 from app.registry.jobs import LineageInfo
 
 _HOW = {"run": "", "sha256": "found by content hash", "manifest": "named by the model's manifest",
@@ -66,7 +67,7 @@ class LineageView(QWidget):
         layout.addWidget(self.stack)
         self.copy_button: QPushButton | None = None
         self.diff_button: QPushButton | None = None
-        self.run_link: QLabel | None = None
+        self.run_link: LinkLabel | None = None
 
     # ---- public ----------------------------------------------------------------------------
 
@@ -82,8 +83,8 @@ class LineageView(QWidget):
 
     @Slot()
     def copy_reproduce_command(self) -> None:
-        if self.info is not None and self.info.reproduce:
-            desktop.copy_text(self.info.reproduce)
+        if self.info is not None and self.info.reproduce and self.copy_button is not None:
+            copy_from(self.copy_button, self.info.reproduce)
 
     @Slot()
     def show_diff(self) -> None:
@@ -132,7 +133,7 @@ class LineageView(QWidget):
             form = self._section(column, f"Final metrics ({len(lin.metrics)})")
             for key, value in sorted(lin.metrics.items(), key=lambda kv: kv[0].lower()):
                 self._row(form, key, format_number(value), mono=True, key=f"metric:{key}")
-        if lin.git_commit or info.reproduce:
+        if lin.git_commit or lin.source_name or lin.source_argv:
             self._code_rows(self._section(column, "Code"), info, column)
         form = self._section(column, f"Files ({len(lin.files)})")
         small = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
@@ -191,12 +192,10 @@ class LineageView(QWidget):
         name = html.escape(lin.run_name or lin.run_id[:8])
         how = _HOW.get(lin.run_link or "", "")
         if lin.run_exists:
-            link = QLabel(f'<a href="{lin.run_id}">{name}</a>')
+            link = LinkLabel(f'<a href="{html.escape(lin.run_id)}">{name}</a>')
             link.setObjectName("lineageRunLink")
             link.setAccessibleName("Show the run that produced this version")
             link.setToolTip(f"Show run {lin.run_id} in the runs table")
-            link.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
-            link.setOpenExternalLinks(False)
             link.linkActivated.connect(self._on_link)
             self.run_link = link
         else:
@@ -263,20 +262,33 @@ class LineageView(QWidget):
             self._row(form, "Working tree", tree)
         if lin.source_name:
             self._row(form, "Script", lin.source_name, key="script")
-        if info.reproduce:
-            command = self._row(form, "Reproduce", info.reproduce, mono=True, key="reproduce")
-            command.setObjectName("reproduceCommand")
-            command.setStyleSheet("QLabel { background: palette(alternate-base); border: 1px solid palette(mid);"
-                                  " border-radius: 5px; padding: 5px 7px; }")
-            self.copy_button = QPushButton("Copy Reproduce Command")
-            self.copy_button.setObjectName("copyReproduceButton")
-            self.copy_button.setAccessibleName("Copy reproduce command")
-            self.copy_button.setToolTip("Copy the command that checks out this commit and reruns the script")
-            self.copy_button.clicked.connect(self.copy_reproduce_command)
-            holder = QHBoxLayout()
-            holder.addWidget(self.copy_button)
-            holder.addStretch(1)
-            form.addRow("", holder)
+        self.copy_button = None
+        found = info.reproduction
+        if not found.command:
+            if found.problem:
+                problem = self._row(form, "Reproduce", found.problem, key="reproduce")
+                problem.setObjectName("reproduceProblem")
+                problem.setProperty("muted", True)
+            return
+        command = self._row(form, "Reproduce", found.command, mono=True, key="reproduce")
+        command.setObjectName("reproduceCommand")
+        command.setStyleSheet("QLabel { background: palette(alternate-base); border: 1px solid palette(mid);"
+                              " border-radius: 5px; padding: 5px 7px; }")
+        if found.notes:
+            notes = _label("\n".join(found.notes))
+            notes.setObjectName("reproduceNotes")
+            notes.setProperty("muted", True)
+            form.addRow("", notes)
+        self.copy_button = QPushButton("Copy Reproduce Command")
+        self.copy_button.setObjectName("copyReproduceButton")
+        self.copy_button.setAccessibleName("Copy reproduce command")
+        self.copy_button.setToolTip("Copy the command that checks out this commit, applies its saved changes "
+                                    "and reruns the script with the same interpreter")
+        self.copy_button.clicked.connect(self.copy_reproduce_command)
+        holder = QHBoxLayout()
+        holder.addWidget(self.copy_button)
+        holder.addStretch(1)
+        form.addRow("", holder)
 
     @Slot(str)
     def _on_link(self, run_id: str) -> None:
