@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMenu
 
 from .chart import MetricChart
 
-CSV_COLUMNS = ("run", "run_id", "metric", "step", "wall_time", "relative_s", "value", "smoothed")
+CSV_COLUMNS = ("run", "run_id", "metric", "step", "wall_time", "relative_s", "value", "smoothed", "hidden")
 
 
 def chart_image(chart: MetricChart, scale: float = 1.0) -> QImage:
@@ -88,8 +88,10 @@ def export_csv(chart: MetricChart, path: str | os.PathLike, visible_only: bool =
 
     Values are written as logged (``nan`` and ``inf`` included), with full precision.
 
-    ``visible_only`` keeps the points within the chart's current x range; hidden runs
-    (clicked off in the legend) are left out. Returns the number of rows written.
+    ``visible_only`` keeps the points within the chart's current x range. Every run of the
+    chart is written, those switched off in the legend too: the last column, ``hidden``, is
+    ``true`` for their rows (``false`` for the rest), so a file never silently lacks a run
+    and one filter gives exactly what the chart showed. Returns the number of rows written.
     """
     lo, hi = chart.visible_x_range() if visible_only else (-np.inf, np.inf)
     rows = 0
@@ -98,7 +100,7 @@ def export_csv(chart: MetricChart, path: str | os.PathLike, visible_only: bool =
         writer.writerow(CSV_COLUMNS)
         for curves in chart.runs.values():
             p = curves.drawn
-            if p is None or not curves.visible:
+            if p is None:
                 continue
             keep = (p.x >= lo) & (p.x <= hi)
             steps = p.steps[keep].tolist()
@@ -108,8 +110,9 @@ def export_csv(chart: MetricChart, path: str | os.PathLike, visible_only: bool =
             relative = ((stamps - curves.start_ms) / 1000.0).tolist()
             values = p.raw[keep].tolist()
             smoothed = p.smoothed_raw[keep].tolist() if p.smoothed_raw is not None else [""] * len(steps)
+            hidden = "false" if curves.visible else "true"
             writer.writerows(
-                (run, curves.run_id, chart.key, s, w, r, v, m)
+                (run, curves.run_id, chart.key, s, w, r, v, m, hidden)
                 for s, w, r, v, m in zip(steps, wall, relative, values, smoothed))
             rows += len(steps)
     return rows
@@ -168,7 +171,12 @@ class ChartExportActions:
         except OSError as e:
             self.status_message.emit(f"Could not export {key}: {e}")
             return None
-        self.status_message.emit(f"Exported {key} to {path}")
+        hidden = [c.name for c in chart.runs.values() if not c.visible and c.drawn is not None]
+        note = ""
+        if fmt == "csv" and hidden:
+            names = ", ".join(hidden[:3]) + (f" and {len(hidden) - 3} more" if len(hidden) > 3 else "")
+            note = f" ({names} hidden in the chart: included, marked in the “hidden” column)"
+        self.status_message.emit(f"Exported {key} to {path}{note}")
         return path
 
     def copy_chart_image(self, key: str) -> None:
