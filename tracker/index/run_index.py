@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ..entities import Run, UnreadableRun
 from ..store import layout
-from ..store.layout import list_run_dirs, run_doc_key
+from ..store.layout import run_doc_key
 from ..store.reader import read_run
 from ..store.regular import NotRegularFile, check_regular
 from ..store.rundoc import read_document
@@ -182,8 +182,8 @@ class RunIndex:
         when the root itself cannot be listed.
         """
         with self._lock:
-            entries = list_run_dirs(self._root_str)  # first: a missing root raises, and gets no index file
-            if not entries and not any(p.exists() for p in self._candidates()):
+            names = layout.run_dir_candidates(self._root_str)  # first: a missing root raises, and gets no index file
+            if not names and not any(p.exists() for p in self._candidates()):
                 return IndexResult(table=RunTable.empty(self._root_str))
             if table is None:
                 try:
@@ -191,26 +191,26 @@ class RunIndex:
                 except IndexUnavailable:
                     table = None
             table = table if table is not None else RunTable.empty(self._root_str)
-            return self._refresh(table, entries, progress, should_stop, partial)
+            return self._refresh(table, names, progress, should_stop, partial)
 
-    def _refresh(self, table: RunTable, entries: list[tuple[str, str]], progress: Progress | None,
+    def _refresh(self, table: RunTable, names: list[str], progress: Progress | None,
                  should_stop: ShouldStop | None, partial: Partial | None) -> IndexResult:
         result = IndexResult(path=self.path)
-        listed = {name for name, _ in entries}
-        todo = []
+        todo, not_runs = [], set()
         known, stored = table.positions(), table.file_keys()
-        stat, suffix = os.stat, os.sep + layout.RUN_DOC
-        for name, path in entries:  # (the one pass over 10,000 files: kept to plain calls)
-            try:
-                st = stat(path + suffix)
-                key = (st.st_mtime_ns, st.st_size, st.st_ino)
-            except OSError:
-                key = None
+        prefix = os.path.join(self._root_str, "")
+        keys = layout.run_doc_keys(self._root_str, names)
+        for name, key in zip(names, keys):  # (the one pass over 10,000 runs: plain calls)
             i = known.get(name)
             if i is None or key is None or stored[i] != key:
-                todo.append((name, path, key))
+                path = prefix + name
+                if layout.is_plain_dir(path):
+                    todo.append((name, path, key))
+                else:  # a file, or a link, named like a run: not a run
+                    not_runs.add(name)
+        listed = set(names) - not_runs if not_runs else set(names)
         gone = [d for d in known if d not in listed]
-        total = len(entries)
+        total = len(names) - len(not_runs)
         result.cached = total - len(todo)
         if progress is not None:
             progress(result.cached, total)

@@ -97,13 +97,13 @@ class RunTable:
     def run(self, i: int) -> Run | UnreadableRun:
         return self.runs([i])[0]
 
-    def _artifact_uri(self, path: str) -> str:
-        artifacts = os.path.join(path, layout.ARTIFACTS_DIR)
+    def _artifact_uri(self, path: str, folder: str) -> str:
+        artifacts = path + os.sep + layout.ARTIFACTS_DIR
         if os.path.islink(artifacts):  # a linked artifacts folder: its target
             return Path(artifacts).resolve().as_uri()
         if self._root_uri is None:  # what Path.resolve() gives, without its per-component lstat calls
             self._root_uri = Path(self.root).resolve().as_uri()
-        return f"{self._root_uri}/{os.path.basename(path)}/{layout.ARTIFACTS_DIR}"
+        return f"{self._root_uri}/{folder}/{layout.ARTIFACTS_DIR}"
 
     def runs(self, rows: Iterable[int] | None = None) -> list[Run | UnreadableRun]:
         """The runs of ``rows`` (default: all), made column by column: each column is read once for all."""
@@ -125,9 +125,10 @@ class RunTable:
             for n, (last, low, high, value, count, last_step, last_ts, max_step) in zip(at.tolist(), zip(*fields)):
                 summaries[n][key] = MetricSummary(key, last, low, high, count, last_step, last_ts, max_step, value)
         out: list[Run | UnreadableRun] = []
+        prefix = os.path.join(self.root, "")  # plain concatenation below: a join per run is measurable
         for n in range(len(rows)):
             folder = text["dir"][n]
-            path = os.path.join(self.root, folder)
+            path = prefix + folder
             if text["reason"][n] is not None:
                 out.append(UnreadableRun(folder, path, text["reason"][n]))
                 continue
@@ -135,7 +136,7 @@ class RunTable:
             info = RunInfo(
                 run_id=text["run_id"][n], run_name=text["run_name"][n], experiment=text["experiment"][n],
                 status=text["status"][n], start_time=ints["start_time"][n],
-                end_time=None if end == NO_INT else end, artifact_uri=self._artifact_uri(path),
+                end_time=None if end == NO_INT else end, artifact_uri=self._artifact_uri(path, folder),
                 parent_run_id=text["parent_run_id"][n], description=text["description"][n] or "",
                 user=text["user"][n] or "", host=text["host"][n] or "", pid=None if pid == NO_INT else pid,
                 error=text["error"][n], experiment_id=text["experiment_id"][n] or "")
