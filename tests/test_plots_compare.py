@@ -6,7 +6,7 @@ import tracker
 from app.plots import CompareView
 from app.plots.compare_charts import Axis
 from app.plots.compare_model import HEADER
-from app.runs.colors import PALETTE
+from app.runs.colors import palette
 
 QLoggingCategory.setFilterRules("qt.pyside.libpyside.warning=true")
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -88,7 +88,7 @@ def test_scatter_one_point_per_run_and_click_selects(qtbot, view, runs):
     by_run = {s.data(): (s.pos().x(), s.pos().y()) for s in spots}
     a = runs[0].info.run_id
     assert by_run[a] == pytest.approx((-1.0, 0.8))  # lr spans three decades: log10 axis
-    assert {s.brush().color().name() for s in spots} <= set(PALETTE)
+    assert {s.brush().color().name() for s in spots} <= set(palette())
 
     spot = next(s for s in spots if s.data() == a)
     view.scatter.grab()  # lay out and auto-range before mapping data to pixels

@@ -9,8 +9,7 @@ import tracker
 from app.plots import MetricPlotPanel
 from app.plots.curve import RunCurve
 from app.plots.series_math import PlotSettings
-from app.runs import colors as run_colors
-from app.runs.colors import PALETTE, color_for, palette_index, swatch_icon
+from app.runs.colors import color_for, palette, palette_index, swatch_icon
 
 QLoggingCategory.setFilterRules("qt.pyside.libpyside.warning=true")  # a slot without @Slot fails
 # The offscreen platform plugin warns whenever a top-level widget's minimum size changes.
@@ -311,15 +310,9 @@ def test_charts_are_built_lazily(qtbot, panel):
     qtbot.waitUntil(lambda: "metric039" in panel.charts())
 
 
-def test_run_colors_are_stable_and_distinct_in_turn(qapp):
-    run_colors.reset()
+def test_run_colors_are_a_function_of_the_run_id(qapp):
     ids = [f"{i:032x}" for i in range(30)]
-    run_colors.assign(ids[:12])  # the window: every run, in start-time order
-    assert len({color_for(i).name() for i in ids[:12]}) == 12  # twelve neighbours, twelve colors
-    assert color_for(ids[0]).name() == PALETTE[0] and color_for(ids[12]).name() == PALETTE[0]
-    first = color_for(ids[5]).name()
-    run_colors.assign(reversed(ids))  # later calls never change a run's color
-    assert color_for(ids[5]).name() == first
+    assert color_for(ids[5]).name() == palette()[palette_index(ids[5])]
     assert palette_index(ids[20]) == palette_index(ids[20])
     assert not swatch_icon(ids[3]).isNull()
 

@@ -1,80 +1,70 @@
 """One color per run, the same everywhere (runs table swatch, chart curves, compare view).
 
-Runs get the palette's colors in turn, so runs that sit next to each other (a sweep, the
-runs of one experiment) never share a color within twelve. A hash of the run id could not
-promise that: four runs picked from twelve hash-assigned colors collide 43% of the time.
+A run's color is a function of its run id alone (a CRC-32 of the id picks a slot), so it is the
+same on every start, after reopening the directory, whatever the filter or the order in which
+runs arrive. The price: two runs can share a slot (1 in 20 for a pair), which the legend's
+names settle; giving runs slots in turn avoided that but made a color depend on which other
+runs the directory holds.
 
-A run keeps its color for the whole session: the first ``assign`` or ``color_for`` fixes
-it. The window calls ``assign`` with every run id in start-time order when it loads a
-directory (and again with new runs), which makes the colors a function of the directory:
-the same on every start, unless runs that started earlier are deleted or added.
+Each slot has one color per theme, of about the same hue in both: dark enough on the light
+theme's white and light enough on the dark theme's near-black for 3:1 contrast (WCAG's figure
+for graphics), and at least 12 CIEDE2000 apart from every other color of its theme (picked by
+farthest-point selection among sRGB colors of moderate chroma; tests check both figures).
 """
 from __future__ import annotations
 
 import functools
-import itertools
-from collections.abc import Iterable
+import zlib
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QApplication
 
-# Twelve hues of medium lightness, each readable on white and on the dark theme's
-# #17191c (checked side by side); ordered so that runs in turn, and across the wrap
-# from the last to the first, get clearly different hues.
-PALETTE = (
-    "#4c8bf5",  # blue
-    "#f28e2b",  # orange
-    "#3fae5a",  # green
-    "#e8575a",  # red
-    "#a371d6",  # purple
-    "#c8a312",  # mustard
-    "#1fb5c4",  # cyan
-    "#e377c2",  # pink
-    "#8ab833",  # lime
-    "#6f7fe0",  # indigo
-    "#a27b4e",  # brown
-    "#2aa198",  # teal
+from app.shell import theme
+
+# Slot by slot: the light theme's color, then the dark theme's, ordered by hue.
+_PAIRS = (
+    ("#a85066", "#d3758a"),  # rose
+    ("#ff496d", "#ffa0bd"),  # pink
+    ("#a80024", "#f8a083"),  # crimson / salmon
+    ("#e94933", "#ff495f"),  # red
+    ("#a84916", "#db6d00"),  # rust
+    ("#e26d16", "#ffaf33"),  # orange
+    ("#6d4907", "#d3b600"),  # umber / gold
+    ("#a07533", "#b68307"),  # ochre
+    ("#999200", "#929200"),  # olive
+    ("#5f6600", "#e2e27c"),  # moss / straw
+    ("#07a024", "#2cc550"),  # green
+    ("#005f33", "#75f0cc"),  # forest / mint
+    ("#07a092", "#00a092"),  # teal
+    ("#0066a0", "#8aafff"),  # sea blue / periwinkle
+    ("#0092e9", "#66c5ff"),  # sky
+    ("#7575b6", "#8a8ad3"),  # lavender
+    ("#3342bd", "#2c8aff"),  # royal blue
+    ("#9249bd", "#c5b6ff"),  # violet / lilac
+    ("#cc66db", "#b66df0"),  # orchid
+    ("#a0007c", "#f842a8"),  # magenta
 )
+LIGHT_PALETTE: tuple[str, ...] = tuple(light for light, _ in _PAIRS)
+DARK_PALETTE: tuple[str, ...] = tuple(dark for _, dark in _PAIRS)
 
 
-_slots: dict[str, int] = {}
-
-
-def slots_in_turn(run_ids: Iterable[str]) -> dict[str, int]:
-    """``{run id: palette slot}`` as a first ``assign`` of these ids gives them: made where the ids
-    are (a loading thread), so that ``assign`` on the GUI thread is one dict update."""
-    return dict(zip(run_ids, itertools.cycle(range(len(PALETTE)))))
-
-
-def assign(run_ids: Iterable[str]) -> None:
-    """Give runs without a color the next colors in turn (pass them in start-time order, or the
-    ``slots_in_turn`` of them)."""
-    slots = _slots
-    if not slots and isinstance(run_ids, dict):  # ready-made slots (100,000 runs: ~40 ms less here)
-        slots.update(run_ids)
-        return
-    fresh = [run_id for run_id in dict.fromkeys(run_ids) if run_id not in slots]
-    # the next slots in turn, set in one C-level pass (10,000 runs are opened on the GUI thread)
-    slots.update(zip(fresh, itertools.islice(itertools.cycle(range(len(PALETTE))), len(slots) % len(PALETTE), None)))
+def palette(dark: bool | None = None) -> tuple[str, ...]:
+    """The run colors of the dark or light theme (None: the application's current theme)."""
+    if dark is None:
+        dark = QApplication.instance() is not None and theme.is_dark()
+    return DARK_PALETTE if dark else LIGHT_PALETTE
 
 
 def palette_index(run_id: str) -> int:
-    """The run's slot in ``PALETTE`` (assigned now if it has none)."""
-    slot = _slots.get(run_id)
-    if slot is None:
-        assign((run_id,))
-        slot = _slots[run_id]
-    return slot
+    """The run's slot in the palettes: the same in every process and on every start
+    (``hash()`` of a str is salted per process, CRC-32 is not)."""
+    return zlib.crc32(run_id.encode("utf-8", "surrogatepass")) % len(_PAIRS)
 
 
-def reset() -> None:
-    """Forget every assignment (a different directory was opened; tests)."""
-    _slots.clear()
-
-
-def color_for(run_id: str) -> QColor:
-    """The run's color (a new QColor each call: callers may change its alpha)."""
-    return QColor(PALETTE[palette_index(run_id)])
+def color_for(run_id: str, dark: bool | None = None) -> QColor:
+    """The run's color in the current theme (a new QColor each call: callers may change its alpha)."""
+    return QColor(palette(dark)[palette_index(run_id)])
 
 
 @functools.lru_cache(maxsize=64)
@@ -101,4 +91,4 @@ def _swatch(hex_color: str, size: int) -> QIcon:
 
 def swatch_icon(run_id: str, size: int = 16) -> QIcon:
     """A small rounded square in the run's color, for table rows, legends and menus."""
-    return _swatch(PALETTE[palette_index(run_id)], size)
+    return _swatch(color_for(run_id).name(), size)

@@ -101,13 +101,6 @@ def base_order_after(old: RunTable, old_base: np.ndarray, new: RunTable, changed
     return np.array(order, dtype=np.int64)
 
 
-def start_order(table: RunTable, base: np.ndarray | None = None) -> list[str]:
-    """The readable runs' ids oldest first: the order run colors go in."""
-    rows = base_order(table) if base is None else base
-    rows = rows[~table.text["reason"].present()[rows]][::-1]
-    return table.text["run_id"].values(rows).tolist()
-
-
 def common_columns(table: RunTable, metrics: int = 3, params: int = 2, sample: int = 500) -> list[str]:
     """The most common param and metric keys (over the first ``sample`` readable runs) as column keys."""
     rows = table.readable_rows()[:sample]

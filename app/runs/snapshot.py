@@ -15,8 +15,7 @@ from tracker.entities import Experiment, Run, UnreadableRun
 from tracker.index import RunTable
 from tracker.index.columns import NO_INT
 
-from app.runs.colors import slots_in_turn
-from app.runs.rows import base_order, base_order_after, common_columns, remap_rows, start_order
+from app.runs.rows import base_order, base_order_after, common_columns, remap_rows
 
 AnyRun = Run | UnreadableRun
 
@@ -29,7 +28,6 @@ class Snapshot:
     index_path: Path | None = None  # where the index lives (None: read without one)
     seconds: float = 0.0  # how long loading took until this snapshot
     # Worked out on the loading thread, so the pass of the GUI thread that fills the table stays short:
-    colors: dict[str, int] | None = None  # run id -> color slot, in start order (run_colors.slots_in_turn)
     columns: list[str] | None = None  # the most common param and metric columns (run_rows.common_columns)
     base: np.ndarray | None = None  # the table's rows in base order (run_rows.base_order)
     partial: bool = False  # runs are still being read: RunsUpdates bring the rest, the last one ``complete``
@@ -87,10 +85,6 @@ class RunsUpdate:
         rows = [self.table.position(r) for r in wanted]
         return [self.table.run(i) for i in rows if i is not None]
 
-    def readable_changed(self) -> list[str]:
-        rows = self.changed_rows()
-        return self.table.text["run_id"].values(rows[self.table.text["reason"].codes[rows] < 0]).tolist()
-
 
 def prepare(table: RunTable, after: tuple[RunTable, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Work out, on the loading thread, what the GUI thread would otherwise compute first: the
@@ -103,8 +97,7 @@ def prepare(table: RunTable, after: tuple[RunTable, np.ndarray, np.ndarray] | No
 def snapshot_of(root: Path, table: RunTable, experiments: list[Experiment], index_path: Path | None,
                 seconds: float, partial: bool = False, made: dict[str, AnyRun] | None = None) -> Snapshot:
     base = prepare(table)
-    colors = slots_in_turn(start_order(table, base))
-    return Snapshot(root, table, experiments, index_path, seconds, colors, common_columns(table), base, partial, made)
+    return Snapshot(root, table, experiments, index_path, seconds, common_columns(table), base, partial, made)
 
 
 def table_changes(old: RunTable, new: RunTable, names: set[str] | None = None) -> tuple[list[str], list[str]]:

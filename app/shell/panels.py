@@ -19,7 +19,6 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QWidget
 import tracker
 from tracker.entities import Run
 
-from app.runs import colors as run_colors
 
 if TYPE_CHECKING:
     from app.shell.window import MainWindow
@@ -45,10 +44,7 @@ def placeholder(name: str, title: str, what: str) -> QLabel:
 
 
 class _ChartsLink(QObject):
-    """Charts and the compare view of the selected runs, as tabs beside the run's details.
-
-    Also assigns the run colors: the runs table's swatches need them before any chart exists.
-    """
+    """Charts and the compare view of the selected runs, as tabs beside the run's details."""
 
     def __init__(self, window: "MainWindow") -> None:
         super().__init__(window)
@@ -64,7 +60,6 @@ class _ChartsLink(QObject):
         tabs.addTab(self._compare_page, "Compare")
         tabs.currentChanged.connect(self._on_tab_changed)
         window.runs_view.selectionChanged.connect(self._on_selection_changed)
-        window.source.loaded.connect(self._on_loaded)
         window.source.runs_changed.connect(self._on_runs_changed)
         window.directoryOpened.connect(self._on_directory_opened)
         window.closing.connect(self._on_closing)
@@ -135,17 +130,10 @@ class _ChartsLink(QObject):
 
     @Slot(object)
     def _on_directory_opened(self, _path) -> None:
-        run_colors.reset()
         self._on_selection_changed([])
 
     @Slot(object)
-    def _on_loaded(self, snapshot) -> None:
-        # In start-time order, so neighbouring runs get different colors.
-        run_colors.assign(snapshot.colors or ())
-
-    @Slot(object)
     def _on_runs_changed(self, update) -> None:  # a RunsUpdate: runs are made only for the charted ones
-        run_colors.assign(update.readable_changed())
         if self._plots is not None:
             self._plots.on_runs_changed(update.runs({r.info.run_id for r in self._plots.runs()}))
 
