@@ -72,7 +72,9 @@ def test_cli_demo_writes_the_grid_and_a_training_curve(tmp_path, capsys):
         (n, d) for n in ("2", "10", "100") for d in ("1", "2", "10")}
     long = next(r for r in runs if r.info.run_name == "mlp-long-training")
     assert long.data.summaries["train/loss"].count == 200
-    assert "Wrote demo runs" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Wrote demo runs" in out
+    assert "Registered model iris-classifier: v1 Archived, v2 Production @champion, v3 Staging @challenger" in out
 
 
 def test_tracker_never_imports_qt():

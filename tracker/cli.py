@@ -96,7 +96,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     root = Path(args.dir) if args.dir else get_tracking_dir()
     write_demo_runs(root)
     print(f"Wrote demo runs to {root}")
-    return cmd_ls(argparse.Namespace(dir=root, experiment=None, filter=None, sort=None))
+    code = cmd_ls(argparse.Namespace(dir=root, experiment=None, filter=None, sort=None))
+    from .demo import MODEL_NAME
+    versions = Client(root).list_model_versions(MODEL_NAME)
+    print(f"Registered model {MODEL_NAME}: " + ", ".join(
+        f"v{v.version} {v.current_stage}" + "".join(f" @{a}" for a in v.aliases) for v in reversed(versions)))
+    return code
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
