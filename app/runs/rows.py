@@ -20,6 +20,7 @@ from tracker.filter import is_filter_expression, parse_filter
 from tracker.index import RunTable, TableBuilder
 from tracker.index.columns import TextColumn
 
+from app.runs.column_choice import top_columns
 from app.runs.columns import (  # noqa: F401  (the columns' names, where the rows' callers look for them)
     FIXED_COLUMNS, FIXED_KEYS, UNREADABLE, Column, column_for, is_unreadable, name_of, run_id_of, status_of,
     string_ranks,
@@ -101,15 +102,10 @@ def base_order_after(old: RunTable, old_base: np.ndarray, new: RunTable, changed
     return np.array(order, dtype=np.int64)
 
 
-def common_columns(table: RunTable, metrics: int = 3, params: int = 2, sample: int = 500) -> list[str]:
-    """The most common param and metric keys (over the first ``sample`` readable runs) as column keys."""
-    rows = table.readable_rows()[:sample]
-
-    def top(counts: dict[str, int], n: int) -> list[str]:
-        return sorted((k for k, c in counts.items() if c), key=lambda k: (-counts[k], k.lower()))[:n]
-    param_counts = {k: int(np.count_nonzero(c.codes[rows] >= 0)) for k, c in table.params.items()}
-    metric_counts = {k: int(np.count_nonzero(c.present[rows])) for k, c in table.metrics.items()}
-    return [f"params.{k}" for k in top(param_counts, params)] + [f"metrics.{k}" for k in top(metric_counts, metrics)]
+def common_columns(table: RunTable) -> list[str]:
+    """The most common param and metric keys of all runs as column keys: what the table shows
+    for all runs until the user picks columns (``column_choice.top_columns``)."""
+    return top_columns(table, None)
 
 
 def experiment_counts(table: RunTable) -> Counter:
