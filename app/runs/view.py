@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QTableView, QVBoxLayout,
+    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QMenu, QTableView, QVBoxLayout,
     QWidget,
 )
 
@@ -19,8 +19,8 @@ from app.shell import desktop
 from app.shell.errors import override_failed
 from app.runs.rows import FIXED_KEYS, RowFilter, common_columns
 from app.runs.model import RUN_ROLE, RunsTableModel
+from app.runs.filter_box import FilterBox, parse_row_filter
 
-PLACEHOLDER = "Filter runs: text, or an expression like metrics.accuracy > 0.9 and params.model = 'cnn'"
 DEFAULT_WIDTHS = {"status": 30, "name": 200, "experiment": 130, "started": 122, "duration": 72,
                   "user": 76, "commit": 74}
 EXTRA_WIDTH = 92
@@ -41,22 +41,11 @@ class RunsView(QWidget):
         self._widths: dict[str, int] = dict(DEFAULT_WIDTHS)
         self._hidden: set[str] = set()
 
-        self.filter_edit = QLineEdit(self)
-        self.filter_edit.setObjectName("runFilter")
-        self.filter_edit.setAccessibleName("Filter runs")
-        self.filter_edit.setAccessibleDescription(
-            "Plain text matches run names and tags; an expression uses the tracker filter grammar")
-        self.filter_edit.setPlaceholderText(PLACEHOLDER)
-        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_box = FilterBox(model, self)  # the line, key completion, help, error and note
+        self.filter_edit = self.filter_box.edit
         self.count_label = QLabel(self)
         self.count_label.setObjectName("runCount")
         self.count_label.setProperty("muted", True)
-        self.error_label = QLabel(self)
-        self.error_label.setObjectName("filterError")
-        self.error_label.setAccessibleName("Filter error")
-        self.error_label.setWordWrap(True)
-        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_label.hide()
 
         self.table = QTableView(self)
         self.table.setObjectName("runsTable")
@@ -92,13 +81,13 @@ class RunsView(QWidget):
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
-        top.addWidget(self.filter_edit, 1)
+        top.addWidget(self.filter_box, 1)
         top.addWidget(self.count_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
         layout.addLayout(top)
-        layout.addWidget(self.error_label)
+        layout.addWidget(self.filter_box.messages)
         layout.addWidget(self.table, 1)
 
         self._copy_ids = QAction("Copy Run ID", self)
@@ -136,29 +125,20 @@ class RunsView(QWidget):
     def apply_filter(self) -> None:
         """Filter now; a malformed expression shows its error and keeps the last good filter."""
         self._filter_timer.stop()
-        text = self.filter_edit.text()
+        error = None
         try:
-            row_filter = RowFilter(self._experiment, text)
+            row_filter = parse_row_filter(self._experiment, self.filter_edit.text())
         except FilterSyntaxError as e:
-            self._show_error(e)
-            row_filter = self.model.row_filter().with_experiment(self._experiment)
-        else:
-            self._show_error(None)
+            error, row_filter = e, self.model.row_filter().with_experiment(self._experiment)
         self.model.set_filter(row_filter)
+        self.filter_box.show_result(row_filter, error)
 
     def filter_error(self) -> str:
-        return self.error_label.text() if self.error_label.isVisibleTo(self) else ""
+        return self.filter_box.error_text()
 
-    def _show_error(self, error: FilterSyntaxError | None) -> None:
-        invalid = error is not None
-        if invalid:
-            self.error_label.setText(f"Position {error.position}: {error.problem}")
-            self.error_label.setToolTip(str(error))
-        self.error_label.setVisible(invalid)
-        if bool(self.filter_edit.property("invalid")) != invalid:
-            self.filter_edit.setProperty("invalid", invalid)
-            self.filter_edit.style().unpolish(self.filter_edit)
-            self.filter_edit.style().polish(self.filter_edit)
+    def filter_note(self) -> str:
+        """What the box says about keys no shown run has ("" when it says nothing)."""
+        return self.filter_box.note_text()
 
     @Slot(str)
     def _on_filter_text_changed(self, text: str) -> None:
