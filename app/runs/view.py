@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QMenu, QTableView, QVBoxLayout,
+    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QMenu, QVBoxLayout,
     QWidget,
 )
 
@@ -17,14 +17,19 @@ from tracker.filter import FilterSyntaxError
 
 from app.shell import desktop
 from app.shell.errors import override_failed
-from app.runs.rows import FIXED_KEYS, RowFilter, common_columns
+from app.common.table_look import platform_sort_arrows
+from app.runs.rows import FIXED_KEYS, RowFilter
 from app.runs.model import RUN_ROLE, RunsTableModel
 from app.runs.filter_box import FilterBox, parse_row_filter
+from app.runs.column_choice import ColumnChoices, top_columns
+from app.runs.column_chooser import ColumnChooser, add_to_menu, choices
+from app.runs.frozen_column import RunsTable
+from app.runs.name_delegate import NameDelegate
+from app.runs.registered import RegisteredRuns
 
-DEFAULT_WIDTHS = {"status": 30, "name": 200, "experiment": 130, "started": 122, "duration": 72,
-                  "user": 76, "commit": 74}
+DEFAULT_WIDTHS = {"status": 30, "name": 200, "experiment": 130, "started": 150, "duration": 78,
+                  "user": 84, "commit": 74}
 EXTRA_WIDTH = 92
-_MENU_KEYS_LIMIT = 60  # per submenu; more keys are reachable by typing them in the filter
 
 
 class RunsView(QWidget):
@@ -40,6 +45,9 @@ class RunsView(QWidget):
         self._experiment: str | None = None
         self._widths: dict[str, int] = dict(DEFAULT_WIDTHS)
         self._hidden: set[str] = set()
+        self._choices = ColumnChoices()  # the user's columns per experiment
+        self._followed: tuple[Any, str | None] = (None, None)  # the table and experiment columns follow
+        self.registered = RegisteredRuns(self)  # registered model versions, for the Name badge
 
         self.filter_box = FilterBox(model, self)  # the line, key completion, help, error and note
         self.filter_edit = self.filter_box.edit
@@ -47,7 +55,7 @@ class RunsView(QWidget):
         self.count_label.setObjectName("runCount")
         self.count_label.setProperty("muted", True)
 
-        self.table = QTableView(self)
+        self.table = RunsTable(self)
         self.table.setObjectName("runsTable")
         self.table.setAccessibleName("Runs")
         self.table.setModel(model)
@@ -70,6 +78,10 @@ class RunsView(QWidget):
         header.setSectionsMovable(False)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        platform_sort_arrows(header)
+        self._name_delegate = NameDelegate(self)
+        for view in (self.table, self.table.frozen):
+            view.setItemDelegateForColumn(model.column_index("name"), self._name_delegate)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(model.column_index("started"), Qt.SortOrder.DescendingOrder)
 
@@ -111,6 +123,9 @@ class RunsView(QWidget):
         model.modelReset.connect(self._on_model_reset)
         model.columnsInserted.connect(self._on_columns_changed)
         model.columnsRemoved.connect(self._on_columns_changed)
+        model.countsChanged.connect(self._follow_columns)
+        self.table.markClicked.connect(self._on_mark_clicked)
+        self.registered.changed.connect(self._on_registered)
         self._apply_column_layout()
         self._update_counts()
 
@@ -202,7 +217,8 @@ class RunsView(QWidget):
     def state(self) -> dict[str, Any]:
         key, descending = self.model.sort_state()
         return {"columns": self.model.extra_columns(), "widths": self._widths,
-                "hidden": sorted(self._hidden), "sort": key, "descending": descending}
+                "hidden": sorted(self._hidden), "sort": key, "descending": descending,
+                "experimentColumns": self._choices.state()}
 
     def restore_state(self, state: dict[str, Any]) -> None:
         widths = state.get("widths")
@@ -214,6 +230,10 @@ class RunsView(QWidget):
         columns = state.get("columns")
         if isinstance(columns, list):
             self.set_columns([str(c) for c in columns])
+        if "experimentColumns" in state:
+            self._choices.restore(state.get("experimentColumns"))
+        elif isinstance(columns, list):  # saved before choices were kept per experiment: all runs'
+            self._choices.choose(None, self.model.extra_columns())
         self._apply_column_layout()
         key = state.get("sort")
         if isinstance(key, str) and key in self.model.column_keys():
@@ -221,8 +241,16 @@ class RunsView(QWidget):
             self.table.sortByColumn(self.model.column_index(key), order)
 
     def set_columns(self, keys: list[str]) -> None:
-        """Show these ``params.<key>``/``metrics.<key>`` columns, keeping the selected rows."""
-        keys = [k for k in keys if k.startswith(("params.", "metrics."))]
+        """Show these ``params.<key>``/``metrics.<key>``/``tags.<key>`` columns, keeping the selected
+        rows: the shown experiment's choice from now on, unless they are its most common keys."""
+        keys = [k for k in keys if k.startswith(("params.", "metrics.", "tags."))]
+        table, experiment = self.model.table(), self.model.row_filter().experiment
+        if table.n and keys not in (top_columns(table, experiment, self.model.extra_columns()),
+                                    top_columns(table, experiment)):
+            self._choices.choose(experiment, keys)
+        self._show_columns(keys)
+
+    def _show_columns(self, keys: list[str]) -> None:
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
         current = self.table.currentIndex()
         self.model.set_extra_columns(keys)
@@ -230,6 +258,8 @@ class RunsView(QWidget):
         self.columnsChanged.emit()
 
     def toggle_column(self, key: str, shown: bool) -> None:
+        """Show or hide one column as the user asks: a param, metric or tag column is then this
+        experiment's choice, kept for it (``experiment_columns``)."""
         if key in FIXED_KEYS:
             (self._hidden.discard if shown else self._hidden.add)(key)
             self._apply_column_layout()
@@ -237,9 +267,32 @@ class RunsView(QWidget):
             return
         keys = self.model.extra_columns()
         if shown and key not in keys:
-            self.set_columns(keys + [key])
+            keys = keys + [key]
         elif not shown and key in keys:
-            self.set_columns([k for k in keys if k != key])
+            keys = [k for k in keys if k != key]
+        else:
+            return
+        self.set_columns(keys)
+
+    def experiment_columns(self, experiment: str | None) -> list[str] | None:
+        """The columns the user chose for ``experiment`` (None: all runs), or None when they follow its keys."""
+        return self._choices.chosen(experiment)
+
+    @Slot()
+    def _follow_columns(self) -> None:
+        """A new table or another experiment: show its chosen columns, or its most common keys
+        (keys runs log later take free places as they come)."""
+        table, experiment = self.model.table(), self.model.row_filter().experiment
+        if self._followed[0] is table and self._followed[1] == experiment:
+            return
+        self._followed = (table, experiment)
+        self.registered.follow(table.root or None)
+        if not table.n:
+            return
+        shown = self.model.extra_columns()
+        keys = self._choices.columns_for(table, experiment, shown)
+        if keys != shown:
+            self._show_columns(keys)
 
     def visible_columns(self) -> list[int]:
         return [i for i in range(self.model.columnCount()) if not self.table.isColumnHidden(i)]
@@ -268,6 +321,7 @@ class RunsView(QWidget):
             header.setSectionResizeMode(
                 i, QHeaderView.ResizeMode.Fixed if column.key == "status" else QHeaderView.ResizeMode.Interactive)
         header.blockSignals(False)
+        self.table.sync_frozen()
 
     @Slot(int, int, int)
     def _on_section_resized(self, index: int, old: int, new: int) -> None:
@@ -285,38 +339,60 @@ class RunsView(QWidget):
         self.fill_column_menu(menu)
         return menu
 
-    def fill_column_menu(self, menu: QMenu) -> None:
-        """Checkable columns: the fixed ones, then Params and Metrics submenus."""
-        for column in self.model.columns()[:len(FIXED_KEYS)]:
-            if column.key == "name":
-                continue
-            action = menu.addAction(column.title or "Status")
-            action.setCheckable(True)
-            action.setChecked(column.key not in self._hidden)
-            action.toggled.connect(lambda on, k=column.key: self.toggle_column(k, on))
-        params, metrics = self.model.available_keys()
-        shown = set(self.model.extra_columns())
-        for title, prefix, keys in (("Params", "params.", params), ("Metrics", "metrics.", metrics)):
-            sub = menu.addMenu(title)
-            sub.setEnabled(bool(keys))
-            wanted = [prefix + k for k in keys]
-            wanted += [k for k in self.model.extra_columns() if k.startswith(prefix) and k not in wanted]
-            for key in wanted[:_MENU_KEYS_LIMIT]:
-                action = sub.addAction(key[len(prefix):])
-                action.setCheckable(True)
-                action.setChecked(key in shown)
-                action.toggled.connect(lambda on, k=key: self.toggle_column(k, on))
-            if len(wanted) > _MENU_KEYS_LIMIT:
-                sub.addAction(f"{len(wanted) - _MENU_KEYS_LIMIT} more keys not listed").setEnabled(False)
-        menu.addSeparator()
-        menu.addAction("Reset Columns", self.reset_columns)
+    def fill_column_menu(self, menu: QMenu) -> ColumnChooser:
+        """Put the column chooser in ``menu`` (which stays open while keys are ticked)."""
+        chooser = self.column_chooser(menu)
+        add_to_menu(chooser, menu)
+        return chooser
+
+    def column_chooser(self, parent: QWidget | None = None) -> ColumnChooser:
+        """A chooser of the shown experiment's attributes, params, metrics and tags."""
+        experiment = self.model.row_filter().experiment
+        title = "Columns for all runs" if experiment is None else f"Columns for \u201c{experiment}\u201d"
+        groups = choices(self.model.table(), experiment, self.model.columns()[:len(FIXED_KEYS)], self._hidden,
+                         self.model.extra_columns())
+        chooser = ColumnChooser(title, groups, parent)
+        chooser.toggled.connect(self._on_chooser_toggled)
+        chooser.resetRequested.connect(self.reset_columns)
+        return chooser
+
+    @Slot(str, bool)
+    def _on_chooser_toggled(self, key: str, shown: bool) -> None:
+        self.toggle_column(key, shown)
 
     @Slot()
     def reset_columns(self) -> None:
+        """Back to default widths, every attribute shown, and the experiment's most common keys."""
         self._widths = dict(DEFAULT_WIDTHS)
         self._hidden = set()
-        self.set_columns(default_columns(self.model))
+        self._choices.forget(self.model.row_filter().experiment)
+        self._show_columns(default_columns(self.model, self.model.row_filter().experiment))
         self._apply_column_layout()
+
+    # ---- nested runs and registered models --------------------------------------------
+
+    @Slot(int)
+    def _on_mark_clicked(self, row: int) -> None:
+        self.model.toggle_collapsed(row)
+
+    @Slot(object)
+    def _on_registered(self, labels: dict) -> None:
+        self.model.set_registered(labels)
+
+    def _collapse_actions(self, menu: QMenu, runs: list[Run | UnreadableRun]) -> None:
+        rows = [i.row() for i in self.table.selectionModel().selectedRows()]
+        parents = [self.model.run_id_at(r) for r in rows if self.model.has_children_at(r)]
+        if parents:
+            collapsed = all(self.model.is_collapsed(p) for p in parents)
+            menu.addAction("Expand Child Runs" if collapsed else "Collapse Child Runs",
+                           lambda: self.model.set_collapsed(parents, not collapsed))
+        if self.model.parent_run_ids():
+            menu.addAction("Collapse All Child Runs",
+                           lambda: self.model.set_collapsed(self.model.parent_run_ids(), True))
+            menu.addAction("Expand All Child Runs",
+                           lambda: self.model.set_collapsed(self.model.parent_run_ids(), False))
+        if parents or self.model.parent_run_ids():
+            menu.addSeparator()
 
     # ---- context menu -----------------------------------------------------------------
 
@@ -340,6 +416,7 @@ class RunsView(QWidget):
             return
         many = len(runs) > 1
         menu = QMenu(self)
+        self._collapse_actions(menu, runs)
         menu.addAction("Copy Run IDs" if many else "Copy Run ID", self.copy_run_ids)
         menu.addAction("Copy Paths" if many else "Copy Path", self.copy_paths)
         reveal = menu.addAction("Reveal in File Manager", lambda: desktop.reveal(runs[0].path))
@@ -347,6 +424,7 @@ class RunsView(QWidget):
         menu.exec(self.table.viewport().mapToGlobal(pos))
 
 
-def default_columns(model: RunsTableModel, metrics: int = 3, params: int = 2) -> list[str]:
-    """The most common metric and param keys, for a first start with no saved choice."""
-    return common_columns(model.table(), metrics, params)
+def default_columns(model: RunsTableModel, experiment: str | None = None) -> list[str]:
+    """The most common param and metric keys of ``experiment`` (None: all runs), for a first start
+    with no saved choice."""
+    return top_columns(model.table(), experiment)
