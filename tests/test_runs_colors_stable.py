@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QPalette
 from app.runs import colors as run_colors
 from app.shell import theme
 
-from app_fixtures import *  # noqa: F401,F403
+from app_fixtures import *  # noqa: F403
 from app_fixtures import OFFSCREEN_NOISE, log_run, open_window
 
 MIN_COLORS = 20

@@ -12,7 +12,7 @@ import html
 from typing import Any, Iterable
 
 import numpy as np
-from PySide6.QtCore import QPoint, QStringListModel, Qt, Slot
+from PySide6.QtCore import QEvent, QPoint, QStringListModel, Qt, Slot
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCompleter, QFrame, QHBoxLayout, QLabel, QLineEdit, QToolButton, QVBoxLayout, QWidget,
@@ -134,6 +134,17 @@ class FilterEdit(QLineEdit):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.completer_popup: QWidget | None = None
+
+    def event(self, event: QEvent) -> bool:
+        try:  # Tab would move the focus before keyPressEvent: with the list open, it completes
+            if (event.type() == QEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab)
+                    and self.completer_popup is not None and self.completer_popup.isVisible()):
+                event.ignore()
+                return True
+            return super().event(event)
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("FilterEdit.event")
+            return False
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         try:

@@ -18,7 +18,7 @@ from tracker.filter import FilterSyntaxError
 from app.shell import desktop
 from app.shell.errors import override_failed
 from app.common.table_look import platform_sort_arrows
-from app.runs.rows import FIXED_KEYS, RowFilter
+from app.runs.rows import FIXED_KEYS
 from app.runs.model import RUN_ROLE, RunsTableModel
 from app.runs.filter_box import FilterBox, parse_row_filter
 from app.runs.column_choice import ColumnChoices, top_columns
