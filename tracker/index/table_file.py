@@ -44,7 +44,15 @@ class NewerTableFile(TableFileError):
     """The file was written by a newer tracker: leave it alone."""
 
 
-def to_arrays(table: RunTable) -> dict[str, np.ndarray]:
+Stacked = tuple[np.dtype, tuple[int, ...], list[np.ndarray]]  # a member's dtype, shape, and its rows in order
+
+
+def members(table: RunTable) -> dict[str, np.ndarray | Stacked]:
+    """The file's members: small ones as arrays, the stacked ones as the rows they are made of.
+
+    Stacked members are written row by row (``_write_member``), never built whole: at 100,000
+    runs building them was a second copy of the table (~100 MB) at the moment memory peaks.
+    """
     n = table.n
     columns = [table.text[f] for f in TEXT_FIELDS] + list(table.params.values()) + list(table.tags.values())
     groups = [column.uniques for column in columns] + [list(table.params), list(table.tags), list(table.metrics)]
@@ -53,16 +61,16 @@ def to_arrays(table: RunTable) -> dict[str, np.ndarray]:
     metrics = list(table.metrics.values())
     return {
         "format": np.array([FORMAT_VERSION, n, len(table.params), len(table.tags), len(metrics)], dtype=np.int64),
-        "codes": np.stack([c.codes for c in columns]).astype(np.int32, copy=False),
-        "ints": np.stack([table.ints[f] for f in INT_FIELDS]).astype(np.int64, copy=False),
+        "codes": (np.dtype(np.int32), (len(columns), n), [c.codes for c in columns]),
+        "ints": (np.dtype(np.int64), (len(INT_FIELDS), n), [table.ints[f] for f in INT_FIELDS]),
         "strings.chars": np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8),
         "strings.ends": np.cumsum([len(s) for s in strings], dtype=np.int64),
         "strings.groups": np.array([len(g) for g in groups], dtype=np.int64),
-        "metrics.present": np.array([m.present for m in metrics], dtype=bool).reshape(len(metrics), n),
-        "metrics.floats": np.array([[m.arrays[k] for k in METRIC_FLOATS] for m in metrics],
-                                   dtype=np.float64).reshape(len(metrics), len(METRIC_FLOATS), n),
-        "metrics.ints": np.array([[m.arrays[k] for k in METRIC_INTS] for m in metrics],
-                                 dtype=np.int64).reshape(len(metrics), len(METRIC_INTS), n),
+        "metrics.present": (np.dtype(bool), (len(metrics), n), [m.present for m in metrics]),
+        "metrics.floats": (np.dtype(np.float64), (len(metrics), len(METRIC_FLOATS), n),
+                           [m.arrays[k] for m in metrics for k in METRIC_FLOATS]),
+        "metrics.ints": (np.dtype(np.int64), (len(metrics), len(METRIC_INTS), n),
+                         [m.arrays[k] for m in metrics for k in METRIC_INTS]),
     }
 
 
@@ -70,8 +78,26 @@ def save(table: RunTable, path: Path) -> None:
     """Write ``table`` to ``path`` atomically (a reader sees the old file or the new one, whole).
     Not fsynced: a file lost in a crash is a cache, rebuilt from the runs."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    arrays = to_arrays(table)
-    replace_atomically(path, lambda f: np.savez(f, **arrays), fsync=False)
+    parts = members(table)
+
+    def write(f) -> None:
+        with zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as z:
+            for name, member in parts.items():
+                _write_member(z, name, member)
+    replace_atomically(path, write, fsync=False)
+
+
+def _write_member(z: zipfile.ZipFile, name: str, member: np.ndarray | Stacked) -> None:
+    """One ``.npy`` entry, as ``np.savez`` writes it; a stacked member row by row."""
+    if isinstance(member, np.ndarray):
+        dtype, shape, rows = member.dtype, member.shape, [member]
+    else:
+        dtype, shape, rows = member
+    with z.open(name + ".npy", "w", force_zip64=True) as fp:
+        np.lib.format.write_array_header_1_0(
+            fp, {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape})
+        for row in rows:
+            fp.write(np.ascontiguousarray(row, dtype=dtype).data)
 
 
 def load(path: Path, root: str) -> RunTable:
