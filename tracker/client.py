@@ -6,16 +6,16 @@ Reading runs lives here; experiments and run writes in ``client_tracking``, the 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 
 from . import store
 from .config import get_tracking_dir
+from .client_runs import RunEditsMixin
 from .client_tracking import PagedList, TrackingClientMixin, page
 from .config import uri_to_dir
-from .entities import FileInfo, Metric, Run, UnreadableRun, ViewType
+from .entities import FileInfo, LifecycleStage, Metric, Run, UnreadableRun, ViewType
 from .exceptions import InvalidParameterValue, RunNotFoundError
 from .filter import parse_filter
 from .index.table import RunTable, TableBuilder, experiment_counts
@@ -27,7 +27,7 @@ from .store import MetricSeries
 __all__ = ["Client", "MlflowClient", "PagedList", "RunNotFoundError"]
 
 
-class Client(TrackingClientMixin, RegistryClientMixin):
+class Client(RunEditsMixin, TrackingClientMixin, RegistryClientMixin):
     """Runs, experiments, metric histories and registered models of one runs directory.
 
     ``tracking_uri`` is a path or ``file:`` URI (default: ``get_tracking_dir()``);
@@ -67,6 +67,11 @@ class Client(TrackingClientMixin, RegistryClientMixin):
             read_into(builder, name, path, run_doc_key(path))
         return builder.build()
 
+    def deleted_runs_table(self) -> RunTable:
+        """Every deleted run (in the trash) as columns, rooted like ``runs_table``: folders are ``.trash/<id>``."""
+        from .index.trash_table import trash_table
+        return trash_table(self.tracking_dir)
+
     def scan(self) -> tuple[list[Run], list[UnreadableRun]]:
         """Every readable run, and every unreadable one with the reason."""
         table = self.runs_table()
@@ -82,9 +87,10 @@ class Client(TrackingClientMixin, RegistryClientMixin):
         """Runs matching ``filter_string`` (the filter grammar), sorted by ``order_by`` (default: newest first),
         as MLflow's ``search_runs``: a page of ``max_results`` (default: all) and its ``.token`` for the next.
 
-        ``experiment_ids`` are experiment ids or names (None: every experiment). Runs of deleted
-        experiments count as deleted for ``run_view_type``. The filter and the ordering run over the
-        runs' columns (``tracker.query``); a ``Run`` is made only for each run returned.
+        ``experiment_ids`` are experiment ids or names (None: every experiment). ``run_view_type`` (MLflow's
+        ``ViewType``): ACTIVE_ONLY (default), DELETED_ONLY (runs in the trash, and runs of deleted
+        experiments) or ALL. The filter and the ordering run over the runs' columns (``tracker.query``);
+        a ``Run`` is made only for each run returned.
         """
         matcher = parse_filter(filter_string)  # parse first: a bad filter fails before any reading
         if isinstance(run_view_type, (str, list, tuple)):  # this library's older order: (experiments, filter, order_by)
@@ -95,10 +101,19 @@ class Client(TrackingClientMixin, RegistryClientMixin):
         experiments = store.read_experiments(self.tracking_dir, counts=experiment_counts(table))
         names = self._experiment_names(experiment_ids, experiments)
         shown = {e.name for e in experiments if (names is None or e.name in names) and e.lifecycle_stage in stages}
+        active = table.n
+        if LifecycleStage.DELETED in stages:
+            deleted = self.deleted_runs_table()
+            if deleted.n:
+                table = table.concat(deleted)  # rows from ``active`` on are deleted runs, in any experiment
         rows = table.readable_rows()
         column = table.text["experiment"]
         in_shown = np.array([u in shown for u in column.uniques] + [False], dtype=bool)
-        rows = select(table, matcher, rows[in_shown[column.codes[rows]]])
+        keep = in_shown[column.codes[rows]] & (rows < active)
+        if table.n > active:
+            wanted = np.array([names is None or u in names for u in column.uniques] + [False], dtype=bool)
+            keep |= wanted[column.codes[rows]] & (rows >= active)
+        rows = select(table, matcher, rows[keep])
         window = page(range(len(rows)), max_results, page_token)  # checks the arguments, says where the page is
         if not window:
             return PagedList([], window.token)
@@ -122,10 +137,14 @@ class Client(TrackingClientMixin, RegistryClientMixin):
         return names
 
     def _run_path(self, run_id: str) -> Path:
+        """The run's folder, for reading: in the runs directory, or in the trash for a deleted run."""
         if not isinstance(run_id, str) or not store.is_run_dir_name(run_id):
             raise RunNotFoundError(run_id)
         path = store.run_dir(self.tracking_dir, run_id)
         if not path.is_dir():
+            from .store.trash import is_trashed, trashed_run_dir
+            if is_trashed(self.tracking_dir, run_id):
+                return trashed_run_dir(self.tracking_dir, run_id)
             raise RunNotFoundError(run_id)
         return path
 
@@ -139,10 +158,6 @@ class Client(TrackingClientMixin, RegistryClientMixin):
         """The artifacts directly inside ``path`` (default: the top), as MLflow's ``list_artifacts``."""
         from .artifacts import list_artifacts
         return list_artifacts(self._run_path(run_id) / store.ARTIFACTS_DIR, path)
-
-    def delete_run(self, run_id: str) -> None:
-        """Remove a run's directory from disk (registered models keep their own copies)."""
-        shutil.rmtree(self._run_path(run_id))
 
     # -- metrics -----------------------------------------------------------------------------
     def metric_series(self, run_id: str, key: str) -> MetricSeries:

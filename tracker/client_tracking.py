@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import artifacts, client_writes, store
-from .arguments import optional_text, params_text, tags_text
+from .arguments import params_text, tags_text
 from .entities import Experiment, LifecycleStage, Metric, Param, Run, RunStatus, RunTag, ViewType
 from .exceptions import InvalidParameterValue, InvalidState, ResourceAlreadyExists, ResourceDoesNotExist
 from .record_filter import NUMBER, TEXT, field_table, record_filter
@@ -123,14 +123,20 @@ class TrackingClientMixin:
         experiment_docs.update_experiment_doc(self.tracking_dir, experiment.name, lifecycle_stage=stage)
 
     def delete_experiment(self, experiment_id: str) -> None:
-        """Mark the experiment deleted: hidden from searches (its runs too) until ``restore_experiment``."""
+        """Mark the experiment deleted and move its runs to the trash (as ``delete_run``; runs still being
+        written stay, hidden with their experiment), until ``restore_experiment``."""
         if str(experiment_id) == experiment_docs.DEFAULT_EXPERIMENT_ID:
             raise InvalidParameterValue(
                 "Cannot delete the default experiment '0'. This is an internally reserved experiment.")
+        experiment = self._experiment(experiment_id)
         self._set_experiment_stage(experiment_id, LifecycleStage.DELETED)
+        self._trash_experiment_runs(experiment.experiment_id, {experiment.name})  # type: ignore[attr-defined]
 
     def restore_experiment(self, experiment_id: str) -> None:
+        """Mark the experiment active again, with the runs its deletion moved to the trash."""
+        experiment = self._experiment(experiment_id)
         self._set_experiment_stage(experiment_id, LifecycleStage.ACTIVE)
+        self._restore_experiment_runs(experiment.experiment_id)  # type: ignore[attr-defined]
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
         tag = tags_text({key: value})
@@ -171,17 +177,8 @@ class TrackingClientMixin:
             _end(writer, status)
             return
         from .writer import RunWriter
-        self._run_path(run_id)  # type: ignore[attr-defined]  # RunNotFoundError when missing
+        self._active_run_path(run_id)  # type: ignore[attr-defined]  # MLflow's errors when missing or deleted
         RunWriter.resume(self.tracking_dir, run_id).end(status, end_time=end_time)
-
-    def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
-        name = optional_text(name, "name", layout.MAX_RUN_NAME_LENGTH)
-        if name:
-            with client_writes.writing(self.tracking_dir, run_id) as writer:
-                writer.update_info(run_name=name)
-                writer.set_tags({"mlflow.runName": name})
-        if status is not None and RunStatus.to_string(status) != RunStatus.RUNNING:
-            self.set_terminated(run_id, status)
 
     def log_metric(self, run_id: str, key: str, value: float, timestamp: int | None = None, step: int | None = None,
                    synchronous: bool | None = None, **_mlflow_only: Any) -> None:
@@ -193,21 +190,6 @@ class TrackingClientMixin:
         with client_writes.writing(self.tracking_dir, run_id) as writer:
             writer.log_params(params)
         return value
-
-    def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> None:
-        tags = tags_text({key: value})
-        with client_writes.writing(self.tracking_dir, run_id) as writer:
-            writer.set_tags(tags)
-            if key == "mlflow.runName":
-                writer.update_info(run_name=tags[key])
-
-    def delete_tag(self, run_id: str, key: str) -> None:
-        with client_writes.writing(self.tracking_dir, run_id) as writer:
-            try:
-                writer.delete_tag(key)
-            except KeyError:
-                raise InvalidParameterValue(
-                    f"No tag with name: {key} in run with id {run_id}") from None
 
     def log_batch(self, run_id: str, metrics: Iterable[Metric] = (), params: Iterable[Param] = (),
                   tags: Iterable[RunTag] = (), synchronous: bool | None = None) -> None:
@@ -227,7 +209,8 @@ class TrackingClientMixin:
 
     # -- artifacts ---------------------------------------------------------------------------------
     def _artifacts_of(self, run_id: str) -> Path:
-        return self._run_path(run_id) / store.ARTIFACTS_DIR  # type: ignore[attr-defined]
+        """The artifacts folder of a run to write to (MLflow's error for a deleted run)."""
+        return self._active_run_path(run_id) / store.ARTIFACTS_DIR  # type: ignore[attr-defined]
 
     def log_artifact(self, run_id: str, local_path: str | os.PathLike, artifact_path: str | None = None) -> None:
         artifacts.log_artifact(self._artifacts_of(run_id), local_path, artifact_path)
@@ -248,12 +231,13 @@ class TrackingClientMixin:
         """Copy the artifact file or folder ``path`` of the run to ``dst_path`` (default: a new temp
         directory) and return the local path of the copy."""
         import tempfile
-        source = store.resolve_inside(self._artifacts_of(run_id), path, "path")
+        base = self._run_path(run_id) / store.ARTIFACTS_DIR  # type: ignore[attr-defined]  # (a deleted run's too)
+        source = store.resolve_inside(base, path, "path")
         if not source.exists() or source.is_symlink() or is_temp_name(source.name):
             raise ResourceDoesNotExist(f"No such file or directory: artifact {path!r} of run {run_id}")
         dst = Path(dst_path) if dst_path is not None else Path(tempfile.mkdtemp())
         dst.mkdir(parents=True, exist_ok=True)
-        target = dst / source.relative_to(self._artifacts_of(run_id))
+        target = dst / source.relative_to(base)
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():  # links stay links; writes in progress (temp files) are not artifacts yet
             shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True,

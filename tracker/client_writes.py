@@ -90,9 +90,13 @@ def writing(root: Path, run_id: str) -> Iterator["RunWriter"]:
     if writer is not None:
         yield writer
         return
-    path = store.run_dir(root, run_id)
-    if not isinstance(run_id, str) or not store.is_run_dir_name(run_id) or not path.is_dir():
+    if not isinstance(run_id, str) or not store.is_run_dir_name(run_id):
         raise RunNotFoundError(run_id)
+    path = store.run_dir(root, run_id)
+    if not path.is_dir():
+        from .client_runs import not_active
+        from .store.trash import is_trashed
+        raise not_active(run_id) if is_trashed(root, run_id) else RunNotFoundError(run_id)
     from .writer import RunWriter
     before = store.read_run(path)
     writer = RunWriter.resume(root, run_id)

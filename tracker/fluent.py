@@ -120,9 +120,8 @@ def start_run(
                     f"Cannot start run with ID {run_id} in experiment {experiment_id}: "
                     f"it belongs to experiment {existing.info.experiment_id}")
             writer = RunWriter.resume(root, run_id)
-            updates = {k: v for k, v in (("run_name", run_name), ("description", description)) if v is not None}
-            if updates:
-                writer.update_info(**updates)
+            if run_name is not None:
+                writer.update_info(run_name=run_name)
             system = {"mlflow.runName": run_name} if run_name else {}
             if description is not None:
                 system["mlflow.note.content"] = description
@@ -159,7 +158,7 @@ def open_run(root: Path, experiment: str, experiment_id: str, run_name: str | No
     context = capture_context()
     writer = RunWriter.create(
         root, run_name, experiment, experiment_id=experiment_id, parent_run_id=parent_run_id,
-        description=description or "", user=context.tags.get("tracker.user", ""),
+        user=context.tags.get("tracker.user", ""),
     )
     if start_time is not None:
         writer.update_info(start_time=to_timestamp("start_time", start_time))
@@ -312,11 +311,7 @@ def log_metrics(metrics: dict[str, Any], step: int | None = None, synchronous: b
 
 
 def _set_tags(writer: RunWriter, tags: dict[str, str]) -> None:
-    writer.set_tags(tags)
-    if "mlflow.runName" in tags:  # MLflow's way to rename a run
-        writer.update_info(run_name=tags["mlflow.runName"])
-    if "mlflow.note.content" in tags:
-        writer.update_info(description=tags["mlflow.note.content"])
+    writer.set_tags(tags)  # (``mlflow.runName`` renames the run: RunDocument.with_tags)
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> RunOperations | None:

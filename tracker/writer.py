@@ -9,7 +9,10 @@ start of one flush to the next), and rewrites the summaries in ``run.json`` ever
 one interval plus one flush.
 
 A writer holds its run's lock (``store.runlock``) for its whole life, so it is the only
-process writing the run and its in-memory ``RunDocument`` is what is on disk. A flush that
+process logging to the run. Others may still edit the run's tags, name or description
+(``store.doclock``): every write of ``run.json`` is a read-modify-write under the document
+lock, and the writer starts from the file on disk whenever someone else replaced it since
+its own last write, so neither side loses the other's change. A flush that
 fails (a full disk) leaves the files and ``run.json`` agreeing, keeps the points pending
 for the next flush, and the run's next API call raises the error.
 
@@ -28,7 +31,7 @@ import time
 import uuid
 import weakref
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import store
 from .arguments import INT64_MAX, INT64_MIN, params_text, tags_text, to_float, to_step, to_timestamp
@@ -36,6 +39,7 @@ from .entities import RunStatus
 from .flusher import FLUSH_SECONDS, FLUSHER, SUMMARY_SECONDS
 from .store import layout
 from .store.appender import MetricAppender
+from .store.doclock import document_lock
 from .store.pending import CHUNK_BYTES, Chunk, KeyState, combine, pack_point, seal_points
 from .store.rundoc import RunDocument, summary_after
 from .store.runlock import RunLock
@@ -60,9 +64,11 @@ class WriteError(RuntimeError):
 class RunWriter:
     """Owns one run directory while a process writes it."""
 
-    def __init__(self, path: Path, document: RunDocument, lock: RunLock) -> None:
+    def __init__(self, path: Path, document: RunDocument, lock: RunLock,
+                 disk_key: tuple[int, int, int] | None = None) -> None:
         self.path = path
         self.document = document  # what run.json holds; replaced as a whole once a new one is written
+        self._disk_key = disk_key  # run.json's (mtime_ns, size, inode) after this writer's last write
         self.run_id: str = document.run_id
         self._lock = threading.RLock()
         self._files_lock = threading.RLock()
@@ -98,13 +104,14 @@ class RunWriter:
         lock = RunLock.acquire(tmp, run_id, store.this_host())  # the descriptor follows the rename
         try:
             document.write(tmp)
+            key = layout.run_doc_key(str(tmp))  # (a folder's rename leaves its files as they are)
             (tmp / layout.HEARTBEAT).touch()
             final = layout.run_dir(root, run_id)
             os.rename(tmp, final)
         except BaseException:
             lock.release()
             raise
-        return cls(final, document, lock)
+        return cls(final, document, lock, key)
 
     @classmethod
     def resume(cls, root: str | os.PathLike, run_id: str) -> "RunWriter":
@@ -117,53 +124,71 @@ class RunWriter:
             # Temp files a killed writer left (an older one could still be another process's
             # artifact upload in progress): the run's lock holder cleans them up.
             remove_run_temp_files(path, older_than=TEMP_FILE_GRACE_SECONDS)
-            # Read under the lock: edits start from what is on disk now, whoever wrote it last.
-            document = RunDocument.read(path).resumed(**_process_info())
-            document.write(path)
+            # Read under the locks: edits start from what is on disk now, whoever wrote it last.
+            with document_lock(path):
+                document = RunDocument.read(path).resumed(**_process_info())
+                document.write(path)
+                key = layout.run_doc_key(str(path))
         except BaseException:
             lock.release()
             raise
-        return cls(path, document, lock)
+        return cls(path, document, lock, key)
 
     # -- params and tags: small, written at once ----------------------------------------
     def log_params(self, params: dict[str, Any]) -> None:
         clean = params_text(params)
         with self._lock:
             self._check_usable()
-            document = self.document.with_params(clean)
-            if document is not self.document:
-                self._commit(document)
+            if self.document.with_params(clean) is not self.document:  # (raises on a changed value first)
+                self._commit(lambda d: d.with_params(clean))
 
     def set_tags(self, tags: dict[str, Any]) -> None:
         clean = tags_text(tags)
-        with self._lock:
-            self._check_usable()
-            self._commit(self.document.with_tags(clean))
+        self.edit(lambda d: d.with_tags(clean))
 
     def delete_tag(self, key: str) -> None:
+        """Raises KeyError when the run has no tag ``key``."""
         store.validate_key(key, "tag key")
-        with self._lock:
-            self._check_usable()
-            self._commit(self.document.without_tag(key))
+        self.edit(lambda d: d.without_tag(key))
 
     def update_info(self, **fields: Any) -> None:
+        self.edit(lambda d: d.with_info(**fields))
+
+    def edit(self, change: Callable[[RunDocument], RunDocument]) -> RunDocument:
+        """Apply ``change`` to the run's document as it is on disk now, and write it (``store.doclock``)."""
         with self._lock:
             self._check_usable()
-            self._commit(self.document.with_info(**fields))
+            self._commit(change)
+            return self.document
 
-    def _commit(self, document: RunDocument | None = None) -> None:
-        """Write ``document`` (default: the current one) with the latest summaries; keep it only once it
-        is on disk. When it cannot be written, the points that only the new summaries counted are cut
-        back out of their files and made pending again, so files and run.json agree. Holds ``_lock``."""
+    def _on_disk(self) -> RunDocument:
+        """The document as on disk: this writer's own unless another process replaced the file since. Holds
+        the document lock. A file that cannot be read any more (damaged by hand) is replaced by the writer's."""
+        key = layout.run_doc_key(str(self.path))
+        if key is not None and key == self._disk_key:
+            return self.document
+        try:
+            return RunDocument.read(self.path)
+        except (OSError, ValueError):
+            return self.document
+
+    def _commit(self, change: Callable[[RunDocument], RunDocument] | None = None) -> None:
+        """Write the document (``change`` applied to it, when given) with the latest summaries, under the
+        document lock; keep it only once it is on disk. When it cannot be written, the points that only the
+        new summaries counted are cut back out of their files and made pending again, so files and run.json
+        agree. A ``change`` that raises writes nothing. Holds ``_lock``."""
         with self._summary_lock:
             pending = dict(self._next_metrics)
             counted = {key: len(self._keys[key].unsaved) for key in pending}
-        written = (document or self.document).with_summaries(pending)
-        try:
-            written.write(self.path)
-        except BaseException:
-            self._take_back_unsaved()
-            raise
+        with document_lock(self.path):
+            base = self._on_disk()
+            written = (change(base) if change is not None else base).with_summaries(pending)
+            try:
+                written.write(self.path)
+            except BaseException:
+                self._take_back_unsaved()
+                raise
+            self._disk_key = layout.run_doc_key(str(self.path))
         with self._summary_lock:
             self.document = written
             for key, summary in pending.items():
@@ -365,9 +390,9 @@ class RunWriter:
                 finally:
                     self._files.close()
             unsaved = sum(s.pending_count() for s in self._keys.values())
+            end_time = end_time if end_time is not None else int(time.time() * 1000)
             try:
-                self._commit(self.document.ended(
-                    status, end_time if end_time is not None else int(time.time() * 1000), error))
+                self._commit(lambda d: d.ended(status, end_time, error))
             finally:
                 self._run_lock.release()
                 _LIVE.discard(self)

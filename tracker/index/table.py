@@ -21,7 +21,7 @@ import numpy as np
 from ..entities import MetricSummary, Run, RunData, RunInfo, RunStatus, UnreadableRun
 from ..store.experiments import DEFAULT_EXPERIMENT, legacy_experiment_id
 from ..store import layout
-from ..store.rundoc import effective_status
+from ..store.rundoc import description_of, effective_status
 from .columns import (
     METRIC_FLOATS, METRIC_INTS, NO_INT, MetricColumn, TextColumn, concat_metric, concat_text,
 )
@@ -32,6 +32,7 @@ INT_FIELDS = ("start_time", "end_time", "pid", "pid_start", "mtime_ns", "size", 
 FAMILIES = ("params", "tags", "metrics")
 
 FileKey = tuple[int, int, int]  # (mtime_ns, size, inode) of a run.json
+_TRASH_PREFIX = layout.TRASH_DIR + "/"  # folders of deleted runs, in a table that shows them (index.trash_table)
 
 
 class RunTable:
@@ -126,6 +127,7 @@ class RunTable:
                 summaries[n][key] = MetricSummary(key, last, low, high, count, last_step, last_ts, max_step, value)
         out: list[Run | UnreadableRun] = []
         prefix = os.path.join(self.root, "")  # plain concatenation below: a join per run is measurable
+        trashed = os.path.basename(os.path.normpath(self.root)) == layout.TRASH_DIR
         for n in range(len(rows)):
             folder = text["dir"][n]
             path = prefix + folder
@@ -139,7 +141,8 @@ class RunTable:
                 end_time=None if end == NO_INT else end, artifact_uri=self._artifact_uri(path, folder),
                 parent_run_id=text["parent_run_id"][n], description=text["description"][n] or "",
                 user=text["user"][n] or "", host=text["host"][n] or "", pid=None if pid == NO_INT else pid,
-                error=text["error"][n], experiment_id=text["experiment_id"][n] or "")
+                error=text["error"][n], experiment_id=text["experiment_id"][n] or "",
+                lifecycle_stage="deleted" if trashed or folder.startswith(_TRASH_PREFIX) else "active")
             mine = summaries[n]
             data = RunData(params=params[n], tags=tags[n], metrics={k: s.value_at_max_step for k, s in mine.items()},
                            summaries=mine)
@@ -312,7 +315,7 @@ class TableBuilder:
              "status": stored if stored != RunStatus.RUNNING or not defaults else effective_status(info, Path(path)),
              "stored_status": stored,
              "user": info.get("user") or "", "host": info.get("host") or "",
-             "parent_run_id": info.get("parent_run_id"), "description": info.get("description") or "",
+             "parent_run_id": info.get("parent_run_id"), "description": description_of(doc),
              "error": info.get("error")},
             {"start_time": int(info.get("start_time") or 0), "end_time": end if isinstance(end, int) else NO_INT,
              "pid": pid if isinstance(pid, int) else NO_INT,

@@ -8,9 +8,12 @@ The layout (documented in docs/format.md)::
             run.json                     info, params, tags and metric summaries
             heartbeat                    touched by a live writer; its mtime is the heartbeat
             writer.lock                  held (flock) by the one process writing the run
+            run.json.lock                held (flock) for each read-modify-write of run.json
             metrics/<key-file>.metric    append-only framed records, one file per key
             artifacts/                   whatever the run logged
         .tmp-<run_id>/                   a run being created, renamed to <run_id>/ once its run.json is in it
+        .trash/<run_id>/                 a deleted run, as it was (``store.trash``)
+        .trash/<run_id>.json             when it was deleted
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ HEARTBEAT = "heartbeat"
 INDEX_NAME = ".tracker-index.npz"  # the disposable columnar index of the runs (tracker.index)
 STAGING_PREFIX = ".tmp-"  # + run id: a run directory being built, invisible to listing until renamed
 WRITER_LOCK = "writer.lock"
+TRASH_DIR = ".trash"  # deleted runs (store.trash): not listed with the runs, being no run folder name
 METRICS_DIR = "metrics"
 ARTIFACTS_DIR = "artifacts"
 EXPERIMENTS_DIR = "experiments"
@@ -180,6 +184,11 @@ def staging_dir(root: str | os.PathLike, run_id: str) -> Path:
 
 def run_dir(root: str | os.PathLike, run_id: str) -> Path:
     return Path(root) / run_id
+
+
+def lifecycle_stage(run_path: str | os.PathLike) -> str:
+    """MLflow's lifecycle stage of the run folder at ``run_path``: "deleted" in the trash, else "active"."""
+    return "deleted" if os.path.basename(os.path.dirname(os.path.normpath(run_path))) == TRASH_DIR else "active"
 
 
 def metric_path(run_path: str | os.PathLike, key: str) -> Path:

@@ -22,11 +22,16 @@ from .liveness import HEARTBEAT_SECONDS, STALE_SECONDS, effective_status, proces
 from .rundoc_check import CopiedRunFolder, RunDocumentError, check_document, copied_folder_reason
 
 _ENCODE_SLICE = 256  # metric summaries per json.dumps call (about 1 ms)
+# A run's description is this tag, as in MLflow. Documents written before kept it in info.description,
+# which is still read when the tag is absent and dropped once the tag is set or removed.
+NOTE_TAG = "mlflow.note.content"
+RUN_NAME_TAG = "mlflow.runName"  # MLflow's way to rename a run: setting it sets info.run_name too
 
 __all__ = [
-    "HEARTBEAT_SECONDS", "STALE_SECONDS", "CopiedRunFolder", "RunDocument", "RunDocumentError", "check_document",
-    "copied_folder_reason", "document_to_run", "effective_status", "new_document", "process_start_ticks",
-    "read_document", "summary_after", "this_host", "write_document",
+    "HEARTBEAT_SECONDS", "NOTE_TAG", "RUN_NAME_TAG", "STALE_SECONDS", "CopiedRunFolder", "RunDocument",
+    "RunDocumentError", "check_document", "copied_folder_reason", "description_of", "document_to_run",
+    "effective_status", "new_document", "process_start_ticks", "read_document", "summary_after", "this_host",
+    "write_document",
 ]
 
 
@@ -115,6 +120,11 @@ class RunDocument:
         return MappingProxyType(self._doc["metrics"])
 
     @property
+    def description(self) -> str:
+        """The run's description: its ``mlflow.note.content`` tag (``info.description`` in older documents)."""
+        return description_of(self._doc)
+
+    @property
     def experiment_id(self) -> str:
         info = self._doc["info"]
         return info.get("experiment_id") or legacy_experiment_id(info.get("experiment") or DEFAULT_EXPERIMENT)
@@ -140,12 +150,13 @@ class RunDocument:
             end_time=info.get("end_time"),
             artifact_uri=(run_path / layout.ARTIFACTS_DIR).resolve().as_uri(),
             parent_run_id=info.get("parent_run_id"),
-            description=info.get("description") or "",
+            description=description_of(self._doc),
             user=info.get("user") or "",
             host=info.get("host") or "",
             pid=info.get("pid"),
             error=info.get("error"),
             experiment_id=self.experiment_id,
+            lifecycle_stage=layout.lifecycle_stage(run_path),
         )
 
     def run_data(self) -> RunData:
@@ -202,13 +213,24 @@ class RunDocument:
         return self._with(params={**existing, **params})
 
     def with_tags(self, tags: Mapping[str, str]) -> "RunDocument":
-        return self._with(tags={**self._doc["tags"], **tags})
+        """``tags`` set; ``mlflow.runName`` renames the run, ``mlflow.note.content`` is its description."""
+        changed = self._with(tags={**self._doc["tags"], **tags}, **self._note_moved(tags))
+        if RUN_NAME_TAG in tags and tags[RUN_NAME_TAG] != self._doc["info"].get("run_name"):
+            return changed.with_info(run_name=tags[RUN_NAME_TAG])
+        return changed
 
     def without_tag(self, key: str) -> "RunDocument":
         """Raises KeyError when the run has no tag ``key``."""
         if key not in self._doc["tags"]:
             raise KeyError(f"run {self.run_id} has no tag {key!r}")
-        return self._with(tags={k: v for k, v in self._doc["tags"].items() if k != key})
+        return self._with(tags={k: v for k, v in self._doc["tags"].items() if k != key}, **self._note_moved([key]))
+
+    def _note_moved(self, keys: Any) -> dict[str, Any]:
+        """The info without an older document's ``description`` once the description tag is written or removed."""
+        info = self._doc["info"]
+        if "description" in info and NOTE_TAG in keys:
+            return {"info": {k: v for k, v in info.items() if k != "description"}}
+        return {}
 
     def with_summaries(self, summaries: Mapping[str, dict[str, Any]]) -> "RunDocument":
         """Metric summaries replaced or added (each made by ``summary_after``)."""
@@ -240,6 +262,12 @@ def _nanmin(a: float, b: float) -> float:
 
 def _nanmax(a: float, b: float) -> float:
     return b if math.isnan(a) else a if math.isnan(b) else max(a, b)
+
+
+def description_of(doc: Mapping[str, Any]) -> str:
+    """A checked document's description (see ``NOTE_TAG``)."""
+    note = doc["tags"].get(NOTE_TAG)
+    return note if note is not None else doc["info"].get("description") or ""
 
 
 # -- the same as plain dicts ------------------------------------------------------------------
