@@ -18,6 +18,10 @@ from app.common.table_look import platform_sort_arrows
 from app.runs import nesting
 from app.shell.errors import override_failed
 
+# Room on both sides of each cell's text, so a right-aligned number (Duration) and the
+# left-aligned text of the next column (User) never touch.
+CELL_PADDING = "QTableView::item { padding-left: 5px; padding-right: 7px; }"
+
 
 def mark_row(view: QTableView, pos: QPoint) -> int:
     """The row whose disclosure mark (▾/▸ before a parent run's name, or its swatch) is at
@@ -66,6 +70,7 @@ class RunsTable(QTableView):
     def __init__(self, parent: QWidget | None = None, frozen_key: str = "name") -> None:
         super().__init__(parent)
         self._frozen_key = frozen_key
+        self.setStyleSheet(CELL_PADDING)
         frozen = self.frozen = _FrozenView(self)
         frozen.setObjectName("runsTableFrozen")
         frozen.setAccessibleName("Runs (names)")

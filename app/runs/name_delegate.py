@@ -4,7 +4,7 @@ drawn by Qt as usual; the delegate is set on the Name column only."""
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QIcon, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from app.runs.model import BADGE_ROLE
@@ -21,7 +21,9 @@ class NameDelegate(QStyledItemDelegate):
             if not badge:
                 super().paint(painter, option, index)
                 return
-            self._paint_with_badge(painter, option, index, str(badge))
+            labels = str(badge).split(", ")  # the tooltip names them all
+            self._paint_with_badge(painter, option, index,
+                                   labels[0] + (f" +{len(labels) - 1}" if len(labels) > 1 else ""))
         except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("NameDelegate.paint")
 
@@ -34,7 +36,7 @@ class NameDelegate(QStyledItemDelegate):
         if style is None:
             super().paint(painter, option, index)
             return
-        font = opt.font
+        font = QFont(opt.font)  # (the option's own font draws the name)
         font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
         metrics = QFontMetrics(font)
         cell = QRect(opt.rect)
