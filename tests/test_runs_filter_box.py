@@ -146,7 +146,15 @@ def test_the_help_button_shows_the_grammar_with_examples(qtbot, runs):
         assert part in text
     for example, _ in EXAMPLES:
         parse_row_filter(None, example)  # every example is valid
-    popup.findChild(QLabel, "filterHelpText").linkActivated.emit("example:0")  # clicking one uses it
+    label = popup.findChild(QLabel, "filterHelpText")
+    qtbot.keyClick(label, Qt.Key.Key_Tab)  # the keyboard reaches the examples too
+    qtbot.keyClick(label, Qt.Key.Key_Tab)
+    qtbot.keyClick(label, Qt.Key.Key_Return)
+    assert not popup.isVisible()
+    assert window.runs_view.filter_edit.text() == EXAMPLES[1][0]
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(popup.isVisible)
+    label.linkActivated.emit("example:0")  # as a click on the first
     assert not popup.isVisible()
     assert window.runs_view.filter_edit.text() == EXAMPLES[0][0]
     qtbot.waitUntil(lambda: "no run has metrics.accuracy" in window.runs_view.filter_note())

@@ -190,7 +190,6 @@ class FilterBox(QWidget):
         self.help_button.setText("?")
         self.help_button.setAccessibleName("Filter help")
         self.help_button.setToolTip("Filter syntax and examples")
-        self.help_button.setAutoRaise(True)
         self.help_button.clicked.connect(self.show_help)
         self._help: QFrame | None = None
 
@@ -326,6 +325,7 @@ class FilterBox(QWidget):
         x = max(screen.left(), min(below.x() - popup.width(), screen.right() - popup.width()))
         popup.move(x, below.y())
         popup.show()
+        popup.findChild(QLabel, "filterHelpText").setFocus()  # Tab walks the examples, Enter uses one
 
     @Slot(str)
     def _use_example(self, link: str) -> None:
