@@ -31,7 +31,7 @@ def test_import_tracker_and_the_window_pull_nothing_heavy():
     assert _imported("import tracker\ntracker.start_run\ntracker.sklearn") == "numpy tracker.fluent"
 
 
-def test_panels_are_built_when_their_tab_or_dock_is_shown(qtbot):
+def test_panels_are_built_when_their_tab_is_shown(qtbot):
     from app.shell.window import MainWindow
     window = MainWindow(None)
     qtbot.addWidget(window)
@@ -39,7 +39,7 @@ def test_panels_are_built_when_their_tab_or_dock_is_shown(qtbot):
     charts = window.charts
     assert charts._plots is None and charts._compare is None and not window.registry_link.built
     tabs = window.lower_tabs
-    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Run", "Charts", "Compare"]
+    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Run", "Charts", "Compare", "Registry"]
     placeholder = tabs.widget(1)
     assert placeholder.objectName() == "chartsPlaceholder" and "Charts" in placeholder.text()
     tabs.setCurrentIndex(1)  # the user clicks "Charts": built on the spot, and shown
@@ -47,12 +47,11 @@ def test_panels_are_built_when_their_tab_or_dock_is_shown(qtbot):
     assert charts._compare is None and tabs.widget(2).objectName() == "comparePlaceholder"
     tabs.setCurrentIndex(2)
     assert tabs.currentWidget() is window.compare and window.compare.objectName() == "compareView"
-    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Run", "Charts", "Compare"]
-    assert window.registry_dock.widget().objectName() == "registryPlaceholder"
-    window.registry_dock.show()  # View > Model Registry
+    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Run", "Charts", "Compare", "Registry"]
+    assert tabs.widget(3).objectName() == "registryPlaceholder"
+    tabs.setCurrentIndex(3)
     qtbot.waitUntil(lambda: window.registry_link.built)
-    assert window.registry_dock.widget() is window.registry_panel
-    assert window.registry_dock.objectName() == "registryPanelDock"
+    assert tabs.widget(3) is window.registry_panel and tabs.currentIndex() == 3
     window.close()
 
 

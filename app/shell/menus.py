@@ -40,6 +40,9 @@ def build_menus(window: MainWindow) -> None:
     window.show_experiments_action = _panel_action(window, "&Experiments", window.experiments_panel, "Ctrl+1")
     window.show_details_action = _panel_action(window, "Run &Details and Charts", window.lower_tabs, "Ctrl+2")
     window._panels_end = window.view_menu.addSeparator()
+    window.page_actions = [_page_action(window, text, index, shortcut)
+                           for index, (text, shortcut) in enumerate(PAGES)]
+    window.view_menu.addSeparator()
     window.columns_menu = window.view_menu.addMenu("&Columns")
     window.columns_menu.aboutToShow.connect(window._fill_columns_menu)
     theme_menu = window.view_menu.addMenu("&Theme")
@@ -58,6 +61,31 @@ def build_menus(window: MainWindow) -> None:
     help_menu = window.menuBar().addMenu("&Help")
     about = help_menu.addAction("&About Tracker", window._show_about)
     about.setMenuRole(QAction.MenuRole.AboutRole)
+
+
+# The lower tabs, in their order, with the shortcuts that open them (Ctrl+1..3 show and hide
+# panels; Alt+digit picks a tab, as in browsers).
+PAGES = (("&Run", "Alt+1"), ("C&harts", "Alt+2"), ("Com&pare", "Alt+3"))
+
+
+def show_page(window: MainWindow, index: int) -> None:
+    """Open the lower tab ``index`` (Run, Charts, Compare), showing the lower panel if hidden."""
+    window.show_details_action.setChecked(True)
+    window.lower_tabs.setCurrentIndex(index)
+
+
+def _page_action(window: MainWindow, text: str, index: int, shortcut: str) -> QAction:
+    action = window.view_menu.addAction(text, lambda: show_page(window, index))
+    action.setShortcut(QKeySequence(shortcut))
+    action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    return action
+
+
+def describe_tabs(window: MainWindow) -> None:
+    """Each lower tab's tooltip names its shortcut (called once the tabs exist)."""
+    for index, action in enumerate(window.page_actions):
+        window.lower_tabs.setTabToolTip(index, f"{action.text().replace('&', '')} "
+                                               f"({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})")
 
 
 def _panel_action(window: MainWindow, text: str, widget: QWidget, shortcut: str) -> QAction:

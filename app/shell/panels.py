@@ -3,7 +3,7 @@
 Kept out of ``main_window.py`` so the window's own layout stays one concern; each panel
 follows the window through its ``directoryOpened`` and ``closing`` signals.
 
-Each panel is built the first time it is shown (its tab chosen, its dock opened) or asked for
+Each panel is built the first time it is shown (its tab chosen) or asked for
 (``window.plots``, ``window.compare``, ``window.registry_panel``), so start-up imports none of
 their modules (``app.plots`` with pyqtgraph and numpy: ~0.6 s of imports, measured). Until then
 a label holds its place; it is painted as the tab opens, and the panel replaces it once built.
@@ -13,11 +13,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Slot
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
-import tracker
 from tracker.entities import Run
+
+from app.shell.menus import describe_tabs
+from app.shell.registry_tab import RegistryTab
 
 
 if TYPE_CHECKING:
@@ -25,10 +26,12 @@ if TYPE_CHECKING:
 
 
 def install_panels(window: "MainWindow") -> None:
-    """Sets ``window.charts``, ``window.registry_link`` and ``window.registry_dock``; the window's
-    ``plots``, ``compare`` and ``registry_panel`` properties build the panels on first use."""
+    """Sets ``window.charts`` and ``window.registry_link`` (the Registry tab, app/shell/registry_tab.py);
+    the window's ``plots``, ``compare`` and ``registry_panel`` properties build the panels on first use."""
     window.charts = _ChartsLink(window)
-    window.registry_link = _RegistryLink(window)
+    window.registry_link = RegistryTab(window, placeholder("registryPlaceholder", "Model Registry",
+                                                           "Registered models, their versions and stages"))
+    describe_tabs(window)
 
 
 def placeholder(name: str, title: str, what: str) -> QLabel:
@@ -72,7 +75,7 @@ class _ChartsLink(QObject):
             window = self.window
             self._plots = MetricPlotPanel(window, settings=window.settings.qsettings)
             window.source.runs_removed.connect(self._plots.on_runs_removed)
-            self._plots.status_message.connect(window.statusBar().showMessage)
+            self._plots.status_message.connect(window.status.show)
             self._replace(self._plots_page, self._plots, "Charts")
             self._plots.set_runs(self._selection())
         return self._plots
@@ -95,11 +98,14 @@ class _ChartsLink(QObject):
         tabs = self.window.lower_tabs
         index, current = tabs.indexOf(placeholder), tabs.currentIndex()
         self._replacing = True  # no tab changes reach _on_tab_changed meanwhile
+        tabs.blockSignals(True)  # nor anyone else (the registry's tab passes through the current index)
         try:
             tabs.insertTab(index, panel, title)
+            tabs.setTabToolTip(index, tabs.tabToolTip(index + 1))
             tabs.removeTab(index + 1)
             tabs.setCurrentIndex(current)
         finally:
+            tabs.blockSignals(False)
             self._replacing = False
         placeholder.deleteLater()
 
@@ -141,68 +147,3 @@ class _ChartsLink(QObject):
     def _on_closing(self) -> None:
         if self._plots is not None:
             self._plots.shutdown()
-
-
-class _RegistryLink(QObject):
-    """The registry panel in a dock (View > Model Registry, Ctrl+3), built when first shown."""
-
-    def __init__(self, window: "MainWindow") -> None:
-        super().__init__(window)
-        self.window = window
-        self._panel: Any = None
-        dock = window.add_panel(placeholder("registryPlaceholder", "Model Registry",
-                                            "Registered models, their versions and stages"),
-                                "Model Registry", Qt.DockWidgetArea.BottomDockWidgetArea)
-        dock.setObjectName("registryPanelDock")  # the name saved window states know it by
-        dock.toggleViewAction().setShortcut(QKeySequence("Ctrl+3"))
-        self.dock: QDockWidget = dock
-        window.registry_dock = dock
-        dock.visibilityChanged.connect(self._on_visibility_changed)
-        window.details.artifactMenuAboutToShow.connect(self._on_artifact_menu)
-        window.directoryOpened.connect(self._on_directory_opened)
-        window.closing.connect(self._on_closing)
-        # Hidden until there is a registry to show (or the user asks, Ctrl+3), so a directory
-        # of runs alone keeps the whole window for browsing; the saved window state wins later.
-        dock.hide()
-
-    @property
-    def built(self) -> bool:
-        return self._panel is not None
-
-    @property
-    def panel(self) -> Any:
-        if self._panel is None:
-            from app.registry import RegistryPanel
-            window, dock = self.window, self.dock
-            panel = RegistryPanel(window.runs_dir or tracker.get_tracking_dir(), window)
-            self._panel = panel
-            panel.run_requested.connect(window.select_run)
-            panel.message.connect(window.statusBar().showMessage)
-            # raise_ is no registered Qt slot; a plain callable avoids PySide's dynamic-slot warning
-            panel.show_requested.connect(lambda: (dock.show(), dock.raise_()))
-            placeholder = dock.widget()
-            dock.setWidget(panel)
-            if placeholder is not None:
-                placeholder.deleteLater()
-        return self._panel
-
-    @Slot(bool)
-    def _on_visibility_changed(self, visible: bool) -> None:
-        if visible:
-            self.panel  # noqa: B018 (builds it)
-
-    @Slot(QMenu, str)
-    def _on_artifact_menu(self, menu: QMenu, path: str) -> None:
-        self.panel.extend_artifact_menu(menu, path)
-
-    @Slot(object)
-    def _on_directory_opened(self, path) -> None:
-        if self._panel is not None:
-            self._panel.set_tracking_dir(path)
-        if (path / "registry.db").exists():
-            self.dock.show()
-
-    @Slot()
-    def _on_closing(self) -> None:
-        if self._panel is not None:
-            self._panel.shutdown()

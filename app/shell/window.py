@@ -2,8 +2,8 @@
 
 Views get runs only from ``RunsSource`` (``app/runs/source.py``) and never touch the disk for
 listing. The panels beside the runs (``app/shell/panels.py``) plug in without changing this
-layout: charts and compare as tabs of ``lower_tabs``, the registry panel as a dock with
-``self.add_panel``, which also lists it in the View menu.
+layout: charts, compare and the registry as tabs of ``lower_tabs``; other panels can dock with
+``self.add_panel``, which also lists them in the View menu.
 """
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ from app.shell.tasks import DemoRunsTask
 from app.shell.welcome import WelcomePage
 from app.shell.menus import build_menus
 from app.shell.panels import install_panels
+from app.shell import window_state
+from app.shell.focus import KeyboardFocus
+from app.shell.status import StatusMessages
 
 
 def _run_id(run: Run | UnreadableRun) -> str:
@@ -77,17 +80,19 @@ class MainWindow(QMainWindow):
         self._finish_loading_timer.timeout.connect(self._finish_loading)
         self.demo_task = DemoRunsTask(self)
         self._build_ui()
+        self.status = StatusMessages(self)  # every status message goes through it
         build_menus(self)
         self._connect()
         install_panels(self)
-        self._restore_settings()
+        self.keyboard = KeyboardFocus(self)  # Tab order between regions, the focus ring
+        window_state.restore(self)
         if runs_dir is not None:
             self.open_directory(runs_dir)
 
     # The panels beside the runs, built on first use (app/shell/panels.py).
     plots = property(lambda self: self.charts.plots, doc="The metric charts (MetricPlotPanel, tab Charts).")
     compare = property(lambda self: self.charts.compare, doc="The compare view (CompareView, tab Compare).")
-    registry_panel = property(lambda self: self.registry_link.panel, doc="RegistryPanel, in registry_dock.")
+    registry_panel = property(lambda self: self.registry_link.panel, doc="RegistryPanel, tab Registry.")
 
     # ---- building -----------------------------------------------------------------------
 
@@ -175,32 +180,16 @@ class MainWindow(QMainWindow):
 
     # ---- settings -----------------------------------------------------------------------
 
-    def _restore_settings(self) -> None:
-        s = self.settings
-        if (geometry := s.get_bytes("window/geometry")) is not None:
-            self.restoreGeometry(geometry)
-        if (state := s.get_bytes("window/state")) is not None:
-            self.restoreState(state)
-        for key, splitter in (("window/splitter", self.splitter), ("window/rightSplitter", self.right_splitter)):
-            if (sizes := s.get_bytes(key)) is not None:
-                splitter.restoreState(sizes)
-        self.show_experiments_action.setChecked(s.get_bool("window/showExperiments", True))
-        self.show_details_action.setChecked(s.get_bool("window/showDetails", True))
-        table = s.get_json("runsTable/state")
-        if isinstance(table, dict):
-            self._has_columns = isinstance(table.get("columns"), list)
-            self.runs_view.restore_state(table)
-
     def save_settings(self) -> None:
-        s = self.settings
-        s.set_bytes("window/geometry", self.saveGeometry())
-        s.set_bytes("window/state", self.saveState())
-        s.set_bytes("window/splitter", self.splitter.saveState())
-        s.set_bytes("window/rightSplitter", self.right_splitter.saveState())
-        s.set_bool("window/showExperiments", self.show_experiments_action.isChecked())
-        s.set_bool("window/showDetails", self.show_details_action.isChecked())
-        s.set_json("runsTable/state", self.runs_view.state())
-        s.sync()
+        window_state.save(self)
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        try:
+            if self.keyboard.move(next):
+                return True
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("MainWindow.focusNextPrevChild")
+        return super().focusNextPrevChild(next)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         try:
@@ -228,7 +217,7 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(self.browser)
         self.progress.setRange(0, 0)
         self.progress.show()
-        self.statusBar().showMessage(f"Loading {path}…")
+        self.status.show_progress(f"Loading {path}…")
         self.source.open(path)
         store_kind.show(self, path)
         self.directoryOpened.emit(path)
@@ -264,7 +253,7 @@ class MainWindow(QMainWindow):
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
-        self.statusBar().showMessage(f"Reading runs… {done:,} of {total:,}")
+        self.status.show_progress(f"Reading runs… {done:,} of {total:,}")
 
     @Slot(object)
     def _on_loaded(self, snapshot: Snapshot) -> None:
@@ -301,7 +290,7 @@ class MainWindow(QMainWindow):
                 message += f" in {snapshot.seconds:.1f} s"
             if unreadable:
                 message += f"; {unreadable:,} could not be read (marked with a warning)"
-            self.statusBar().showMessage(message if snapshot.table.n else "No runs in this folder yet")
+            self.status.show(message if snapshot.table.n else "No runs in this folder yet")
 
     def is_loading(self) -> bool:
         """Whether runs are still being read, or the pass that follows the first table is due."""
@@ -335,7 +324,7 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_status(self, message: str) -> None:
         self._load_status = message
-        self.statusBar().showMessage(message)
+        self.status.show(message)
 
     @Slot(str)
     def select_run(self, run_id: str) -> bool:
@@ -371,21 +360,21 @@ class MainWindow(QMainWindow):
         """Write demo runs (in a worker thread) into the open directory, or the default one."""
         root = Path(self.runs_dir or tracker.get_tracking_dir())
         if run_access.is_read_only(root):
-            self.statusBar().showMessage(f"{run_access.describe(root)}: demo runs are not written into it")
+            self.status.show(f"{run_access.describe(root)}: demo runs are not written into it")
             return
         if self.demo_task.start(root):
             self.welcome.set_busy(True)
-            self.statusBar().showMessage(f"Creating demo runs in {root}…")
+            self.status.show_progress(f"Creating demo runs in {root}…")
 
     @Slot(int, int)
     def _on_demo_progress(self, done: int, total: int) -> None:
-        self.statusBar().showMessage(f"Creating demo runs… {done} of {total}")
+        self.status.show_progress(f"Creating demo runs… {done} of {total}")
 
     @Slot(object, str)
     def _on_demo_finished(self, root: Path, error: str) -> None:
         self.welcome.set_busy(False)
         if error:
-            self.statusBar().showMessage(error)
+            self.status.show(error)
         else:
             self.open_directory(root)
 
@@ -401,9 +390,9 @@ class MainWindow(QMainWindow):
             from app.runs.export import write_runs_csv  # (imported when used: start-up is measured)
             count = write_runs_csv(path, self.runs_model.rows(), columns)
         except OSError as e:
-            self.statusBar().showMessage(f"Could not export to {path}: {e.strerror or e}")
+            self.status.show(f"Could not export to {path}: {e.strerror or e}")
             return
-        self.statusBar().showMessage(f"Exported {count:,} runs to {path}")
+        self.status.show(f"Exported {count:,} runs to {path}")
 
     @Slot(QAction)
     def _on_theme_chosen(self, action: QAction) -> None:

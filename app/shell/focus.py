@@ -1,0 +1,172 @@
+"""Keyboard focus in the main window: where Tab goes, and a focus ring drawn around the focused widget.
+
+Tab and Shift+Tab move between regions, in this order, and wrap: the experiments list, the
+runs bar (filter box and its buttons), the runs table, the lower tabs (their tab bar, then the
+open page's controls), then any docked panel. Arrows move within a list or table; no table of
+the window walks its cells with Tab. The order is worked out at each press from the regions,
+not from Qt's focus chain alone: the panels are built lazily, and a widget built later joins
+the chain at its end, wherever it sits on screen.
+
+The ring is one overlay on top of the window, in the palette's Highlight color (3:1 against
+Window and Base in both themes), so every focusable widget shows its focus the same way
+whatever its style draws (Fusion draws none for tables and tab bars).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, Slot
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QDockWidget, QWidget
+
+from app.shell.errors import override_failed
+
+if TYPE_CHECKING:
+    from app.shell.window import MainWindow
+
+RING_WIDTH = 2
+
+
+def _takes_tab(w: QWidget) -> bool:
+    """Whether Tab may land on ``w`` (Qt's own test: policy, no proxy, shown, enabled)."""
+    return (bool(w.focusPolicy() & Qt.FocusPolicy.TabFocus) and w.focusProxy() is None
+            and w.isVisible() and w.isEnabled())
+
+
+class KeyboardFocus(QObject):
+    """Owns Tab order and the focus ring of ``window``; ``window.focusNextPrevChild`` asks ``move``."""
+
+    def __init__(self, window: "MainWindow") -> None:
+        super().__init__(window)
+        self.window = window
+        self.ring = FocusRing(window)
+        app = QApplication.instance()
+        app.focusChanged.connect(self._on_focus_changed)
+
+    def regions(self) -> list[tuple[QWidget, Callable[[QWidget], bool]]]:
+        """(root, accepts) for each region in Tab order; ``accepts`` filters the root's widgets."""
+        w = self.window
+        table = w.runs_view.table
+
+        def everything(_widget: QWidget) -> bool:
+            return True
+
+        regions = [
+            (w.experiments_panel, everything),
+            (w.runs_view, lambda x: x is not table and not table.isAncestorOf(x)),
+            (table, everything),
+            (w.lower_tabs, everything),
+        ]
+        docks = [d for d in w.findChildren(QDockWidget) if d.isVisible() and d.widget() is not None]
+        regions += [(d.widget(), everything) for d in docks]
+        return regions
+
+    def order(self, current: QWidget | None = None) -> list[QWidget]:
+        """The widgets Tab visits, in order (``current`` kept in place even if Tab would skip it)."""
+        regions = self.regions()
+        found: list[list[QWidget]] = [[] for _ in regions]
+        start = self.window
+        w = start.nextInFocusChain()
+        seen = 0
+        while w is not start and seen < 100_000:  # (a chain is a ring; the bound is a guard)
+            seen += 1
+            if w is current or _takes_tab(w):
+                for i, (root, accepts) in enumerate(regions):
+                    if (w is root or root.isAncestorOf(w)) and accepts(w):
+                        found[i].append(w)
+                        break
+            w = w.nextInFocusChain()
+        return [w for region in found for w in region]
+
+    def move(self, forward: bool) -> bool:
+        """Focus the next (or previous) widget in region order; False when focus is outside them."""
+        current = QApplication.focusWidget()
+        if current is None or not self.window.isAncestorOf(current):
+            return False
+        order = self.order(current)
+        if current not in order or len(order) < 2:
+            return False
+        target = order[(order.index(current) + (1 if forward else -1)) % len(order)]
+        target.setFocus(Qt.FocusReason.TabFocusReason if forward else Qt.FocusReason.BacktabFocusReason)
+        return True
+
+    @Slot(QWidget, QWidget)
+    def _on_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        try:
+            inside = new is not None and shiboken6.isValid(self.window) and self.window.isAncestorOf(new)
+            if inside and isinstance(new, QAbstractItemView):
+                new.setTabKeyNavigation(False)  # arrows move within a table; Tab leaves it
+            self.ring.follow(new if inside else None)
+        except Exception:  # noqa: BLE001 - a slot called from Qt's focus handling never raises
+            override_failed("KeyboardFocus._on_focus_changed")
+
+
+class FocusRing(QWidget):
+    """A transparent overlay on the window drawing a ring around the focused widget."""
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self.setObjectName("focusRing")
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.target: QWidget | None = None
+        self._watched: list[QWidget] = []  # the target and its parents up to the window
+        window.installEventFilter(self)
+        self.setGeometry(window.rect())
+        self.hide()
+
+    def follow(self, widget: QWidget | None) -> None:
+        for w in self._watched:
+            if shiboken6.isValid(w):  # (a widget may have gone since it had focus)
+                w.removeEventFilter(self)
+        self.target, self._watched = widget, []
+        if widget is None:
+            self.hide()
+            return
+        while widget is not None and widget is not self.parentWidget():  # (a splitter moves a parent)
+            widget.installEventFilter(self)
+            self._watched.append(widget)
+            widget = widget.parentWidget()
+        self.setGeometry(self.parentWidget().rect())
+        self.raise_()
+        self.show()
+        self.update()
+
+    def ring_rect(self) -> QRect:
+        """Where the ring is drawn, in window coordinates (the visible part of the target)."""
+        target = self.target
+        if target is None or not target.isVisible():
+            return QRect()
+        visible = target.visibleRegion().boundingRect()
+        if visible.isEmpty():
+            return QRect()
+        return QRect(target.mapTo(self.parentWidget(), visible.topLeft()), visible.size())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        try:
+            kind = event.type()
+            if watched is self.parentWidget() and kind == QEvent.Type.Resize:
+                self.setGeometry(self.parentWidget().rect())
+            elif watched in self._watched and kind in (QEvent.Type.Move, QEvent.Type.Resize,
+                                                     QEvent.Type.Show, QEvent.Type.Hide):
+                self.update()
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("FocusRing.eventFilter")
+        return False
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        try:
+            rect = self.ring_rect()
+            if rect.isEmpty():
+                return
+            painter = QPainter(self)
+            pen = QPen(self.palette().color(QPalette.ColorRole.Highlight), RING_WIDTH)
+            pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+            painter.setPen(pen)
+            half = RING_WIDTH // 2
+            painter.drawRect(rect.adjusted(half, half, -half, -half))
+            painter.end()
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("FocusRing.paintEvent")
