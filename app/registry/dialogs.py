@@ -18,6 +18,7 @@ from tracker.model_trust import Trust
 from tracker.registry import similar_names, validate_name
 
 from app.common.formatting import format_size
+from app.shell.theme import is_dark
 from app.registry.jobs import DropSource
 
 
@@ -161,9 +162,13 @@ class RegisterDialog(QDialog):
         form.setVerticalSpacing(8)
         form.addRow("Source", what)
         form.addRow("Run", run)
-        form.addRow("Model", self.name)
-        form.addRow("", self.name_note)
-        form.addRow("", self.similar)
+        model_box = QWidget(self)  # the name, what it will become and any warning, kept together
+        model_layout = QVBoxLayout(model_box)
+        model_layout.setContentsMargins(0, 0, 0, 0)
+        model_layout.setSpacing(4)
+        for widget in (self.name, self.name_note, self.similar):
+            model_layout.addWidget(widget)
+        form.addRow("Model", model_box)
         form.addRow("Description", self.description)
         form.addRow("Stage", self.stage)
         form.addRow("", self.archive)
@@ -207,6 +212,7 @@ class RegisterDialog(QDialog):
         self.similar_text.setObjectName("registerSimilarText")
         self.similar_text.setWordWrap(True)
         self.similar_text.setTextFormat(Qt.TextFormat.RichText)
+        self.similar_text.setStyleSheet(f"color: {'#f5d08a' if is_dark(self.palette()) else '#7a4b00'};")
         self.use_similar = QPushButton(box)
         self.use_similar.setObjectName("registerUseSimilar")
         self.use_similar.clicked.connect(self._on_use_similar)

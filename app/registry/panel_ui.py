@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QProgressBar, QSplitter,
+    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QProgressBar, QPushButton, QSplitter,
     QStackedWidget, QTableView, QToolButton, QVBoxLayout, QWidget,
 )
 
@@ -103,7 +103,9 @@ class PanelUi:
         self.stage_buttons: dict[str, QToolButton] = {}
         bar = QHBoxLayout()
         bar.setSpacing(4)
-        bar.addWidget(_muted("Move to"))
+        move_to = _muted("Move to")
+        move_to.setWordWrap(False)
+        bar.addWidget(move_to)
         for stage, (text, short, keys) in STAGE_ACTIONS.items():
             action = QAction(text, panel)
             action.setIconText(short)
@@ -121,11 +123,10 @@ class PanelUi:
             bar.addWidget(button)
             self.stage_actions[stage], self.stage_buttons[stage] = action, button
         bar.addStretch(1)
-        self.register_button = QToolButton(panel)
+        # a push button draws its menu arrow beside the text (a tool button's overlapped it)
+        self.register_button = QPushButton("Register", panel)
         self.register_button.setObjectName("registerButton")
-        self.register_button.setText("Register…")
         self.register_button.setAccessibleName("Register a model file or folder")
-        self.register_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.register_menu = QMenu(self.register_button)
         self.register_file_action = self.register_menu.addAction("Model &File…")
         self.register_folder_action = self.register_menu.addAction("Model F&older…")
@@ -202,7 +203,7 @@ class PanelUi:
         for widget in (left, self.middle_stack, right):
             self.splitter.addWidget(widget)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([250, 640, 460])
+        self.splitter.setSizes([220, 600, 380])  # the versions table gets the most room
 
         self.message = QLabel(panel)
         self.message.setObjectName("registryMessage")
