@@ -217,6 +217,7 @@ class FilterBox(QWidget):
         self.note_label.setObjectName("filterNote")
         self.note_label.setAccessibleName("Filter note")
         self.note_label.setProperty("muted", True)
+        self.note_label.setContentsMargins(2, 1, 2, 1)  # lined up with the error (common.qss pads it so)
         self.note_label.setWordWrap(True)
         self.note_label.setTextFormat(Qt.TextFormat.PlainText)
         self.note_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
