@@ -5,6 +5,7 @@
     tracker models register SOURCE NAME [--tag k=v] [--description TEXT] [--trust TYPE] [--trust-pickle]
     tracker models stage NAME VERSION STAGE [--archive-existing] [--comment TEXT]
     tracker models alias NAME ALIAS VERSION             tracker models alias NAME ALIAS --delete
+    tracker models serve MODEL_URI [--host 127.0.0.1] [--port 5001] [--workers N] [--trust TYPE] [--trust-code]
 
 ``tracker.cli`` calls ``add_models_parser(subparsers)``; the parsed arguments go to
 ``run_models_command(args)``, which returns the exit status (0, or 2 after printing an error).
@@ -62,8 +63,31 @@ def add_models_parser(subparsers) -> argparse.ArgumentParser:
     lin = sub.add_parser("lineage", parents=[common], help="run, params, metrics and git commit of a version")
     lin.add_argument("name")
     lin.add_argument("version")
+    _add_serve_parser(sub, common)
     models.set_defaults(func=run_models_command)
     return models
+
+
+def _add_serve_parser(sub, common: argparse.ArgumentParser) -> None:
+    serve = sub.add_parser("serve", parents=[common],
+                           help="serve a model over HTTP with MLflow's scoring protocol (the serve extra)",
+                           description="Serve any URI load_model accepts. Started on a stage, an alias or "
+                                       "latest, the server follows it: a new version is loaded and verified "
+                                       "beside the old one, then swapped in. --json prints one JSON line "
+                                       "(url, pid, version) once the server listens.")
+    serve.add_argument("model_uri", help="models:/NAME/VERSION, models:/NAME/STAGE, models:/NAME@ALIAS, "
+                                         "models:/NAME/latest, runs:/RUN_ID/PATH or a path")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=5001, help="port (default: 5001; 0: a free one)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes, each with the model (default: 1)")
+    serve.add_argument("--trust", action="append", default=[], metavar="TYPE",
+                       help="a skops type you trust in the model file, as load_model(trusted=...) (repeatable)")
+    serve.add_argument("--trust-code", action="store_true",
+                       help="let a pickle or a custom model's code run, as load_model(trust_code=True)")
+    serve.add_argument("--max-body-mb", type=float, default=32.0,
+                       help="largest request body accepted, in MiB (default: 32)")
+    serve.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
 
 
 def run_models_command(args: argparse.Namespace) -> int:
@@ -263,5 +287,19 @@ def _lineage(client: Client, args) -> int:
     return 0
 
 
+def _serve(client: Client, args) -> int:
+    from .serving import ServeExtraMissing, ServeOptions, serve
+    if args.workers < 1 or not 0 <= args.port <= 65535 or args.max_body_mb <= 0:
+        raise ValueError("--workers must be 1 or more, --port 0 to 65535, --max-body-mb above 0")
+    options = ServeOptions(args.model_uri, client.tracking_dir, args.host, args.port, args.workers,
+                           Trust.of(args.trust or None, args.trust_code), int(args.max_body_mb * 2**20),
+                           json_ready=args.json, parent_pid=args.parent_pid)
+    try:
+        return serve(options)
+    except ServeExtraMissing as e:
+        print(f"tracker: {e}", file=sys.stderr)  # names the extra to install
+        return 1
+
+
 _COMMANDS = {"ls": _ls, "show": _show, "register": _register, "stage": _stage, "alias": _alias,
-             "history": _history, "lineage": _lineage}
+             "history": _history, "lineage": _lineage, "serve": _serve}
