@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 CHECK_MS = 2000  # re-check RUNNING and unreadable runs, and whether the root still exists
 RESCAN_EVERY = 5  # every 5th check also lists the root (a safety net for lost events)
-PARTIAL_GROWTH = 1.5  # a partial table is handed over once it has grown by this factor
 SAVE_MS = 10_000  # a table changed by live updates is saved at most this often (and at close)
 
 _same = same_run  # (the MLflow worker's name for it)
@@ -193,15 +192,14 @@ class LoadWorker(QObject):
         self.loaded.emit(self.generation, snapshot)
 
     def _on_partial(self, table: RunTable) -> None:
-        """Called by ``refresh`` while it reads many runs: show what is read so far. After the
-        first, a table goes to the GUI only once it holds half as many runs again as the last
-        (each costs both threads time in proportion to its size: this keeps their sum linear)."""
+        """Called by ``refresh`` while it reads many runs: show what is read so far (it offers a
+        table only once the runs read have grown by half, so the copies cost time linear in all)."""
         if self.stop.is_set():
             return
         if not self.shown:
             self._read_experiments(table)
             self._show(table, self.index.path, partial=True)
-        elif table.n >= PARTIAL_GROWTH * self.table.n:
+        else:
             self._hand_over(table)
 
     def _failed(self, message: str) -> None:

@@ -230,17 +230,25 @@ class MetricColumn:
         return MetricColumn(self.present.copy(), {k: a.copy() for k, a in self.arrays.items()})
 
 
-def concat_text(a: TextColumn | None, n_a: int, b: TextColumn | None, n_b: int) -> TextColumn:
-    """``a``'s runs then ``b``'s, either possibly absent (no run had the key)."""
-    out = a.copy() if a is not None else TextColumn.empty(n_a)
-    tail = out.codes_for(b) if b is not None else np.full(n_b, MISSING, dtype=np.int32)
-    out.codes = np.concatenate([out.codes, tail])
-    return out
+def concat_texts(parts: list[TextColumn | None], sizes: list[int]) -> TextColumn:
+    """The runs of each part in turn, into one column (a part None: none of its runs has the key)."""
+    lookup: dict[str, int] = {}
+    codes = np.empty(sum(sizes), dtype=np.int32)
+    at = 0
+    for part, size in zip(parts, sizes):
+        if part is None:
+            codes[at:at + size] = MISSING
+        else:  # its codes through a map of its distinct values to the joined ones (-1 maps to -1)
+            remap = np.array([lookup.setdefault(u, len(lookup)) for u in part.uniques] + [MISSING], dtype=np.int32)
+            codes[at:at + size] = remap[part.codes]
+        at += size
+    column = TextColumn(codes, list(lookup))
+    column._lookup = lookup
+    return column
 
 
-def concat_metric(a: MetricColumn | None, n_a: int, b: MetricColumn | None, n_b: int) -> MetricColumn:
-    a = a if a is not None else MetricColumn.empty(n_a)
-    b = b if b is not None else MetricColumn.empty(n_b)
-    return MetricColumn(np.concatenate([a.present, b.present]),
-                        {k: np.concatenate([a.arrays[k], b.arrays[k]]) for k in a.arrays})
-
+def concat_metrics(parts: list[MetricColumn | None], sizes: list[int]) -> MetricColumn:
+    """The runs of each part in turn, into one column (a part None: none of its runs has the metric)."""
+    parts = [p if p is not None else MetricColumn.empty(size) for p, size in zip(parts, sizes)]
+    return MetricColumn(np.concatenate([p.present for p in parts]),
+                        {k: np.concatenate([p.arrays[k] for p in parts]) for k in parts[0].arrays})

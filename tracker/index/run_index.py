@@ -40,7 +40,8 @@ _OLD_INDEX_NAMES = (".tracker-index.db", ".tracker-index.db-wal", ".tracker-inde
                     ".tracker-index.db-journal")
 SCHEMA_VERSION = table_file.FORMAT_VERSION
 PARTIAL_FIRST = 500  # runs read before the first partial table is offered (``refresh(partial=)``)
-PARTIAL_SECONDS = 1.0  # then one at most this often
+PARTIAL_SECONDS = 1.0  # then one at most this often,
+PARTIAL_GROWTH = 1.5  # and only once the runs read have grown by half (each costs a copy of them)
 CHUNK = 4096  # runs read before they become columns
 
 Progress = Callable[[int, int], None]
@@ -215,9 +216,9 @@ class RunIndex:
         if progress is not None:
             progress(result.cached, total)
         # Read into chunks that become columns as they fill, so the Python objects of one chunk at a
-        # time are alive, and a partial table costs a patch of what was read, not a rebuild of it.
-        read, builder = RunTable.empty(self._root_str), TableBuilder(self._root_str)
-        last_partial = None
+        # time are alive; the chunks are joined once, at the end or when a partial table is offered.
+        chunks, builder = [], TableBuilder(self._root_str)
+        n_read, offered, offered_n, last_partial = 0, None, 0, None
         for done, (name, path, key) in enumerate(todo, 1):
             if should_stop is not None and done % 32 == 0 and should_stop():
                 result.cancelled = True
@@ -225,19 +226,25 @@ class RunIndex:
             read_into(builder, name, path, key)
             if progress is not None and done % 250 == 0:
                 progress(result.cached + done, total)
-            if builder.n >= (PARTIAL_FIRST if not read.n else CHUNK):
-                read, builder = read.concat(builder.build()), TableBuilder(self._root_str)
-                if partial is not None and (last_partial is None or time.monotonic() - last_partial >= PARTIAL_SECONDS):
-                    partial(table.patched(read, gone))
+            if builder.n >= (PARTIAL_FIRST if not n_read else CHUNK):
+                n_read += builder.n
+                chunks.append(builder.build())
+                builder = TableBuilder(self._root_str)
+                if partial is not None and n_read >= PARTIAL_GROWTH * offered_n and (
+                        last_partial is None or time.monotonic() - last_partial >= PARTIAL_SECONDS):
+                    chunks = [RunTable.joined(self._root_str, chunks)]
+                    offered, offered_n = table.patched(chunks[0], gone), n_read
+                    partial(offered)
                     last_partial = time.monotonic()
-        read = read.concat(builder.build()) if builder.n else read
+        read = RunTable.joined(self._root_str, [*chunks, builder.build()])
         result.reread = read.n
         result.removed = 0 if result.cancelled else len(gone)
+        given = table
         if read.n or result.removed:
             table = table.patched(read, [] if result.cancelled else gone)
             result.written = self.save(table)
-        elif table.has_running():
-            table = table.copy()  # the caller's table is never changed
+        if table.has_running() and (table is given or table is offered):
+            table = table.copy()  # status is re-derived in place: never in a table handed out
         table.rederive_status()
         result.table, result.path = table, self.path
         if progress is not None and not result.cancelled:

@@ -23,7 +23,7 @@ from ..store.experiments import DEFAULT_EXPERIMENT, legacy_experiment_id
 from ..store import layout
 from ..store.rundoc import description_of, effective_status
 from .columns import (
-    METRIC_FLOATS, METRIC_INTS, NO_INT, MetricColumn, TextColumn, concat_metric, concat_text,
+    METRIC_FLOATS, METRIC_INTS, NO_INT, MetricColumn, TextColumn, concat_metrics, concat_texts,
 )
 
 TEXT_FIELDS = ("run_id", "dir", "run_name", "experiment", "experiment_id", "status", "stored_status", "user",
@@ -184,20 +184,34 @@ class RunTable:
 
     def concat(self, other: "RunTable") -> "RunTable":
         """This table's rows, then ``other``'s."""
-        n, m = self.n, other.n
+        return RunTable.joined(self.root, [self, other])
 
-        def text_union(a: dict, b: dict) -> dict:
-            return {k: concat_text(a.get(k), n, b.get(k), m) for k in dict.fromkeys([*a, *b])}
+    @staticmethod
+    def joined(root: str, tables: list["RunTable"]) -> "RunTable":
+        """The rows of ``tables`` in turn, in one pass: joining k parts one at a time would copy
+        the first part k times. A single table is returned itself."""
+        tables = [t for t in tables if t.n]
+        if len(tables) <= 1:
+            return tables[0] if tables else RunTable.empty(root)
+        sizes = [t.n for t in tables]
 
-        return RunTable(self.root, n + m, text_union(self.text, other.text),
-                        {k: np.concatenate([self.ints[k], other.ints[k]]) for k in INT_FIELDS},
-                        text_union(self.params, other.params), text_union(self.tags, other.tags),
-                        {k: concat_metric(self.metrics.get(k), n, other.metrics.get(k), m)
-                         for k in dict.fromkeys([*self.metrics, *other.metrics])})
+        def texts(family: str) -> dict[str, TextColumn]:
+            keys = dict.fromkeys(k for t in tables for k in getattr(t, family))
+            return {k: concat_texts([getattr(t, family).get(k) for t in tables], sizes) for k in keys}
+
+        metrics = dict.fromkeys(k for t in tables for k in t.metrics)
+        return RunTable(root, sum(sizes), texts("text"),
+                        {k: np.concatenate([t.ints[k] for t in tables]) for k in INT_FIELDS},
+                        texts("params"), texts("tags"),
+                        {k: concat_metrics([t.metrics.get(k) for t in tables], sizes) for k in metrics})
 
     def patched(self, changed: "RunTable", remove: Iterable[str] = ()) -> "RunTable":
         """A new table: ``changed``'s rows replace this table's rows of the same folders (or are
-        added at the end), and the folders named in ``remove`` are dropped. This table is unchanged."""
+        added at the end), and the folders named in ``remove`` are dropped. This table is unchanged;
+        ``changed`` itself is returned when this table is empty (tables are values: one handed on
+        is not changed in place)."""
+        if not self.n:  # nothing to keep or replace: the changed rows are the table
+            return changed
         positions = self.positions()
         remove = [d for d in remove if d in positions]
         changed_dirs = changed.dirs()
