@@ -22,7 +22,7 @@ _EXPORTS = {
     "get_tracking_dir": "config", "set_tracking_dir": "config", "get_tracking_uri": "config",
     "set_tracking_uri": "config", "is_tracking_uri_set": "config",
     "Param": "entities", "RunTag": "entities", "ViewType": "entities",
-    **dict.fromkeys(("get_parent_run", "get_run", "search_runs"), "fluent_search"),
+    **dict.fromkeys(("delete_run", "get_parent_run", "get_run", "search_runs"), "fluent_search"),
     **dict.fromkeys((
         "create_experiment", "delete_experiment", "get_experiment", "get_experiment_by_name", "restore_experiment",
         "search_experiments", "set_experiment", "set_experiment_tag", "set_experiment_tags",

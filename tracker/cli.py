@@ -30,14 +30,18 @@ def _fmt_value(value: float) -> str:
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
+    from .entities import ViewType
     client = Client(args.dir)
     order = [args.sort] if args.sort else None
-    runs = client.search_runs(args.experiment, args.filter or "", order_by=order)
+    deleted = getattr(args, "deleted", False)
+    runs = client.search_runs(args.experiment, args.filter or "", order_by=order,
+                              run_view_type=ViewType.DELETED_ONLY if deleted else ViewType.ACTIVE_ONLY)
     metric_keys = sorted({k for r in runs for k in r.data.metrics})[:4]
-    header = ["RUN ID", "NAME", "EXPERIMENT", "STATUS", "STARTED", *map(printable, metric_keys)]
+    header = ["RUN ID", "NAME", "EXPERIMENT", "STATUS", "STARTED", *(["DELETED"] if deleted else []),
+              *map(printable, metric_keys)]
     rows = [
         [r.info.run_id[:8], printable(r.info.run_name), printable(r.info.experiment), r.info.status,
-         _fmt_time(r.info.start_time),
+         _fmt_time(r.info.start_time), *([_fmt_time(client.deleted_time(r.info.run_id))] if deleted else []),
          *(_fmt_value(r.data.metrics[k]) if k in r.data.metrics else "-" for k in metric_keys)]
         for r in runs
     ]
@@ -47,7 +51,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
     bad = client.unreadable_runs()
     for u in bad:
         print(f"warning: run {u.run_id} is unreadable: {printable(u.reason)}", file=sys.stderr)
-    print(f"{len(runs)} run(s) in {printable(client.tracking_dir)}", file=sys.stderr)
+    print(f"{len(runs)} {'deleted ' if deleted else ''}run(s) in {printable(client.tracking_dir)}", file=sys.stderr)
     return 0
 
 
@@ -105,19 +109,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
-    """Remove what killed writers left behind (temp files, half-created runs)."""
-    from .store.tempfiles import collect
+    """Remove deleted runs for good (not those a registered model version came from), and what killed
+    writers left behind (temp files, half-created runs)."""
+    from .purge import parse_duration, purge_deleted_runs
+    from .store.tempfiles import STALE_SECONDS, collect
     root = Path(args.dir) if args.dir else get_tracking_dir()
-    done = collect(root, older_than=args.older_than, dry_run=args.dry_run)
+    older_than = parse_duration(args.older_than) if args.older_than is not None else None
     verb = "would remove" if args.dry_run else "removed"
+    purged = purge_deleted_runs(root, older_than or 0.0, dry_run=args.dry_run, run_ids=args.run_ids)
+    for run_id in purged.removed:
+        print(f"{verb} deleted run {run_id}")
+    for run_id, versions in purged.refused.items():
+        print(f"kept deleted run {run_id}: registered model version(s) {', '.join(map(printable, versions))} "
+              "came from it; delete those versions first", file=sys.stderr)
+    done = collect(root, older_than=older_than if older_than is not None else STALE_SECONDS, dry_run=args.dry_run)
     for path in done.removed:
         print(f"{verb} {printable(path)}")
     for name in done.skipped_live:
         print(f"skipped run {name}: its writer is still running", file=sys.stderr)
-    for error in done.errors:
+    for error in [*purged.errors, *done.errors]:
         print(f"warning: {printable(error)}", file=sys.stderr)
-    print(f"{verb} {len(done.removed)} leftover(s), {done.bytes:,} bytes, in {printable(root)}", file=sys.stderr)
-    return 1 if done.errors else 0
+    print(f"{verb} {len(purged.removed)} deleted run(s), {purged.bytes:,} bytes, and {len(done.removed)} "
+          f"leftover(s), {done.bytes:,} bytes, in {printable(root)}", file=sys.stderr)
+    return 1 if done.errors or purged.errors or purged.refused else 0
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -141,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--experiment", action="append", help="only this experiment (repeatable)")
     ls.add_argument("--filter", help="filter expression, e.g. \"metrics.accuracy > 0.9 and params.max_depth = '10'\"")
     ls.add_argument("--sort", help="order, e.g. 'metrics.accuracy DESC' (default: newest first)")
+    ls.add_argument("--deleted", action="store_true", help="list the deleted runs (in the trash) instead")
     ls.set_defaults(func=cmd_ls)
     show = sub.add_parser("show", help="show one run")
     show.add_argument("run_id", help="run id (or a unique prefix)")
@@ -150,10 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="write demo runs")
     demo.add_argument("dir", nargs="?", help="runs directory (default: $TRACKER_DIR or ./runs)")
     demo.set_defaults(func=cmd_demo)
-    gc = sub.add_parser("gc", help="remove what killed writers left behind (temp files, half-created runs)")
+    gc = sub.add_parser("gc", help="remove deleted runs for good, and what killed writers left behind")
     gc.add_argument("--dir", default=None, help="runs directory (default: $TRACKER_DIR or ./runs)")
-    gc.add_argument("--older-than", type=float, default=3600.0, metavar="SECONDS",
-                    help="only leftovers untouched this long (default: 3600; live writers are never touched)")
+    gc.add_argument("--older-than", default=None, metavar="AGE",
+                    help="only runs deleted this long ago, and leftovers untouched this long: seconds, or e.g. "
+                         "30d, 12h, 1d2h30m (default: every deleted run, leftovers older than an hour; live "
+                         "writers are never touched)")
+    gc.add_argument("--run-ids", type=lambda text: [t.strip() for t in text.split(",") if t.strip()], default=None,
+                    metavar="ID,ID", help="only these deleted runs")
     gc.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
     gc.set_defaults(func=cmd_gc)
     ui = sub.add_parser("ui", help="open the desktop app")

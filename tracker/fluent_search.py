@@ -1,4 +1,4 @@
-"""``tracker.search_runs`` and ``tracker.get_run``: MLflow's module-level reading functions.
+"""``tracker.search_runs``, ``tracker.get_run`` and ``tracker.delete_run``: MLflow's module-level calls by run id.
 
 ``search_runs`` returns a pandas DataFrame by default, with MLflow's columns: ``run_id``,
 ``experiment_id``, ``status``, ``artifact_uri``, ``start_time`` and ``end_time`` (UTC
@@ -26,6 +26,11 @@ def _client():
 def get_run(run_id: str) -> Run:
     """The run with this id; raises MlflowException RESOURCE_DOES_NOT_EXIST (``Run '<id>' not found``)."""
     return _client().get_run(run_id)
+
+
+def delete_run(run_id: str) -> None:
+    """Move the run to the trash, as ``Client.delete_run`` (MLflow's ``mlflow.delete_run``)."""
+    _client().delete_run(run_id)
 
 
 def get_parent_run(run_id: str) -> Run | None:
