@@ -41,13 +41,15 @@ def parse_request(body: bytes, content_type: str | None, schema: Any, model: Any
     if mime == CSV_TYPE:
         data, params = _csv(body), None
     else:
-        data, params = _json(body)
+        data, params = _json(body, schema is not None and not schema.is_tensor_spec() and len(schema.inputs))
     return conform(data, schema, model), params
 
 
-def _json(body: bytes) -> tuple[Any, Any]:
+def _json(body: bytes, columns: int = 0) -> tuple[Any, Any]:
+    """(data, params); ``columns``: how many columns the model's signature names (0: it has none or takes
+    tensors), so rows of values become a table whose columns keep their own types."""
     try:
-        doc = json.loads(body)
+        doc = json.loads(body.decode("utf-8"))  # json.loads(bytes) would also take UTF-16 and UTF-32
     except UnicodeDecodeError as e:
         raise BadRequest(f"the body is not UTF-8 text ({e.reason} at byte {e.start})") from None
     except ValueError as e:
@@ -77,14 +79,29 @@ def _json(body: bytes) -> tuple[Any, Any]:
             raise BadRequest(f"instances must be a list (one item per row), got a JSON {_kind(value)}")
         if value and all(isinstance(r, dict) for r in value):
             return _frame(lambda pd: pd.DataFrame.from_records(value), key), params
-        return _array(value, key), params
+        return _rows(value, key, columns), params
     if isinstance(value, dict):  # columnar inputs: column name -> list of values
         if not all(isinstance(v, list) for v in value.values()) or len({len(v) for v in value.values()}) > 1:
             raise BadRequest("inputs as an object must map each column name to a list of values, all as long")
         return _frame(lambda pd: pd.DataFrame(value), key), params
     if not isinstance(value, list):
         raise BadRequest(f"inputs must be a list or an object of columns, got a JSON {_kind(value)}")
-    return _array(value, key), params
+    return _rows(value, key, columns), params
+
+
+def _rows(value: list, what: str, columns: int) -> Any:
+    """A list of rows (or of values) as a table when the signature names columns, else as an array."""
+    if not columns or not value:
+        return _array(value, what)
+    if all(isinstance(row, list) for row in value):
+        width = {len(row) for row in value}
+        if len(width) > 1:
+            raise BadRequest(f"{what} must be rows of equal length; got rows of {sorted(width)} values")
+        return _frame(lambda pd: pd.DataFrame(value), what)
+    if any(isinstance(item, (list, dict)) for item in value):
+        raise BadRequest(f"{what} must be a list of rows (each a list of values) or a list of objects")
+    rows = [[v] for v in value] if columns == 1 else [value]  # one column's values, or one row
+    return _frame(lambda pd: pd.DataFrame(rows), what)
 
 
 def _split(value: Any) -> Any:
