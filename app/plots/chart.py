@@ -5,6 +5,10 @@ series, which clips to the view and draws min/max per pixel column itself at pai
 pyqtgraph's ``PlotDataItem`` with the PlotItem's peak downsampling and clip-to-view did
 the same work through its per-item data pipeline, 0.6 ms per curve on every repaint.
 
+When every run it shows has one point, the chart is a bar chart instead (bars.py): one
+bar per run, names on the left axis, the value axis at the bottom. A run with one point
+among runs with many is a marker on its line (curve.py).
+
 The chart follows its data (x and y ranges from bounds computed on the worker) until the
 user pans or zooms; pyqtgraph's own auto-range is off: it would ask every curve for its
 bounds on each range change, and knows nothing of "ignore outliers".
@@ -24,6 +28,7 @@ from app.shell.errors import override_failed
 from app.runs.colors import color_for
 
 from .axes import AXIS_LABELS, ChartColors, ValueAxis, make_bottom_axis
+from .bars import CategoryAxis, RunBars
 from .curve import RunCurve
 from .readout import CrosshairMixin
 from .updates import UpdateQueue
@@ -65,6 +70,8 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
         self._queue = queue
         self._pending: dict[str, None] = {}  # run ids whose curves need creating or new data
         self.follow = True  # ranges follow the data until the user pans or zooms
+        self.bar_mode = False  # every run shown has one point: bars, not lines
+        self.bars = RunBars()
         self._range: tuple | None = None
         item = self.getPlotItem()
         item.setMenuEnabled(False)
@@ -156,6 +163,7 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
             curves = self.runs.get(run_id)
             if curves is not None:
                 self._draw(curves)
+        self._update_mode()
         self.update_range()
         if not self.updatesEnabled():
             self.setUpdatesEnabled(True)
@@ -163,16 +171,16 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
 
     def _draw(self, curves: _RunCurves) -> None:
         if curves.raw is None:
-            curves.raw = self._new_curve(z=1, visible=curves.visible)
+            curves.raw = self._new_curve(z=1, visible=self._shows_curves(curves))
         p = curves.prepared
         if p is not None and p is not curves.drawn:
             curves.drawn = p
             antialias = len(p) <= ANTIALIAS_MAX_POINTS
             curves.raw.opts["antialias"] = antialias
             curves.raw.set_series(p.x, p.y_draw, p.connect, gaps=p.y)
-            if p.smoothed_draw is not None:
+            if p.smoothed_draw is not None and len(p) > 1:  # one point: its marker, unsmoothed
                 if curves.smooth is None:
-                    curves.smooth = self._new_curve(z=2, visible=curves.visible)
+                    curves.smooth = self._new_curve(z=2, visible=self._shows_curves(curves))
                 curves.smooth.opts["antialias"] = antialias
                 curves.smooth.set_series(p.x, p.smoothed_draw, p.smoothed_connect, gaps=p.smoothed)
             elif curves.smooth is not None and curves.smooth.xData is not None:
@@ -186,17 +194,67 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
         self.getPlotItem().addItem(curve)
         return curve
 
+    def _shows_curves(self, curves: _RunCurves) -> bool:
+        return curves.visible and not self.bar_mode
+
+    # -- bars or lines -----------------------------------------------------------------------
+    def _update_mode(self) -> None:
+        """Bars when every run with data has exactly one point; lines otherwise."""
+        loaded = [c.drawn for c in self.runs.values() if c.drawn is not None and len(c.drawn)]
+        bar = bool(loaded) and all(len(p) == 1 for p in loaded)
+        if bar != self.bar_mode:
+            self.bar_mode = bar
+            item = self.getPlotItem()
+            for part in (self.bars.item, self.bars.labels):
+                if bar:
+                    item.addItem(part, ignoreBounds=part is self.bars.labels)
+                else:
+                    item.removeItem(part)
+            for curves in self.runs.values():
+                for curve in (curves.raw, curves.smooth):
+                    if curve is not None:
+                        curve.setVisible(self._shows_curves(curves))
+            self.hide_crosshair()
+            self._set_axes()
+            self.follow = True
+        if bar:
+            shown = [(c.run_id, c.name, c.drawn) for c in self.runs.values()
+                     if c.visible and c.drawn is not None and len(c.drawn)]
+            names = self.bars.set_runs(shown, self.settings.log_y)
+            self.getPlotItem().getAxis("left").set_names(names)
+
+    def _set_axes(self) -> None:
+        """Lines: values on the left, steps or time at the bottom. Bars: run names on the
+        left, values at the bottom."""
+        item = self.getPlotItem()
+        if self.bar_mode:
+            value = ValueAxis("bottom")
+            item.setAxisItems({"left": CategoryAxis(), "bottom": value})
+        else:
+            value = ValueAxis("left")
+            item.setAxisItems({"left": value, "bottom": make_bottom_axis(self.settings.x_axis)})
+        value.setLogMode(self.settings.log_y)
+        item.updateGrid()  # new axes draw no grid until told
+        if self.bar_mode:
+            item.getAxis("left").setGrid(False)  # a line through every bar would only add noise
+        self._color_axes()
+
     def apply_settings(self, settings: PlotSettings) -> None:
         """Axis, log scale and styles; the data itself comes back through ``set_series``."""
         old = self.settings
         self.settings = settings
         item = self.getPlotItem()
         if old.x_axis != settings.x_axis:
-            item.setAxisItems({"bottom": make_bottom_axis(settings.x_axis)})
-            self._color_axes()
+            if not self.bar_mode:
+                item.setAxisItems({"bottom": make_bottom_axis(settings.x_axis)})
+                item.updateGrid()
+                self._color_axes()
             self.follow = True
         if old.log_y != settings.log_y:
             item.setLogMode(False, settings.log_y)
+            if self.bar_mode:  # pyqtgraph's log modes follow x and y; the values are along x here
+                item.getAxis("bottom").setLogMode(settings.log_y)
+                item.getAxis("left").setLogMode(False)
             self.follow = True
         if old.ignore_outliers != settings.ignore_outliers:
             self.follow = True
@@ -212,6 +270,13 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
         """While following: x spans the data, y spans it too, or with "ignore outliers" the
         runs' 5th to 95th percentiles (in log10 units on a log axis)."""
         if not self.follow:
+            return
+        if self.bar_mode:
+            bounds = self.bars.view_range()
+            if bounds is not None and (force or bounds != self._range):
+                self._range = bounds
+                x0, x1, y0, y1 = bounds
+                self.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
             return
         shown = [c.drawn for c in self.runs.values() if c.drawn is not None and c.visible and c.drawn.x_bounds]
         if not shown:
@@ -244,7 +309,7 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
         if curves.raw is None:
             return
         p = curves.drawn
-        smoothed = p is not None and p.smoothed is not None
+        smoothed = p is not None and p.smoothed is not None and len(p) > 1
         few = p is not None and len(p) <= ANTIALIAS_MAX_POINTS
         style = (smoothed, few, self.settings.show_points, self._colors.dark, curves.smooth is not None)
         if style == curves.style:
@@ -264,7 +329,7 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
     def export_legend(self):
         """While exporting: a legend inside the chart naming its visible runs (up to 8)."""
         shown = [c for c in self.runs.values() if c.visible and c.drawn is not None]
-        if not 0 < len(shown) <= MAX_LEGEND_RUNS:
+        if self.bar_mode or not 0 < len(shown) <= MAX_LEGEND_RUNS:  # bars: names on the axis
             yield
             return
         self.legend.setLabelTextColor(self._colors.text)
@@ -286,7 +351,9 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
         curves.visible = visible
         for curve in (curves.raw, curves.smooth):
             if curve is not None:
-                curve.setVisible(visible)
+                curve.setVisible(self._shows_curves(curves))
+        if self.bar_mode:
+            self._update_mode()
         self.update_range()
 
     def apply_palette(self, pal: QPalette) -> None:
@@ -295,6 +362,8 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
         self.getPlotItem().setTitle(html.escape(self.key), color=c.text.name(), size="10pt")
         self._color_axes()
         self.legend.setLabelTextColor(c.text)
+        self.bars.labels.text_color = c.text
+        self.bars.labels.update()
         legend_bg = QColor(c.background)
         legend_bg.setAlpha(215)
         self.legend.setBrush(legend_bg)
@@ -318,7 +387,10 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
             axis = item.getAxis(name)
             axis.setPen(pg.mkPen(c.axis))
             axis.setTextPen(pg.mkPen(c.text))
-        item.getAxis("bottom").setLabel(AXIS_LABELS[self.settings.x_axis], color=c.axis.name())
+        if self.bar_mode:
+            item.getAxis("bottom").showLabel(False)  # values: the title names the metric
+        else:
+            item.getAxis("bottom").setLabel(AXIS_LABELS[self.settings.x_axis], color=c.axis.name())
 
     def resizeEvent(self, event) -> None:
         try:  # total, as every override (errors.override_failed)

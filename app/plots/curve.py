@@ -22,6 +22,9 @@ out at paint time, from the painter's own transform, what to draw:
   through each column's min and max (``pixel_columns.column_polyline``), since
   antialiased vertical lines would blur.
 
+A series of one point has no line to draw: it is a marker of ``SINGLE_POINT_PX``, in the
+pen's color (a run that logged a metric once, beside runs that logged it every step).
+
 A repaint of part of the view (a moving crosshair) draws only the columns in that part.
 Hidden curves are never painted, so they cost nothing. Bounds come from the data once per
 ``set_series`` (pyqtgraph recomputes them from the drawn data after every view change).
@@ -48,6 +51,7 @@ ZOOM_MARGIN = 0.25  # at a new zoom level, columns are worked out for the view a
 PAN_MARGIN = 1.0  # many view widths either side; once panning at that level, this many
 PAD_PX = 3.0  # bounding rect margin: half a pen, half a "show points" dot
 POINT_SIZE = 4.0  # "show points" dots, in pixels
+SINGLE_POINT_PX = 9.0  # the marker of a one-point series: easy to see and to hover
 NOTHING = ("nothing", 0, 0)
 _ANTIALIASING = QPainter.RenderHint.Antialiasing  # looked up once: PySide enum lookups are slow
 
@@ -180,8 +184,9 @@ class RunCurve(pg.PlotCurveItem):
                     self._boundingRect = QRectF()
                 else:
                     sx, sy = self._scale or self._pixel()
-                    px = PAD_PX / sx if sx > 0 else 0.0
-                    py = PAD_PX / sy if sy > 0 else 0.0
+                    pad = SINGLE_POINT_PX / 2 + 1 if len(self.xData) == 1 else PAD_PX
+                    px = pad / sx if sx > 0 else 0.0
+                    py = pad / sy if sy > 0 else 0.0
                     self._boundingRect = QRectF(x0 - px, y0 - py, x1 - x0 + 2 * px, y1 - y0 + 2 * py)
             return self._boundingRect
         except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
@@ -210,6 +215,9 @@ class RunCurve(pg.PlotCurveItem):
                 return
             view = self.getViewBox()
             if view is None:
+                return
+            if len(self.xData) == 1:
+                self._paint_single(p)
                 return
             lo, hi = view.viewRange()[0]  # the curve sits in the view's coordinates
             t = p.deviceTransform()  # includes an export's scale and the screen's pixel ratio
@@ -308,6 +316,15 @@ class RunCurve(pg.PlotCurveItem):
         if self.point_color is not None:
             keep = slice(a, b) if self._gaps is None else np.flatnonzero(np.isfinite(self._gaps[a:b])) + a
             self._paint_dots(p, np.column_stack((self.xData[keep], self.yData[keep])))
+
+    def _paint_single(self, p: QPainter) -> None:
+        pen = QPen(self.opts["pen"].color(), SINGLE_POINT_PX)
+        pen.setCosmetic(True)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        p.setRenderHint(_ANTIALIASING, True)
+        p.setPen(pen)
+        p.drawPoint(QPointF(float(self.xData[0]), float(self.yData[0])))
+        self.drawn = ("points", 0, 1)
 
     def _paint_dots(self, p: QPainter, xy: np.ndarray) -> None:
         if len(xy) == 0:

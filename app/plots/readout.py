@@ -1,4 +1,8 @@
-"""The crosshair: a line at the hovered x, a dot on each run's curve and a readout of the values."""
+"""The crosshair: a line at the hovered x, a dot on each run's curve and a readout of the values.
+
+On a bar chart (every run one point) the readout names the bar under the mouse instead;
+the other charts' crosshairs do not follow it, since its axes are values and runs, not x.
+"""
 from __future__ import annotations
 
 import html
@@ -58,13 +62,22 @@ def readout_html(rows, x_axis: str) -> str:
     return "<br>".join(lines)
 
 
+def bar_readout_html(key: str, bar, x_axis: str) -> str:
+    """The hovered bar (a ``bars.Bar``): the metric, the run in its color, the value as logged and when."""
+    raw = float(bar.prepared.raw[0]) if len(bar.prepared.raw) else math.nan
+    color = color_for(bar.run_id).name()
+    when = x_text(x_axis, bar.prepared, 0)
+    return (f"<b>{html.escape(key)}</b><br><span style='color:{color}'>●</span> {html.escape(bar.name)}"
+            f"&nbsp;&nbsp;<b>{format_number(raw)}</b><br><span style='color:gray'>{html.escape(when)}</span>")
+
+
 def _elide(name: str, limit: int = 32) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 class CrosshairMixin:
     """MetricChart's hover behaviour; expects ``runs``, ``settings``, ``readout``, ``_vline``,
-    ``_markers``, ``_marker_pen`` and the ``hovered``/``hover_left`` signals."""
+    ``_markers``, ``_marker_pen``, ``bar_mode``, ``bars`` and the ``hovered``/``hover_left`` signals."""
 
     @Slot(object)
     def _on_mouse_moved(self, pos: QPointF) -> None:
@@ -72,6 +85,9 @@ class CrosshairMixin:
         if not vb.sceneBoundingRect().contains(pos):
             self.hide_crosshair()
             self.hover_left.emit()
+            return
+        if self.bar_mode:
+            self._show_bar_readout(vb.mapSceneToView(pos).y(), self.mapFromScene(pos))
             return
         x = vb.mapSceneToView(pos).x()
         self.show_crosshair(x, readout_at=self.mapFromScene(pos))
@@ -95,6 +111,9 @@ class CrosshairMixin:
 
         Returns ``(run_id, raw value, smoothed value or None)`` per run shown.
         """
+        if self.bar_mode:  # no x to follow among bars
+            self.hide_crosshair()
+            return []
         self._vline.setPos(x)
         self._vline.setVisible(True)
         rows, xs, ys, brushes = [], [], [], []
@@ -118,11 +137,21 @@ class CrosshairMixin:
             self._show_readout(rows, readout_at)
         return [(run_id, raw, smooth) for run_id, _, _, _, raw, smooth in rows]
 
+    def _show_bar_readout(self, y: float, at: QPoint) -> None:
+        bar = self.bars.at(y)
+        if bar is None:
+            self.readout.hide()
+            return
+        self._place_readout(bar_readout_html(self.key, bar, self.settings.x_axis), at)
+
     def _show_readout(self, rows, at: QPoint) -> None:
         if not rows:
             self.readout.hide()
             return
-        self.readout.setText(readout_html(rows, self.settings.x_axis))
+        self._place_readout(readout_html(rows, self.settings.x_axis), at)
+
+    def _place_readout(self, text: str, at: QPoint) -> None:
+        self.readout.setText(text)
         self.readout.adjustSize()
         w, h = self.readout.width(), self.readout.height()
         left = at.x() + 14 if at.x() + 14 + w < self.width() else at.x() - 14 - w
