@@ -56,6 +56,7 @@ def test_each_steps_timestamp_is_when_its_epoch_ended(demo):
 def test_the_newest_run_is_not_a_failed_one(demo):
     runs = tracker.Client(demo).search_runs()  # newest first, as the app's table
     assert runs[0].info.status == "FINISHED"
+    assert runs[0].info.run_name == "mlp-long-training"  # curves to show on the Charts tab at once
     top_level = [r for r in runs if not r.info.parent_run_id]
     assert top_level[0].info.status == "FINISHED"
     failed = [r.info.run_name for r in runs if r.info.status == "FAILED"]
@@ -68,6 +69,10 @@ def test_sweep_runs_are_nested_under_their_parent(demo):
     children = [r.info for r in runs.values() if r.info.parent_run_id == parent.run_id]
     assert sorted(c.run_name for c in children) == ["sgd-lr-0.001", "sgd-lr-0.01", "sgd-lr-0.1"]
     assert all(parent.start_time < c.start_time and c.end_time <= parent.end_time for c in children)
+    sweep = runs["lr-sweep"].data
+    best = max(children, key=lambda c: runs[c.run_name].data.metrics["val/accuracy"])
+    assert sweep.params["best_lr"] == runs[best.run_name].data.params["lr"]
+    assert sweep.metrics["best/val_accuracy"] == runs[best.run_name].data.metrics["val/accuracy"]
 
 
 def test_a_registered_model_with_stages_aliases_and_lineage(demo):
