@@ -130,7 +130,8 @@ class ColumnChooser(QWidget):
                 item = QStandardItem(choice.label)
                 item.setData(choice.key, KEY_ROLE)
                 item.setToolTip(choice.key)
-                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                              | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(Qt.CheckState.Checked if choice.shown else Qt.CheckState.Unchecked)
                 count = QStandardItem("" if choice.count is None else f"{choice.count:,}")
                 count.setFlags(Qt.ItemFlag.ItemIsEnabled)

@@ -164,7 +164,9 @@ class RunsTable(QTableView):
 
     def _place(self) -> None:
         """Lay the overlay over the table's left edge, header included; shown only while scrolled."""
-        frozen = self.frozen
+        frozen = getattr(self, "frozen", None)  # (QTableView lays itself out before __init__ makes it)
+        if frozen is None:
+            return
         width = self.frozen_width()
         scrolled = self.horizontalScrollBar().value() > 0
         frozen.setGeometry(self.verticalHeader().width() + self.frameWidth(), self.frameWidth(), width,
@@ -225,7 +227,8 @@ class RunsTable(QTableView):
         except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("RunsTable.mousePressEvent")
 
-    def scrollTo(self, index: QModelIndex, hint: QAbstractItemView.ScrollHint = QAbstractItemView.ScrollHint.EnsureVisible) -> None:
+    def scrollTo(self, index: QModelIndex,
+                 hint: QAbstractItemView.ScrollHint = QAbstractItemView.ScrollHint.EnsureVisible) -> None:
         try:
             bar = self.horizontalScrollBar()
             before = bar.value()
