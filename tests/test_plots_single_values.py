@@ -1,5 +1,6 @@
 """Metrics logged once per run: a bar chart when every run has one point, a visible marker
 when some runs have one point and others many, and smoothing never hides either."""
+import csv
 import math
 
 import numpy as np
@@ -176,3 +177,17 @@ def test_the_demo_iris_experiment_charts_are_bars(qtbot, panel, tracking_dir):
         a = pixels(chart)
         for run in iris:
             assert matches(a, color_for(run.info.run_id)).sum() > 100, (key, run.info.run_name)
+
+
+def test_a_bar_charts_csv_has_every_bar(qtbot, panel, tmp_path):
+    """Its x axis is values: the steps the values were logged at are not a range to clip to."""
+    log_run("a", "score", 150.0)
+    with tracker.start_run(run_name="late"):
+        tracker.log_metric("score", 120.0, step=40)
+    panel.set_settings(PlotSettings(log_y=True))
+    chart = show(qtbot, panel, ["a", "late"], "score")
+    assert chart.bar_mode
+    path = tmp_path / "score.csv"
+    panel.export_chart("score", "csv", path)
+    rows = {r["run"]: (int(r["step"]), float(r["value"])) for r in csv.DictReader(path.open())}
+    assert rows == {"a": (0, 150.0), "late": (40, 120.0)}

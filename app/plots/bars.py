@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QTransform
 
 from app.common.formatting import format_number
 from app.runs.colors import color_for
@@ -164,13 +164,13 @@ class ValueLabels(pg.GraphicsObject):
     def _paint(self, p: QPainter) -> None:
         if not self.bars:
             return
-        t = p.transform()  # data units to device pixels
+        t = p.worldTransform()  # data units to the painter's pixels (an export's too)
         metrics = QFontMetricsF(self.font)
         row_px = abs(t.map(QPointF(0, 0)).y() - t.map(QPointF(0, THICKNESS)).y())
         if row_px < metrics.height():
             return  # thin rows: the readout tells the values
         p.save()
-        p.resetTransform()
+        p.setWorldTransform(QTransform())  # text in pixels; window and viewport stay
         p.setFont(self.font)
         for bar in self.bars:
             start, end = t.map(QPointF(self.base, bar.row)), t.map(QPointF(bar.value, bar.row))

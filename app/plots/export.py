@@ -88,12 +88,14 @@ def export_csv(chart: MetricChart, path: str | os.PathLike, visible_only: bool =
 
     Values are written as logged (``nan`` and ``inf`` included), with full precision.
 
-    ``visible_only`` keeps the points within the chart's current x range. Every run of the
+    ``visible_only`` keeps the points within the chart's current x range (a bar chart shows
+    all its points). Every run of the
     chart is written, those switched off in the legend too: the last column, ``hidden``, is
     ``true`` for their rows (``false`` for the rest), so a file never silently lacks a run
     and one filter gives exactly what the chart showed. Returns the number of rows written.
     """
-    lo, hi = chart.visible_x_range() if visible_only else (-np.inf, np.inf)
+    # A bar chart's x axis holds values, not steps: every bar is on screen.
+    lo, hi = chart.visible_x_range() if visible_only and not chart.bar_mode else (-np.inf, np.inf)
     rows = 0
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
