@@ -81,6 +81,16 @@ def test_a_syntax_error_keeps_the_last_valid_result_with_the_error_shown(qtbot, 
     qtbot.waitUntil(lambda: view.filter_error() == "")
     assert sorted(names_shown(window)) == ["big", "small"] and view.filter_edit.property("invalid") is False
 
+    view.filter_edit.setText("metrcs.acc > 0.9")  # a misspelt prefix or attribute is a syntax error...
+    qtbot.waitUntil(lambda: view.filter_error() != "")
+    assert view.filter_error().endswith("— did you mean metrics.acc?")  # ...that names the nearest key
+    view.filter_edit.setText("stauts = 'FINISHED'")
+    qtbot.waitUntil(lambda: view.filter_error().endswith("— did you mean status?"))
+    assert sorted(names_shown(window)) == ["big", "small"]
+    view.filter_edit.setText("lr=0.1")  # no near miss: plain words, as a sweep's run names have them
+    qtbot.waitUntil(lambda: view.filter_error() == "")
+    assert names_shown(window) == []
+
 
 def test_escape_clears_the_box(qtbot, runs):
     window = open_window(qtbot, runs, 3)

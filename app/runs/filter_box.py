@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import html
+import re
 from typing import Any, Iterable
 
 import numpy as np
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import (
     QCompleter, QFrame, QHBoxLayout, QLabel, QLineEdit, QToolButton, QVBoxLayout, QWidget,
 )
 
-from tracker.filter import is_filter_expression, parse_filter
+from tracker.filter import FilterSyntaxError, is_filter_expression, parse_filter
 from tracker.filter_ast import ATTRIBUTES, BoolOp, Compare, Not
 from tracker.index import RunTable
 
@@ -28,6 +29,9 @@ from app.shell.errors import override_failed
 PLACEHOLDER = "Filter runs: text, or an expression like metrics.accuracy > 0.9 and params.model = 'cnn'"
 PREFIXES = {"metric": "metrics.", "param": "params.", "tag": "tags."}
 MIN_TOKEN = 2  # characters typed before keys are offered (one letter matches nearly every key)
+_KEYWORDS = {"and", "or", "not", "like", "ilike", "in"}
+_COMPARISON = re.compile(r"[=<>]")
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 EXAMPLES = (
     ("metrics.accuracy > 0.9", "a metric above a value"),
@@ -41,12 +45,21 @@ EXAMPLES = (
 )
 
 
-def parse_row_filter(experiment: str | None, text: str) -> RowFilter:
-    """``RowFilter(experiment, text)``, except that text which becomes an expression with one more
-    key character (``metrics.``, ``(tags.``) is an expression being typed, not words to search
-    for: it raises the parser's error, so the last good filter stays while the key is typed."""
-    if not is_filter_expression(text) and is_filter_expression(text + "x"):
-        parse_filter(text)  # raises FilterSyntaxError ("expected a key after 'metrics.'")
+def parse_row_filter(experiment: str | None, text: str, names: list[str] | None = None) -> RowFilter:
+    """``RowFilter(experiment, text)``, except for two kinds of text that are expressions gone
+    wrong rather than words to search for; they raise the parser's error, so the last good filter
+    stays: text that one more key character makes an expression (``metrics.``, ``(tags.``: a
+    key being typed), and, given ``names`` (the keys and attributes a filter can name), text
+    with a comparison whose key is a near miss of one (``metrcs.acc > 0.9``, ``stauts = 'FAILED'``)."""
+    if not is_filter_expression(text):
+        if is_filter_expression(text + "x"):
+            parse_filter(text)  # raises FilterSyntaxError ("expected a key after 'metrics.'")
+        if names and _COMPARISON.search(_QUOTED.sub("", text)):
+            try:
+                parse_filter(text)
+            except FilterSyntaxError as e:
+                if nearest_name(e, names):
+                    raise
     return RowFilter(experiment, text)
 
 
@@ -111,6 +124,25 @@ def completion_keys(table: RunTable) -> list[str]:
     return keys + [f"attributes.{name}" for name in sorted(ATTRIBUTES)]
 
 
+def filter_names(table: RunTable) -> list[str]:
+    """The keys (``metrics.acc``...) and attributes (``attributes.status`` and ``status``) a filter can name."""
+    return completion_keys(table) + sorted(ATTRIBUTES)
+
+
+def nearest_name(error: Exception, names: list[str]) -> str:
+    """Of ``names``, the one nearest to a misspelt key the parser stopped at (``metrcs.acc``,
+    ``stauts``), or ""."""
+    text, start = getattr(error, "text", ""), getattr(error, "position", -1)
+    end = start
+    while 0 <= end < len(text) and (text[end].isalnum() or text[end] in "_-/."):
+        end += 1
+    word = text[start:end] if start >= 0 else ""
+    if len(word) < MIN_TOKEN or word.lower() in _KEYWORDS:
+        return ""
+    near = difflib.get_close_matches(word, names, n=1, cutoff=0.75)
+    return near[0] if near and near[0] != word else ""
+
+
 def token_at(text: str, cursor: int) -> tuple[int, str]:
     """(start, text) of the key being typed before ``cursor``; "" inside a quoted string."""
     quote = None
@@ -173,6 +205,7 @@ class FilterBox(QWidget):
         super().__init__(parent)
         self.model = model  # a RunsTableModel: its table gives the keys
         self._keys_table: RunTable | None = None
+        self._names_of: tuple[RunTable, list[str]] | None = None  # (table, filter_names of it)
         self._checked: tuple[Any, Any] | None = None  # (table, filter) the note was made for
         self._row_filter: RowFilter | None = None  # the filter in force, while it is not an error
 
@@ -240,12 +273,24 @@ class FilterBox(QWidget):
 
     # ---- what the filter did -----------------------------------------------------------
 
+    def parse(self, experiment: str | None) -> RowFilter:
+        """The box's text as a filter on ``experiment`` (``parse_row_filter``); FilterSyntaxError when bad."""
+        return parse_row_filter(experiment, self.edit.text(), self._names())
+
+    def _names(self) -> list[str]:
+        table = self.model.table()
+        if self._names_of is None or self._names_of[0] is not table:  # a newer table: keys may have appeared
+            self._names_of = (table, filter_names(table))
+        return self._names_of[1]
+
     def show_result(self, row_filter: RowFilter, error: Exception | None = None) -> None:
         """The filter in force, and the syntax error of the text when it is not that filter's."""
         invalid = error is not None
         if invalid:
             problem = getattr(error, "problem", str(error))
-            self.error_label.setText(f"Position {getattr(error, 'position', 0)}: {problem}")
+            near = nearest_name(error, self._names())
+            self.error_label.setText(f"Position {getattr(error, 'position', 0)}: {problem}"
+                                     + (f" — did you mean {near}?" if near else ""))
             self.error_label.setToolTip(str(error))
         self.error_label.setVisible(invalid)
         if bool(self.edit.property("invalid")) != invalid:

@@ -20,7 +20,7 @@ from app.shell.errors import override_failed
 from app.common.table_look import platform_sort_arrows
 from app.runs.rows import FIXED_KEYS
 from app.runs.model import RUN_ROLE, RunsTableModel
-from app.runs.filter_box import FilterBox, parse_row_filter
+from app.runs.filter_box import FilterBox
 from app.runs.column_choice import ColumnChoices, top_columns
 from app.runs.column_chooser import ColumnChooser, add_to_menu, choices
 from app.runs.frozen_column import RunsTable
@@ -142,7 +142,7 @@ class RunsView(QWidget):
         self._filter_timer.stop()
         error = None
         try:
-            row_filter = parse_row_filter(self._experiment, self.filter_edit.text())
+            row_filter = self.filter_box.parse(self._experiment)
         except FilterSyntaxError as e:
             error, row_filter = e, self.model.row_filter().with_experiment(self._experiment)
         self.model.set_filter(row_filter)
