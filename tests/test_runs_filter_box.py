@@ -4,7 +4,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QToolButton
 
-from app.runs.filter_box import EXAMPLES, parse_row_filter
+from app.runs.filter_box import EXAMPLES
+from app.runs.filter_keys import parse_row_filter
 
 from app_fixtures import *  # noqa: F403
 from app_fixtures import OFFSCREEN_NOISE, log_run, names_shown, open_window
