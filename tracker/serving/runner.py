@@ -56,14 +56,14 @@ def require_extra() -> None:
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening socket on ``host:port`` (0: a free port), with the error saying which address is taken."""
+    """A socket bound to ``host:port`` (0: a free port), not listening yet; the error says which address
+    is taken. Bound before the model is loaded, so a taken port is reported at once."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         if os.name != "nt":  # on Windows this would let two servers share the port
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
-        sock.listen(2048)
     except OSError as e:
         sock.close()
         raise OSError(e.errno, f"cannot listen on {host}:{port}: {e.strerror}") from None
@@ -79,8 +79,13 @@ def serve(options: ServeOptions) -> int:
     from .asgi import OPTIONS_ENV, app_from_environment, build_app
     configure_logging()
     target = Target(options.uri, options.tracking_dir, options.trust)
-    holder = ModelHolder.load(target, options.poll_s)  # raises before listening: no server without a model
     sock = bind(options.host, options.port)
+    try:
+        holder = ModelHolder.load(target, options.poll_s)  # raises before listening: no server without a model
+    except BaseException:
+        sock.close()
+        raise
+    sock.listen(2048)  # connections queue from here until uvicorn accepts them
     host, port = sock.getsockname()[:2]
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     common = dict(log_config=None, log_level="warning", access_log=False, lifespan="on", timeout_keep_alive=30,

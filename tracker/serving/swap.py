@@ -99,11 +99,11 @@ class ModelHolder:
             except Exception as e:  # noqa: BLE001 - e.g. the stage was emptied: keep serving the last version
                 self._fail(f"{self.target.uri} names no version now ({e}); still serving version {current.label}")
                 return False
+            finally:
+                self._refresh(current)
             if version is None:
                 return False
             if version.version == current.version:
-                if (version.current_stage, tuple(version.aliases)) != (current.stage, current.aliases):
-                    self.current = current.with_registry_state(version.current_stage, tuple(version.aliases))
                 self.last_error = None
                 return False
             try:
@@ -118,6 +118,19 @@ class ModelHolder:
             log.info("%s now serves version %s (was %s; loaded and verified in %.3f s)", self.target.uri,
                      new.label, current.label, new.load_seconds)
             return True
+
+    def _refresh(self, current: ServedModel) -> None:
+        """Keep what /metadata says of the serving version (its stage, its aliases) as the registry has it."""
+        if current.version is None or current.name is None:
+            return
+        try:
+            version = self.target.client().get_model_version(current.name, current.version)
+        except Exception as e:  # noqa: BLE001 - deleted, or the registry unreadable: the last known state stays
+            log.warning("could not read version %s of %r: %s", current.version, current.name, e)
+            return
+        state = (version.current_stage, tuple(version.aliases))
+        if state != (current.stage, current.aliases) and self.current is current:
+            self.current = current.with_registry_state(*state)
 
     def _fail(self, message: str) -> None:
         if message != self.last_error:
