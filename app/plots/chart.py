@@ -354,6 +354,7 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
                 curve.setVisible(self._shows_curves(curves))
         if self.bar_mode:
             self._update_mode()
+        self.hide_crosshair()  # its readout would still list the run (a keyboard toggle)
         self.update_range()
 
     def apply_palette(self, pal: QPalette) -> None:
