@@ -115,7 +115,12 @@ def test_keys_complete_as_they_are_typed(qtbot, runs):
     qtbot.keyClicks(box, "val")
     qtbot.waitUntil(lambda: "metrics.val_acc" in completions(fbox))
     assert fbox.completer.popup().objectName() == "filterCompletions"
-    qtbot.keyClick(fbox.completer.popup(), Qt.Key.Key_Return)  # the first match is current
+    qtbot.keyClick(fbox.completer.popup(), Qt.Key.Key_Return)  # a first word may be a search: kept
+    assert box.text() == "val" and not fbox.completer.popup().isVisible()
+    qtbot.keyClicks(box, "_")
+    qtbot.waitUntil(lambda: "metrics.val_acc" in completions(fbox))
+    qtbot.keyClick(fbox.completer.popup(), Qt.Key.Key_Down)  # chosen
+    qtbot.keyClick(fbox.completer.popup(), Qt.Key.Key_Return)
     assert box.text() == "metrics.val_acc"
     assert not fbox.completer.popup().isVisible()
 
@@ -139,7 +144,8 @@ def test_keys_complete_as_they_are_typed(qtbot, runs):
     qtbot.keyClicks(box, "fres")
     qtbot.waitUntil(lambda: completions(fbox) == ["metrics.fresh_loss", "tags.`fresh tag`"])
     popup = fbox.completer.popup()
-    popup.setCurrentIndex(popup.model().index(1, 0))
+    qtbot.keyClick(popup, Qt.Key.Key_Down)
+    qtbot.keyClick(popup, Qt.Key.Key_Down)
     qtbot.keyClick(popup, Qt.Key.Key_Return)
     assert box.text() == "tags.`fresh tag`"
     parse_row_filter(None, box.text() + " = 'x'")  # what it inserts is what the grammar reads

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import QEvent, QPoint, QStringListModel, Qt, Slot
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QStringListModel, Qt, Slot
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCompleter, QFrame, QHBoxLayout, QLabel, QLineEdit, QToolButton, QVBoxLayout, QWidget,
@@ -219,7 +219,10 @@ class FilterBox(QWidget):
         if count == 0 or (count == 1 and self.completer.currentCompletion().lower() == token.lower()):
             popup.hide()
             return
-        popup.setCurrentIndex(self.completer.completionModel().index(0, 0))
+        # Enter or Tab takes the first key only where a key is surely meant (a prefix typed, or
+        # more of an expression before it): a first word may be plain text to search for.
+        keyish = "." in token or bool(text[:start].strip())
+        popup.setCurrentIndex(self.completer.completionModel().index(0, 0) if keyish else QModelIndex())
         rect = self.edit.cursorRect()
         rect.moveLeft(self.edit.cursorRect().left() - self.edit.fontMetrics().horizontalAdvance(token))
         rect.setWidth(max(320, popup.sizeHintForColumn(0) + popup.verticalScrollBar().sizeHint().width() + 12))
