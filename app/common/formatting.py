@@ -16,6 +16,16 @@ SOURCE_TAG = "tracker.source.name"
 ARGV_TAG = "tracker.source.argv"
 HOST_TAG = "tracker.host"
 USER_TAG = "tracker.user"
+SYSTEM_TAG_PREFIXES = ("tracker.", "mlflow.")  # what the library (or MLflow) records itself
+
+
+def is_system_tag(key: str) -> bool:
+    return key.startswith(SYSTEM_TAG_PREFIXES)
+
+
+def user_tags(tags: dict[str, str]) -> dict[str, str]:
+    """The tags a person set, without the ones the tracker (or MLflow) records itself."""
+    return {key: value for key, value in tags.items() if not is_system_tag(key)}
 
 
 def format_time(ms: int | None, seconds: bool = False) -> str:
@@ -69,14 +79,26 @@ def format_number(value: float | None) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+_SIZE_UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB")
+
+
 def format_size(size: int | None) -> str:
-    if size is None:
+    """The app's one way to show a size, in binary units: "1 byte", "812 bytes", "3.1 KiB",
+    "256 KiB", "12 MiB" (one decimal below 10 of a unit)."""
+    if size is None or size < 0:
         return ""
+    if size < 1024:
+        return "1 byte" if size == 1 else f"{int(size)} bytes"
     value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+    for unit in _SIZE_UNITS:
         value /= 1024
+        if value < 1024 or unit == _SIZE_UNITS[-1]:
+            shown = f"{value:.1f}"
+            if float(shown) >= 10:
+                shown = f"{value:.0f}"
+            if shown == "1024":  # rounding up to the next unit: 1023.6 KiB reads 1.0 MiB
+                continue
+            return f"{shown} {unit}"
     return ""
 
 

@@ -18,12 +18,14 @@ from PySide6.QtWidgets import (
     QTableView, QTreeView, QVBoxLayout, QWidget,
 )
 
+from tracker.models.summary import describe_model_dir
 from tracker.store.tempfiles import is_temp_name
 
 from app.shell import desktop
 from app.shell.errors import override_failed
 from app.details.highlight import Highlighter
 from app.details.preview import Preview, load_preview
+from app.common.formatting import format_size
 from app.common.table_model import TableModel
 
 
@@ -72,7 +74,19 @@ class _ImageView(QScrollArea):
 class WithoutTempFiles(QSortFilterProxyModel):
     """A ``QFileSystemModel`` without writers' temp files (``.<name>.<8 random>.part``...): a
     killed writer leaves them behind, and they are never artifacts. Rows keep the file
-    system model's own order (folders first); sorting is asked of it."""
+    system model's own order (folders first); sorting is asked of it. Sizes read as everywhere
+    in the app (``format_size``), not in Qt's own style."""
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        try:  # total, as every override (errors.override_failed)
+            if index.column() == 1 and role == Qt.ItemDataRole.DisplayRole:
+                model = self.sourceModel()
+                source = self.mapToSource(index)
+                return "" if model.isDir(source) else format_size(model.size(source))
+            return super().data(index, role)
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("WithoutTempFiles.data")
+            return None
 
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
         try:  # total, as every override (errors.override_failed)
@@ -126,7 +140,9 @@ class ArtifactsView(QWidget):
     logged models, kept outside its artifacts folder, are offered beside it in a picker above the tree.
 
     ``contextMenuAboutToShow(menu, path)`` lets other panels add actions (the registry panel adds
-    "Register model..."); items can be dragged out as file URLs.
+    "Register Model…"). On a model folder, the actions added for that path (``data()`` is the
+    path) come first, named with the flavor and class the folder holds. Items can be dragged
+    out as file URLs.
     """
 
     contextMenuAboutToShow = Signal(QMenu, str)
@@ -364,6 +380,18 @@ class ArtifactsView(QWidget):
         menu.addAction("Reveal in File Manager", lambda: desktop.reveal(path))
         menu.addAction("Copy Path", lambda: desktop.copy_text(path))
         self.contextMenuAboutToShow.emit(menu, path)
+        model = describe_model_dir(path) if Path(path).is_dir() else None
+        if model is not None:
+            offered = [a for a in menu.actions() if not a.isSeparator() and a.data() == path]
+            first = menu.actions()[0]
+            for action in offered:  # what other panels offer for this model, ahead of the rest
+                menu.removeAction(action)
+                menu.insertAction(first, action)
+                base = action.text().rstrip("…").rstrip(".")
+                action.setText(f"{base} ({model.describe().replace('&', '&&')})…")  # no mnemonic
+                action.setToolTip(f"A {model.flavor} model" + (f" ({model.model_class})" if model.model_class else ""))
+            if offered:
+                menu.insertSeparator(first)
         return menu
 
     @Slot(QPoint)

@@ -1,43 +1,34 @@
-"""Run details (``runDetails``): overview, params, metrics, tags and artifacts of one run."""
+"""Run details (``runDetails``): overview, params, metrics, tags and artifacts of one run.
+
+``set_tracking_dir(path)`` names the folder whose model registry says which versions came from
+the shown run ("Registered as fraud v3" on the Overview; asked off the GUI thread).
+"""
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
-    QAbstractItemView, QDialog, QDialogButtonBox, QFormLayout, QFrame, QHBoxLayout, QHeaderView,
-    QLabel, QMenu, QPlainTextEdit, QPushButton, QScrollArea, QStackedWidget, QTableView, QTabWidget,
-    QVBoxLayout, QWidget,
+    QAbstractItemView, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QMenu, QPlainTextEdit,
+    QPushButton, QStackedWidget, QTableView, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from tracker import store
 from tracker.entities import Run, UnreadableRun
 
-from app.shell import desktop
-
 from app.shell import resources
 
 from app.runs import access as run_access
-from app.common.formatting import (
-    BRANCH_TAG, COMMIT_TAG, DIFF_TAG, DIRTY_TAG, HOST_TAG, REPO_TAG, SOURCE_TAG, argv_text,
-    format_duration, format_time,
-)
+from app.common.formatting import DIFF_TAG, format_size, is_system_tag
 from app.common.table_look import record_table
 from app.common.table_model import TableModel
+from app.common.worker import Worker
+from app.details.copying import copy_from
+from app.details.overview import Overview
 
 MAX_DIFF_BYTES = 2 * 1024 * 1024
-
-
-def _value_label(text: str, mono: bool = False, parent: QWidget | None = None) -> QLabel:
-    label = QLabel(text, parent)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    if mono:
-        label.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-    return label
 
 
 def _table(model: TableModel, name: str, parent: QWidget) -> QTableView:
@@ -73,7 +64,7 @@ class DiffWindow(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.close)
         copy = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
-        copy.clicked.connect(lambda: desktop.copy_text(self.text.toPlainText()))
+        copy.clicked.connect(lambda: copy_from(copy, self.text.toPlainText()))
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
         layout.addWidget(buttons)
@@ -87,9 +78,11 @@ class DiffWindow(QDialog):
 
 
 class RunDetails(QWidget):
-    """``set_run(run)``; emits ``runRequested(run_id)`` when the parent-run link is clicked."""
+    """``set_run(run)``; emits ``runRequested(run_id)`` when the parent-run link is clicked and
+    ``modelVersionRequested(model, version)`` when a "Registered as" link is."""
 
     runRequested = Signal(str)
+    modelVersionRequested = Signal(str, int)
     artifactMenuAboutToShow = Signal(QMenu, str)  # ArtifactsView.contextMenuAboutToShow, passed on
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -99,6 +92,9 @@ class RunDetails(QWidget):
         self._run: Run | UnreadableRun | None = None
         self._name_of: Callable[[str], str | None] = lambda run_id: None  # for the parent link
         self.diff_window: DiffWindow | None = None
+        self._tracking_dir: Path | None = None
+        self._lookups: Worker | None = None  # asks the registry which versions came from the run
+        self._lookup_job = -1
 
         self.placeholder = QLabel("Select a run to see its details", self)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -128,9 +124,11 @@ class RunDetails(QWidget):
         self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.copy_id_button = QPushButton("Copy Run ID", content)
         self.copy_id_button.setAccessibleName("Copy run ID")
+        self.copy_id_button.setObjectName("copyRunIdButton")
         self.copy_id_button.clicked.connect(self.copy_run_id)
         self.copy_path_button = QPushButton("Copy Path", content)
         self.copy_path_button.setAccessibleName("Copy run path")
+        self.copy_path_button.setObjectName("copyRunPathButton")
         self.copy_path_button.clicked.connect(self.copy_path)
         header = QHBoxLayout()
         header.setSpacing(8)
@@ -147,34 +145,43 @@ class RunDetails(QWidget):
         self.tabs.setObjectName("runDetailsTabs")
         self.tabs.setAccessibleName("Run details sections")
         self.tabs.setDocumentMode(True)
-        self.overview = QWidget()
-        self.overview_form = QFormLayout(self.overview)
-        self.overview_form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-        self.overview_form.setFormAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.overview_form.setHorizontalSpacing(14)
-        self.overview_form.setVerticalSpacing(7)
-        self.overview_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        scroll = QScrollArea()
-        scroll.setObjectName("overviewScroll")
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(self.overview)
+        self.overview = Overview()
+        self.overview.runRequested.connect(self.runRequested)
+        self.overview.versionRequested.connect(self.modelVersionRequested)
+        self.overview.diffRequested.connect(self.show_diff)
         self.params_model = TableModel(["Param", "Value"], self)
         self.metrics_model = TableModel(["Metric", "Last", "Min", "Max", "Count", "Last step"], self,
                                         numeric_columns=range(1, 6))
-        self.tags_model = TableModel(["Tag", "Value"], self)
+        self.tags_model = TableModel(["Tag", "Value"], self)  # the user's own
+        self.system_tags_model = TableModel(["System tag", "Value"], self)  # tracker.*, mlflow.*
         self.params_table = _table(self.params_model, "paramsTable", content)
         self.metrics_table = _table(self.metrics_model, "metricsTable", content)
         self.metrics_table.horizontalHeader().setStretchLastSection(False)
         for column in range(1, 6):
             self.metrics_table.horizontalHeader().resizeSection(column, 86)
-        self.tags_table = _table(self.tags_model, "tagsTable", content)
+        self.tags_page = QWidget(content)
+        self.tags_table = _table(self.tags_model, "tagsTable", self.tags_page)
+        self.system_tags_table = _table(self.system_tags_model, "systemTagsTable", self.tags_page)
+        self.system_tags_table.setAccessibleName("System tags")
+        self.no_tags = QLabel("No tags of your own: set them with tracker.set_tag(key, value)", self.tags_page)
+        self.no_tags.setObjectName("noUserTags")
+        self.no_tags.setProperty("muted", True)
+        self.system_heading = QLabel(self.tags_page)
+        self.system_heading.setObjectName("panelHeading")  # the app's small-caps section style
+        self.system_heading.setToolTip("Recorded by the tracker (tracker.*) or by MLflow (mlflow.*)")
+        tags_layout = QVBoxLayout(self.tags_page)
+        tags_layout.setContentsMargins(0, 0, 0, 0)
+        tags_layout.setSpacing(4)
+        tags_layout.addWidget(self.tags_table, 2)
+        tags_layout.addWidget(self.no_tags)
+        tags_layout.addWidget(self.system_heading)
+        tags_layout.addWidget(self.system_tags_table, 3)
         from app.details.artifacts import ArtifactsView
         self.artifacts = ArtifactsView(content)
-        self.tabs.addTab(scroll, "Overview")
+        self.tabs.addTab(self.overview, "Overview")
         self.tabs.addTab(self.params_table, "Params")
         self.tabs.addTab(self.metrics_table, "Metrics")
-        self.tabs.addTab(self.tags_table, "Tags")
+        self.tabs.addTab(self.tags_page, "Tags")
         self.tabs.addTab(self.artifacts, "Artifacts")
 
         content_layout = QVBoxLayout(content)
@@ -221,95 +228,14 @@ class RunDetails(QWidget):
             run.info.status if readable else "UNREADABLE").pixmap(QSize(20, 20)))
         self.title.setText(run.info.run_name if readable else "Unreadable run")
         self.subtitle.setText(f"{run.info.experiment}  ·  {run.info.run_id}" if readable else run.run_id)
-        self._fill_overview(run)
+        self.overview.show_run(run, self._name_of, readable and self._diff_path(run) is not None)
         if readable:
             self._fill_tables(run)
+            self._look_up_registrations(run.info.run_id)
         if readable:
             self.artifacts.set_root(run_access.artifact_dir(run), run_access.logged_models(run))
         else:
             self.artifacts.set_root(None)
-
-    def _clear_overview(self) -> None:
-        while self.overview_form.rowCount():
-            self.overview_form.removeRow(0)
-
-    def _add(self, label: str, value: str | QWidget, mono: bool = False) -> None:
-        if isinstance(value, str):
-            if not value:
-                return
-            value = _value_label(value, mono)
-        self.overview_form.addRow(label, value)
-
-    def _fill_overview(self, run: Run | UnreadableRun) -> None:
-        self._clear_overview()
-        if isinstance(run, UnreadableRun):
-            self._add("Status", "Duplicate: a copy of another run's folder" if run.is_duplicate
-                      else "Unreadable: this run's files could not be read")
-            self._add("Reason", run.reason)
-            self._add("Run ID", run.run_id, mono=True)
-            self._add("Path", run.path)
-            return
-        info, tags = run.info, run.data.tags
-        self._add("Status", info.status.capitalize())
-        if info.error:  # first thing to see on a failed run
-            self._add("Error", self._error_view(info.error))
-        self._add("Started", format_time(info.start_time, seconds=True))
-        self._add("Ended", format_time(info.end_time, seconds=True) if info.end_time else "")
-        self._add("Duration", format_duration(info.duration_ms))
-        if info.parent_run_id:
-            name = html.escape(self._name_of(info.parent_run_id) or info.parent_run_id[:8])
-            link = _value_label(f'<a href="{info.parent_run_id}">{name}</a>')
-            link.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
-            link.setOpenExternalLinks(False)
-            link.linkActivated.connect(self.runRequested)
-            self._add("Parent run", link)
-        self._add("Source", tags.get(SOURCE_TAG, ""))
-        self._add("Command", argv_text(tags), mono=True)
-        if tags.get(COMMIT_TAG):
-            self._add("Git", self._git_row(run))
-            self._add("Repository", tags.get(REPO_TAG, ""))
-        self._add("User", info.user or tags.get("tracker.user", ""))
-        self._add("Host", info.host or tags.get(HOST_TAG, ""))
-        self._add("Description", info.description)
-        self._add("Run ID", info.run_id, mono=True)
-        self._add("Path", run.path)
-
-    @staticmethod
-    def _error_view(text: str) -> QPlainTextEdit:
-        error = QPlainTextEdit(text.rstrip())
-        error.setObjectName("errorText")
-        error.setAccessibleName("Error")
-        error.setReadOnly(True)
-        error.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        error.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        lines = min(10, text.rstrip().count("\n") + 1)
-        error.setFixedHeight(error.fontMetrics().lineSpacing() * lines + 16)
-        error.moveCursor(error.textCursor().MoveOperation.End)  # the exception is at the bottom
-        return error
-
-    def _git_row(self, run: Run) -> QWidget:
-        tags = run.data.tags
-        row = QWidget()
-        layout = QHBoxLayout(row)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(8)
-        layout.addWidget(_value_label(tags[COMMIT_TAG][:12], mono=True))
-        branch = tags.get(BRANCH_TAG) or "detached HEAD"
-        layout.addWidget(_value_label(f"on {branch}"))
-        if tags.get(DIRTY_TAG) == "true":
-            dirty = QLabel("uncommitted changes")
-            dirty.setObjectName("dirtyBadge")
-            dirty.setToolTip("The working tree had changes that were not committed when the run started")
-            layout.addWidget(dirty)
-        diff = QPushButton("View Diff")
-        diff.setObjectName("viewDiffButton")
-        diff.setAccessibleName("View saved git diff")
-        diff.setEnabled(self._diff_path(run) is not None)
-        diff.clicked.connect(self.show_diff)
-        if tags.get(DIRTY_TAG) == "true":
-            layout.addWidget(diff)
-        layout.addStretch(1)
-        return row
 
     def _fill_tables(self, run: Run) -> None:
         data = run.data
@@ -317,15 +243,20 @@ class RunDetails(QWidget):
         self.metrics_model.set_rows(sorted(
             ([s.key, s.last, s.min, s.max, s.count, s.last_step] for s in data.summaries.values()),
             key=lambda r: r[0].lower()))
-        self.tags_model.set_rows(sorted(data.tags.items(), key=lambda kv: (kv[0].startswith("tracker."),
-                                                                            kv[0].lower())))
-        for view in (self.params_table, self.metrics_table, self.tags_table):
+        mine = sorted(((k, v) for k, v in data.tags.items() if not is_system_tag(k)), key=lambda kv: kv[0].lower())
+        system = sorted(((k, v) for k, v in data.tags.items() if is_system_tag(k)), key=lambda kv: kv[0].lower())
+        self.tags_model.set_rows(mine)
+        self.system_tags_model.set_rows(system)
+        self.tags_table.setVisible(bool(mine))
+        self.no_tags.setVisible(not mine)
+        self.system_heading.setText(f"SYSTEM TAGS ({len(system)})")
+        for view in (self.params_table, self.metrics_table, self.tags_table, self.system_tags_table):
             header = view.horizontalHeader()
             if header.sortIndicatorSection() >= 0:
                 view.model().sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
         self.tabs.setTabText(1, f"Params ({len(data.params)})")
         self.tabs.setTabText(2, f"Metrics ({len(data.summaries)})")
-        self.tabs.setTabText(3, f"Tags ({len(data.tags)})")
+        self.tabs.setTabText(3, f"Tags ({len(mine)})")
 
     # ---- actions ----------------------------------------------------------------------
 
@@ -355,7 +286,7 @@ class RunDetails(QWidget):
         else:
             text = data[:MAX_DIFF_BYTES].decode("utf-8", errors="replace")
             if len(data) > MAX_DIFF_BYTES:
-                text += "\n# (diff cut at 2 MB)\n"
+                text += f"\n# (diff cut at {format_size(MAX_DIFF_BYTES)})\n"
         self._open_diff_window(f"Uncommitted changes: {run.info.run_name}", text)
 
     def _open_diff_window(self, title: str, text: str) -> None:
@@ -367,9 +298,50 @@ class RunDetails(QWidget):
     def copy_run_id(self) -> None:
         run = self._run
         if run is not None:
-            desktop.copy_text(run.run_id if isinstance(run, UnreadableRun) else run.info.run_id)
+            copy_from(self.copy_id_button, run.run_id if isinstance(run, UnreadableRun) else run.info.run_id)
 
     @Slot()
     def copy_path(self) -> None:
         if self._run is not None:
-            desktop.copy_text(self._run.path)
+            copy_from(self.copy_path_button, self._run.path)
+
+    # ---- registered versions ------------------------------------------------------------
+
+    def set_tracking_dir(self, path: str | Path | None) -> None:
+        """The folder whose registry is asked which versions came from the shown run."""
+        self._tracking_dir = Path(path) if path is not None else None
+        if self.built and isinstance(self._run, Run):
+            self._look_up_registrations(self._run.info.run_id)
+
+    def _look_up_registrations(self, run_id: str) -> None:
+        if self._lookups is not None:
+            self._lookups.cancel(self._lookup_job)
+        if self._tracking_dir is None:
+            return
+        if self._lookups is None:
+            from app.registry.jobs import close_connections
+            self._lookups = Worker("run-registrations", self, finish=close_connections)
+        folder = self._tracking_dir
+        self._lookup_job = self._lookups.submit(registered_versions, folder, run_id,
+                                                on_done=lambda found: self._on_registered(run_id, found),
+                                                on_error=lambda e: self._on_registered(run_id, []))
+
+    def _on_registered(self, run_id: str, found: list) -> None:
+        if isinstance(self._run, Run) and self._run.info.run_id == run_id:
+            self.overview.show_registered(found)
+
+
+def registered_versions(tracking_dir: Path, run_id: str) -> list[tuple[str, int]]:
+    """(model, version) of every registered version made from ``run_id``'s files, by name then
+    version; [] without a registry (never creates one). Runs on a worker thread."""
+    from app.registry import jobs
+    if not jobs.registry_exists(tracking_dir):
+        return []
+    client = jobs.client(tracking_dir)
+    search = getattr(client, "search_model_versions", None)
+    if search is not None and "'" not in run_id:
+        found = search(f"run_id = '{run_id}'")
+    else:  # an MLflow store's registry reads have no search: its versions, model by model
+        found = [v for m in client.search_registered_models() for v in client.list_model_versions(m.name)
+                 if v.run_id == run_id]
+    return sorted((v.name, int(v.version)) for v in found)
