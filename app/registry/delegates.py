@@ -198,9 +198,13 @@ class ModelItemDelegate(QStyledItemDelegate):
         x = rect.left()
         font = pill_font(option.font)
         summary = stage_summary(model)
+        pill_metrics = QFontMetrics(font)
+        full = sum(pill_metrics.horizontalAdvance(f"{stage} {versions}") + 19 for stage, versions in summary)
         for stage, versions in summary:
             bg, fg = stage_colors(stage, pal)
-            right = draw_pill(painter, x, y, f"{stage} {versions}", bg, fg, font, rect.right())
+            # a narrow list keeps every stage: the pill's colour names it, the tooltip spells it out
+            text = f"{stage} {versions}" if full <= rect.width() else versions
+            right = draw_pill(painter, x, y, text, bg, fg, font, rect.right())
             x = right + 5 if right != x else x
         if not summary:  # nothing staged: say how many versions there are
             painter.setPen(muted)

@@ -182,7 +182,9 @@ class PanelUi:
         self.middle.setChildrenCollapsible(False)
         self.middle.addWidget(versions_box)
         self.middle.addWidget(history_box)
-        self.middle.setSizes([320, 300])
+        self.middle.setSizes([440, 160])  # in a short pane the versions keep most of the height
+        self.middle.setStretchFactor(0, 3)
+        self.middle.setStretchFactor(1, 1)
         self.no_model = _muted("Select a registered model to see its versions")
         self.no_model.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.middle_stack = QStackedWidget(panel)
