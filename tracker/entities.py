@@ -112,9 +112,12 @@ class ExperimentTag:
     value: str
 
 
-@dataclass(frozen=True)
+@dataclass
 class MetricSummary:
-    """What listing needs of a metric without reading its history."""
+    """What listing needs of a metric without reading its history.
+
+    Not frozen: a frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``,
+    ~4x the time, and a search returning 1,000 runs of 10 metrics makes 10,000 of these."""
 
     key: str
     last: float
@@ -128,8 +131,8 @@ class MetricSummary:
 
     def __post_init__(self) -> None:
         if self.max_step is None:  # a summary that predates the pair: the last point stands for it
-            object.__setattr__(self, "max_step", self.last_step)
-            object.__setattr__(self, "value_at_max_step", self.last)
+            self.max_step = self.last_step
+            self.value_at_max_step = self.last
 
 
 @dataclass
