@@ -29,6 +29,7 @@ _stack: list[RunWriter] = []  # active runs, innermost last
 _stack_lock = threading.RLock()
 _last_active: RunWriter | None = None
 _uncaught: str | None = None
+_uncaught_traceback: str | None = None
 _hooks_installed = False
 
 
@@ -54,6 +55,8 @@ class ActiveRun:
             _end(self._writer, RunStatus.FINISHED)
         else:
             error = "".join(traceback.format_exception_only(exc_type, exc)).strip()
+            from .output_capture import keep_traceback
+            keep_traceback(self._writer.path, "".join(traceback.format_exception(exc_type, exc, tb)))
             status = RunStatus.KILLED if issubclass(exc_type, KeyboardInterrupt) else RunStatus.FAILED
             _end(self._writer, status, error)
         return False
@@ -77,12 +80,17 @@ def start_run(
     log_system_metrics: bool | None = None,
     *,
     experiment: str | None = None,
+    capture_output: bool | None = None,
 ) -> ActiveRun:
     """Start a run, or resume ``run_id`` (also taken from ``MLFLOW_RUN_ID``), and make it the active run.
 
     As MLflow's ``start_run``, in its argument order. ``experiment`` (keyword only, this library's
     extension) names the experiment instead of ``experiment_id``; by default runs go to the
-    experiment ``set_experiment`` chose. Every argument is checked before anything is written:
+    experiment ``set_experiment`` chose. ``capture_output`` (keyword only, this library's) tees the process's
+    stdout and stderr into the run's ``output.log`` artifact (``tracker.output_capture``; default: on in a
+    script's main process, off interactively and with ``TRACKER_CAPTURE_OUTPUT=0``). The traceback of an
+    exception that ends the run is kept whole in ``tracker/traceback.txt``, its last line in ``info.error``.
+    Every argument is checked before anything is written:
     a wrong type is a TypeError, a name or description over its limit (250 / 8,000 characters)
     a ValueError (both MlflowException INVALID_PARAMETER_VALUE).
     """
@@ -138,6 +146,8 @@ def start_run(
         FLUSHER.add(writer)
         _install_hooks()
         _start_system_metrics(writer, log_system_metrics)
+        from .output_capture import start_for_run
+        start_for_run(writer.run_id, writer.path, capture_output)
         return ActiveRun(writer)
 
 
@@ -210,9 +220,12 @@ def _end(writer: RunWriter, status: str, error: str | None = None) -> None:
         ending.append(writer)
         first_error = None
         monitors = sys.modules.get("tracker.system_metrics")
+        output = sys.modules.get("tracker.output_capture")
         for run in ending:
             if monitors is not None:
                 monitors.stop(run)  # its last samples go into the run before it ends
+            if output is not None:
+                output.stop_for_run(run.run_id)  # the descriptors are put back, the log complete
             FLUSHER.remove(run)
             try:
                 run.end(status, error)
@@ -375,6 +388,10 @@ def _end_all(status: str, error: str | None) -> None:
 
 
 def _at_exit() -> None:
+    if _uncaught_traceback:
+        from .output_capture import keep_traceback
+        for writer in list(_stack):
+            keep_traceback(writer.path, _uncaught_traceback)
     _end_all(RunStatus.FAILED if _uncaught else RunStatus.FINISHED, _uncaught)
 
 
@@ -400,8 +417,9 @@ def _install_hooks() -> None:
     previous_hook = sys.excepthook
 
     def _record_uncaught(exc_type, exc, tb):
-        global _uncaught
+        global _uncaught, _uncaught_traceback
         _uncaught = "".join(traceback.format_exception_only(exc_type, exc)).strip()
+        _uncaught_traceback = "".join(traceback.format_exception(exc_type, exc, tb))
         previous_hook(exc_type, exc, tb)
 
     sys.excepthook = _record_uncaught

@@ -37,6 +37,8 @@ METRICS_DIR = "metrics"
 ARTIFACTS_DIR = "artifacts"
 EXPERIMENTS_DIR = "experiments"
 METRIC_SUFFIX = ".metric"
+OUTPUT_LOG = "output.log"  # artifacts/output.log: the run's console output (tracker.output_capture)
+TRACEBACK_FILE = "tracker/traceback.txt"  # under artifacts/: the full traceback of a run that failed
 
 MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
