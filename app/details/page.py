@@ -326,6 +326,10 @@ class RunDetails(QWidget):
                                                 on_done=lambda found: self._on_registered(run_id, found),
                                                 on_error=lambda e: self._on_registered(run_id, []))
 
+    def is_looking_up(self) -> bool:
+        """Whether the registry has yet to answer for the shown run."""
+        return self._lookups is not None and self._lookups.is_pending(self._lookup_job)
+
     def _on_registered(self, run_id: str, found: list) -> None:
         if isinstance(self._run, Run) and self._run.info.run_id == run_id:
             self.overview.show_registered(found)

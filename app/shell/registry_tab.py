@@ -42,6 +42,7 @@ class RegistryTab(QObject):
         tabs.setTabToolTip(self.index, f"Model registry ({action.shortcut().toString()})")
         tabs.currentChanged.connect(self._on_tab_changed)
         window.details.artifactMenuAboutToShow.connect(self._on_artifact_menu)
+        window.details.modelVersionRequested.connect(self.show_version)  # "Registered as fraud v3"
         window.directoryOpened.connect(self._on_directory_opened)
         window.closing.connect(self._on_closing)
 
@@ -115,12 +116,19 @@ class RegistryTab(QObject):
     def _on_show_requested(self) -> None:
         self.set_shown(True)
 
+    @Slot(str, int)
+    def show_version(self, name: str, version: int) -> None:
+        """Bring the registry forward with ``name`` v``version`` selected."""
+        self.set_shown(True)
+        self.panel.show_version(name, version)
+
     @Slot(QMenu, str)
     def _on_artifact_menu(self, menu: QMenu, path: str) -> None:
         self.panel.extend_artifact_menu(menu, path)
 
     @Slot(object)
     def _on_directory_opened(self, path) -> None:
+        self.window.details.set_tracking_dir(path)  # its "Registered as" row asks this registry
         if self._panel is not None:
             self._panel.set_tracking_dir(path)
 
