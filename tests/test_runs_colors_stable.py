@@ -80,12 +80,14 @@ def test_ciede2000_matches_the_published_test_data():
 
 
 @pytest.mark.parametrize("name", ["light", "dark"])
-def test_each_theme_has_twenty_distinguishable_run_colors_that_stand_out_from_its_background(qapp, name):
+def test_each_theme_has_twenty_distinguishable_run_colors_that_stand_out_from_its_backgrounds(qapp, name):
     colors = [QColor(c) for c in run_colors.palette(dark=name == "dark")]
     assert len(colors) >= MIN_COLORS
-    base = theme.palette(name).color(QPalette.ColorRole.Base)
-    for color in colors:
-        assert contrast(color, base) >= MIN_CONTRAST, (color.name(), base.name())
+    pal = theme.palette(name)
+    for role in (QPalette.ColorRole.Base, QPalette.ColorRole.Window):  # the table and charts; the legend
+        background = pal.color(role)
+        for color in colors:
+            assert contrast(color, background) >= MIN_CONTRAST, (color.name(), background.name())
     closest = min(itertools.combinations(colors, 2), key=lambda p: ciede2000(lab(p[0]), lab(p[1])))
     assert ciede2000(lab(closest[0]), lab(closest[1])) >= MIN_DELTA_E, [c.name() for c in closest]
 

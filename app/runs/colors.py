@@ -8,8 +8,9 @@ runs the directory holds.
 
 Each slot has one color per theme, of about the same hue in both: dark enough on the light
 theme's white and light enough on the dark theme's near-black for 3:1 contrast (WCAG's figure
-for graphics), and at least 12 CIEDE2000 apart from every other color of its theme (picked by
-farthest-point selection among sRGB colors of moderate chroma; tests check both figures).
+for graphics) on the theme's base and window colors, and at least 12 CIEDE2000 apart from every
+other color of its theme (picked by farthest-point selection among sRGB colors of moderate
+chroma; tests check both figures).
 """
 from __future__ import annotations
 
@@ -24,26 +25,26 @@ from app.shell import theme
 
 # Slot by slot: the light theme's color, then the dark theme's, ordered by hue.
 _PAIRS = (
-    ("#a85066", "#d3758a"),  # rose
-    ("#ff496d", "#ffa0bd"),  # pink
-    ("#a80024", "#f8a083"),  # crimson / salmon
-    ("#e94933", "#ff495f"),  # red
-    ("#a84916", "#db6d00"),  # rust
-    ("#e26d16", "#ffaf33"),  # orange
-    ("#6d4907", "#d3b600"),  # umber / gold
-    ("#a07533", "#b68307"),  # ochre
-    ("#999200", "#929200"),  # olive
-    ("#5f6600", "#e2e27c"),  # moss / straw
-    ("#07a024", "#2cc550"),  # green
+    ("#f8495f", "#ff4266"),  # coral
+    ("#a80000", "#e26d0f"),  # red / orange
+    ("#b65f42", "#cc755f"),  # terracotta / salmon
+    ("#834207", "#ffa88a"),  # brown / peach
+    ("#cc7500", "#ffd37c"),  # amber / sand
+    ("#997c33", "#cc920f"),  # ochre / gold
+    ("#66500f", "#cccc24"),  # umber / citron
+    ("#839200", "#a8f05f"),  # olive / lime
+    ("#506d00", "#929200"),  # moss / olive
+    ("#00922c", "#00a066"),  # green / jade
     ("#005f33", "#75f0cc"),  # forest / mint
-    ("#07a092", "#00a092"),  # teal
-    ("#0066a0", "#8aafff"),  # sea blue / periwinkle
-    ("#0092e9", "#66c5ff"),  # sky
-    ("#7575b6", "#8a8ad3"),  # lavender
-    ("#3342bd", "#2c8aff"),  # royal blue
-    ("#9249bd", "#c5b6ff"),  # violet / lilac
-    ("#cc66db", "#b66df0"),  # orchid
-    ("#a0007c", "#f842a8"),  # magenta
+    ("#169983", "#00b6af"),  # teal / turquoise
+    ("#005f99", "#33bdff"),  # navy / sky
+    ("#008ae2", "#a8b6ff"),  # azure / periwinkle
+    ("#50498a", "#9283cc"),  # indigo / lavender
+    ("#7c6df0", "#3a8aff"),  # iris / blue
+    ("#9924a8", "#ffbdf8"),  # purple / pink
+    ("#db50cc", "#db6df0"),  # orchid / violet
+    ("#a00057", "#c38fa0"),  # plum / dusty rose
+    ("#b65f7c", "#f849b6"),  # mauve / magenta
 )
 LIGHT_PALETTE: tuple[str, ...] = tuple(light for light, _ in _PAIRS)
 DARK_PALETTE: tuple[str, ...] = tuple(dark for _, dark in _PAIRS)
