@@ -122,7 +122,7 @@ def test_a_runs_color_survives_reopening_deleting_filtering_and_live_arrival(qtb
     ids = [log_run(f"run{i:02d}", metrics={"acc": i / 20}) for i in range(14)]
     window = open_window(qtbot, runs_root, 14)
     before = _swatches(window)
-    assert len(set(before.values())) > 8  # not one color for all
+    assert len(set(before.values())) >= 4  # not one color for all (14 random ids in 3 slots or fewer: ~3e-9)
 
     subset = runs_root.parent / "subset"  # two of the runs, copied into another folder
     for run_id in (ids[5], ids[9]):
