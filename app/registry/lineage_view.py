@@ -10,7 +10,8 @@ from datetime import datetime
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
-    QFormLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QStackedWidget, QVBoxLayout, QWidget,
+    QFormLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QStackedWidget, QVBoxLayout,
+    QWidget,
 )
 
 from app.common.formatting import format_duration, format_number, format_time
@@ -29,6 +30,11 @@ def _label(text: str, mono: bool = False, wrap: bool = True) -> QLabel:
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     if mono:
         label.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+    # A hash, id or path has no place to wrap: in a narrow pane it is cut on the right (the
+    # tooltip and a double-click selection hold all of it) instead of widening the whole pane.
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    if len(text) > 24:
+        label.setToolTip(text)
     return label
 
 
@@ -58,7 +64,7 @@ class LineageView(QWidget):
         self.scroll.setObjectName("lineageScroll")
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # long values wrap
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)  # buttons, in a narrow pane
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.placeholder)
         self.stack.addWidget(self.scroll)
