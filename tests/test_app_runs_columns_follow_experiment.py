@@ -147,3 +147,16 @@ def test_the_name_column_stays_in_view_when_scrolled_sideways(qtbot, two_experim
     qtbot.mouseClick(frozen.viewport(), Qt.MouseButton.LeftButton, pos=cell.center())
     assert [i.row() for i in table.selectionModel().selectedRows()] == [2]
     assert bar.value() == bar.maximum()  # selecting by name does not scroll back
+
+
+def test_the_chooser_works_from_the_keyboard(qtbot, two_experiments):
+    window = open_window(qtbot, two_experiments, 6)
+    _choose(window, "vision")
+    chooser = window.runs_view.column_chooser()
+    qtbot.addWidget(chooser)
+    chooser.show()
+    qtbot.keyClicks(chooser.search, "rare")
+    qtbot.keyClick(chooser.search, Qt.Key.Key_Return)  # to the first key found
+    assert chooser.tree.currentIndex().data(Qt.ItemDataRole.DisplayRole) == "rare_metric"
+    qtbot.keyClick(chooser.tree, Qt.Key.Key_Space)
+    assert "metrics.rare_metric" in window.runs_model.extra_columns()

@@ -114,6 +114,7 @@ class ColumnChooser(QWidget):
         self._pressed: tuple[QModelIndex, Qt.CheckState] | None = None
         self.items.itemChanged.connect(self._on_item_changed)
         self.search.textChanged.connect(self._on_search)
+        self.search.returnPressed.connect(self._on_search_entered)
         self.tree.pressed.connect(self._on_pressed)
         self.tree.clicked.connect(self._on_clicked)
         reset.clicked.connect(self.resetRequested)
@@ -194,6 +195,16 @@ class ColumnChooser(QWidget):
     def _on_search(self, text: str) -> None:
         self.proxy.setFilterFixedString(text.strip())
         self.tree.expandAll()
+
+    @Slot()
+    def _on_search_entered(self) -> None:
+        """Enter in the search box goes to the first key it leaves (Space then ticks it)."""
+        for g in range(self.proxy.rowCount()):
+            group = self.proxy.index(g, 0)
+            if self.proxy.rowCount(group):
+                self.tree.setFocus()
+                self.tree.setCurrentIndex(self.proxy.index(0, 0, group))
+                return
 
     @Slot(QModelIndex)
     def _on_pressed(self, index: QModelIndex) -> None:

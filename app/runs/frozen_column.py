@@ -55,6 +55,7 @@ class _FrozenView(QTableView):
         try:
             row = mark_row(self, event.position().toPoint())
             super().mousePressEvent(event)
+            self._table.setFocus(Qt.FocusReason.MouseFocusReason)  # the keys go on in the table
             if row >= 0:
                 self._table.markClicked.emit(row)
         except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
