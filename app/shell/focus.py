@@ -16,9 +16,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, QRect, Qt, Slot
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt, Slot
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen
-from PySide6.QtWidgets import QAbstractItemView, QApplication, QDockWidget, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QAbstractScrollArea, QApplication, QDockWidget, QWidget
 
 from app.shell.errors import override_failed
 
@@ -135,14 +135,24 @@ class FocusRing(QWidget):
         self.update()
 
     def ring_rect(self) -> QRect:
-        """Where the ring is drawn, in window coordinates (the visible part of the target)."""
+        """Where the ring is drawn, in window coordinates: around the visible part of the target,
+        just outside it (inside, it would cover a small widget's text), within its parent."""
         target = self.target
         if target is None or not target.isVisible():
             return QRect()
         visible = target.visibleRegion().boundingRect()
         if visible.isEmpty():
             return QRect()
-        return QRect(target.mapTo(self.parentWidget(), visible.topLeft()), visible.size())
+        window = self.parentWidget()
+        rect = QRect(target.mapTo(window, visible.topLeft()), visible.size())
+        rect = rect.adjusted(-RING_WIDTH, -RING_WIDTH, RING_WIDTH, RING_WIDTH)
+        ancestor = target.parentWidget()
+        while ancestor is not None and ancestor is not window:  # no ring over a scroll area's edge
+            area = ancestor.parentWidget()
+            if isinstance(area, QAbstractScrollArea) and ancestor is area.viewport():
+                rect = rect.intersected(QRect(ancestor.mapTo(window, QPoint(0, 0)), ancestor.size()))
+            ancestor = area
+        return rect
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         try:

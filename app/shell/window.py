@@ -115,7 +115,6 @@ class MainWindow(QMainWindow):
         self.right_splitter.setObjectName("rightSplitter")
         self.splitter.addWidget(self.right_splitter)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([210, 1070])
         self.runs_view = RunsView(self.runs_model, self)
         self.right_splitter.addWidget(self.runs_view)
         # Below the runs: the current run's details, and (from window_panels) charts and
@@ -126,7 +125,7 @@ class MainWindow(QMainWindow):
         self.lower_tabs.setDocumentMode(True)
         self.right_splitter.addWidget(self.lower_tabs)
         self.right_splitter.setChildrenCollapsible(False)
-        self.right_splitter.setSizes([440, 360])
+        window_state.set_default_sizes(self)
         self.details = RunDetails()
         self.details.set_name_resolver(self._run_name)
         self.lower_tabs.addTab(self.details, "Run")
@@ -151,7 +150,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.store_label)
         self.statusBar().addPermanentWidget(self.dir_label)
-        self.resize(1280, 800)
+        self.resize(window_state.default_size(self))
 
     def add_panel(self, widget: QWidget, title: str,
                   area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:

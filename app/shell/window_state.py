@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QEvent, QObject, QSize
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QSplitter
+
+from app.shell.errors import override_failed
 
 if TYPE_CHECKING:
     from app.shell.window import MainWindow
@@ -22,7 +26,7 @@ MIN_RUNS_WIDTH = 200
 # First start: experiments | runs, and the runs table over the lower tabs (proportions: the
 # splitters scale them to the window).
 DEFAULT_MAIN = (210, 1070)
-DEFAULT_RIGHT = (440, 360)
+DEFAULT_RIGHT = (360, 440)  # at 700 px high: 9 rows, and room below for the compare plots
 
 
 def table_rows_height(window: "MainWindow", rows: int) -> int:
@@ -70,12 +74,39 @@ def restore(window: "MainWindow") -> None:
     for key, splitter in (("window/splitter", window.splitter), ("window/rightSplitter", window.right_splitter)):
         if (sizes := s.get_bytes(key)) is not None:
             restored = splitter.restoreState(sizes) or restored
-    if restored and not usable(window):
-        set_default_sizes(window)
+    if restored:  # checked once the window is laid out: before, the sizes are not yet its own
+        _CheckWhenShown(window)
     table = s.get_json("runsTable/state")
     if isinstance(table, dict):
         window._has_columns = isinstance(table.get("columns"), list)
         window.runs_view.restore_state(table)
+
+
+class _CheckWhenShown(QObject):
+    """Puts the first-start sizes back if the restored ones, laid out, leave a panel unusable."""
+
+    def __init__(self, window: "MainWindow") -> None:
+        super().__init__(window)
+        self.window = window
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        try:
+            if watched is self.window and event.type() == QEvent.Type.Show:
+                self.window.removeEventFilter(self)
+                if not usable(self.window):
+                    set_default_sizes(self.window)
+                self.deleteLater()
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("window_state._CheckWhenShown.eventFilter")
+        return False
+
+
+def default_size(window: "MainWindow") -> QSize:
+    """1280x800, or less on a screen that has less room (the first start fits the screen)."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    room = screen.availableGeometry().size() if screen is not None else QSize(1280, 800)
+    return QSize(min(1280, int(room.width() * 0.95)), min(800, int(room.height() * 0.9)))
 
 
 def save(window: "MainWindow") -> None:
