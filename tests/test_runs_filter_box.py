@@ -128,6 +128,11 @@ def test_keys_complete_as_they_are_typed(qtbot, runs):
     qtbot.waitUntil(lambda: completions(fbox) == ["params.depth"])
     qtbot.keyClick(fbox.completer.popup(), Qt.Key.Key_Tab)
     assert box.text() == "metrics.val_acc > 0.5 and params.depth"
+    assert not fbox.completer.popup().isVisible() and box.hasFocus()
+    qtbot.keyClick(box, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # a completion is undone as typing is
+    assert box.text() == "metrics.val_acc > 0.5 and dep"
+    box.redo()
+    assert box.text() == "metrics.val_acc > 0.5 and params.depth"
     qtbot.keyClicks(box, " = 'dep")  # inside a string: values are not keys
     assert completions(fbox) == []
     qtbot.keyClick(box, Qt.Key.Key_Escape)

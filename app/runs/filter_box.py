@@ -86,6 +86,7 @@ class FilterBox(QWidget):
         self._names_of: tuple[RunTable, list[str]] | None = None  # (table, filter_names of it)
         self._checked: tuple[Any, Any] | None = None  # (table, filter) the note was made for
         self._row_filter: RowFilter | None = None  # the filter in force, while it is not an error
+        self._inserting = False
 
         self.edit = FilterEdit(self)
         self.edit.setObjectName("runFilter")
@@ -207,7 +208,7 @@ class FilterBox(QWidget):
     def _on_text_edited(self, text: str) -> None:
         start, token = token_at(text, self.edit.cursorPosition())
         popup = self.completer.popup()
-        if len(token) < MIN_TOKEN:
+        if len(token) < MIN_TOKEN or self._inserting:
             popup.hide()
             return
         table = self.model.table()
@@ -235,8 +236,12 @@ class FilterBox(QWidget):
         end = cursor
         while end < len(text) and (text[end].isalnum() or text[end] in "_-/."):
             end += 1  # the rest of the word under the cursor goes too
-        self.edit.setText(text[:start] + key + text[end:])
-        self.edit.setCursorPosition(start + len(key))
+        self._inserting = True  # an edit, so Ctrl+Z takes it back, but not one to complete again
+        try:
+            self.edit.setSelection(start, end - start)
+            self.edit.insert(key)
+        finally:
+            self._inserting = False
 
     # ---- help --------------------------------------------------------------------------
 
