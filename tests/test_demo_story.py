@@ -103,10 +103,12 @@ def test_a_registered_model_with_stages_aliases_and_lineage(demo):
 
 def test_demo_written_again_into_the_same_folder(tmp_path):
     write_demo_runs(tmp_path, now=time.time())
-    write_demo_runs(tmp_path, now=time.time())
     client = tracker.Client(tmp_path)
+    client.delete_registered_model(MODEL_NAME)  # the person cleared the demo's model: it stays gone
+    write_demo_runs(tmp_path, now=time.time())
     assert len(client.search_runs()) == 30
-    assert len(client.list_model_versions(MODEL_NAME)) == 3
+    assert client.search_registered_models() == []
+    assert len(client.list_model_versions(MODEL_NAME, include_deleted=True)) == 3
 
 
 def test_the_app_opens_the_demo_on_a_finished_run_with_the_registry_filled(qtbot, demo):

@@ -202,8 +202,8 @@ def _lr_sweep(client: Client, experiment: str, clock: _Timeline, start: int) -> 
 def _register(client: Client, forests: dict[tuple[int, int], str]) -> None:
     """``iris-classifier``: v1 promoted then archived by v2 (``@champion``, Production), v3 in Staging
     (``@challenger``); each version's lineage points at its grid run."""
-    if client.search_registered_models(f"name = '{MODEL_NAME}'"):
-        return  # demo runs written again into the same folder: the registry already tells the story
+    if client.search_registered_models(f"name = '{MODEL_NAME}'", include_deleted=True):
+        return  # demo runs written again into the same folder (or its model deleted): leave the registry be
     client.create_registered_model(MODEL_NAME, description="Random forests on the iris measurements (demo)")
     versions = [client.register_model(f"runs:/{forests[setting]}/{MODEL_ARTIFACT}", MODEL_NAME,
                                       description=f"n_estimators={setting[0]}, max_depth={setting[1]}",
