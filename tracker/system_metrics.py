@@ -144,6 +144,16 @@ class _Samplers:
         for i, handle in enumerate(self._gpus):
             _sample_gpu(i, handle, into)
 
+    def close(self) -> None:
+        """Release NVML (its init is counted: each monitor's init has its shutdown)."""
+        if self._gpus:
+            self._gpus = []
+            try:
+                import pynvml
+                pynvml.nvmlShutdown()
+            except Exception:  # noqa: BLE001 - the driver went away: nothing to release
+                pass
+
     def _cpu_busy_percentage(self) -> float | None:
         """The share of the machine's CPU time spent busy since the last reading (None: no time passed)."""
         before, after = self._cpu_before, self._psutil.cpu_times()
@@ -198,6 +208,11 @@ def _sample_gpu(i: int, handle: Any, into: dict[str, list[float]]) -> None:
         into[f"gpu_{i}_power_usage_percentage"].append(power / limit * 100)
     except (pynvml.NVMLError, ZeroDivisionError):
         pass
+    try:  # (MLflow logs no temperature: named like its other GPU keys)
+        into[f"gpu_{i}_temperature_celsius"].append(
+            pynvml.nvmlDeviceGetTemperature(handle, pynvml.NVML_TEMPERATURE_GPU))
+    except pynvml.NVMLError:
+        pass
 
 
 def _aggregate(samples: dict[str, list[float]]) -> dict[str, float]:
@@ -247,6 +262,12 @@ class SystemMetricsMonitor:
         return not self._stop.is_set() and not self.writer.closed
 
     def _monitor(self) -> None:
+        try:
+            self._sample_until_stopped()
+        finally:
+            self._samplers.close()
+
+    def _sample_until_stopped(self) -> None:
         while self._running():
             samples: dict[str, list[float]] = defaultdict(list)
             for _ in range(self.samples_before_logging):
