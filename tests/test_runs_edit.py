@@ -97,6 +97,9 @@ def test_fluent_set_tag_and_delete_tag_edit_the_active_run():
         tracker.set_tag("mlflow.runName", "renamed live")
         tracker.set_tag("k", "v")
         tracker.delete_tag("k")
+        with pytest.raises(MlflowException, match="No tag with name: k in run with id") as e:
+            tracker.delete_tag("k")
+        assert e.value.error_code == "RESOURCE_DOES_NOT_EXIST" and isinstance(e.value, KeyError)
         MlflowClient().set_tag(run.info.run_id, "from-client", "yes")  # through the active run's writer
         assert tracker.active_run().data.tags["from-client"] == "yes"
     run = MlflowClient().get_run(run.info.run_id)

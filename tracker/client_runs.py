@@ -30,6 +30,13 @@ class RunOperations:
         return None
 
 
+class TagNotFoundError(ResourceDoesNotExist, KeyError):
+    """MLflow's RESOURCE_DOES_NOT_EXIST for deleting a tag the run does not have (a KeyError too)."""
+
+    def __init__(self, run_id: str, key: str) -> None:
+        super().__init__(f"No tag with name: {key} in run with id {run_id}")
+
+
 def not_active(run_id: str) -> InvalidParameterValue:
     """MLflow's error for writing to a deleted run."""
     return InvalidParameterValue(f"The run {run_id} must be in the 'active' state. Current state is deleted.")
@@ -75,7 +82,7 @@ class RunEditsMixin:
 
         def without(document: RunDocument) -> RunDocument:
             if key not in document.tags:
-                raise ResourceDoesNotExist(f"No tag with name: {key} in run with id {run_id}")
+                raise TagNotFoundError(run_id, key)
             return document.without_tag(key)
 
         self._edit(run_id, without)

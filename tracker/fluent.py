@@ -340,7 +340,13 @@ def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> RunOperat
 
 
 def delete_tag(key: str) -> None:
-    _current().delete_tag(key)
+    """Remove a tag of the active run; MLflow's RESOURCE_DOES_NOT_EXIST (also a KeyError) when it has none."""
+    writer = _current()
+    try:
+        writer.delete_tag(key)
+    except KeyError:
+        from .client_runs import TagNotFoundError
+        raise TagNotFoundError(writer.run_id, key) from None
 
 
 def _artifacts_dir() -> Path:
