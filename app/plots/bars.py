@@ -33,6 +33,7 @@ from .series_math import Prepared
 THICKNESS = 0.7  # of a row
 NAME_WIDTH_PX = 150  # longer run names are elided in the middle (the readout has them whole)
 RANGE_PAD = 0.05
+MIN_ROWS = 5  # the view is never fewer rows tall: one run's bar is a bar, not a block
 LABEL_PT = 8
 LABEL_MARGIN_PX = 4
 
@@ -226,12 +227,14 @@ class RunBars:
             return None
         values = [b.value for b in self.bars if math.isfinite(b.value)]
         lo, hi = min(values + [self.base]), max(values + [self.base])
+        middle, rows = (len(self.bars) - 1) / 2, max(len(self.bars), MIN_ROWS)
+        y0, y1 = middle - rows / 2, middle + rows / 2
         if hi == lo:  # every value at the base (zeros): a unit span beyond it
-            return lo, lo + 1.0, -0.5, len(self.bars) - 0.5
+            return lo, lo + 1.0, y0, y1
         pad = (hi - lo) * RANGE_PAD  # none on the side where the bars start: they sit on the axis
         x0 = lo if lo == self.base else lo - pad
         x1 = hi if hi == self.base else hi + pad
-        return x0, x1, -0.5, len(self.bars) - 0.5
+        return x0, x1, y0, y1
 
     def at(self, y: float) -> Bar | None:
         """The bar whose row is under ``y`` (view units)."""
