@@ -137,3 +137,33 @@ def test_the_descriptors_are_put_back_exactly_and_the_thread_joined(tracking_dir
     log = output_log_path(Client().get_run(run.info.run_id).path).read_text()
     assert log == "from-the-child-run\nfrom-c\n"
     assert not output_log_path(Client().get_run(child.info.run_id).path).exists()
+
+
+def test_a_live_runs_output_can_be_followed_from_the_last_position(tracking_dir):
+    from tracker.output_capture import read_output
+    code = textwrap.dedent("""
+        import sys, tracker
+        with tracker.start_run() as run:
+            print(run.info.run_id, flush=True)
+            for line in sys.stdin:
+                print("echo " + line.strip(), flush=True)
+    """)
+    env = {**os.environ, "TRACKER_DIR": str(tracking_dir)}
+    proc = subprocess.Popen([sys.executable, script(tracking_dir, code)], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        run_id = proc.stdout.readline().strip()
+        path = Client(tracking_dir).get_run(run_id).path
+        data, position = read_output(path)
+        assert data == f"{run_id}\n".encode()  # what the terminal shows is already in the log
+        for word in ("one", "two"):
+            proc.stdin.write(word + "\n")
+            proc.stdin.flush()
+            assert proc.stdout.readline() == f"echo {word}\n"
+            data, position = read_output(path, position)
+            assert data == f"echo {word}\n".encode()
+        assert read_output(path, position) == (b"", position)  # nothing new yet
+    finally:
+        proc.communicate(timeout=60)  # (closes stdin: the script's loop ends, then its run)
+    assert proc.returncode == 0
+    assert read_output(tracking_dir / ("f" * 32)) == (b"", 0)  # no log: nothing

@@ -41,6 +41,21 @@ def traceback_path(run_path: str | os.PathLike) -> Path:
     return Path(run_path) / layout.ARTIFACTS_DIR / layout.TRACEBACK_FILE
 
 
+def read_output(run_path: str | os.PathLike, position: int = 0, max_bytes: int = 1 << 20) -> tuple[bytes, int]:
+    """Up to ``max_bytes`` of a run's ``output.log`` from byte ``position``, and the position after them:
+    call again with it to follow a live run (an empty read: nothing new yet). No log: ``(b"", 0)``.
+    The bytes are what the process wrote (ANSI colours, ``\r`` progress bars); a chunk may end inside
+    a UTF-8 character or a line."""
+    from .store.regular import open_regular
+    try:
+        with open_regular(output_log_path(run_path)) as f:
+            f.seek(position)
+            data = f.read(max_bytes)
+    except FileNotFoundError:
+        return b"", 0
+    return data, position + len(data)
+
+
 def interactive() -> bool:
     """A notebook, an IPython shell or ``python -i``: nothing to capture that the user does not see."""
     if sys.flags.interactive or hasattr(sys, "ps1"):
@@ -191,7 +206,7 @@ def _flush_python_streams() -> None:
         try:
             if stream is not None:
                 stream.flush()
-        except (OSError, ValueError):  # closed, or its descriptor is gone
+        except Exception:  # noqa: BLE001 - closed, its descriptor gone, or a reentrant call from a signal handler
             pass
 
 
