@@ -113,3 +113,14 @@ def test_fluent_delete_run_is_mlflows():
     run_id = logged_run("r")
     tracker.delete_run(run_id)
     assert MlflowClient().get_run(run_id).info.lifecycle_stage == "deleted"
+
+
+def test_resuming_a_deleted_run_says_it_is_deleted():
+    run_id = logged_run("r")
+    MlflowClient().delete_run(run_id)
+    with pytest.raises(MlflowException, match="must be in the 'active' state. Current state is deleted"):
+        tracker.start_run(run_id=run_id)
+    MlflowClient().restore_run(run_id)
+    with tracker.start_run(run_id=run_id):
+        tracker.log_metric("loss", 0.01)
+    assert MlflowClient().get_run(run_id).data.summaries["loss"].count == 51

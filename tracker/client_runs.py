@@ -42,19 +42,23 @@ def not_active(run_id: str) -> InvalidParameterValue:
     return InvalidParameterValue(f"The run {run_id} must be in the 'active' state. Current state is deleted.")
 
 
+def active_run_path(root: Path, run_id: str) -> Path:
+    """The folder of a run that may be written; MLflow's errors for a deleted or missing one."""
+    if not isinstance(run_id, str) or not store.is_run_dir_name(run_id):
+        raise RunNotFoundError(run_id)
+    path = store.run_dir(root, run_id)
+    if path.is_dir():
+        return path
+    if trash.is_trashed(root, run_id):
+        raise not_active(run_id)
+    raise RunNotFoundError(run_id)
+
+
 class RunEditsMixin:
     tracking_dir: Path
 
     def _active_run_path(self, run_id: str) -> Path:
-        """The folder of a run that may be written; MLflow's errors for a deleted or missing one."""
-        if not isinstance(run_id, str) or not store.is_run_dir_name(run_id):
-            raise RunNotFoundError(run_id)
-        path = store.run_dir(self.tracking_dir, run_id)
-        if path.is_dir():
-            return path
-        if trash.is_trashed(self.tracking_dir, run_id):
-            raise not_active(run_id)
-        raise RunNotFoundError(run_id)
+        return active_run_path(self.tracking_dir, run_id)
 
     def _edit(self, run_id: str, change: Callable[[RunDocument], RunDocument]) -> RunDocument:
         """Apply ``change`` to the run's document under its document lock (through this process's writer of it)."""

@@ -18,9 +18,10 @@ from typing import Any
 from . import artifacts, fluent_experiments, store
 from .arguments import mapping, optional_text, params_text, tags_text, to_float, to_step, to_timestamp
 from .config import get_tracking_dir
+from .client_runs import active_run_path
 from .context import capture_context
 from .entities import Run, RunInfo, RunStatus
-from .exceptions import InvalidParameterType, InvalidParameterValue, InvalidState, RunNotFoundError
+from .exceptions import InvalidParameterType, InvalidParameterValue, InvalidState
 from .names import generate_run_name
 from .store import layout
 from .writer import FLUSHER, RunWriter
@@ -119,8 +120,7 @@ def start_run(
                 "first end the current run with end_run().")
         root = get_tracking_dir()
         if run_id is not None:
-            if not store.is_run_dir_name(run_id) or not (root / run_id).is_dir():
-                raise RunNotFoundError(run_id)
+            active_run_path(root, run_id)  # MLflow's errors for a missing or deleted run
             existing = store.read_run(root / run_id)
             if (experiment_id is not None and isinstance(existing, Run)
                     and str(experiment_id) != existing.info.experiment_id):
