@@ -191,3 +191,24 @@ def test_a_bar_charts_csv_has_every_bar(qtbot, panel, tmp_path):
     panel.export_chart("score", "csv", path)
     rows = {r["run"]: (int(r["step"]), float(r["value"])) for r in csv.DictReader(path.open())}
     assert rows == {"a": (0, 150.0), "late": (40, 120.0)}
+
+
+def test_a_run_that_logs_again_turns_the_bars_into_lines(qtbot):
+    """Live: every run's first point makes bars; the next point arriving makes lines again."""
+    from app.plots.chart import MetricChart
+    from app.plots.series_math import prepare
+
+    chart = MetricChart("loss")
+    qtbot.addWidget(chart)
+    chart.resize(500, 300)
+    chart.show()
+    for rid in ("a" * 32, "b" * 32):
+        chart.ensure_run(rid, rid[:1])
+        chart.set_series(rid, prepare([0], [0], [1.0], PlotSettings()))
+    assert chart.bar_mode and [b.name for b in chart.bars.bars] == ["a", "b"]
+    chart.set_series("a" * 32, prepare([0, 1, 2], [0, 1, 2], [1.0, 0.7, 0.5], PlotSettings()))
+    assert not chart.bar_mode
+    assert chart.runs["a" * 32].raw.isVisible() and chart.runs["b" * 32].raw.isVisible()
+    assert chart.getPlotItem().getAxis("bottom").labelText == "step"
+    chart.remove_run("a" * 32)  # the many-point run goes: bars again
+    assert chart.bar_mode and [b.name for b in chart.bars.bars] == ["b"]
