@@ -2,10 +2,10 @@
 
 Tab and Shift+Tab move between regions, in this order, and wrap: the experiments list, the
 runs bar (filter box and its buttons), the runs table, the lower tabs (their tab bar, then the
-open page's controls), then any docked panel. Arrows move within a list or table; no table of
-the window walks its cells with Tab. The order is worked out at each press from the regions,
-not from Qt's focus chain alone: the panels are built lazily, and a widget built later joins
-the chain at its end, wherever it sits on screen.
+open page's controls: the run's details, the charts, compare or the registry). Arrows move
+within a list or table; no table of the window walks its cells with Tab. The order is worked
+out at each press from the regions, not from Qt's focus chain alone: the panels are built
+lazily, and a widget built later joins the chain at its end, wherever it sits on screen.
 
 The ring is one overlay on top of the window, in the palette's Highlight color (3:1 against
 Window and Base in both themes), so every focusable widget shows its focus the same way
@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Callable
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt, Slot
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen
-from PySide6.QtWidgets import QAbstractItemView, QAbstractScrollArea, QApplication, QDockWidget, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView, QAbstractScrollArea, QApplication, QTabBar, QWidget,
+)
 
 from app.shell.errors import override_failed
 
@@ -52,15 +54,12 @@ class KeyboardFocus(QObject):
         def everything(_widget: QWidget) -> bool:
             return True
 
-        regions = [
+        return [
             (w.experiments_panel, everything),
             (w.runs_view, lambda x: x is not table and not table.isAncestorOf(x)),
             (table, everything),
-            (w.lower_tabs, everything),
+            (w.lower_tabs, everything),  # its tab bar, then the open page (Run, Charts, Compare, Registry)
         ]
-        docks = [d for d in w.findChildren(QDockWidget) if d.isVisible() and d.widget() is not None]
-        regions += [(d.widget(), everything) for d in docks]
-        return regions
 
     def order(self, current: QWidget | None = None) -> list[QWidget]:
         """The widgets Tab visits, in order (``current`` kept in place even if Tab would skip it)."""
@@ -121,10 +120,14 @@ class FocusRing(QWidget):
         for w in self._watched:
             if shiboken6.isValid(w):  # (a widget may have gone since it had focus)
                 w.removeEventFilter(self)
+        if isinstance(self.target, QTabBar) and shiboken6.isValid(self.target):
+            self.target.currentChanged.disconnect(self._on_tab_changed)
         self.target, self._watched = widget, []
         if widget is None:
             self.hide()
             return
+        if isinstance(widget, QTabBar):  # the ring goes round the current tab, and moves with it
+            widget.currentChanged.connect(self._on_tab_changed)
         while widget is not None and widget is not self.parentWidget():  # (a splitter moves a parent)
             widget.installEventFilter(self)
             self._watched.append(widget)
@@ -134,6 +137,10 @@ class FocusRing(QWidget):
         self.show()
         self.update()
 
+    @Slot(int)
+    def _on_tab_changed(self, _index: int) -> None:
+        self.update()
+
     def ring_rect(self) -> QRect:
         """Where the ring is drawn, in window coordinates: around the visible part of the target,
         just outside it (inside, it would cover a small widget's text), within its parent."""
@@ -141,6 +148,8 @@ class FocusRing(QWidget):
         if target is None or not target.isVisible():
             return QRect()
         visible = target.visibleRegion().boundingRect()
+        if isinstance(target, QTabBar) and target.currentIndex() >= 0:
+            visible = visible.intersected(target.tabRect(target.currentIndex()))
         if visible.isEmpty():
             return QRect()
         window = self.parentWidget()

@@ -2,8 +2,7 @@
 
 Views get runs only from ``RunsSource`` (``app/runs/source.py``) and never touch the disk for
 listing. The panels beside the runs (``app/shell/panels.py``) plug in without changing this
-layout: charts, compare and the registry as tabs of ``lower_tabs``; other panels can dock with
-``self.add_panel``, which also lists them in the View menu.
+layout: charts, compare and the registry as tabs of ``lower_tabs``, each listed in the View menu.
 """
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar,
+    QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar,
     QSplitter, QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
 )
 
@@ -151,16 +150,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.store_label)
         self.statusBar().addPermanentWidget(self.dir_label)
         self.resize(window_state.default_size(self))
-
-    def add_panel(self, widget: QWidget, title: str,
-                  area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
-        """Dock ``widget`` (e.g. the registry panel) and list it in View with the other panels."""
-        dock = QDockWidget(title, self)
-        dock.setObjectName(f"{widget.objectName() or title}Dock")
-        dock.setWidget(widget)
-        self.addDockWidget(area, dock)
-        self.view_menu.insertAction(self._panels_end, dock.toggleViewAction())
-        return dock
 
     def _connect(self) -> None:
         self.source.progress.connect(self._on_progress)
