@@ -92,8 +92,11 @@ def test_a_second_process_resuming_a_run_is_refused_naming_the_writer(tracking_d
         with pytest.raises(RunLockedError, match=f"being written by another live writer \\(pid {holder.pid} "):
             tracker.start_run(run_id=run.info.run_id)
         Client().set_tag(run.info.run_id, "while-held", "ok")  # tags need no writer: still editable
+        with pytest.raises(RunLockedError, match="being written by another live writer"):
+            Client().delete_run(run.info.run_id)  # a run being written is not moved to the trash
     finally:
         holder.stdin.write("\n")
         holder.stdin.flush()
         finish(holder)
-    assert Client().get_run(run.info.run_id).data.tags["while-held"] == "ok"
+    stored = Client().get_run(run.info.run_id)
+    assert stored.data.tags["while-held"] == "ok" and stored.info.lifecycle_stage == "active"
