@@ -135,6 +135,8 @@ def test_the_name_column_stays_in_view_when_scrolled_sideways(qtbot, two_experim
     qtbot.waitUntil(lambda: bar.maximum() > 0)
     assert not frozen.isVisible()  # unscrolled, the table's own Name column is in its place
     bar.setValue(bar.maximum())
+    end = bar.value()  # (a column cut by the frozen one at the end is brought out)
+    assert end > bar.maximum() - table.columnWidth(window.runs_model.columnCount() - 1)
     name = window.runs_model.column_index("name")
     assert table.visualRect(window.runs_model.index(0, name)).right() < 0  # scrolled out of the table
     qtbot.waitUntil(frozen.isVisible)
@@ -146,7 +148,28 @@ def test_the_name_column_stays_in_view_when_scrolled_sideways(qtbot, two_experim
     cell = frozen.visualRect(window.runs_model.index(2, name))
     qtbot.mouseClick(frozen.viewport(), Qt.MouseButton.LeftButton, pos=cell.center())
     assert [i.row() for i in table.selectionModel().selectedRows()] == [2]
-    assert bar.value() == bar.maximum()  # selecting by name does not scroll back
+    assert bar.value() == end  # selecting by name does not scroll back
+
+
+def _cut_columns(table) -> list[int]:
+    """Columns whose left part is under the frozen overlay and the rest shows."""
+    edge = table.frozen_width()
+    return [c for c in range(table.frozen_count(), table.model().columnCount())
+            if not table.isColumnHidden(c)
+            and table.columnViewportPosition(c) < edge < table.columnViewportPosition(c) + table.columnWidth(c)]
+
+
+def test_no_column_is_left_cut_by_the_frozen_name_column(qtbot, two_experiments):
+    window = open_window(qtbot, two_experiments, 6)
+    view = window.runs_view
+    view.set_columns([f"params.{k}" for k in ("lr", "batch", "layers", "dropout")]
+                     + [f"metrics.{k}" for k in ("acc", "loss", "top5", "epoch_time", "rare_metric")])
+    table = view.table
+    bar = table.horizontalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 200)
+    for value in (15, 150, 170, 120, 60, bar.maximum()):  # small moves right, then left, then the end
+        bar.setValue(value)
+        assert _cut_columns(table) == [], value
 
 
 def test_the_chooser_works_from_the_keyboard(qtbot, two_experiments):

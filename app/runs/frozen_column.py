@@ -71,6 +71,8 @@ class RunsTable(QTableView):
     def __init__(self, parent: QWidget | None = None, frozen_key: str = "name") -> None:
         super().__init__(parent)
         self._frozen_key = frozen_key
+        self._last_scroll = 0  # the sideways position before the last move (which way it went)
+        self._snapping = False
         self.setStyleSheet(CELL_PADDING)
         frozen = self.frozen = _FrozenView(self)
         frozen.setObjectName("runsTableFrozen")
@@ -100,6 +102,7 @@ class RunsTable(QTableView):
         self.viewport().stackUnder(frozen)
 
         self.horizontalScrollBar().valueChanged.connect(self._on_scrolled_sideways)
+        self.horizontalScrollBar().sliderReleased.connect(self._on_slider_released)
         self.horizontalScrollBar().rangeChanged.connect(self._on_scroll_range)
         self.verticalScrollBar().valueChanged.connect(frozen.verticalScrollBar().setValue)
         frozen.verticalScrollBar().valueChanged.connect(self.verticalScrollBar().setValue)
@@ -179,6 +182,33 @@ class RunsTable(QTableView):
     @Slot(int)
     def _on_scrolled_sideways(self, value: int) -> None:
         self._place()
+        if not self._snapping and not self.horizontalScrollBar().isSliderDown():
+            self._snap(forward=value >= self._last_scroll)
+        self._last_scroll = self.horizontalScrollBar().value()
+
+    @Slot()
+    def _on_slider_released(self) -> None:
+        self._snap(forward=True)
+
+    def _snap(self, forward: bool) -> None:
+        """Never leave a column cut by the overlay's edge (a value missing its first digits reads
+        as another number): going right, it goes under the overlay; going left, it comes out."""
+        bar = self.horizontalScrollBar()
+        edge = self.frozen_width()
+        column = self.columnAt(edge)
+        if bar.value() <= 0 or column < self.frozen_count():
+            return
+        left = self.columnViewportPosition(column)
+        if left >= edge:
+            return
+        step = left + self.columnWidth(column) - edge if forward else left - edge
+        if bar.value() + step > bar.maximum():  # (at the right end: bring it out instead)
+            step = left - edge
+        self._snapping = True
+        try:
+            bar.setValue(max(0, min(bar.maximum(), bar.value() + step)))
+        finally:
+            self._snapping = False
 
     @Slot(int, int)
     def _on_scroll_range(self, low: int, high: int) -> None:
