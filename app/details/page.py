@@ -248,6 +248,7 @@ class RunDetails(QWidget):
         self.tags_model.set_rows(mine)
         self.system_tags_model.set_rows(system)
         self.tags_table.setVisible(bool(mine))
+        self._fit_rows(self.tags_table, len(mine))
         self.no_tags.setVisible(not mine)
         self.system_heading.setText(f"SYSTEM TAGS ({len(system)})")
         for view in (self.params_table, self.metrics_table, self.tags_table, self.system_tags_table):
@@ -257,6 +258,16 @@ class RunDetails(QWidget):
         self.tabs.setTabText(1, f"Params ({len(data.params)})")
         self.tabs.setTabText(2, f"Metrics ({len(data.summaries)})")
         self.tabs.setTabText(3, f"Tags ({len(mine)})")
+
+    @staticmethod
+    def _fit_rows(view: QTableView, rows: int, most: int = 10) -> None:
+        """No taller than its rows (up to ``most``): the system tags below get the rest."""
+        if rows > most:
+            view.setMaximumHeight(16777215)  # QWIDGETSIZE_MAX
+            return
+        row = view.verticalHeader().defaultSectionSize()
+        view.setMaximumHeight(view.horizontalHeader().sizeHint().height() + (rows + 1) * row
+                              + 2 * view.frameWidth())  # + a row for a horizontal scroll bar
 
     # ---- actions ----------------------------------------------------------------------
 
