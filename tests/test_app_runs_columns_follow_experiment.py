@@ -149,6 +149,13 @@ def test_the_name_column_stays_in_view_when_scrolled_sideways(qtbot, two_experim
     qtbot.mouseClick(frozen.viewport(), Qt.MouseButton.LeftButton, pos=cell.center())
     assert [i.row() for i in table.selectionModel().selectedRows()] == [2]
     assert bar.value() == end  # selecting by name does not scroll back
+    # its header sorts the table, and shows the table's sort
+    header = frozen.horizontalHeader()
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
+                     pos=QPoint(header.sectionViewportPosition(name) + 20, header.height() // 2))
+    main = table.horizontalHeader()
+    assert main.sortIndicatorSection() == name and window.runs_model.sort_state()[0] == "name"
+    assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == (name, main.sortIndicatorOrder())
 
 
 def _cut_columns(table) -> list[int]:
