@@ -74,11 +74,15 @@ def test_a_run_from_a_dirty_tree_is_reproduced_by_its_command(repo, tmp_path):
     assert out.read_text() == "uncommitted edit it's & $HOME\n" + sys.executable
     assert run.data.tags["tracker.python.executable"] == sys.executable
 
-    # The repository moves on: the edit is thrown away, a later commit changes the word.
+    # The repository moves on (the edit thrown away, a later commit changes the word), and the
+    # folder the run came from is now a fresh clone of it, at that later commit.
     git(repo, "checkout", "--", ".")
     (repo / "notes.txt").unlink()
     (repo / "src" / "train.py").write_text(TRAIN.format(word="later"))
     git(repo, "commit", "-qam", "later")
+    origin = tmp_path / "origin"
+    repo.rename(origin)
+    git(tmp_path, "clone", "-q", str(origin), str(repo))
     out.unlink()
 
     result = reproduce(RunSource.of_run(tracker.Client(runs).get_run(run.info.run_id)))
