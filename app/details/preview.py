@@ -35,7 +35,7 @@ class Preview:
     text: str = ""
     rows: list[list[str]] = field(default_factory=list)  # "table": first row is the header
     path: str = ""
-    note: str = ""  # e.g. "Showing the first 256 KB of 3.1 MB"
+    note: str = ""  # e.g. "Showing the first 256 KiB of 3.1 MiB"
     data: bytes = b""  # "image": the file's bytes
 
 
