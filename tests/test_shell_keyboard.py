@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app_fixtures import *  # noqa: F403
 from app_fixtures import OFFSCREEN_NOISE, log_run, open_window
@@ -134,3 +134,25 @@ def test_the_focused_region_shows_a_ring_in_the_highlight_color(qtbot, qapp, win
     finally:
         theme.apply_theme(qapp, "system")
         qapp.setStyleSheet("")
+
+
+def test_a_dialog_of_the_window_shows_the_ring_too(qtbot, window):
+    from PySide6.QtWidgets import QDialog, QLineEdit, QPushButton, QVBoxLayout
+
+    dialog = QDialog(window)
+    edit, button = QLineEdit(dialog), QPushButton("OK", dialog)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(edit)
+    layout.addWidget(button)
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: dialog.isActiveWindow())
+    button.setFocus(Qt.FocusReason.TabFocusReason)
+
+    def ringed() -> bool:
+        ring = dialog.findChild(QWidget, "focusRing")
+        return ring is not None and ring.target is button and ring.isVisible()
+
+    qtbot.waitUntil(ringed)
+    assert not window.keyboard.ring.isVisible()  # one ring at a time
+    dialog.close()

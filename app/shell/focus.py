@@ -90,19 +90,41 @@ class KeyboardFocus(QObject):
         target.setFocus(Qt.FocusReason.TabFocusReason if forward else Qt.FocusReason.BacktabFocusReason)
         return True
 
+    def _ring_for(self, widget: QWidget) -> FocusRing | None:
+        """The ring of ``widget``'s window: the main window's, or one made for a dialog it owns."""
+        top = widget.window()
+        if top is self.window:
+            return self.ring
+        owner = top.parentWidget()
+        while owner is not None and owner is not self.window:
+            owner = owner.parentWidget()
+        if owner is None or top.windowType() == Qt.WindowType.Popup:  # (menus and pop-ups draw their own)
+            return None
+        ring = top.findChild(FocusRing, "focusRing", Qt.FindChildOption.FindDirectChildrenOnly)
+        return ring if ring is not None else FocusRing(top)
+
     @Slot(QWidget, QWidget)
-    def _on_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+    def _on_focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
         try:
-            inside = new is not None and shiboken6.isValid(self.window) and self.window.isAncestorOf(new)
-            if inside and isinstance(new, QAbstractItemView):
+            if not shiboken6.isValid(self.window):
+                return
+            ring = self._ring_for(new) if new is not None else None
+            if ring is not None and isinstance(new, QAbstractItemView):
                 new.setTabKeyNavigation(False)  # arrows move within a table; Tab leaves it
-            self.ring.follow(new if inside else None)
+            left = self._ring_for(old) if old is not None and shiboken6.isValid(old) else None
+            if left is not None and left is not ring:
+                left.follow(None)
+            if ring is not None:
+                ring.follow(new)
+            elif new is None or self.window.isAncestorOf(new):
+                self.ring.follow(None)
         except Exception:  # noqa: BLE001 - a slot called from Qt's focus handling never raises
             override_failed("KeyboardFocus._on_focus_changed")
 
 
 class FocusRing(QWidget):
-    """A transparent overlay on the window drawing a ring around the focused widget."""
+    """A transparent overlay on a window (the main window, or a dialog of it) drawing a ring
+    around the focused widget."""
 
     def __init__(self, window: QWidget) -> None:
         super().__init__(window)
