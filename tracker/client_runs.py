@@ -24,7 +24,9 @@ from .store.rundoc import RUN_NAME_TAG, RunDocument
 
 
 class RunOperations:
-    """What a call with ``synchronous=False`` returns, as MLflow's: the write is already done."""
+    """What a call with ``synchronous=False`` returns, as MLflow's: ``wait()`` returns once the data is
+    handed to the run's writer, which it already is (the writer buffers metrics and flushes them in the
+    background; tags are written at once)."""
 
     def wait(self) -> None:
         return None

@@ -18,7 +18,7 @@ from typing import Any
 from . import artifacts, fluent_experiments, store
 from .arguments import mapping, optional_text, params_text, tags_text, to_float, to_step, to_timestamp
 from .config import get_tracking_dir
-from .client_runs import active_run_path
+from .client_runs import RunOperations, active_run_path
 from .context import capture_context
 from .entities import Run, RunInfo, RunStatus
 from .exceptions import InvalidParameterType, InvalidParameterValue, InvalidState
@@ -263,14 +263,6 @@ def _current() -> RunWriter:
         if not _stack:
             start_run()
         return _stack[-1]
-
-
-class RunOperations:
-    """What a logger called with ``synchronous=False`` returns, as MLflow's: ``wait()`` returns once the
-    data is handed to the writer (which it already is: the writer buffers and flushes in the background)."""
-
-    def wait(self) -> None:
-        return None
 
 
 def _done(synchronous: bool | None) -> RunOperations | None:
