@@ -46,5 +46,5 @@ def test_run_link_is_drawn_in_the_palette_link_colour_after_a_theme_switch(qtbot
         theme.apply_theme(qapp, name)
         link = QApplication.palette().color(QPalette.ColorRole.Link).name()
         assert link != system_link
-        qtbot.waitUntil(lambda: colours(view.run_link)[link] > 20)  # noqa: B023 - waited on at once
+        qtbot.waitUntil(lambda: colours(view.run_link)[link] > 20)
         assert colours(view.run_link)[system_link] == 0

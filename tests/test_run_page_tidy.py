@@ -39,7 +39,7 @@ def test_copy_buttons_say_copied_then_read_as_before(qtbot, details, monkeypatch
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
         assert copied[-1] == expected
         assert button.text() == COPIED  # seen at once
-        qtbot.waitUntil(lambda: button.text() == before, timeout=5000)  # noqa: B023 - waited on here
+        qtbot.waitUntil(lambda: button.text() == before, timeout=5000)
 
 
 def test_overview_rows_stay_together_in_a_tall_pane(qtbot, details):
