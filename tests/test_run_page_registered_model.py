@@ -79,3 +79,16 @@ def test_a_model_folder_offers_register_model_first_with_its_flavor_and_class(qt
     assert "sklearn.linear_model._logistic.LogisticRegression" in first.toolTip()
     plain = [a.text() for a in artifacts.context_menu(str(model_dir.parent / "notes")).actions()]
     assert plain[0] == "Reveal in File Manager" and "Register Model…" in plain  # not a model: no lead
+
+
+def test_a_version_registered_while_the_run_is_shown_appears_on_its_page(qtbot, runs_root):
+    run = model_run("later")
+    tracker.Client(runs_root).register_model(Path(run.path) / "artifacts" / "model", "other")  # a registry
+    window = open_window(qtbot, runs_root, 1)
+    window.select_run(run.info.run_id)
+    qtbot.waitUntil(lambda: window.details.overview.registered_versions() == [("other", 1)], timeout=10000)
+    tracker.Client(runs_root).register_model(Path(run.path) / "artifacts" / "model", "fraud")
+    qtbot.waitUntil(lambda: window.details.overview.registered_versions() == [("fraud", 1), ("other", 1)],
+                    timeout=15000)
+    label = window.details.findChild(LinkLabel, "registeredAs")
+    assert label.html() == 'Registered as <a href="0">fraud v1</a>, <a href="1">other v1</a>'

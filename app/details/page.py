@@ -321,6 +321,11 @@ class RunDetails(QWidget):
     def set_tracking_dir(self, path: str | Path | None) -> None:
         """The folder whose registry is asked which versions came from the shown run."""
         self._tracking_dir = Path(path) if path is not None else None
+        self.refresh_registrations()
+
+    @Slot(object)
+    def refresh_registrations(self, _changed: object = None) -> None:
+        """Ask the registry again (it changed: a version was registered or deleted)."""
         if self.built and isinstance(self._run, Run):
             self._look_up_registrations(self._run.info.run_id)
 

@@ -43,6 +43,7 @@ class RegistryTab(QObject):
         tabs.currentChanged.connect(self._on_tab_changed)
         window.details.artifactMenuAboutToShow.connect(self._on_artifact_menu)
         window.details.modelVersionRequested.connect(self.show_version)  # "Registered as fraud v3"
+        window.runs_view.registered.changed.connect(window.details.refresh_registrations)  # as the table's badges
         window.directoryOpened.connect(self._on_directory_opened)
         window.closing.connect(self._on_closing)
 
