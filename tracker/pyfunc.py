@@ -105,6 +105,8 @@ def _select_columns(data: Any, schema: Any) -> Any:
         return data
     labels = {str(c): c for c in data.columns}  # a frame built from lists has int labels; the schema has names
     columns = list(labels)
+    if columns == schema.input_names():  # already the signature's columns in its order: no copy (a served request)
+        return data
     missing = [spec.name for spec in schema.inputs if spec.required and spec.name not in columns]
     if missing:
         from .exceptions import InvalidParameterValue

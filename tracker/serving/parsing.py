@@ -196,7 +196,10 @@ def conform(data: Any, schema: Any, model: Any = None) -> Any:
         raise BadRequest(f"expected {len(specs)} column(s), got {data.shape[1]}")
     for spec, name in zip(specs, names):
         if name in data.columns:
-            data[name] = _column(data[name], spec.type, name)
+            column = data[name]
+            converted = _column(column, spec.type, name)
+            if converted is not column:  # assigning a column costs a copy; most already have their type
+                data[name] = converted
     return data
 
 
