@@ -2,6 +2,8 @@
 pane, system tags are apart from the user's, and sizes read in one unit style."""
 from __future__ import annotations
 
+import shlex
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QScrollArea
@@ -95,3 +97,23 @@ def test_the_artifact_tree_shows_sizes_like_the_rest_of_the_app(qtbot, details):
     index = view.shown_index_of(path)
     size = index.siblingAtColumn(1).data()
     assert size == format_size(3000) == "2.9 KiB"
+
+
+def test_the_overview_gives_the_reproduce_command_with_a_copy_button(qtbot, details, tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".git").mkdir()  # a repository root is a folder holding .git
+    with tracker.start_run(run_name="rerun me") as run:
+        tracker.set_tags({"tracker.source.name": str(repo / "train.py"), "tracker.source.type": "SCRIPT",
+                          "tracker.source.argv": '["train.py", "--name", "a b"]',
+                          "tracker.source.git.commit": "0123456789abcdef", "tracker.source.git.dirty": "false",
+                          "tracker.python.executable": "/opt/py/bin/python"})
+    shown(details, run.info.run_id)
+    command = details.overview.findChild(QLabel, "reproduceCommand")
+    assert command.text() == (f"cd {shlex.quote(str(repo))} && git checkout 0123456789abcdef"
+                              " && /opt/py/bin/python train.py --name 'a b'")
+    copied = []
+    monkeypatch.setattr("app.shell.desktop.copy_text", copied.append)
+    details.show()
+    qtbot.mouseClick(details.overview.copy_command_button, Qt.MouseButton.LeftButton)
+    assert copied == [command.text()] and details.overview.copy_command_button.text() == COPIED
