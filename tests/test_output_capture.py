@@ -167,3 +167,9 @@ def test_a_live_runs_output_can_be_followed_from_the_last_position(tracking_dir)
         proc.communicate(timeout=60)  # (closes stdin: the script's loop ends, then its run)
     assert proc.returncode == 0
     assert read_output(tracking_dir / ("f" * 32)) == (b"", 0)  # no log: nothing
+
+
+def test_a_run_that_prints_nothing_has_no_log():
+    with tracker.start_run(capture_output=True) as run:
+        tracker.log_metric("loss", 0.5)
+    assert not output_log_path(Client().get_run(run.info.run_id).path).exists()

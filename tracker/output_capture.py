@@ -5,7 +5,8 @@ while the run is active, and a thread copies what arrives both to where they poi
 (the terminal, a file, a parent's pipe) and to the log. So output of C extensions, of
 ``os.system`` and of child processes (which inherit the descriptors) is in the log too. Each
 chunk is written to the log as it is read (no buffering: a reader following the file sees it
-at once), so a run that is killed keeps everything up to the kill. When 1 and 2 are the same
+at once), so a run that is killed keeps everything up to the kill. The log is made at the first
+byte: a run that prints nothing has none. When 1 and 2 are the same
 file (a terminal, ``2>&1``) one pipe carries both, so their order is kept.
 
 What changes while capturing: descriptors 1 and 2 are pipes, so a child process asking
@@ -83,8 +84,14 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _pump(read_fd: int, tee_fd: int, log_fd: int) -> None:
-    """Copy a pipe to ``tee_fd`` and ``log_fd`` until every writer has closed it; then close all three."""
+def _open_log(path: Path) -> int:
+    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+
+
+def _pump(read_fd: int, tee_fd: int, log_path: Path) -> None:
+    """Copy a pipe to ``tee_fd`` and the log (opened at the first byte: a run that prints nothing has no
+    log) until every writer has closed the pipe; then close what it opened."""
+    log_fd = -1
     try:
         while True:
             try:
@@ -95,13 +102,22 @@ def _pump(read_fd: int, tee_fd: int, log_fd: int) -> None:
                 break
             if not data:
                 break
+            if log_fd < 0:
+                try:
+                    log_fd = _open_log(log_path)
+                except OSError:
+                    pass  # (the terminal still gets everything)
             for fd in (log_fd, tee_fd):  # the log first: what the terminal has shown is in the log
+                if fd < 0:
+                    continue
                 try:
                     _write_all(fd, data)
                 except OSError:  # the terminal went away, or the disk is full: the other copy still goes on
                     pass
     finally:
         for fd in (read_fd, tee_fd, log_fd):
+            if fd < 0:
+                continue
             try:
                 os.close(fd)
             except OSError:
@@ -128,27 +144,24 @@ class OutputCapture:
             return False
         _flush_python_streams()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log_fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
         try:
             groups = [targets] if len(targets) == 2 and _same_file(1, 2) else [[fd] for fd in targets]
             for group in groups:
-                self._tee(group, log_fd)
+                self._tee(group)
         except BaseException:
             self.stop()
             raise
-        finally:
-            os.close(log_fd)
         return True
 
-    def _tee(self, fds: list[int], log_fd: int) -> None:
+    def _tee(self, fds: list[int]) -> None:
         read_fd, write_fd = os.pipe()
         try:
-            tee_fd, own_log = os.dup(fds[0]), os.dup(log_fd)
+            tee_fd = os.dup(fds[0])
         except BaseException:
             os.close(read_fd)
             os.close(write_fd)
             raise
-        thread = threading.Thread(target=_pump, args=(read_fd, tee_fd, own_log), daemon=True,
+        thread = threading.Thread(target=_pump, args=(read_fd, tee_fd, self.log_path), daemon=True,
                                   name=f"tracker-output-{fds[0]}")
         thread.start()
         self._threads.append(thread)
