@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt, Slot
-from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QRegion
 from PySide6.QtWidgets import (
     QAbstractItemView, QAbstractScrollArea, QApplication, QTabBar, QWidget,
 )
@@ -123,8 +123,12 @@ class KeyboardFocus(QObject):
 
 
 class FocusRing(QWidget):
-    """A transparent overlay on a window (the main window, or a dialog of it) drawing a ring
-    around the focused widget."""
+    """A ring around the focused widget of a window (the main window, or a dialog of it).
+
+    A child of the window, on top, placed over the ring only and masked to it: it covers no
+    other pixel, so a table scrolling under it keeps Qt's fast scrolling (a widget overlapped
+    by a sibling is repainted whole instead).
+    """
 
     def __init__(self, window: QWidget) -> None:
         super().__init__(window)
@@ -135,7 +139,6 @@ class FocusRing(QWidget):
         self.target: QWidget | None = None
         self._watched: list[QWidget] = []  # the target and its parents up to the window
         window.installEventFilter(self)
-        self.setGeometry(window.rect())
         self.hide()
 
     def follow(self, widget: QWidget | None) -> None:
@@ -154,14 +157,25 @@ class FocusRing(QWidget):
             widget.installEventFilter(self)
             self._watched.append(widget)
             widget = widget.parentWidget()
-        self.setGeometry(self.parentWidget().rect())
+        self.place()
+
+    def place(self) -> None:
+        """Put the ring where ``ring_rect`` says (hidden when there is nothing to ring)."""
+        rect = self.ring_rect()
+        if rect.width() <= 2 * RING_WIDTH or rect.height() <= 2 * RING_WIDTH:
+            self.hide()
+            return
+        self.setGeometry(rect)
+        local = QRect(QPoint(0, 0), rect.size())
+        self.setMask(QRegion(local).subtracted(QRegion(local.adjusted(RING_WIDTH, RING_WIDTH,
+                                                                        -RING_WIDTH, -RING_WIDTH))))
         self.raise_()
         self.show()
         self.update()
 
     @Slot(int)
     def _on_tab_changed(self, _index: int) -> None:
-        self.update()
+        self.place()
 
     def ring_rect(self) -> QRect:
         """Where the ring is drawn, in window coordinates: around the visible part of the target,
@@ -188,26 +202,17 @@ class FocusRing(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         try:
             kind = event.type()
-            if watched is self.parentWidget() and kind == QEvent.Type.Resize:
-                self.setGeometry(self.parentWidget().rect())
-            elif watched in self._watched and kind in (QEvent.Type.Move, QEvent.Type.Resize,
-                                                     QEvent.Type.Show, QEvent.Type.Hide):
-                self.update()
+            if self.target is not None and (watched is self.parentWidget() or watched in self._watched) \
+                    and kind in (QEvent.Type.Move, QEvent.Type.Resize, QEvent.Type.Show, QEvent.Type.Hide):
+                self.place()
         except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("FocusRing.eventFilter")
         return False
 
     def paintEvent(self, event: QPaintEvent) -> None:
         try:
-            rect = self.ring_rect()
-            if rect.isEmpty():
-                return
-            painter = QPainter(self)
-            pen = QPen(self.palette().color(QPalette.ColorRole.Highlight), RING_WIDTH)
-            pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
-            painter.setPen(pen)
-            half = RING_WIDTH // 2
-            painter.drawRect(rect.adjusted(half, half, -half, -half))
+            painter = QPainter(self)  # (the mask leaves only the ring to fill)
+            painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Highlight))
             painter.end()
         except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("FocusRing.paintEvent")
