@@ -156,3 +156,10 @@ def test_a_dialog_of_the_window_shows_the_ring_too(qtbot, window):
     qtbot.waitUntil(ringed)
     assert not window.keyboard.ring.isVisible()  # one ring at a time
     dialog.close()
+
+
+def test_keys_go_to_the_runs_table_when_the_window_opens(qtbot, window):
+    assert _focused() is window.runs_view.table
+    before = _selected_ids(window)
+    _press(qtbot, Qt.Key.Key_Down)
+    assert _selected_ids(window) != before

@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         install_panels(self)
         self.keyboard = KeyboardFocus(self)  # Tab order between regions, the focus ring
         window_state.restore(self)
+        self.runs_view.table.setFocus()  # the keys go to the runs first: arrows pick a run
         if runs_dir is not None:
             self.open_directory(runs_dir)
 
