@@ -138,3 +138,32 @@ def test_check_box_borders_and_marks_meet_3_to_1(qtbot, qapp, name):
     finally:
         theme.apply_theme(qapp, "system")
         qapp.setStyleSheet("")
+
+
+def _rules(variant: str) -> list[tuple[str, dict[str, str]]]:
+    text = re.sub(r"/\*.*?\*/", "", resources.read_text(f"{variant}.qss"), flags=re.S)
+    rules = []
+    for selector, body in re.findall(r"([^{}]+)\{([^}]*)\}", text):
+        props = dict((k.strip(), v.strip()) for k, v in (p.split(":", 1) for p in body.split(";") if ":" in p))
+        rules.append((" ".join(selector.split()), props))
+    return rules
+
+
+@pytest.mark.parametrize("name", ["light", "dark"])
+def test_style_sheet_text_and_field_borders_meet_wcag_aa(name):
+    pal = theme.palette(name)
+    failures = []
+    for selector, props in _rules(name):
+        backgrounds = [QColor(props["background"])] if "background" in props else \
+            [pal.color(R.Window), pal.color(R.Base)]
+        if "color" in props:
+            for background in backgrounds:
+                if contrast(QColor(props["color"]), background) < TEXT:
+                    failures.append(f"{selector}: text {props['color']} on {background.name()}")
+        border = props.get("border-color") or (props.get("border", "").split() or [""])[-1]
+        if selector.startswith(("QLineEdit", "QCheckBox::indicator")) and border.startswith("#") \
+                and ":disabled" not in selector:
+            for background in (pal.color(R.Window), pal.color(R.Base)):
+                if contrast(QColor(border), background) < GRAPHIC:
+                    failures.append(f"{selector}: border {border} on {background.name()}")
+    assert not failures, failures
