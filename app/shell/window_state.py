@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSize
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QSplitter
 
 from app.shell.errors import override_failed
 
@@ -52,12 +51,8 @@ def usable(window: "MainWindow") -> bool:
 
 
 def set_default_sizes(window: "MainWindow") -> None:
-    _set(window.splitter, DEFAULT_MAIN)
-    _set(window.right_splitter, DEFAULT_RIGHT)
-
-
-def _set(splitter: QSplitter, sizes: tuple[int, int]) -> None:
-    splitter.setSizes(list(sizes))
+    window.splitter.setSizes(list(DEFAULT_MAIN))
+    window.right_splitter.setSizes(list(DEFAULT_RIGHT))
 
 
 def restore(window: "MainWindow") -> None:
