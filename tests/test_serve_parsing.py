@@ -108,3 +108,18 @@ def test_predictions_are_written_as_mlflow_writes_them():
     frame = pd.DataFrame({"p": [0.25, 0.75]})
     assert json.loads(encode_predictions(frame)) == {"predictions": [{"p": 0.25}, {"p": 0.75}]}
     assert json.loads(encode_predictions({"a": np.float32(0.5)})) == {"predictions": {"a": 0.5}}
+
+
+def test_rows_of_numbers_for_a_float_signature_keep_every_check():
+    floats = Schema([ColSpec("double", "x"), ColSpec("double", "y")])
+    data, _ = parse({"dataframe_split": {"columns": ["x", "y"], "data": [[1, 2.5], [3, 4]]}}, schema=floats)
+    assert list(data.columns) == ["x", "y"] and data.dtypes.tolist() == [np.float64, np.float64]
+    assert data.to_numpy().tolist() == [[1.0, 2.5], [3.0, 4.0]]
+    data, _ = parse({"instances": [[1, 2], [3, 4]]}, schema=floats)
+    assert data.dtypes.tolist() == [np.float64, np.float64] and list(data.columns) == ["x", "y"]
+    with pytest.raises(BadRequest, match="column 'y' expects double values; row 0 holds true"):
+        parse({"inputs": [[1.0, True]]}, schema=floats)
+    with pytest.raises(BadRequest, match="row 1 has 1 values, expected 2"):
+        parse({"dataframe_split": {"columns": ["x", "y"], "data": [[1.0, 2.0], [3.0]]}}, schema=floats)
+    with pytest.raises(BadRequest, match="expected 2 columns"):
+        parse({"inputs": [[1.0, 2.0, 3.0]]}, schema=floats)

@@ -24,6 +24,10 @@ from .swap import ModelHolder
 
 log = logging.getLogger("tracker.serving")
 MAX_BODY_BYTES = 32 * 1024 * 1024
+# A small request to a scikit-learn model is answered on the event loop's thread: predicting it takes
+# about a millisecond, less than handing it to a worker thread and back costs on a busy machine. Larger
+# requests, and custom models (whose predict may take any time), go to a thread so /health still answers.
+INLINE_BYTES = 64 * 1024
 OPTIONS_ENV = "TRACKER_SERVE_OPTIONS"  # how each worker process of --workers N learns what to serve
 
 
@@ -72,7 +76,11 @@ def build_app(holder: ModelHolder, max_body_bytes: int = MAX_BODY_BYTES) -> Any:
         served = holder.current  # this request is answered by this model, whatever is swapped in meanwhile
         try:
             body = await read_body(request, max_body_bytes)
-            content = await run_in_threadpool(predict, served, body, request.headers.get("content-type"))
+            content_type = request.headers.get("content-type")
+            if len(body) <= INLINE_BYTES and served.flavor == "sklearn":
+                content = predict(served, body, content_type)
+            else:
+                content = await run_in_threadpool(predict, served, body, content_type)
             response = Response(content, 200, {"X-Model-Version": served.label}, media_type="application/json")
         except BadRequest as e:
             response = error(e.status, e.code, str(e), served.label)

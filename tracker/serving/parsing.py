@@ -41,13 +41,17 @@ def parse_request(body: bytes, content_type: str | None, schema: Any, model: Any
     if mime == CSV_TYPE:
         data, params = _csv(body), None
     else:
-        data, params = _json(body, schema is not None and not schema.is_tensor_spec() and len(schema.inputs))
+        columns = len(schema.inputs) if schema is not None and not schema.is_tensor_spec() else 0
+        floats = bool(columns) and all(spec.type in ("double", "float") for spec in schema.inputs) \
+            and b"true" not in body and b"false" not in body  # numpy would take a boolean for 1.0 or 0.0
+        data, params = _json(body, columns, floats)
     return conform(data, schema, model), params
 
 
-def _json(body: bytes, columns: int = 0) -> tuple[Any, Any]:
+def _json(body: bytes, columns: int = 0, floats: bool = False) -> tuple[Any, Any]:
     """(data, params); ``columns``: how many columns the model's signature names (0: it has none or takes
-    tensors), so rows of values become a table whose columns keep their own types."""
+    tensors), so rows of values become a table whose columns keep their own types; ``floats``: every one
+    of them is a float column, so rows of numbers may go through one numpy array."""
     try:
         doc = json.loads(body.decode("utf-8"))  # json.loads(bytes) would also take UTF-16 and UTF-32
     except UnicodeDecodeError as e:
@@ -69,7 +73,7 @@ def _json(body: bytes, columns: int = 0) -> tuple[Any, Any]:
     key = found[0]
     value = doc[key]
     if key == "dataframe_split":
-        return _split(value), params
+        return _split(value, floats), params
     if key == "dataframe_records":
         if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
             raise BadRequest("dataframe_records must be a list of objects (one per row, column name -> value)")
@@ -79,20 +83,23 @@ def _json(body: bytes, columns: int = 0) -> tuple[Any, Any]:
             raise BadRequest(f"instances must be a list (one item per row), got a JSON {_kind(value)}")
         if value and all(isinstance(r, dict) for r in value):
             return _frame(lambda pd: pd.DataFrame.from_records(value), key), params
-        return _rows(value, key, columns), params
+        return _rows(value, key, columns, floats), params
     if isinstance(value, dict):  # columnar inputs: column name -> list of values
         if not all(isinstance(v, list) for v in value.values()) or len({len(v) for v in value.values()}) > 1:
             raise BadRequest("inputs as an object must map each column name to a list of values, all as long")
         return _frame(lambda pd: pd.DataFrame(value), key), params
     if not isinstance(value, list):
         raise BadRequest(f"inputs must be a list or an object of columns, got a JSON {_kind(value)}")
-    return _rows(value, key, columns), params
+    return _rows(value, key, columns, floats), params
 
 
-def _rows(value: list, what: str, columns: int) -> Any:
+def _rows(value: list, what: str, columns: int, floats: bool = False) -> Any:
     """A list of rows (or of values) as a table when the signature names columns, else as an array."""
     if not columns or not value:
         return _array(value, what)
+    fast = _numbers(value, None, None) if floats else None
+    if fast is not None:
+        return fast
     if all(isinstance(row, list) for row in value):
         width = {len(row) for row in value}
         if len(width) > 1:
@@ -104,11 +111,32 @@ def _rows(value: list, what: str, columns: int) -> Any:
     return _frame(lambda pd: pd.DataFrame(rows), what)
 
 
-def _split(value: Any) -> Any:
+def _numbers(rows: list, columns: Any, index: Any) -> Any:
+    """Rows that are all numbers as a frame built through one numpy array (three times faster than
+    from lists, for a signature whose columns are all floats); None for anything else."""
+    import numpy as np
+    import pandas as pd
+    try:
+        array = np.asarray(rows)
+    except ValueError:  # ragged: the slow path says which row
+        return None
+    if array.ndim != 2 or array.dtype.kind not in "fiu" or (columns is not None and len(columns) != array.shape[1]):
+        return None
+    try:
+        return pd.DataFrame(array, columns=columns, index=index)
+    except (ValueError, TypeError):
+        return None
+
+
+def _split(value: Any, floats: bool = False) -> Any:
     if not isinstance(value, dict) or "data" not in value or set(value) - {"columns", "data", "index"}:
         raise BadRequest("dataframe_split must be an object with 'data' (a list of rows) and optionally "
                          "'columns' and 'index'")
     rows, columns = value["data"], value.get("columns")
+    if floats and rows and isinstance(rows, list) and (columns is None or isinstance(columns, list)):
+        fast = _numbers(rows, columns, value.get("index"))
+        if fast is not None:
+            return fast
     if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
         raise BadRequest("dataframe_split.data must be a list of rows, each a list of values")
     if columns is not None and (not isinstance(columns, list) or any(isinstance(c, (list, dict)) for c in columns)):
