@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 
 import tracker
 from tracker import Client
@@ -173,3 +174,35 @@ def test_a_run_that_prints_nothing_has_no_log():
     with tracker.start_run(capture_output=True) as run:
         tracker.log_metric("loss", 0.5)
     assert not output_log_path(Client().get_run(run.info.run_id).path).exists()
+
+
+def test_lines_of_stdout_and_stderr_stay_whole_in_the_log_and_a_part_line_arrives_within_a_second(tracking_dir):
+    from tracker.output_capture import read_output
+    code = textwrap.dedent("""
+        import os, sys, tracker
+        with tracker.start_run() as run:
+            for i in range(200):
+                print(f"out line {i}")
+                print(f"err line {i}", file=sys.stderr)  # two writes: its text, then its newline
+            sys.stdout.flush()
+            os.write(2, b"downloading 50%")  # a progress line without its end yet
+            print(run.info.run_id, flush=True)
+            sys.stdin.readline()
+    """)
+    env = {**os.environ, "TRACKER_DIR": str(tracking_dir)}
+    proc = subprocess.Popen([sys.executable, script(tracking_dir, code)], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = [proc.stdout.readline() for _ in range(201)]
+        run_id = lines[-1].strip()
+        path = Client(tracking_dir).get_run(run_id).path
+        deadline = time.monotonic() + 10
+        while not read_output(path)[0].endswith(b"downloading 50%"):  # the part line, within a second
+            assert time.monotonic() < deadline, read_output(path)[0][-200:]
+            time.sleep(0.05)
+    finally:
+        proc.communicate(timeout=60)
+    lines = read_output(path)[0].decode().split("\n")
+    expected = [f"out line {i}" for i in range(200)] + [f"err line {i}" for i in range(200)]
+    assert sorted(line for line in lines if " line " in line) == sorted(expected)  # every line whole
+    assert [line for line in lines if " line " not in line] == [run_id, "downloading 50%"]

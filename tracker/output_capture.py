@@ -4,10 +4,10 @@ The tee is at the file-descriptor level: descriptors 1 and 2 are pointed (``os.d
 while the run is active, and a thread copies what arrives both to where they pointed before
 (the terminal, a file, a parent's pipe) and to the log. So output of C extensions, of
 ``os.system`` and of child processes (which inherit the descriptors) is in the log too. Each
-chunk is written to the log as it is read (no buffering: a reader following the file sees it
-at once), so a run that is killed keeps everything up to the kill. The log is made at the first
-byte: a run that prints nothing has none. When 1 and 2 are the same
-file (a terminal, ``2>&1``) one pipe carries both, so their order is kept.
+line is written to the log as it is read (``output_pump``: no buffering, a reader following the
+file sees it at once; a part line waits at most half a second), so a run that is killed keeps
+everything up to the kill. The log is made at the first byte: a run that prints nothing has none.
+When 1 and 2 are the same file (a terminal, ``2>&1``) one pipe carries both, so their order is kept.
 
 What changes while capturing: descriptors 1 and 2 are pipes, so a child process asking
 ``isatty`` gets False (colours, progress bars and line buffering may change in children).
@@ -15,7 +15,7 @@ Python's own ``sys.stdout``/``sys.stderr`` keep the buffering they chose at star
 
 ``stop`` puts the descriptors back exactly, after flushing Python's streams, and joins the
 copying threads once they have drained the pipes; a child process that still holds a pipe
-keeps its thread (and only its thread) alive until it exits, writing where output went before.
+keeps the copying thread alive until it exits, writing where output went before.
 """
 from __future__ import annotations
 
@@ -25,11 +25,11 @@ import sys
 import threading
 from pathlib import Path
 
+from .output_pump import Stream, start_copying
 from .store import layout
 
 ENV = "TRACKER_CAPTURE_OUTPUT"
 JOIN_SECONDS = 2.0  # at stop, how long a copying thread may take to drain its pipe
-_CHUNK = 65536
 
 
 def output_log_path(run_path: str | os.PathLike) -> Path:
@@ -78,52 +78,6 @@ def should_capture(capture_output: bool | None) -> bool:
     return not interactive() and multiprocessing.parent_process() is None
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def _open_log(path: Path) -> int:
-    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
-
-
-def _pump(read_fd: int, tee_fd: int, log_path: Path) -> None:
-    """Copy a pipe to ``tee_fd`` and the log (opened at the first byte: a run that prints nothing has no
-    log) until every writer has closed the pipe; then close what it opened."""
-    log_fd = -1
-    try:
-        while True:
-            try:
-                data = os.read(read_fd, _CHUNK)
-            except InterruptedError:
-                continue
-            except OSError:
-                break
-            if not data:
-                break
-            if log_fd < 0:
-                try:
-                    log_fd = _open_log(log_path)
-                except OSError:
-                    pass  # (the terminal still gets everything)
-            for fd in (log_fd, tee_fd):  # the log first: what the terminal has shown is in the log
-                if fd < 0:
-                    continue
-                try:
-                    _write_all(fd, data)
-                except OSError:  # the terminal went away, or the disk is full: the other copy still goes on
-                    pass
-    finally:
-        for fd in (read_fd, tee_fd, log_fd):
-            if fd < 0:
-                continue
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-
-
 class OutputCapture:
     """Tees descriptors 1 and 2 into ``log_path`` between ``start`` and ``stop``."""
 
@@ -144,34 +98,35 @@ class OutputCapture:
             return False
         _flush_python_streams()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        groups = [targets] if len(targets) == 2 and _same_file(1, 2) else [[fd] for fd in targets]
+        streams: list[Stream] = []
+        pipe_ends: list[int] = []  # the write end of each group's pipe
         try:
-            groups = [targets] if len(targets) == 2 and _same_file(1, 2) else [[fd] for fd in targets]
             for group in groups:
-                self._tee(group)
+                read_fd, write_fd = os.pipe()
+                pipe_ends.append(write_fd)
+                streams.append(Stream(read_fd, -1))
+                streams[-1].tee_fd = os.dup(group[0])
+        except BaseException:
+            for fd in pipe_ends:
+                os.close(fd)
+            for stream in streams:
+                stream.close()
+            raise
+        self._threads = start_copying(streams, self.log_path)
+        try:
+            for group, write_fd in zip(groups, pipe_ends):
+                for fd in group:
+                    saved = os.dup(fd)
+                    self._saved.append((fd, saved))
+                    os.dup2(write_fd, fd)
         except BaseException:
             self.stop()
             raise
-        return True
-
-    def _tee(self, fds: list[int]) -> None:
-        read_fd, write_fd = os.pipe()
-        try:
-            tee_fd = os.dup(fds[0])
-        except BaseException:
-            os.close(read_fd)
-            os.close(write_fd)
-            raise
-        thread = threading.Thread(target=_pump, args=(read_fd, tee_fd, self.log_path), daemon=True,
-                                  name=f"tracker-output-{fds[0]}")
-        thread.start()
-        self._threads.append(thread)
-        try:
-            for fd in fds:
-                saved = os.dup(fd)
-                self._saved.append((fd, saved))
-                os.dup2(write_fd, fd)
         finally:
-            os.close(write_fd)  # only descriptors 1/2 hold the pipe now: putting them back ends the thread
+            for fd in pipe_ends:  # only descriptors 1/2 hold the pipes now: putting them back ends the copying
+                os.close(fd)
+        return True
 
     def stop(self) -> None:
         """Put descriptors 1 and 2 back as they were and wait for the copies to finish. Idempotent."""
