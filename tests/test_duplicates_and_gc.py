@@ -76,14 +76,16 @@ def test_opening_an_unreadable_directory_shows_a_message(qtbot, runs_root, monke
         target = runs_root.parent / "not-a-folder"
         target.write_text("x")
     else:
-        target = runs_root
-        real = os.scandir
+        target = runs_root  # (tests may run as root, whom chmod does not stop: listing is refused here)
 
-        def denied(path="."):
-            if os.fspath(path) == os.fspath(runs_root):
-                raise PermissionError(13, "Permission denied", os.fspath(path))
-            return real(path)
-        monkeypatch.setattr(os, "scandir", denied)
+        def refusing(real):
+            def denied(path="."):
+                if os.fspath(path) == os.fspath(runs_root):
+                    raise PermissionError(13, "Permission denied", os.fspath(path))
+                return real(path)
+            return denied
+        monkeypatch.setattr(os, "scandir", refusing(os.scandir))
+        monkeypatch.setattr(os, "listdir", refusing(os.listdir))
     from app.shell.window import MainWindow
     window = MainWindow(target)
     qtbot.addWidget(window)
