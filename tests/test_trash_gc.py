@@ -32,6 +32,8 @@ def test_ls_deleted_lists_only_the_trash(tracking_dir, capsys):
     out = capsys.readouterr()
     assert gone[:8] in out.out and "gone-run" in out.out and kept[:8] not in out.out
     assert "DELETED" in out.out.splitlines()[0] and "1 deleted run(s)" in out.err
+    assert cli.main(["show", gone[:8]]) == 0  # the short id ls --deleted prints
+    assert "deleted     " in capsys.readouterr().out
 
 
 def test_gc_removes_deleted_runs_older_than_asked_and_nothing_else(tracking_dir, capsys):

@@ -56,8 +56,9 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 
 def _find_run(client: Client, run_id: str):
-    if len(run_id) < 32:  # accept the short id `tracker ls` prints
-        matches = [r for r in client.search_runs() if r.info.run_id.startswith(run_id)]
+    if len(run_id) < 32:  # accept the short id `tracker ls` (or `ls --deleted`) prints
+        from .entities import ViewType
+        matches = [r for r in client.search_runs(run_view_type=ViewType.ALL) if r.info.run_id.startswith(run_id)]
         if len(matches) != 1:
             raise RunNotFoundError(f"{len(matches)} runs start with {run_id!r}; give more of the id")
         return matches[0]
@@ -75,6 +76,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"Run {info.run_id}  {info.run_name!r}")
     print(f"  experiment  {printable(info.experiment)}")
     print(f"  status      {info.status}" + (f"  ({printable(info.error)})" if info.error else ""))
+    if info.lifecycle_stage == "deleted":
+        print(f"  deleted     {_fmt_time(client.deleted_time(info.run_id))} (in the trash: tracker gc removes it)")
     print(f"  started     {_fmt_time(info.start_time)}   ended {_fmt_time(info.end_time)}")
     commit = run.data.tags.get("tracker.source.git.commit")
     if commit:
