@@ -1,7 +1,7 @@
 """``tracker.Client`` (also ``MlflowClient``): explicit, id-based access to a runs directory and the registry.
 
-Reading runs lives here; experiments and run writes in ``client_tracking``, the registry in
-``registry.client_mixin``.
+Reading runs lives here; experiments and run writes in ``client_tracking``, editing runs (tags,
+name, description, status) and the trash in ``client_runs``, the registry in ``registry.client_mixin``.
 """
 from __future__ import annotations
 
