@@ -75,7 +75,9 @@ def test_clean_repository(repo):
         "tracker.source.git.branch": "main",
         "tracker.source.git.repoURL": "",  # no remote
         "tracker.source.git.dirty": "false",
+        "tracker.source.git.root": str(repo),
     }
+    assert ctx.tags["tracker.source.cwd"] == str(repo)
     assert len(ctx.tags["tracker.source.git.commit"]) == 40
     assert ctx.git_diff is None
 

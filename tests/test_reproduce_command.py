@@ -92,7 +92,8 @@ def test_a_run_from_a_dirty_tree_is_reproduced_by_its_command(repo, tmp_path):
     assert steps[0] == ["cd", str(repo)]
     assert steps[1] == ["git", "checkout", run.data.tags["tracker.source.git.commit"]]
     assert steps[2] == ["git", "apply", str(patch)]
-    assert steps[3][:2] == [sys.executable, "src/train.py"]
+    assert steps[3] == ["cd", "src"]  # where it was started: argv is relative to that folder
+    assert steps[4][:2] == [sys.executable, "train.py"]
     assert any("notes.txt" in note for note in result.notes)  # untracked files are not restored
 
     done = subprocess.run(["/bin/sh", "-c", result.command], env=_env(runs), capture_output=True, text=True,
@@ -108,8 +109,26 @@ def test_a_clean_run_checks_out_and_runs_without_applying(repo, tmp_path):
     result = reproduce(RunSource.of_run(run))
     assert "git apply" not in result.command
     assert result.command == shlex.join(["cd", str(repo)]) + " && git checkout " + \
-        run.data.tags["tracker.source.git.commit"] + " && " + \
-        shlex.join([sys.executable, "src/train.py", "--out", str(out), "--suffix", " it's & $HOME"])
+        run.data.tags["tracker.source.git.commit"] + " && cd src && " + \
+        shlex.join([sys.executable, "train.py", "--out", str(out), "--suffix", " it's & $HOME"])
+    assert run.data.tags["tracker.source.git.root"] == str(repo)
+    assert run.data.tags["tracker.source.cwd"] == str(repo / "src")
+
+
+def test_a_run_started_outside_its_repository_goes_back_to_that_folder(repo, tmp_path):
+    runs, elsewhere = tmp_path / "runs", tmp_path / "work"
+    elsewhere.mkdir()
+    subprocess.run([sys.executable, str(repo / "src" / "train.py"), "--out", "result.txt", "--suffix", "!"],
+                   cwd=elsewhere, env=_env(runs), check=True, capture_output=True, timeout=120)
+    (run,) = tracker.Client(runs).search_runs()
+    (elsewhere / "result.txt").unlink()
+    result = reproduce(RunSource.of_run(run))
+    steps = [shlex.split(step) for step in result.command.split(" && ")]
+    assert steps[0] == ["cd", str(repo)] and steps[2] == ["cd", str(elsewhere)]
+    done = subprocess.run(["/bin/sh", "-c", result.command], env=_env(runs), capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (elsewhere / "result.txt").read_text().startswith("committed!")
 
 
 def test_a_missing_repository_is_said_instead_of_a_command(repo, tmp_path):
@@ -118,7 +137,7 @@ def test_a_missing_repository_is_said_instead_of_a_command(repo, tmp_path):
     shutil.rmtree(repo)
     result = reproduce(RunSource.of_run(run))
     assert result.command == "" and not result
-    assert result.problem.startswith(f"The repository this run came from ({repo / 'src'}) no longer exists")
+    assert result.problem.startswith(f"The repository this run came from ({repo}) no longer exists")
 
 
 def test_a_dirty_run_whose_diff_is_gone_has_no_command(repo, tmp_path):

@@ -107,6 +107,7 @@ def test_the_overview_gives_the_reproduce_command_with_a_copy_button(qtbot, deta
         tracker.set_tags({"tracker.source.name": str(repo / "train.py"), "tracker.source.type": "SCRIPT",
                           "tracker.source.argv": '["train.py", "--name", "a b"]',
                           "tracker.source.git.commit": "0123456789abcdef", "tracker.source.git.dirty": "false",
+                          "tracker.source.git.root": str(repo), "tracker.source.cwd": str(repo),
                           "tracker.python.executable": "/opt/py/bin/python"})
     shown(details, run.info.run_id)
     command = details.overview.findChild(QLabel, "reproduceCommand")

@@ -244,12 +244,14 @@ def capture_context(script_path: str | None = None, cwd: str | None = None) -> R
             tags["tracker.versions.torch"] = str(version)
 
     cwd = cwd or os.getcwd()
+    tags["tracker.source.cwd"] = cwd  # what relative paths in argv are relative to
     root = (find_git_root(os.path.dirname(script)) if script else None) or find_git_root(cwd)
     git_diff = None
     if root is not None:
         info, untracked = _git_state(root)
         if info["commit"]:  # all four or none, so "branch" == "" reads as detached HEAD
             tags.update({f"tracker.source.git.{k}": v for k, v in info.items()})
+            tags["tracker.source.git.root"] = root  # where a rerun checks the commit out
         if info["dirty"] == "true":
             git_diff = _dirty_diff(root, untracked)
     # A script under a non-UTF-8 path (or such an argv, user or host name) must not stop the

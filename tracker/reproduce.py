@@ -18,7 +18,7 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import store
 from .context import find_git_root
@@ -46,7 +46,9 @@ class RunSource:
     commit: str = ""
     dirty: bool = False
     repo_url: str = ""
-    repo_root: str = ""  # the repository holding the script, found on this machine now ("" if gone)
+    repo_root: str = ""  # the repository the run came from, on this machine now ("" if gone)
+    recorded_root: str = ""  # the repository's root as the run recorded it ("" for runs recorded before roots were)
+    cwd: str = ""  # the working directory the run started in (likewise)
     patch: str = ""  # absolute path of the saved diff on this machine ("" if there is none)
     patch_has_changes: bool = False  # the diff changes tracked files (not only lists untracked ones)
     patch_truncated: bool = False
@@ -66,7 +68,8 @@ class RunSource:
         return cls._found(argv=_argv(tags.get("tracker.source.argv")), source_type=tags.get("tracker.source.type", ""),
                           script=tags.get("tracker.source.name", ""), executable=tags.get(EXECUTABLE_TAG, ""),
                           commit=tags.get(_GIT + "commit", ""), dirty=tags.get(_GIT + "dirty") == "true",
-                          repo_url=tags.get(_GIT + "repoURL", ""), patch=patch)
+                          repo_url=tags.get(_GIT + "repoURL", ""), patch=patch,
+                          recorded_root=tags.get(_GIT + "root", ""), cwd=tags.get("tracker.source.cwd", ""))
 
     @classmethod
     def of_run(cls, run: Run) -> RunSource:
@@ -89,14 +92,18 @@ class RunSource:
                           dirty=bool(lin.git_dirty), repo_url=lin.git_repo_url or "", patch=None)
 
     @classmethod
-    def _found(cls, *, patch: Path | None, script: str, commit: str, **fields) -> RunSource:
-        """Look on this machine for the repository holding the script, and for the saved diff."""
+    def _found(cls, *, patch: Path | None, script: str, commit: str, recorded_root: str = "",
+               **fields: Any) -> RunSource:
+        """Look on this machine for the repository the run came from (the one it recorded, or for
+        runs recorded before roots were, the one holding the script), and for the saved diff."""
         root = ""
-        if commit and os.path.isabs(script) and os.path.isdir(os.path.dirname(script)):
+        if commit and recorded_root:
+            root = recorded_root if find_git_root(recorded_root) == recorded_root else ""
+        elif commit and os.path.isabs(script) and os.path.isdir(os.path.dirname(script)):
             root = find_git_root(os.path.dirname(script)) or ""
         saved = _read_patch(patch) if patch is not None else None
         return cls(script=script, commit=commit, repo_root=root, patch=str(patch) if saved is not None else "",
-                   **(saved or {}), **fields)
+                   recorded_root=recorded_root, **(saved or {}), **fields)
 
 
 @dataclass(frozen=True)
@@ -135,7 +142,8 @@ def reproduce(source: RunSource) -> Reproduction:
         notes.append("Not in a git repository: the script may have changed since")
         return Reproduction(command=shlex.join([python, script, *args]), notes=tuple(notes))
     if not source.repo_root:
-        where = os.path.dirname(source.script) if os.path.isabs(source.script) else "this machine"
+        where = source.recorded_root or (
+            os.path.dirname(source.script) if os.path.isabs(source.script) else "this machine")
         clone = f"; clone {source.repo_url} and check out {source.commit}" if source.repo_url else ""
         return Reproduction(problem=f"The repository this run came from ({where}) no longer exists{clone}")
     steps = [["cd", source.repo_root], ["git", "checkout", source.commit]]
@@ -151,7 +159,14 @@ def reproduce(source: RunSource) -> Reproduction:
             steps.append(["git", "apply", source.patch])
         if source.untracked:
             notes.append("Untracked files were not saved: " + ", ".join(source.untracked))
-    if os.path.isabs(script):
+    if source.cwd:  # argv as it was typed, from the folder it was typed in
+        inside = os.path.relpath(source.cwd, source.repo_root)
+        if inside.startswith(os.pardir) or os.path.isabs(inside):
+            steps.append(["cd", source.cwd])
+        elif inside != os.curdir:
+            steps.append(["cd", inside])
+        script = source.argv[0]
+    elif os.path.isabs(script):
         relative = os.path.relpath(script, source.repo_root)
         script = script if relative.startswith(os.pardir) else relative
     steps.append([python, script, *args])
