@@ -160,7 +160,8 @@ class TrackingClientMixin:
         experiment_docs.ensure_experiment_doc(self.tracking_dir, experiment.name)
         parent = (tags or {}).get("mlflow.parentRunId")  # how MLflow's client nests a run
         writer = open_run(self.tracking_dir, experiment.name, experiment.experiment_id, run_name, tags,
-                          description=None, parent_run_id=str(parent) if parent else None, start_time=start_time)
+                          description=None, parent_run_id=str(parent) if parent else None, start_time=start_time,
+                          source=False)
         client_writes.keep_open(self.tracking_dir, writer)
         return self.get_run(writer.run_id)  # type: ignore[attr-defined]
 

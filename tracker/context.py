@@ -223,6 +223,12 @@ def _source(script_path: str | None) -> tuple[str, str, str | None]:
     return path, "SCRIPT", None  # named but not a file (e.g. deleted since); keep what we have
 
 
+def user_context() -> RunContext:
+    """Only who is logging (``tracker.user``): for runs made through the client, which, as MLflow's
+    client, records no source, git state or command line of the process calling it."""
+    return RunContext(tags={"tracker.user": _static_tags()["tracker.user"]}, git_diff=None)
+
+
 def capture_context(script_path: str | None = None, cwd: str | None = None) -> RunContext:
     """Reserved ``tracker.*`` tags for a run starting now, plus the uncommitted diff if any.
 

@@ -19,7 +19,7 @@ from . import artifacts, fluent_experiments, store
 from .arguments import mapping, optional_text, params_text, tags_text, to_float, to_step, to_timestamp
 from .config import get_tracking_dir
 from .client_runs import RunOperations, active_run_path
-from .context import capture_context
+from .context import capture_context, user_context
 from .entities import Run, RunInfo, RunStatus
 from .exceptions import InvalidParameterType, InvalidParameterValue, InvalidState
 from .names import generate_run_name
@@ -159,13 +159,17 @@ def _start_system_metrics(writer: RunWriter, log_system_metrics: bool | None) ->
 
 
 def open_run(root: Path, experiment: str, experiment_id: str, run_name: str | None, tags: dict[str, str] | None,
-             description: str | None, parent_run_id: str | None, start_time: int | None = None) -> RunWriter:
-    """Create a run's directory with this library's context tags and MLflow's system tags; the open writer."""
+             description: str | None, parent_run_id: str | None, start_time: int | None = None,
+             source: bool = True) -> RunWriter:
+    """Create a run's directory with this library's context tags and MLflow's system tags; the open writer.
+
+    ``source``: record this process's script, command line and git state as the run's source (the
+    fluent API does, as MLflow's does; the client does not)."""
     tags = dict(tags or {})
     run_name = run_name or tags.get("mlflow.runName") or generate_run_name()
     if description is None and "mlflow.note.content" in tags:
         description = tags["mlflow.note.content"]
-    context = capture_context()
+    context = capture_context() if source else user_context()
     writer = RunWriter.create(
         root, run_name, experiment, experiment_id=experiment_id, parent_run_id=parent_run_id,
         user=context.tags.get("tracker.user", ""),
