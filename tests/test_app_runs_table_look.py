@@ -135,3 +135,19 @@ def test_nested_runs_collapse_under_their_parent(qtbot, runs_root):
     assert names_shown(window) == shown
     model.set_collapsed(model.parent_run_ids(), True)  # (the table menu's Collapse All Child Runs)
     assert model.visible_count() == 2
+
+
+def test_the_artifacts_tree_draws_its_sort_arrows_the_same_way(qtbot, tmp_path, themed):
+    from app.details.artifacts import ArtifactsView
+    view = ArtifactsView()
+    qtbot.addWidget(view)
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / "b.txt").write_text("bb")
+    view.set_root(str(tmp_path))
+    view.resize(900, 200)  # a wide Name section: its label stays clear of the arrow
+    view.show()
+    header = view.tree.header()
+    view.tree.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+    assert _arrow_points_down(header, 0)
+    view.tree.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    assert not _arrow_points_down(header, 0)

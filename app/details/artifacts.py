@@ -26,6 +26,7 @@ from app.shell.errors import override_failed
 from app.details.highlight import Highlighter
 from app.details.preview import Preview, load_preview
 from app.common.formatting import format_size
+from app.common.table_look import platform_sort_arrows
 from app.common.table_model import TableModel
 
 
@@ -171,7 +172,7 @@ class ArtifactsView(QWidget):
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         for column in (2, 3):  # type, date modified: name and size are what matter here
             self.tree.setColumnHidden(column, True)
-        header = self.tree.header()
+        header = platform_sort_arrows(self.tree.header())
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
