@@ -31,8 +31,9 @@ def gone(pids: list[int]) -> bool:
 
 
 def test_start_and_stop_with_workers_leaves_no_process_behind(registry):
-    server = start_server(f"models:/{NAME}/1", tracking_dir=registry, workers=2, timeout=300)
+    server = start_server(f"models:/{NAME}/1", tracking_dir=registry, workers=2, wait=False)
     try:
+        wait_for(server.poll_ready, timeout=300, what="the server answering /health")  # what a GUI timer does
         assert server.host == "127.0.0.1" and server.port > 0 and server.url == f"http://127.0.0.1:{server.port}"
         workers = wait_for(lambda: len(c := psutil.Process(server.pid).children()) >= 2 and c, timeout=120,
                            what="two workers")
@@ -41,7 +42,7 @@ def test_start_and_stop_with_workers_leaves_no_process_behind(registry):
         pids = [server.pid, *(w.pid for w in workers)]
     finally:
         server.stop()
-    assert not server.is_running()
+    assert not server.is_running() and not server.log_path.exists()
     wait_for(lambda: gone(pids), timeout=30, what="the server and its workers gone")
     server.stop()  # stopping twice is harmless
 
