@@ -1,14 +1,12 @@
 """The ``metricPlot`` area: one chart per metric key of the selected runs, in a scrollable grid.
 
-Charts are created lazily, when their slot scrolls into view (a pyqtgraph PlotWidget takes
-about 20 ms to build; runs can log hundreds of keys), and only then are their series read.
+Keys are grouped into sections by prefix and charts built as they scroll into view
+(panel_grid.py).
 """
 from __future__ import annotations
 
-import math
-
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
 
 from app.shell.errors import override_failed
 from tracker.entities import Run
@@ -18,34 +16,15 @@ from .export import ChartExportActions
 from .legend import RunLegend
 from .controls import PlotControls, load_settings, save_settings
 from .data import SeriesManager
+from .layout_state import ChartLayout
+from .panel_grid import ChartGrid, ChartSlot
+from .sections import ChartSection
 from .series_math import PlotSettings, natural_key
 
-CHART_HEIGHT = 250  # the smallest; with few charts they grow to fill the area
-MAX_CHART_HEIGHT = 460
-MIN_CHART_WIDTH = 360
-MAX_COLUMNS = 4
 MAX_RUNS = 200  # a "select all" over thousands of runs plots the first 200 (each is a curve per chart)
-PRELOAD_SCREENS = 1.0  # build charts up to one screen beyond the visible area
 
 
-class _Slot(QFrame):
-    """A grid cell: a placeholder of the chart's size until the chart is built."""
-
-    def __init__(self, key: str, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.key = key
-        self.chart: MetricChart | None = None
-        self.setFixedHeight(CHART_HEIGHT)
-        self.setMinimumWidth(200)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.placeholder = QLabel(key, self)
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setEnabled(False)
-        layout.addWidget(self.placeholder)
-
-
-class MetricPlotPanel(ChartExportActions, QWidget):
+class MetricPlotPanel(ChartGrid, ChartExportActions, QWidget):
     """Metric charts of the selected runs; live while they run.
 
     Feed it with ``set_runs(runs)`` (the runs table's selection) and ``on_runs_changed``
@@ -61,10 +40,14 @@ class MetricPlotPanel(ChartExportActions, QWidget):
         self.setAccessibleName("Metric charts")
         self._qsettings = settings if settings is not None else QSettings()
         self._runs: dict[str, Run] = {}
-        self._slots: dict[str, _Slot] = {}
+        self._slots: dict[str, ChartSlot] = {}
+        self._sections: dict[str, ChartSection] = {}
         self._order: list[str] = []  # keys shown, after the filter
+        self._arranged: list[tuple[str, list[str]]] = []  # (section, its keys) as laid out
         self._columns = 0
-        self._row_height = CHART_HEIGHT
+        self._row_height = 0
+        self._layout_key: tuple | None = None
+        self.layout_state = ChartLayout(self._qsettings)
         self._filter = ""
         self._hidden: set[str] = set()  # runs switched off in the legend
         self._selected = 0  # runs passed to set_runs (more than MAX_RUNS are cut)
@@ -84,6 +67,11 @@ class MetricPlotPanel(ChartExportActions, QWidget):
         self.legend.visibility_changed.connect(self._on_run_visibility)
         self.legend.hide()
 
+        self.filter_error = QLabel(self)
+        self.filter_error.setObjectName("metricFilterError")
+        self.filter_error.setWordWrap(True)
+        self.filter_error.hide()
+
         self.message = QLabel(self)
         self.message.setObjectName("metricPlotMessage")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -97,10 +85,9 @@ class MetricPlotPanel(ChartExportActions, QWidget):
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.grid_widget = QWidget()
         self.grid_widget.setObjectName("metricPlotGrid")
-        self.grid = QGridLayout(self.grid_widget)
-        self.grid.setContentsMargins(0, 0, 0, 0)
-        self.grid.setSpacing(8)
-        self.grid.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.sections_box = QVBoxLayout(self.grid_widget)
+        self.sections_box.setContentsMargins(0, 0, 0, 0)
+        self.sections_box.setSpacing(8)
         self.scroll.setWidget(self.grid_widget)
         self.scroll.verticalScrollBar().valueChanged.connect(self._schedule_build)
         self.scroll.viewport().installEventFilter(self)
@@ -113,6 +100,7 @@ class MetricPlotPanel(ChartExportActions, QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(6)
         layout.addWidget(self.controls)
+        layout.addWidget(self.filter_error)
         layout.addWidget(self.legend)
         layout.addWidget(self.stack, 1)
 
@@ -136,6 +124,8 @@ class MetricPlotPanel(ChartExportActions, QWidget):
         names = [(r.info.run_id, r.info.run_name) for r in self._runs.values()]
         self._runs = new
         self._hidden &= set(new)
+        if self.layout_state.set_scope([r.info.experiment_id for r in runs]):
+            self._layout_key = None
         if names != [(r.info.run_id, r.info.run_name) for r in runs]:
             self.legend.set_runs(runs, self._hidden)
         self.manager.set_runs(runs)
@@ -194,6 +184,10 @@ class MetricPlotPanel(ChartExportActions, QWidget):
     def set_settings(self, settings: PlotSettings) -> None:
         self.controls.set_settings(settings)
 
+    def settings_for(self, key: str) -> PlotSettings:
+        """What chart ``key`` applies: the panel's settings."""
+        return self.manager.settings
+
     def set_key_filter(self, text: str) -> None:
         self.controls.key_filter.setText(text)
 
@@ -205,129 +199,6 @@ class MetricPlotPanel(ChartExportActions, QWidget):
     def shutdown(self) -> None:
         """Stop the live poll and wait for reads in flight (on close and at quit; idempotent)."""
         self.manager.shutdown()
-
-    # -- keys and slots ----------------------------------------------------------------------
-    def _all_keys(self) -> set[str]:
-        return {key for run in self._runs.values() for key in run.data.metrics}
-
-    def _sync_keys(self) -> None:
-        keys = self.keys()
-        for key in [k for k in self._slots if k not in keys]:
-            slot = self._slots.pop(key)
-            if slot.chart is not None:
-                self.queue.discard(slot.chart)
-            self.grid.removeWidget(slot)
-            slot.deleteLater()
-            for rid in self._runs:
-                self.manager.drop(rid, key)
-        for key in keys:
-            if key not in self._slots:
-                self._slots[key] = _Slot(key, self.grid_widget)
-        for slot in self._slots.values():
-            if slot.chart is not None:
-                self._attach_runs(slot.chart)
-        self._relayout(force=True)
-
-    def _sync_names(self, runs: list[Run]) -> None:
-        for slot in self._slots.values():
-            if slot.chart is not None:
-                for run in runs:
-                    if run.info.run_id in slot.chart.runs:
-                        slot.chart.ensure_run(run.info.run_id, run.info.run_name, run.info.start_time)
-
-    def _attach_runs(self, chart: MetricChart) -> None:
-        """Curves for exactly the displayed runs that log this key; load what is missing."""
-        for rid in [rid for rid in chart.run_ids() if rid not in self._runs
-                    or chart.key not in self._runs[rid].data.metrics]:
-            chart.remove_run(rid)
-            self.manager.drop(rid, chart.key)
-        for rid, run in self._runs.items():
-            if chart.key in run.data.metrics:
-                chart.ensure_run(rid, run.info.run_name, run.info.start_time)
-                chart.set_run_visible(rid, rid not in self._hidden)
-                self.manager.want(rid, chart.key)
-
-    def _matches(self, key: str) -> bool:
-        lowered = key.lower()
-        return all(term in lowered for term in self._filter.lower().split())
-
-    def _relayout(self, force: bool = False) -> None:
-        viewport = self.scroll.viewport()
-        order = [k for k in self.keys() if self._matches(k)]
-        columns = max(1, min(MAX_COLUMNS, len(order), viewport.width() // MIN_CHART_WIDTH))
-        rows = max(1, math.ceil(len(order) / columns))
-        spacing = self.grid.verticalSpacing()
-        fill = (viewport.height() - spacing * (rows - 1)) // rows
-        height = max(CHART_HEIGHT, min(MAX_CHART_HEIGHT, fill))
-        if not force and (columns, order, height) == (self._columns, self._order, self._row_height):
-            return
-        self._columns, self._order, self._row_height = columns, order, height
-        while self.grid.count():
-            self.grid.takeAt(0)
-        for key, slot in self._slots.items():
-            slot.setVisible(key in order)
-            slot.setFixedHeight(height)
-        for i, key in enumerate(order):
-            self.grid.addWidget(self._slots[key], i // columns, i % columns)
-        for c in range(MAX_COLUMNS):
-            self.grid.setColumnStretch(c, 1 if c < columns else 0)
-        self._update_message()
-        self._schedule_build()
-
-    def _update_message(self) -> None:
-        total = len(self._slots)
-        if not self._runs:
-            text = "Select runs to plot their metrics."
-        elif not total:
-            text = "The selected runs have not logged any metrics."
-        elif not self._order:
-            text = f"No metric matches “{self._filter}”."
-        else:
-            text = ""
-        self.message.setText(text)
-        self.stack.setCurrentWidget(self.message if text else self.scroll)
-        n = len(self._runs)
-        shown = (f"{len(self._order)} of {total} metrics" if self._filter.strip()
-                 else f"{total} metric{'s' if total != 1 else ''}")
-        runs = f"{n} run{'s' if n != 1 else ''}" if self._selected <= n else f"first {n} of {self._selected:,} runs"
-        self.controls.summary.setText(f"{runs} · {shown}" if n else "")
-
-    # -- lazy building -----------------------------------------------------------------------
-    @Slot()
-    def _schedule_build(self) -> None:
-        self._build_timer.start()
-
-    @Slot()
-    def _build_visible(self) -> None:
-        if not self.isVisible() or not self._order:
-            return
-        viewport = self.scroll.viewport()
-        top = self.scroll.verticalScrollBar().value()
-        margin = int(viewport.height() * PRELOAD_SCREENS)
-        lo, hi = top - margin, top + viewport.height() + margin
-        for key in self._order:
-            slot = self._slots[key]
-            geometry = slot.geometry()
-            if slot.chart is None and geometry.bottom() >= lo and geometry.top() <= hi:
-                self._build(slot)
-
-    def _build(self, slot: _Slot) -> MetricChart:
-        if slot.chart is not None:
-            return slot.chart
-        for rid, run in self._runs.items():  # start reading before the chart is built (~30 ms)
-            if slot.key in run.data.metrics:
-                self.manager.want(rid, slot.key)
-        chart = MetricChart(slot.key, slot, self.queue)
-        chart.apply_palette(self.palette())
-        chart.apply_settings(self.manager.settings)
-        chart.hovered.connect(self._on_chart_hovered)
-        chart.hover_left.connect(self._on_chart_left)
-        chart.menu_requested.connect(self._on_chart_menu)
-        slot.placeholder.hide()
-        slot.layout().addWidget(chart)
-        slot.chart = chart
-        self._attach_runs(chart)
-        return chart
 
     # Every override is total (errors.override_failed): PySide6 segfaults when one raises.
 

@@ -1,0 +1,230 @@
+"""The charts' grid: one slot per metric key, in collapsible sections by prefix, built lazily.
+
+Charts are created when their slot scrolls into view (a pyqtgraph PlotWidget takes about
+20 ms to build; runs can log hundreds of keys), and only then are their series read. A
+folded section builds none of its charts.
+"""
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPoint, Qt, Slot
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+
+from tracker.entities import Run
+
+from .chart import MetricChart
+from .sections import ChartSection, group_keys, key_matcher
+
+CHART_HEIGHT = 250  # the smallest; with few charts they grow to fill the area
+MAX_CHART_HEIGHT = 460
+MIN_CHART_WIDTH = 360
+MAX_COLUMNS = 4
+PRELOAD_SCREENS = 1.0  # build charts up to one screen beyond the visible area
+PINNED = "\x00pinned"  # the section of pinned charts (no key prefix can be this)
+
+
+class ChartSlot(QFrame):
+    """A grid cell: a placeholder of the chart's size until the chart is built."""
+
+    def __init__(self, key: str, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.key = key
+        self.chart: MetricChart | None = None
+        self.setFixedHeight(CHART_HEIGHT)
+        self.setMinimumWidth(200)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.placeholder = QLabel(key, self)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setEnabled(False)
+        layout.addWidget(self.placeholder)
+
+
+class ChartGrid:
+    """Keys, slots, sections and lazy building for ``MetricPlotPanel``; expects its
+    ``_runs``, ``_slots``, ``_sections``, ``layout_state``, ``sections_box`` and the rest
+    set up in the panel's constructor."""
+
+    def _all_keys(self) -> set[str]:
+        return {key for run in self._runs.values() for key in run.data.metrics}
+
+    def _sync_keys(self) -> None:
+        keys = self.keys()
+        for key in [k for k in self._slots if k not in keys]:
+            slot = self._slots.pop(key)
+            if slot.chart is not None:
+                self.queue.discard(slot.chart)
+            slot.setParent(None)
+            slot.deleteLater()
+            for rid in self._runs:
+                self.manager.drop(rid, key)
+        for key in keys:
+            if key not in self._slots:
+                self._slots[key] = ChartSlot(key, self.grid_widget)
+        for slot in self._slots.values():
+            if slot.chart is not None:
+                self._attach_runs(slot.chart)
+        self._relayout(force=True)
+
+    def _sync_names(self, runs: list[Run]) -> None:
+        for slot in self._slots.values():
+            if slot.chart is not None:
+                for run in runs:
+                    if run.info.run_id in slot.chart.runs:
+                        slot.chart.ensure_run(run.info.run_id, run.info.run_name, run.info.start_time)
+
+    def _attach_runs(self, chart: MetricChart) -> None:
+        """Curves for exactly the displayed runs that log this key; load what is missing."""
+        for rid in [rid for rid in chart.run_ids() if rid not in self._runs
+                    or chart.key not in self._runs[rid].data.metrics]:
+            chart.remove_run(rid)
+            self.manager.drop(rid, chart.key)
+        for rid, run in self._runs.items():
+            if chart.key in run.data.metrics:
+                chart.ensure_run(rid, run.info.run_name, run.info.start_time)
+                chart.set_run_visible(rid, rid not in self._hidden)
+                self.manager.want(rid, chart.key)
+        self._chart_runs_changed(chart)
+
+    def _chart_runs_changed(self, chart: MetricChart) -> None:
+        """Hook: the panel refreshes what depends on the chart's runs (grouping)."""
+
+    # -- sections --------------------------------------------------------------------------
+    def section_names(self) -> list[str]:
+        """The sections shown, top to bottom ("" is the unprefixed one; pinned charts first)."""
+        return [name for name, _ in self._arranged]
+
+    def section(self, name: str) -> ChartSection:
+        return self._sections[name]
+
+    def _section_widget(self, name: str) -> ChartSection:
+        section = self._sections.get(name)
+        if section is None:
+            title = "Pinned" if name == PINNED else ""
+            section = self._sections[name] = ChartSection(name, self.grid_widget, title)
+            section.toggled.connect(self._on_section_toggled)
+        section.set_collapsed(name in self.layout_state.collapsed)
+        return section
+
+    @Slot(str, bool)
+    def _on_section_toggled(self, name: str, collapsed: bool) -> None:
+        (self.layout_state.collapsed.add if collapsed else self.layout_state.collapsed.discard)(name)
+        self.layout_state.save()
+        self._relayout(force=True)
+
+    def _arrange(self, order: list[str]) -> list[tuple[str, list[str]]]:
+        pinned = [k for k in self.layout_state.pinned if k in order]
+        rest = [k for k in order if k not in set(pinned)]
+        sections = group_keys(rest)
+        return ([(PINNED, pinned)] if pinned else []) + sections
+
+    # -- layout ------------------------------------------------------------------------------
+    def _relayout(self, force: bool = False) -> None:
+        viewport = self.scroll.viewport()
+        matches, error = key_matcher(self._filter)
+        self.filter_error.setText(error)
+        self.filter_error.setVisible(bool(error))
+        order = [k for k in self.layout_state.arrange(self.keys()) if matches(k)]
+        arranged = self._arrange(order)
+        columns = max(1, min(MAX_COLUMNS, max((len(k) for _, k in arranged), default=1),
+                             viewport.width() // MIN_CHART_WIDTH))
+        headers = len(arranged) > 1 or (arranged and arranged[0][0] != "")
+        rows = sum(math.ceil(len(k) / columns) for n, k in arranged if n not in self.layout_state.collapsed)
+        rows = max(1, rows)
+        spacing = 8
+        header_space = (30 * len(arranged)) if headers else 0
+        fill = (viewport.height() - header_space - spacing * (rows - 1)) // rows
+        height = max(CHART_HEIGHT, min(MAX_CHART_HEIGHT, fill))
+        state = (columns, order, height, tuple((n, n in self.layout_state.collapsed) for n, _ in arranged))
+        if not force and state == self._layout_key:
+            return
+        self._layout_key = state
+        self._columns, self._order, self._row_height, self._arranged = columns, order, height, arranged
+        while self.sections_box.count():
+            self.sections_box.takeAt(0)
+        for section in self._sections.values():
+            while section.grid.count():
+                section.grid.takeAt(0)
+            section.hide()
+        shown = set()
+        for name, keys in arranged:
+            section = self._section_widget(name)
+            section.header.setVisible(bool(headers))
+            section.set_count(len(keys))
+            self.sections_box.addWidget(section)
+            section.show()
+            for i, key in enumerate(keys):
+                slot = self._slots[key]
+                slot.setParent(section.body)
+                section.grid.addWidget(slot, i // columns, i % columns)
+                shown.add(key)
+            for c in range(MAX_COLUMNS):
+                section.grid.setColumnStretch(c, 1 if c < columns else 0)
+        self.sections_box.addStretch(1)
+        for key, slot in self._slots.items():
+            slot.setVisible(key in shown)
+            slot.setFixedHeight(height)
+        self._update_message()
+        self._schedule_build()
+
+    def _update_message(self) -> None:
+        total = len(self._slots)
+        if not self._runs:
+            text = "Select runs to plot their metrics."
+        elif not total:
+            text = "The selected runs have not logged any metrics."
+        elif not self._order:
+            text = f"No metric matches “{self._filter}”."
+        else:
+            text = ""
+        self.message.setText(text)
+        self.stack.setCurrentWidget(self.message if text else self.scroll)
+        n = len(self._runs)
+        shown = (f"{len(self._order)} of {total} metrics" if self._filter.strip()
+                 else f"{total} metric{'s' if total != 1 else ''}")
+        runs = f"{n} run{'s' if n != 1 else ''}" if self._selected <= n else f"first {n} of {self._selected:,} runs"
+        self.controls.summary.setText(f"{runs} · {shown}" if n else "")
+
+    # -- lazy building -----------------------------------------------------------------------
+    @Slot()
+    def _schedule_build(self) -> None:
+        self._build_timer.start()
+
+    @Slot()
+    def _build_visible(self) -> None:
+        if not self.isVisible() or not self._order:
+            return
+        viewport = self.scroll.viewport()
+        top = self.scroll.verticalScrollBar().value()
+        margin = int(viewport.height() * PRELOAD_SCREENS)
+        lo, hi = top - margin, top + viewport.height() + margin
+        for key in self._order:
+            slot = self._slots[key]
+            if slot.chart is not None or not slot.isVisibleTo(self.grid_widget):
+                continue  # built, or in a folded section
+            y = slot.mapTo(self.grid_widget, QPoint(0, 0)).y()
+            if y + slot.height() >= lo and y <= hi:
+                self._build(slot)
+
+    def _build(self, slot: ChartSlot) -> MetricChart:
+        if slot.chart is not None:
+            return slot.chart
+        for rid, run in self._runs.items():  # start reading before the chart is built (~30 ms)
+            if slot.key in run.data.metrics:
+                self.manager.want(rid, slot.key)
+        chart = MetricChart(slot.key, slot, self.queue)
+        chart.apply_palette(self.palette())
+        chart.apply_settings(self.settings_for(slot.key))
+        chart.hovered.connect(self._on_chart_hovered)
+        chart.hover_left.connect(self._on_chart_left)
+        chart.menu_requested.connect(self._on_chart_menu)
+        slot.placeholder.hide()
+        slot.layout().addWidget(chart)
+        slot.chart = chart
+        self._chart_built(chart)
+        self._attach_runs(chart)
+        return chart
+
+    def _chart_built(self, chart: MetricChart) -> None:
+        """Hook: the panel sets up what else a new chart needs."""
