@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QPalette
 from app.shell.errors import override_failed
 
 from .series_math import X_RELATIVE, X_WALL
+from .x_metric import x_metric_key
 
 _TIME_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800,
                21600, 43200, 86400, 172800, 604800)
@@ -141,6 +142,8 @@ class ValueAxis(pg.AxisItem):
 
 
 def make_bottom_axis(x_axis: str) -> pg.AxisItem:
+    if x_metric_key(x_axis) is not None:
+        return ValueAxis("bottom")
     if x_axis == X_WALL:
         return pg.DateAxisItem(orientation="bottom")
     if x_axis == X_RELATIVE:
@@ -149,6 +152,12 @@ def make_bottom_axis(x_axis: str) -> pg.AxisItem:
 
 
 AXIS_LABELS = {"step": "step", X_RELATIVE: "time since start", X_WALL: "wall time"}
+
+
+def axis_label(x_axis: str) -> str:
+    """The bottom axis' title: "step", the time axes', or the x metric's key."""
+    key = x_metric_key(x_axis)
+    return key if key is not None else AXIS_LABELS.get(x_axis, "")
 
 
 @dataclass(frozen=True)

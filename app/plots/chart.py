@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QLabel, QToolButton
 from app.shell.errors import override_failed
 from app.runs.colors import color_for
 
-from .axes import AXIS_LABELS, ChartColors, ValueAxis, make_bottom_axis
+from .axes import ChartColors, axis_label, ValueAxis, make_bottom_axis
 from .bars import CategoryAxis, RunBars
 from .curve import RunCurve
 from .readout import CrosshairMixin
@@ -391,7 +391,7 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
         if self.bar_mode:
             item.getAxis("bottom").showLabel(False)  # values: the title names the metric
         else:
-            item.getAxis("bottom").setLabel(AXIS_LABELS[self.settings.x_axis], color=c.axis.name())
+            item.getAxis("bottom").setLabel(axis_label(self.settings.x_axis), color=c.axis.name())
 
     def resizeEvent(self, event) -> None:
         try:  # total, as every override (errors.override_failed)

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (
 )
 
 from .flow import FlowLayout, height_for_width_policy
+from .x_metric import x_metric_axis, x_metric_key
 from .series_math import SMOOTH_EMA, SMOOTH_MAVG, SMOOTH_OFF, X_RELATIVE, X_STEP, X_WALL, PlotSettings
 
 SETTINGS_GROUP = "plots"
@@ -25,7 +26,7 @@ def load_settings(qs: QSettings) -> PlotSettings:
     except (TypeError, ValueError):
         weight, window = d.ema_weight, d.window
     return PlotSettings(
-        x_axis=x_axis if x_axis in dict(_X_CHOICES) else d.x_axis,
+        x_axis=x_axis if x_axis in dict(_X_CHOICES) or x_metric_key(x_axis) else d.x_axis,
         log_y=_bool(qs.value(f"{g}/log_y", d.log_y)),
         smoothing=smoothing if smoothing in dict(_SMOOTH_CHOICES) else d.smoothing,
         ema_weight=weight,
@@ -74,6 +75,8 @@ class PlotControls(QWidget):
         self.key_filter.textChanged.connect(self.filter_changed)
 
         self.x_axis = self._combo("plotXAxis", "X axis", _X_CHOICES, settings.x_axis)
+        self.x_axis.setToolTip("Step, time, or another metric of the same runs, joined on step")
+        self.set_x_metrics([], settings.x_axis)
         self.smoothing = self._combo("plotSmoothing", "Smoothing", _SMOOTH_CHOICES, settings.smoothing)
         self.ema_weight = QDoubleSpinBox(self)
         self.ema_weight.setObjectName("plotEmaWeight")
@@ -132,6 +135,27 @@ class PlotControls(QWidget):
         box.toggled.connect(self._on_changed)
         return box
 
+    def set_x_metrics(self, keys: list[str], current: str | None = None) -> None:
+        """The metrics the x axis can be (the shown runs' keys); the current one stays."""
+        current = self.x_axis.currentData() if current is None else current
+        wanted = [x_metric_axis(k) for k in keys]
+        if x_metric_key(current) and current not in wanted:
+            wanted.append(current)  # restored before the runs that log it are shown
+        have = [d for d in (self.x_axis.itemData(i) for i in range(self.x_axis.count())) if x_metric_key(d)]
+        was = self.x_axis.blockSignals(True)
+        if have == wanted:
+            self.x_axis.setCurrentIndex(max(0, self.x_axis.findData(current)))
+            self.x_axis.blockSignals(was)
+            return
+        while self.x_axis.count() > len(_X_CHOICES):
+            self.x_axis.removeItem(self.x_axis.count() - 1)
+        if wanted:
+            self.x_axis.insertSeparator(len(_X_CHOICES))
+        for value in wanted:
+            self.x_axis.addItem(x_metric_key(value), value)
+        self.x_axis.setCurrentIndex(max(0, self.x_axis.findData(current)))
+        self.x_axis.blockSignals(was)
+
     def settings(self) -> PlotSettings:
         return PlotSettings(
             x_axis=self.x_axis.currentData(),
@@ -149,7 +173,8 @@ class PlotControls(QWidget):
                    self.ignore_outliers, self.show_points)
         for w in widgets:
             w.blockSignals(True)
-        self.x_axis.setCurrentIndex(max(0, self.x_axis.findData(s.x_axis)))
+        metrics = [x_metric_key(self.x_axis.itemData(i)) for i in range(self.x_axis.count())]
+        self.set_x_metrics([k for k in metrics if k], s.x_axis)
         self.smoothing.setCurrentIndex(max(0, self.smoothing.findData(s.smoothing)))
         self.ema_weight.setValue(s.ema_weight)
         self.window.setValue(s.window)

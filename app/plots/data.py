@@ -19,6 +19,7 @@ from app.common.worker import Worker
 from app.runs.access import read_metric, read_run
 
 from .series_math import PlotSettings, SeriesBuffer, prepare
+from .x_metric import x_metric_key
 
 LIVE_INTERVAL_MS = 150  # tails of RUNNING runs; with the writer's 200 ms flush, curves extend < 500 ms
 DOC_EVERY = 7  # polls between re-reads of run.json (status, new keys): about once a second
@@ -181,6 +182,7 @@ class SeriesManager(QObject):
             series.position = chunk.position
             series.version += 1
             self._prepare(series)
+            self._x_changed(series)
 
     # -- reading and preparing -------------------------------------------------------------
     def _read(self, series: _Series) -> None:
@@ -199,18 +201,27 @@ class SeriesManager(QObject):
             series.position = result.position
             series.version += 1
             self._prepare(series)
+            self._x_changed(series)
 
         self._submit(lambda: read_metric(path, key, 0), done)
 
     def _prepare(self, series: _Series) -> None:
         if series.preparing or series.buffer is None:
             return
-        if series.shown == (series.version, self._generation):
+        x_source = self._x_source(series)
+        if x_source is False:
+            return  # the x metric's first read is under way: prepared when it is back
+        x_version = x_source.version if x_source is not None else 0
+        if series.shown == (series.version, self._generation, x_version):
             return
         series.preparing = True
         buffer = series.buffer
         # Views of the filled prefix: later appends write past them (see SeriesBuffer).
         steps, timestamps, values = buffer.steps, buffer.timestamps, buffer.values
+        x_series = None
+        if x_source is not None and x_source.buffer is not None:
+            b = x_source.buffer
+            x_series = (b.steps, b.timestamps, b.values)
         version, generation, settings = series.version, self._generation, self.settings
         run = self.runs.get(series.run_id)
         start_ms = run.info.start_time if run is not None else 0
@@ -223,11 +234,34 @@ class SeriesManager(QObject):
                 self.failed.emit(f"Could not draw {series.key!r}: {error}")
                 return
             if generation == self._generation:
-                series.shown = (version, generation)
+                series.shown = (version, generation, x_version)
                 self.series_ready.emit(series.run_id, series.key, prepared)
             self._prepare(series)  # newer points or settings arrived meanwhile
 
-        self._submit(lambda: prepare(steps, timestamps, values, settings, start_ms), done)
+        self._submit(lambda: prepare(steps, timestamps, values, settings, start_ms, x_series), done)
+
+    def _x_source(self, series: _Series):
+        """The series of the x metric (None: x is step or time, or the run lacks that
+        metric; False: its first read is still under way, started here if need be)."""
+        key = x_metric_key(self.settings.x_axis)
+        run = self.runs.get(series.run_id)
+        if key is None or run is None or key not in run.data.metrics:
+            return None
+        if key == series.key:
+            return series
+        source = self.series.get((series.run_id, key))
+        if source is None:
+            self.want(series.run_id, key)
+            source = self.series.get((series.run_id, key))
+        return source if source is not None and source.buffer is not None else False
+
+    def _x_changed(self, series: _Series) -> None:
+        """The series is some run's x metric: the run's other series are joined to it again."""
+        if x_metric_key(self.settings.x_axis) != series.key:
+            return
+        for (rid, key), other in list(self.series.items()):
+            if rid == series.run_id and other is not series:
+                self._prepare(other)
 
     def _submit(self, fn, done) -> None:
         """Run ``fn`` on the worker; ``done(result, error)`` follows on the GUI thread."""

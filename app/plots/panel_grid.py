@@ -51,6 +51,7 @@ class ChartGrid:
 
     def _sync_keys(self) -> None:
         keys = self.keys()
+        self.controls.set_x_metrics(keys)
         for key in [k for k in self._slots if k not in keys]:
             slot = self._slots.pop(key)
             if slot.chart is not None:

@@ -20,6 +20,7 @@ from app.runs.colors import color_for
 
 from .axes import format_duration_tick
 from .series_math import X_RELATIVE, X_STEP, value_at
+from .x_metric import x_metric_key
 
 MAX_ROWS = 12
 
@@ -32,6 +33,9 @@ def _marker_brush(rgba: int):
 
 
 def x_text(x_axis: str, prepared, i: int) -> str:
+    key = x_metric_key(x_axis)
+    if key is not None:
+        return f"{key} {format_number(float(prepared.x[i]))} (step {int(prepared.steps[i]):,})"
     if x_axis == X_STEP:
         return f"step {int(prepared.steps[i]):,}"
     if x_axis == X_RELATIVE:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .x_metric import join_on_step, x_metric_key
+
 X_STEP, X_RELATIVE, X_WALL = "step", "relative", "wall"
 X_AXES = (X_STEP, X_RELATIVE, X_WALL)
 SMOOTH_OFF, SMOOTH_EMA, SMOOTH_MAVG = "off", "ema", "mavg"
@@ -311,9 +313,11 @@ def x_values(steps, timestamps, x_axis: str, start_ms: int) -> np.ndarray:
     return np.asarray(steps, np.float64)
 
 
-def prepare(steps, timestamps, values, settings: PlotSettings, start_ms: int = 0) -> Prepared:
+def prepare(steps, timestamps, values, settings: PlotSettings, start_ms: int = 0, x_series=None) -> Prepared:
     """Dedupe by step, smooth the full series, compute x, then the arrays the chart draws.
 
+    ``x_series``: ``(steps, values)`` of the metric on the x axis when ``settings.x_axis``
+    names one (x_metric.py): the series is joined to it on step.
     Arrays are shared where nothing changes them (no copy of a million finite values);
     nothing downstream writes into a ``Prepared``."""
     steps, timestamps, values = dedupe_by_step(steps, timestamps, values)
@@ -323,7 +327,13 @@ def prepare(steps, timestamps, values, settings: PlotSettings, start_ms: int = 0
         smoothed = ema_smooth(values, settings.ema_weight)
     elif settings.smoothing == SMOOTH_MAVG and settings.window > 1:
         smoothed = moving_average(values, settings.window)
-    x = x_values(steps, timestamps, settings.x_axis, start_ms)
+    if x_metric_key(settings.x_axis) is not None:
+        x_steps, _, x_vals = dedupe_by_step(*x_series) if x_series is not None else (np.empty(0), None, np.empty(0))
+        keep, x = join_on_step(steps, x_steps, x_vals)
+        steps, timestamps, values = steps[keep], np.asarray(timestamps)[keep], values[keep]
+        smoothed = smoothed[keep] if smoothed is not None else None
+    else:
+        x = x_values(steps, timestamps, settings.x_axis, start_ms)
     if len(x) > 1 and not bool(np.all(x[1:] >= x[:-1])):
         # time axes after a resume: clipping to the view needs increasing x
         order = np.argsort(x, kind="stable")
