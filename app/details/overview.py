@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from tracker.entities import Run, UnreadableRun
+from tracker.output_capture import traceback_path
 from tracker.reproduce import RunSource, reproduce
 
 from app.common.formatting import (
@@ -22,7 +23,28 @@ from app.common.formatting import (
     user_tags,
 )
 from app.details.copying import copy_from
+from app.details.description import DescriptionPanel
 from app.details.links import LinkLabel
+from app.details.run_edits import RunEdits
+
+MAX_TRACEBACK_BYTES = 256 * 1024  # the end of a longer one is shown (the exception is at the end)
+
+
+def full_traceback(run: Run) -> str:
+    """The traceback the run kept when it failed with an exception ("" when it kept none)."""
+    from tracker.store.regular import open_regular
+    try:
+        with open_regular(traceback_path(run.path)) as f:
+            f.seek(0, 2)
+            size = f.tell()
+            f.seek(max(0, size - MAX_TRACEBACK_BYTES))
+            data = f.read(MAX_TRACEBACK_BYTES)
+    except (OSError, ValueError):
+        return ""
+    text = data.decode("utf-8", errors="replace")
+    if size > MAX_TRACEBACK_BYTES:
+        text = "…\n" + text[text.find("\n") + 1:]
+    return text
 
 
 def value_label(text: str, mono: bool = False, parent: QWidget | None = None) -> QLabel:
@@ -56,7 +78,7 @@ class Overview(QScrollArea):
     versionRequested = Signal(str, int)
     diffRequested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, edits: RunEdits | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("overviewScroll")
         self.setWidgetResizable(True)
@@ -71,6 +93,8 @@ class Overview(QScrollArea):
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         column = QVBoxLayout(self.page)
         column.setContentsMargins(4, 6, 4, 6)
+        self.description = DescriptionPanel(edits or RunEdits(self), self.page)
+        column.addWidget(self.description)
         column.addLayout(self.form)
         column.addStretch(1)  # a tall pane leaves room below the rows, not between them
         self.setWidget(self.page)
@@ -99,6 +123,7 @@ class Overview(QScrollArea):
                  has_diff: bool = False) -> None:
         """Fill the form; ``name_of`` names the parent run, ``has_diff``: the saved diff can be shown."""
         self.clear()
+        self.description.show_run(run)
         if isinstance(run, UnreadableRun):
             self.add("Status", "Duplicate: a copy of another run's folder" if run.is_duplicate
                      else "Unreadable: this run's files could not be read")
@@ -108,8 +133,9 @@ class Overview(QScrollArea):
             return
         info, tags = run.info, run.data.tags
         self.add("Status", info.status.capitalize())
-        if info.error:  # first thing to see on a failed run
-            self.add("Error", self._error_view(info.error))
+        error = (full_traceback(run) or info.error or "") if info.error or info.status == "FAILED" else ""
+        if error.strip():  # first thing to see on a failed run: the whole traceback, its end in view
+            self.add("Error", self._error_view(error))
         self.registered = LinkLabel()
         self.registered.setObjectName("registeredAs")
         self.registered.setAccessibleName("Registered model versions of this run")
@@ -138,7 +164,6 @@ class Overview(QScrollArea):
         self._reproduce_row(run)
         self.add("User", info.user or tags.get("tracker.user", ""))
         self.add("Host", info.host or tags.get(HOST_TAG, ""))
-        self.add("Description", info.description)
         self.add("Run ID", info.run_id, mono=True)
         self.add("Path", run.path)
 
@@ -165,7 +190,7 @@ class Overview(QScrollArea):
         error.setReadOnly(True)
         error.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         error.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        lines = min(10, text.rstrip().count("\n") + 1)
+        lines = min(14, text.rstrip().count("\n") + 1)
         error.setFixedHeight(error.fontMetrics().lineSpacing() * lines + 16)
         error.moveCursor(error.textCursor().MoveOperation.End)  # the exception is at the bottom
         return error

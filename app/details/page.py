@@ -145,7 +145,9 @@ class RunDetails(QWidget):
         self.tabs.setObjectName("runDetailsTabs")
         self.tabs.setAccessibleName("Run details sections")
         self.tabs.setDocumentMode(True)
-        self.overview = Overview()
+        from app.details.run_edits import RunEdits
+        self.edits = RunEdits(self)  # tags and description, written through the library
+        self.overview = Overview(edits=self.edits)
         self.overview.runRequested.connect(self.runRequested)
         self.overview.versionRequested.connect(self.modelVersionRequested)
         self.overview.diffRequested.connect(self.show_diff)
@@ -163,7 +165,8 @@ class RunDetails(QWidget):
         self.tags_table = _table(self.tags_model, "tagsTable", self.tags_page)
         self.system_tags_table = _table(self.system_tags_model, "systemTagsTable", self.tags_page)
         self.system_tags_table.setAccessibleName("System tags")
-        self.no_tags = QLabel("No tags of your own: set them with tracker.set_tag(key, value)", self.tags_page)
+        self.no_tags = QLabel("No tags of your own yet: Add Tag…, or tracker.set_tag(key, value) in a script",
+                              self.tags_page)
         self.no_tags.setObjectName("noUserTags")
         self.no_tags.setProperty("muted", True)
         self.system_heading = QLabel(self.tags_page)
@@ -172,6 +175,10 @@ class RunDetails(QWidget):
         tags_layout = QVBoxLayout(self.tags_page)
         tags_layout.setContentsMargins(0, 0, 0, 0)
         tags_layout.setSpacing(4)
+        from app.details.tags_editor import TagsEditor
+        self.tags_editor = TagsEditor(self.tags_table, self.run, self.edits, self.tags_page)
+        self.tags_table.selectionModel().selectionChanged.connect(self._on_tag_selected)
+        tags_layout.addWidget(self.tags_editor)
         tags_layout.addWidget(self.tags_table, 2)
         tags_layout.addWidget(self.no_tags)
         tags_layout.addWidget(self.system_heading)
@@ -183,6 +190,9 @@ class RunDetails(QWidget):
         self.tabs.addTab(self.metrics_table, "Metrics")
         self.tabs.addTab(self.tags_page, "Tags")
         self.tabs.addTab(self.artifacts, "Artifacts")
+        from app.details.output_view import OutputView
+        self.output = OutputView(content)
+        self.tabs.addTab(self.output, "Output")
 
         content_layout = QVBoxLayout(content)
         content_layout.setContentsMargins(10, 8, 10, 0)
@@ -214,6 +224,7 @@ class RunDetails(QWidget):
             self.stack.setCurrentWidget(self.placeholder)
             if self.built:
                 self.artifacts.set_root(None)
+                self.output.set_run(None)
             return
         self.build()
         self.stack.setCurrentIndex(1)
@@ -236,6 +247,12 @@ class RunDetails(QWidget):
             self.artifacts.set_root(run_access.artifact_dir(run), run_access.logged_models(run))
         else:
             self.artifacts.set_root(None)
+        self.output.set_run(run)
+        self.tags_editor.update_buttons()
+
+    @Slot()
+    def _on_tag_selected(self) -> None:
+        self.tags_editor.update_buttons()
 
     def _fill_tables(self, run: Run) -> None:
         data = run.data

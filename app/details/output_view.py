@@ -1,0 +1,421 @@
+"""The run page's Output tab (``outputView``): the run's console log as a terminal showed it.
+
+The log is read and converted on a worker thread (``app/details/output_log.py``); the text is
+inserted a slice per pass of the event loop, so a big log never holds the GUI thread. A big log
+shows its tail first (Earlier pages back). While the run is RUNNING and the tab is shown, the log
+is polled every ``POLL_MS`` and new lines appear at the bottom (the view follows the end when
+it was at the end). The last line, still being written, is redrawn in place: a ``\\r`` progress
+bar updates like a terminal's. Ctrl+F (in the tab) finds; Enter/F3 next, Shift+Enter/Shift+F3
+previous.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
+from PySide6.QtGui import (
+    QColor, QFont, QFontDatabase, QKeySequence, QPalette, QTextCharFormat, QTextCursor, QTextDocument,
+)
+from PySide6.QtWidgets import (
+    QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QStackedWidget, QToolButton, QVBoxLayout, QWidget,
+)
+
+from tracker.entities import Run, UnreadableRun
+
+from app.common.formatting import format_size
+from app.common.worker import Worker
+from app.details import ansi, output_log
+from app.details.output_log import Chunk, Follow
+from app.shell.errors import override_failed
+
+POLL_MS = 300  # a running run's new lines show within this (plus a read)
+SLICE_SECONDS = 0.012  # GUI time per pass spent inserting text
+SLICE_CHARS = 64 * 1024
+MAX_LINES = 200_000  # the view drops its oldest lines beyond this while following
+
+
+class OutputView(QWidget):
+    """``set_run(run)``; reads lazily: only while the tab is shown."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("outputView")
+        self.setAccessibleName("Console output")
+        self._run_path: str | None = None
+        self._run_id: str | None = None
+        self._running = False
+        self._stale = False  # the shown run changed while the tab was hidden
+        self._follow: Follow | None = None
+        self._following = True  # the window is the log's end (not an earlier page)
+        self._job = -1
+        self._generation = 0
+        self._size = 0
+        self._queue: deque = deque()
+        self._next_pending: list[ansi.Segment] = []
+        self._pending_shown = False
+        self._formats: dict[ansi.Style, QTextCharFormat] = {}
+        self._worker = Worker("output-log", self)
+
+        self.find_edit = QLineEdit(self)
+        self.find_edit.setObjectName("outputFind")
+        self.find_edit.setAccessibleName("Find in output")
+        self.find_edit.setPlaceholderText("Find in output (Ctrl+F)")
+        self.find_edit.setClearButtonEnabled(True)
+        self.find_edit.setMinimumWidth(240)
+        self.find_edit.setMaximumWidth(360)
+        self.find_edit.textEdited.connect(self._on_find_edited)
+        self.find_edit.returnPressed.connect(self.find_next)
+        self.previous_button = self._tool_button("outputFindPrevious", "◀", "Previous match (Shift+Enter)",
+                                                 self.find_previous)
+        self.next_button = self._tool_button("outputFindNext", "▶", "Next match (Enter)", self.find_next)
+        self.find_status = QLabel(self)
+        self.find_status.setObjectName("outputFindStatus")
+        self.find_status.setProperty("muted", True)
+        self.info = QLabel(self)
+        self.info.setObjectName("outputInfo")
+        self.info.setProperty("muted", True)
+        self.earlier_button = QPushButton("Earlier", self)
+        self.earlier_button.setObjectName("outputEarlier")
+        self.earlier_button.setToolTip("Show the part of the log before this one")
+        self.earlier_button.clicked.connect(self.show_earlier)
+        self.latest_button = QPushButton("Latest", self)
+        self.latest_button.setObjectName("outputLatest")
+        self.latest_button.setToolTip("Show the end of the log and follow it")
+        self.latest_button.clicked.connect(self.show_latest)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 4, 0, 0)
+        bar.setSpacing(4)
+        for widget in (self.find_edit, self.previous_button, self.next_button, self.find_status):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        for widget in (self.info, self.earlier_button, self.latest_button):
+            bar.addWidget(widget)
+
+        self.text = QPlainTextEdit(self)
+        self.text.setObjectName("outputText")
+        self.text.setAccessibleName("Output")
+        self.text.setReadOnly(True)
+        self.text.setUndoRedoEnabled(False)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text.setMaximumBlockCount(MAX_LINES)
+        self.empty = QLabel("No console output: the run printed nothing, or was started with capture_output=False",
+                            self)
+        self.empty.setObjectName("outputEmpty")
+        self.empty.setProperty("muted", True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.text)
+        self.stack.addWidget(self.empty)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addLayout(bar)
+        layout.addWidget(self.stack, 1)
+        for widget in (self.text, self.find_edit):
+            widget.installEventFilter(self)
+
+        self._poll_timer = QTimer(self)
+        self._poll_timer.setInterval(POLL_MS)
+        self._poll_timer.timeout.connect(self._poll)
+        self._insert_timer = QTimer(self)
+        self._insert_timer.setInterval(0)
+        self._insert_timer.timeout.connect(self._insert_some)
+        self._update_bar()
+
+    def _tool_button(self, name: str, text: str, tip: str, slot) -> QToolButton:
+        button = QToolButton(self)
+        button.setObjectName(name)
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setAccessibleName(tip.split(" (")[0])
+        button.clicked.connect(slot)
+        return button
+
+    # ---- the shown run ----------------------------------------------------------------------
+
+    def set_run(self, run: Run | UnreadableRun | None) -> None:
+        """Show ``run``'s log; the same run again (a live update) keeps what is shown."""
+        path = run.path if isinstance(run, Run) else None
+        run_id = run.info.run_id if isinstance(run, Run) else None
+        self._running = isinstance(run, Run) and run.info.status == "RUNNING"
+        if run_id is not None and run_id == self._run_id and path == self._run_path:
+            if self.isVisible() and self._following:
+                self._poll()  # the run changed: it may have printed, or ended
+            self._update_timer()
+            return
+        self._run_id, self._run_path = run_id, path
+        self._clear()
+        self._stale = True
+        if self.isVisible():
+            self.load()
+        self._update_timer()
+
+    def load(self, start: int | None = None, end: int | None = None) -> None:
+        """Read the log's window [start, end) (default: its tail, then follow it)."""
+        self._stale = False
+        self._clear()
+        self._following = end is None
+        if self._run_path is None:
+            self._show_empty(True)
+            return
+        generation = self._generation
+        self._job = self._worker.submit(output_log.open_window, self._run_path, start, end,
+                                        on_done=lambda result: self._on_window(generation, result),
+                                        on_error=lambda e: self._on_failed(generation, e))
+        self._update_bar()
+
+    def is_loading(self) -> bool:
+        """Whether a read is under way or text is still to be inserted."""
+        return self._worker.is_pending(self._job) or bool(self._queue) or self._insert_timer.isActive()
+
+    def plain_text(self) -> str:
+        return self.text.toPlainText()
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def _clear(self) -> None:
+        self._generation += 1
+        self._worker.cancel(self._job)
+        self._follow = None
+        self._queue.clear()
+        self._next_pending = []
+        self._pending_shown = False
+        self._insert_timer.stop()
+        self.text.clear()
+        self._size = 0
+
+    def _on_window(self, generation: int, result: tuple[Follow, Chunk]) -> None:
+        if generation != self._generation:
+            return
+        self._follow, chunk = result
+        self._show_empty(not chunk.exists)
+        self._take(chunk)
+        self._update_timer()
+
+    def _on_failed(self, generation: int, error: Exception) -> None:
+        if generation == self._generation:
+            self.info.setText(f"Cannot read the log: {getattr(error, 'strerror', None) or error}")
+
+    @Slot()
+    def _poll(self) -> None:
+        if self._follow is None or not self._following or self._worker.is_pending(self._job):
+            return  # (a run with no log yet is polled too: its log appears with its first byte)
+        generation, follow = self._generation, self._follow
+        self._job = self._worker.submit(output_log.poll, follow,
+                                        on_done=lambda chunk: self._on_poll(generation, chunk),
+                                        on_error=lambda e: self._on_failed(generation, e))
+
+    def _on_poll(self, generation: int, chunk: Chunk) -> None:
+        if generation != self._generation:
+            return
+        if chunk.reset:
+            self.load()
+            return
+        if chunk.exists and self.stack.currentWidget() is self.empty:
+            self._show_empty(False)
+        if chunk.segments or chunk.pending != self._next_pending:
+            self._take(chunk)
+        else:
+            self._size = max(self._size, chunk.size)
+            self._update_bar()
+
+    def _take(self, chunk: Chunk) -> None:
+        self._size = chunk.size
+        for segment in chunk.segments:
+            self._queue.append(segment)
+        self._next_pending = chunk.pending
+        self._insert_timer.start()
+        self._update_bar()
+
+    # ---- inserting, a slice per pass -------------------------------------------------------
+
+    @Slot()
+    def _insert_some(self) -> None:
+        bar = self.text.verticalScrollBar()
+        at_end = bar.value() >= bar.maximum() - 2 or not self._pending_shown
+        started = time.perf_counter()
+        cursor = QTextCursor(self.text.document())
+        cursor.beginEditBlock()
+        try:
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            if self._pending_shown:  # the last line is redrawn from what the terminal holds now
+                cursor.movePosition(QTextCursor.MoveOperation.StartOfBlock, QTextCursor.MoveMode.KeepAnchor)
+                cursor.removeSelectedText()
+                self._pending_shown = False
+            inserted = 0
+            while self._queue and inserted < SLICE_CHARS and time.perf_counter() - started < SLICE_SECONDS:
+                text, style = self._queue.popleft()
+                if len(text) > SLICE_CHARS:  # a long run of one style goes in pieces, one per pass
+                    cut = text.rfind("\n", 0, SLICE_CHARS) + 1 or SLICE_CHARS
+                    self._queue.appendleft((text[cut:], style))
+                    text = text[:cut]
+                cursor.insertText(text, self._format(style))
+                inserted += len(text)
+            if not self._queue:
+                for text, style in self._next_pending:
+                    cursor.insertText(text, self._format(style))
+                self._pending_shown = True
+                self._insert_timer.stop()
+        finally:
+            cursor.endEditBlock()
+        if at_end and self._following:
+            bar.setValue(bar.maximum())
+
+    def _format(self, style: ansi.Style) -> QTextCharFormat:
+        found = self._formats.get(style)
+        if found is not None:
+            return found
+        fmt = QTextCharFormat()
+        if style != ansi.PLAIN:
+            fg_, bg_, bold, italic, underline, inverse, dim = style
+            palette = self.text.palette()
+            dark = palette.color(QPalette.ColorRole.Base).lightness() < 128
+            fg, bg = ansi.rgb(fg_, dark), ansi.rgb(bg_, dark)
+            if inverse:
+                fg, bg = (bg or palette.color(QPalette.ColorRole.Base).name(),
+                          fg or palette.color(QPalette.ColorRole.Text).name())
+            if dim and fg is None:
+                fg = palette.color(QPalette.ColorRole.PlaceholderText).name()
+            if fg is not None:
+                fmt.setForeground(QColor(fg))
+            if bg is not None:
+                fmt.setBackground(QColor(bg))
+            if bold:
+                fmt.setFontWeight(QFont.Weight.Bold)
+            fmt.setFontItalic(italic)
+            fmt.setFontUnderline(underline)
+        self._formats[style] = fmt
+        return fmt
+
+    # ---- paging ---------------------------------------------------------------------------------
+
+    @Slot()
+    def show_earlier(self) -> None:
+        if self._follow is not None and self._follow.start > 0:
+            end = self._follow.start
+            self.load(max(0, end - output_log.TAIL_BYTES), end)
+
+    @Slot()
+    def show_latest(self) -> None:
+        self.load()
+
+    def _update_bar(self) -> None:
+        follow = self._follow
+        start = follow.start if follow is not None else 0
+        shown = (follow.position - start) if follow is not None else 0
+        if follow is None or (start == 0 and self._following):
+            self.info.setText(format_size(self._size) if self._size else "")
+        elif self._following:
+            self.info.setText(f"Showing the last {format_size(shown)} of {format_size(self._size)}")
+        else:
+            self.info.setText(f"Showing {format_size(shown)} from byte {start:,} of {format_size(self._size)}")
+        self.earlier_button.setVisible(follow is not None and start > 0)
+        self.latest_button.setVisible(not self._following)
+
+    def _show_empty(self, empty: bool) -> None:
+        self.stack.setCurrentWidget(self.empty if empty else self.text)
+
+    def _update_timer(self) -> None:
+        if self.isVisible() and self._running and self._following:
+            if not self._poll_timer.isActive():
+                self._poll_timer.start()
+        else:
+            self._poll_timer.stop()
+
+    # ---- finding --------------------------------------------------------------------------------
+
+    @Slot()
+    def start_find(self) -> None:
+        self.find_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.find_edit.selectAll()
+
+    @Slot(str)
+    def _on_find_edited(self, text: str) -> None:
+        cursor = self.text.textCursor()
+        cursor.setPosition(cursor.selectionStart())  # as you type, the match grows where it is
+        self.text.setTextCursor(cursor)
+        self._find(text, backward=False)
+
+    @Slot()
+    def find_next(self) -> bool:
+        return self._find(self.find_edit.text(), backward=False)
+
+    @Slot()
+    def find_previous(self) -> bool:
+        return self._find(self.find_edit.text(), backward=True)
+
+    def _find(self, text: str, backward: bool) -> bool:
+        if not text:
+            self.find_status.setText("")
+            return False
+        flags = QTextDocument.FindFlag.FindBackward if backward else QTextDocument.FindFlag(0)
+        found = self.text.find(text, flags)
+        if not found:  # wrap around, as a browser's find does
+            cursor = self.text.textCursor()
+            cursor.movePosition(QTextCursor.MoveOperation.End if backward else QTextCursor.MoveOperation.Start)
+            self.text.setTextCursor(cursor)
+            found = self.text.find(text, flags)
+        self.find_status.setText("" if found else "Not found")
+        return found
+
+    # ---- Qt overrides (total: they never raise) -------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        try:
+            kind = event.type()
+            if kind == QEvent.Type.ShortcutOverride and (event.matches(QKeySequence.StandardKey.Find)
+                                                         or event.matches(QKeySequence.StandardKey.FindNext)
+                                                         or event.matches(QKeySequence.StandardKey.FindPrevious)):
+                event.accept()  # ours, in this tab: not the window's Filter Runs
+                return True
+            if kind == QEvent.Type.KeyPress:
+                if event.matches(QKeySequence.StandardKey.Find):
+                    self.start_find()
+                    return True
+                if event.matches(QKeySequence.StandardKey.FindNext):
+                    self.find_next()
+                    return True
+                if event.matches(QKeySequence.StandardKey.FindPrevious) or (
+                        watched is self.find_edit and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                        and event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
+                    self.find_previous()
+                    return True
+                if watched is self.find_edit and event.key() == Qt.Key.Key_Escape:
+                    self.text.setFocus()
+                    return True
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("OutputView.eventFilter")
+        return False
+
+    def showEvent(self, event) -> None:
+        try:
+            super().showEvent(event)
+            if self._stale:
+                self.load()
+            elif self._following and self._follow is not None:
+                self._poll()
+            self._update_timer()
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("OutputView.showEvent")
+
+    def hideEvent(self, event) -> None:
+        try:
+            super().hideEvent(event)
+            self._poll_timer.stop()
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("OutputView.hideEvent")
+
+    def changeEvent(self, event: QEvent) -> None:
+        try:
+            super().changeEvent(event)
+            if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange) and self._formats:
+                self._formats.clear()  # colours for the new theme: the log is drawn again with them
+                if self._run_path is not None and self._following:
+                    self._stale = not self.isVisible()
+                    if self.isVisible():
+                        self.load()
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("OutputView.changeEvent")
