@@ -30,6 +30,7 @@ from app.runs.colors import color_for
 from .axes import ChartColors, axis_label, ValueAxis, make_bottom_axis
 from .bars import CategoryAxis, RunBars
 from .curve import RunCurve
+from .group_layer import GroupLayer
 from .readout import CrosshairMixin
 from .updates import UpdateQueue
 from .series_math import X_STEP, PlotSettings, Prepared
@@ -72,6 +73,7 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
         self.follow = True  # ranges follow the data until the user pans or zooms
         self.bar_mode = False  # every run shown has one point: bars, not lines
         self.bars = RunBars()
+        self.groups = GroupLayer(self)  # one line and band per group instead of the runs' curves
         self._range: tuple | None = None
         item = self.getPlotItem()
         item.setMenuEnabled(False)
@@ -164,6 +166,7 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
             if curves is not None:
                 self._draw(curves)
         self._update_mode()
+        self.groups.refresh()
         self.update_range()
         if not self.updatesEnabled():
             self.setUpdatesEnabled(True)
@@ -195,7 +198,7 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
         return curve
 
     def _shows_curves(self, curves: _RunCurves) -> bool:
-        return curves.visible and not self.bar_mode
+        return curves.visible and not self.bar_mode and not self.groups.active
 
     # -- bars or lines -----------------------------------------------------------------------
     def _update_mode(self) -> None:
@@ -260,6 +263,7 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
             self.follow = True
         for curves in self.runs.values():
             self._style(curves)
+        self.groups.refresh()
 
     # -- ranges ----------------------------------------------------------------------------
     @Slot(object)
@@ -279,12 +283,13 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
                 self.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
             return
         shown = [c.drawn for c in self.runs.values() if c.drawn is not None and c.visible and c.drawn.x_bounds]
-        if not shown:
+        grouped = self.groups.bounds() if self.groups.active else None
+        if not shown and grouped is None:
             return
-        x0 = min(p.x_bounds[0] for p in shown)
-        x1 = max(p.x_bounds[1] for p in shown)
+        xs = [p.x_bounds for p in shown] + ([grouped[:2]] if grouped else [])
+        x0, x1 = min(x[0] for x in xs), max(x[1] for x in xs)
         use_robust = self.settings.ignore_outliers and any(p.robust for p in shown)
-        ys = [p.robust if use_robust else p.y_bounds for p in shown]
+        ys = [p.robust if use_robust else p.y_bounds for p in shown] + ([grouped[2:]] if grouped else [])
         ys = [y for y in ys if y is not None]
         if not ys:
             return
@@ -354,6 +359,7 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
                 curve.setVisible(self._shows_curves(curves))
         if self.bar_mode:
             self._update_mode()
+        self.groups.refresh()
         self.hide_crosshair()  # its readout would still list the run (a keyboard toggle)
         self.update_range()
 
@@ -380,6 +386,7 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
             "border-radius: 4px; padding: 4px 6px; }")
         for curves in self.runs.values():
             self._style(curves)
+        self.groups.refresh()
 
     def _color_axes(self) -> None:
         c = self._colors

@@ -16,6 +16,9 @@ from .export import ChartExportActions
 from .legend import RunLegend
 from .controls import PlotControls, load_settings, save_settings
 from .data import SeriesManager
+from .group_controls import GroupControls, GroupLegend, group_choices, load_group_spec, save_group_spec
+from .group_layer import group_color
+from .grouping import GroupSpec, group_runs
 from .layout_state import ChartLayout
 from .panel_grid import ChartGrid, ChartSlot
 from .sections import ChartSection
@@ -67,6 +70,12 @@ class MetricPlotPanel(ChartGrid, ChartExportActions, QWidget):
         self.legend.visibility_changed.connect(self._on_run_visibility)
         self.legend.hide()
 
+        self.group_spec = load_group_spec(self._qsettings)
+        self.grouping = GroupControls(self.group_spec, self.controls)
+        self.grouping.spec_changed.connect(self._on_group_spec)
+        self.controls.layout().addWidget(self.grouping)
+        self.group_legend = GroupLegend(self)
+
         self.filter_error = QLabel(self)
         self.filter_error.setObjectName("metricFilterError")
         self.filter_error.setWordWrap(True)
@@ -102,6 +111,7 @@ class MetricPlotPanel(ChartGrid, ChartExportActions, QWidget):
         layout.addWidget(self.controls)
         layout.addWidget(self.filter_error)
         layout.addWidget(self.legend)
+        layout.addWidget(self.group_legend)
         layout.addWidget(self.stack, 1)
 
         self._build_timer = QTimer(self)
@@ -133,7 +143,9 @@ class MetricPlotPanel(ChartGrid, ChartExportActions, QWidget):
             if slot.chart is not None:
                 for rid in gone:
                     slot.chart.remove_run(rid)
+        self.grouping.set_choices(group_choices(runs))
         self._sync_keys()
+        self._apply_groups()
 
     @Slot(list)
     def on_runs_changed(self, runs: list) -> None:
@@ -226,6 +238,7 @@ class MetricPlotPanel(ChartGrid, ChartExportActions, QWidget):
             if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
                 for chart in self.charts().values():
                     chart.apply_palette(self.palette())
+                self._apply_groups()  # the legend's colours are the theme's
         except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("MetricPlotPanel.changeEvent")
 
@@ -265,6 +278,35 @@ class MetricPlotPanel(ChartGrid, ChartExportActions, QWidget):
         (self._hidden.discard if visible else self._hidden.add)(run_id)
         for chart in self.charts().values():
             chart.set_run_visible(run_id, visible)
+        self._apply_groups()
+
+    # -- grouping ----------------------------------------------------------------------------
+    def set_grouping(self, spec: GroupSpec) -> None:
+        """Group the runs by ``spec.by`` ("param:<name>", "tag:<name>"; "" is off)."""
+        self.grouping.set_spec(spec)
+
+    @Slot(object)
+    def _on_group_spec(self, spec: GroupSpec) -> None:
+        self.group_spec = spec
+        save_group_spec(self._qsettings, spec)
+        self._apply_groups()
+
+    def _groups(self) -> list[tuple[str, list[str]]]:
+        if not self.group_spec.on:
+            return []
+        return group_runs([r for rid, r in self._runs.items() if rid not in self._hidden], self.group_spec.by)
+
+    def _apply_groups(self) -> None:
+        groups = self._groups()
+        for chart in self.charts().values():
+            chart.groups.set_groups(groups, self.group_spec)
+        dark = self.palette().base().color().lightness() < 128
+        self.group_legend.set_groups(self.group_spec.by, [
+            (label, len(rids), group_color(i, dark)) for i, (label, rids) in enumerate(groups)])
+        self.legend.setVisible(bool(self._runs) and not groups)
+
+    def _chart_built(self, chart: MetricChart) -> None:
+        chart.groups.set_groups(self._groups(), self.group_spec)
 
     @Slot(str)
     def _on_filter_changed(self, text: str) -> None:
