@@ -86,6 +86,8 @@ class RegistryPanel(QWidget):
         ui.register_file_action.triggered.connect(self.registrar.register_file)
         ui.register_folder_action.triggered.connect(self.registrar.register_folder)
         ui.lineage.run_requested.connect(self.run_requested)
+        ui.models.customContextMenuRequested.connect(self._on_models_menu)
+        ui.serving.manager.message.connect(self._on_serving_message)
 
     # ---- public ---------------------------------------------------------------------------
 
@@ -196,12 +198,20 @@ class RegistryPanel(QWidget):
             action.setEnabled(False)
             action.setToolTip(f"{self.ui.read_only}: models cannot be registered into it")
 
+    def serve_version(self, mv: ModelVersion | None, prefer: str = "version") -> int:
+        """"Serve…": ask whether to serve ``mv`` itself, its stage or one of its aliases (``prefer``
+        picks which is chosen first), then start a server; its key in ``ui.serving``, -1 if none."""
+        if mv is None:
+            return -1
+        return self.ui.serving.serve(mv.name, self.ui.models_model.get(mv.name), mv, prefer, self._dir)
+
     @Slot()
     def shutdown(self) -> None:
-        """Stop polling, join every worker, remember the layout (the window's closeEvent calls it)."""
+        """Stop polling and the servers, join every worker, remember the layout (the window's closeEvent calls it)."""
         if self.poll_timer.isActive():
             self.ui.save_layout(Settings())
         self.poll_timer.stop()
+        self.ui.serving.shutdown()
         for runner in (self.writes, self.files, self.reads):
             runner.stop()
 
@@ -417,6 +427,15 @@ class RegistryPanel(QWidget):
     @Slot(QPoint)
     def _on_versions_menu(self, pos: QPoint) -> None:
         self.version_menu().exec(self.ui.versions.viewport().mapToGlobal(pos))
+
+    @Slot(QPoint)
+    def _on_models_menu(self, pos: QPoint) -> None:
+        if (model := self.ui.models.indexAt(pos).data(MODEL_ROLE)) is not None:  # serve a stage or an alias
+            self.ui.serving.model_menu(model, self._dir, self).exec(self.ui.models.viewport().mapToGlobal(pos))
+
+    @Slot(str, bool)
+    def _on_serving_message(self, text: str, error: bool) -> None:
+        self.show_message(text, error=error)
 
     def show_message(self, text: str, error: bool = False, announce: bool = True) -> None:
         """Show ``text`` on the panel's message line (red when ``error``); ``message`` too if ``announce``."""

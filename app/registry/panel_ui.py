@@ -1,25 +1,34 @@
 """The registry panel's widgets and actions, built once (the behaviour lives in ``panel.py``).
 
-    models (search + list)  |  model header, stage buttons, versions table, history  |  lineage
+    models (search + list)  |  model name, stage buttons, versions table, history  |  lineage
     ------------------------------------------------------------------------------------------
     message line (hints, results, refusals)                                    progress bar
+
+In a panel too narrow for three columns the lineage is a tab beside the history
+(``panel_layout.PanelLayout``).
 """
 from __future__ import annotations
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QProgressBar, QPushButton, QSplitter,
-    QStackedWidget, QTableView, QToolButton, QVBoxLayout, QWidget,
+    QAbstractItemView, QHBoxLayout, QLabel, QLineEdit, QMenu, QProgressBar, QPushButton, QSplitter,
+    QStackedWidget, QTableView, QTabWidget, QToolButton, QVBoxLayout, QWidget,
 )
 
 from tracker.registry import ModelVersion
 
 from app.shell import desktop
-from app.registry.delegates import AliasDelegate, DescriptionDelegate, ModelItemDelegate, StageDelegate
+from app.registry.column_fit import ColumnFit
+from app.registry.delegates import (
+    AliasDelegate, DescriptionDelegate, ElidingDelegate, ModelItemDelegate, StageDelegate,
+)
 from app.registry.dnd import ModelsList
+from app.registry.elided import ElidedLabel
 from app.registry.item_models import ModelsListModel, VersionsTableModel
 from app.registry.lineage_view import LineageView
+from app.registry.panel_layout import PanelLayout
+from app.registry.serving_area import ServingArea
 from app.shell.settings import Settings
 from app.common.table_look import record_table
 from app.common.table_model import TableModel
@@ -75,6 +84,7 @@ class PanelUi:
         self.models.setItemDelegate(ModelItemDelegate(self.models))
         self.models.setUniformItemSizes(True)
         self.models.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.models.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)  # Serve a stage or alias
         self.no_models = _muted("No registered models yet.\n\nDrag a model file or folder here, from the "
                                 "file manager or a run's artifacts, to register it.")
         self.no_models.setObjectName("registryEmpty")
@@ -83,26 +93,32 @@ class PanelUi:
         self.models_stack = QStackedWidget(panel)
         self.models_stack.addWidget(self.models)
         self.models_stack.addWidget(self.no_models)
-        left = QWidget(panel)
+        left = self.models_box = QWidget(panel)
+        left.setObjectName("registryModelsBox")
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 4, 0)
         left_layout.setSpacing(6)
-        left_layout.addWidget(_heading("Registered models"))
+        left_layout.addWidget(_heading("Models"))
         left_layout.addWidget(self.search)
         left_layout.addWidget(self.models_stack, 1)
 
-        self.title = QLabel(panel)
+        # one line: the name gets what the stage buttons beside it leave
+        self.title = ElidedLabel("", panel)
         self.title.setObjectName("registryModelTitle")
         font = QFont(self.title.font())
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setWeight(QFont.Weight.DemiBold)
         self.title.setFont(font)
-        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.subtitle = _muted()
+        self.title.setMinimumWidth(self.title.fontMetrics().averageCharWidth() * 8)
+        self.subtitle = ElidedLabel("", panel)
+        self.subtitle.setObjectName("registryModelSubtitle")
+        self.subtitle.setProperty("muted", True)
         self.stage_actions: dict[str, QAction] = {}
         self.stage_buttons: dict[str, QToolButton] = {}
-        bar = QHBoxLayout()
+        bar = self.top_row = QHBoxLayout()
         bar.setSpacing(4)
+        bar.addWidget(self.title, 1)
+        bar.addSpacing(8)
         move_to = _muted("Move to")
         move_to.setWordWrap(False)
         bar.addWidget(move_to)
@@ -122,7 +138,7 @@ class PanelUi:
             button.setAutoRaise(False)
             bar.addWidget(button)
             self.stage_actions[stage], self.stage_buttons[stage] = action, button
-        bar.addStretch(1)
+        bar.addSpacing(8)
         # a push button draws its menu arrow beside the text (a tool button's overlapped it)
         self.register_button = QPushButton("Register", panel)
         self.register_button.setObjectName("registerButton")
@@ -138,6 +154,7 @@ class PanelUi:
         self.versions_proxy.setSourceModel(self.versions_model)
         self.versions_proxy.setSortRole(Qt.ItemDataRole.UserRole)
         self.versions = _table(QTableView(panel), "registryVersions", "Model versions")
+        self.versions.setItemDelegate(ElidingDelegate(self.versions))
         self.versions.setModel(self.versions_proxy)
         self.versions.setSortingEnabled(True)
         self.versions.sortByColumn(VersionsTableModel.VERSION, Qt.SortOrder.DescendingOrder)
@@ -147,43 +164,53 @@ class PanelUi:
         self.versions.setItemDelegateForColumn(VersionsTableModel.STAGE, StageDelegate(self.versions))
         self.versions.setItemDelegateForColumn(VersionsTableModel.ALIASES, AliasDelegate(self.versions))
         self.versions.setItemDelegateForColumn(VersionsTableModel.DESCRIPTION, DescriptionDelegate(self.versions))
-        header = self.versions.horizontalHeader()
-        header.setMinimumSectionSize(48)
-        for column, width in enumerate((62, 100, 120, 122, 100, 100)):
-            header.resizeSection(column, width)
+        self.versions.horizontalHeader().setMinimumSectionSize(24)
+        v = VersionsTableModel
+        # the description gives way first, then the digest, the run and the aliases (cut with
+        # "…", whole on hover); the version, stage and time are never cut
+        self.versions_fit = ColumnFit(self.versions, {v.DESCRIPTION: 12, v.SHA: 7, v.RUN: 6, v.ALIASES: 6},
+                                      (v.DESCRIPTION, v.SHA, v.RUN, v.ALIASES))
         self.history_model = TableModel(["When", "Version", "Change", "By", "Comment"], panel, sortable=False)
         self.history = _table(QTableView(panel), "registryHistory", "Model history")
+        self.history.setItemDelegate(ElidingDelegate(self.history))
         self.history.setModel(self.history_model)
         self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.history.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((136, 60, 250, 80)):
-            self.history.horizontalHeader().resizeSection(column, width)
+        self.history_fit = ColumnFit(self.history, {2: 16, 3: 5, 4: 8}, (4, 2, 3))
 
-        versions_box = QWidget(panel)
+        versions_box = self.versions_box = QWidget(panel)
         versions_layout = QVBoxLayout(versions_box)
         versions_layout.setContentsMargins(0, 0, 0, 0)
-        versions_layout.setSpacing(6)
-        versions_layout.addWidget(self.title)
-        versions_layout.addWidget(self.subtitle)
+        versions_layout.setSpacing(4)
         versions_layout.addLayout(bar)
+        versions_layout.addWidget(self.subtitle)
         versions_layout.addWidget(self.versions, 1)
-        history_box = QWidget(panel)
+        history_box = self.history_box = QWidget(panel)
+        history_box.setObjectName("registryHistoryPage")
         history_layout = QVBoxLayout(history_box)
-        history_layout.setContentsMargins(0, 6, 0, 0)
-        history_layout.setSpacing(6)
-        history_layout.addWidget(_heading("History"))
+        history_layout.setContentsMargins(0, 4, 0, 0)
+        history_layout.setSpacing(4)
+        self.history_heading = _heading("History")
+        history_layout.addWidget(self.history_heading)
         self.no_history = _muted("MLflow records no history of stage changes")  # shown for MLflow's registry
         self.no_history.setObjectName("registryNoHistory")
         self.no_history.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.no_history.hide()
         history_layout.addWidget(self.no_history)
         history_layout.addWidget(self.history, 1)
+        # History alone (its tab bar hidden) beside a lineage column; History | Lineage without one
+        self.detail_tabs = QTabWidget(panel)
+        self.detail_tabs.setObjectName("registryDetailTabs")
+        self.detail_tabs.setAccessibleName("History and lineage")
+        self.detail_tabs.setDocumentMode(True)
+        self.detail_tabs.setTabBarAutoHide(True)
+        self.detail_tabs.addTab(history_box, "History")
         self.middle = QSplitter(Qt.Orientation.Vertical, panel)
+        self.middle.setObjectName("registryMiddleSplitter")
         self.middle.setChildrenCollapsible(False)
         self.middle.addWidget(versions_box)
-        self.middle.addWidget(history_box)
-        self.middle.setSizes([440, 160])  # in a short pane the versions keep most of the height
-        self.middle.setStretchFactor(0, 3)
+        self.middle.addWidget(self.detail_tabs)
+        self.middle.setSizes([240, 200])
+        self.middle.setStretchFactor(0, 0)
         self.middle.setStretchFactor(1, 1)
         self.no_model = _muted("Select a registered model to see its versions")
         self.no_model.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -192,11 +219,13 @@ class PanelUi:
         self.middle_stack.addWidget(self.middle)
 
         self.lineage = LineageView(panel)
-        right = QWidget(panel)
+        right = self.lineage_box = QWidget(panel)
+        right.setObjectName("registryLineagePage")
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(4, 0, 0, 0)
         right_layout.setSpacing(6)
-        right_layout.addWidget(_heading("Lineage"))
+        self.lineage_heading = _heading("Lineage")
+        right_layout.addWidget(self.lineage_heading)
         right_layout.addWidget(self.lineage, 1)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, panel)
@@ -205,7 +234,6 @@ class PanelUi:
         for widget in (left, self.middle_stack, right):
             self.splitter.addWidget(widget)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([220, 600, 380])  # the versions table gets the most room
 
         self.message = QLabel(panel)
         self.message.setObjectName("registryMessage")
@@ -232,11 +260,19 @@ class PanelUi:
         self._tooltips = {a: a.toolTip() for a in (*self.stage_actions.values(), self.register_button)}
         self._empty_text = self.no_models.text()
         layout = QVBoxLayout(panel)
-        layout.setContentsMargins(8, 8, 8, 6)
-        layout.setSpacing(6)
+        layout.setContentsMargins(8, 6, 8, 4)
+        layout.setSpacing(4)
         layout.addWidget(self.read_only_label)
-        layout.addWidget(self.splitter, 1)
+        self.serving = ServingArea(panel)  # hidden until a model is served
+        self.outer = QSplitter(Qt.Orientation.Vertical, panel)
+        self.outer.setObjectName("registryOuterSplitter")
+        self.outer.setChildrenCollapsible(False)
+        self.outer.addWidget(self.splitter)
+        self.outer.addWidget(self.serving)
+        self.outer.setStretchFactor(0, 1)
+        layout.addWidget(self.outer, 1)
         layout.addLayout(status)
+        self.panel_layout = PanelLayout(self, panel)
 
     def set_read_only(self, panel: QWidget, reason: str) -> None:
         """``reason`` (e.g. "MLflow file store, read-only") turns off every action that writes:
@@ -259,18 +295,11 @@ class PanelUi:
         self.history.setVisible(not reason)
 
     def restore_layout(self, settings: Settings) -> None:
-        """Splitter sizes and the versions table's columns, as the user left them."""
-        for key, widget in self._layout_parts():
-            if (state := settings.get_bytes(f"registry/{key}")) is not None:
-                widget.restoreState(state)
+        """Splitter sizes of each layout (three columns, or the lineage in a tab) as the user left them."""
+        self.panel_layout.restore(settings)
 
     def save_layout(self, settings: Settings) -> None:
-        for key, widget in self._layout_parts():
-            settings.set_bytes(f"registry/{key}", widget.saveState())
-
-    def _layout_parts(self):
-        return (("splitter", self.splitter), ("middleSplitter", self.middle),
-                ("versionsHeader", self.versions.horizontalHeader()))
+        self.panel_layout.save(settings)
 
     def version_menu(self, panel, mv: ModelVersion | None) -> QMenu:
         """The versions table's context menu: stages, edits, copy URI, show run, reproduce."""
@@ -285,6 +314,9 @@ class PanelUi:
             edit = menu.addAction(text, lambda t=target: self.versions.edit(t))
             edit.setEnabled(index.isValid() and not self.read_only)
         menu.addSeparator()
+        prefer = {VersionsTableModel.STAGE: "stage", VersionsTableModel.ALIASES: "alias"}.get(index.column(), "version")
+        serve = menu.addAction("S&erve…", lambda: panel.serve_version(mv, prefer))
+        serve.setEnabled(mv is not None)
         uri = menu.addAction("Copy &URI", lambda: desktop.copy_text(mv.uri) if mv else None)
         uri.setEnabled(mv is not None)
         run = menu.addAction("Show Producing &Run", lambda: panel.run_requested.emit(mv.run_id) if mv else None)
