@@ -89,8 +89,8 @@ class ServingArea(QWidget):
         if not choices or tracking_dir is None:
             return -1
         own = {f"models:/{name}/{mv.current_stage}", *(f"models:/{name}@{a}" for a in mv.aliases)} if mv else set()
-        ranked = [i for i, c in enumerate(choices) if c.kind == prefer and c.uri in own]
-        ranked += [i for i, c in enumerate(choices) if c.kind == prefer]
+        # mv's own stage or alias; a version with none is served itself, never another version's stage
+        ranked = [i for i, c in enumerate(choices) if c.kind == prefer and (mv is None or c.uri in own)]
         choice = self.ask_choice(name, choices, ranked[0] if ranked else 0)
         return self.start(choice.uri, tracking_dir) if choice is not None else -1
 
