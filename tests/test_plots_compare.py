@@ -1,6 +1,6 @@
 """The compare view: params and metrics table, differing-rows filter, scatter and parallel coordinates."""
 import pytest
-from PySide6.QtCore import QLoggingCategory, QSettings, Qt
+from PySide6.QtCore import QLoggingCategory, QPointF, QSettings, Qt
 
 import tracker
 from app.plots import CompareView
@@ -38,7 +38,9 @@ def view(qtbot, tmp_path):
 
 def visible_keys(view):
     proxy = view.proxy
-    return [proxy.index(r, 0).data() for r in range(proxy.rowCount())]
+    # the key (UserRole); section rows have only their title (metric rows show an arrow after the key)
+    return [proxy.index(r, 0).data(Qt.ItemDataRole.UserRole) or proxy.index(r, 0).data()
+            for r in range(proxy.rowCount())]
 
 
 def test_table_lists_params_and_metrics_per_run(view, runs):
@@ -82,6 +84,7 @@ def test_only_differing_persists(qtbot, tmp_path, runs):
 
 def test_scatter_one_point_per_run_and_click_selects(qtbot, view, runs):
     view.set_runs(runs)
+    view.show_chart("scatter")
     view.select_scatter("params.lr", "metrics.accuracy")
     spots = view.scatter.points.points()
     assert len(spots) == 3
@@ -112,7 +115,7 @@ def test_scatter_categorical_param_and_missing_values(view, runs):
     view.set_runs(runs)
     view.select_scatter("params.optimizer", "metrics.loss")
     xs = sorted(s.pos().x() for s in view.scatter.points.points())
-    assert xs == [0, 0, 1]  # adam, adam, sgd
+    assert [round(x) for x in xs] == [0, 0, 1]  # adam, adam, sgd (spread a little within the category)
     view.select_scatter("params.momentum", "metrics.loss")
     assert len(view.scatter.points.points()) == 1
     assert "2 runs without both values" in view.scatter_note.text()
@@ -123,13 +126,16 @@ def test_parallel_coordinates_one_line_per_run(qtbot, view, runs):
     assert view.parallel_params() == ["lr", "momentum", "optimizer"]  # the differing params
     view.set_parallel_params(["lr", "optimizer"])
     view.parallel_metric.setCurrentIndex(view.parallel_metric.findData("metrics.accuracy"))
-    assert set(view.parallel.curves) == {r.info.run_id for r in runs}
-    curve = view.parallel.curves[runs[1].info.run_id]  # b: lr 0.01 (middle of log range), adam, 0.9 (max)
-    x, y = curve.getData()
-    assert list(x) == [0, 1, 2] and list(y) == pytest.approx([0.5, 0.0, 1.0])
+    assert view.parallel.run_ids == [r.info.run_id for r in runs]
+    b = runs[1].info.run_id  # lr 0.01 (middle of log range), adam, 0.9 (max)
+    x, y = view.parallel.polyline(b)
+    assert x == [0, 1, 2] and y == pytest.approx([0.5, 0.0, 1.0])
+    view.parallel.grab()  # lay out before mapping data to pixels
+    vb = view.parallel.getPlotItem().vb
+    widget_pos = view.parallel.mapFromScene(vb.mapViewToScene(QPointF(0.5, 0.25)))  # on b's line only
     with qtbot.waitSignal(view.run_clicked) as blocker:
-        curve.sigClicked.emit(curve, None)
-    assert blocker.args == [runs[1].info.run_id]
+        qtbot.mouseClick(view.parallel.viewport(), Qt.MouseButton.LeftButton, pos=widget_pos)
+    assert blocker.args == [b]
 
 
 def test_axis_kinds():

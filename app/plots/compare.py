@@ -1,69 +1,76 @@
-"""The compare view: params and metrics side by side, a scatter, parallel coordinates.
+"""The compare view: a diff table of the selected runs above parallel coordinates, a scatter and
+parameter importance (one tab each).
 
-``CompareView.set_runs(runs)`` takes the selected runs; ``run_clicked(run_id)`` asks the
-window to select a run whose point or line was clicked.
+``CompareView.set_runs(runs)`` takes the selected runs. Signals for the window:
+``run_clicked(run_id)`` asks it to select a run whose point or line was clicked;
+``brushed(run_ids)`` names the runs the parallel coordinates' brushes keep (to highlight them
+in the runs table; [] when nothing is brushed); ``select_runs(run_ids)`` asks it to select them.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QMenu, QSplitter,
-    QTableView, QToolButton, QVBoxLayout, QWidget,
+    QComboBox, QHBoxLayout, QLabel, QMenu, QPushButton, QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget,
 )
 
 from app.shell.errors import override_failed
 from tracker.entities import Run
 
-from .compare_charts import ParallelCoordinates, ScatterChart, run_value
-from .compare_model import HEADER, CompareTableModel, DifferingRowsProxy
+from .compare_charts import ScatterChart, run_value
+from .diff_table import DiffTable
+from .importance import ImportanceView
+from .parallel import ParallelCoordinates
 from .series_math import natural_key
 
-MAX_DEFAULT_AXES = 5
-MAX_RUNS = 100  # columns; a larger selection compares its first 100 runs
+MAX_DEFAULT_AXES = 6
+MAX_RUNS = 100  # the table's columns; a larger selection compares its first 100 runs there
+MAX_CHART_RUNS = 5000  # the charts and importance take more: brushing and ranking want many runs
 
 
 class CompareView(QWidget):
     run_clicked = Signal(str)
+    brushed = Signal(list)
+    select_runs = Signal(list)
 
     def __init__(self, parent: QWidget | None = None, settings: QSettings | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("compareView")
         self.setAccessibleName("Compare runs")
         self._qsettings = settings if settings is not None else QSettings()
-        self.runs: list[Run] = []
+        self.runs: list[Run] = []  # all of the selection the charts show
         self._chosen_params: list[str] | None = None  # None: pick the differing ones
         self._sized = False  # the table's height is fitted once, then left to the user
-        self._selected = 0
 
-        # the table
-        self.model = CompareTableModel(self)
-        self.proxy = DifferingRowsProxy(self)
-        self.proxy.setSourceModel(self.model)
-        self.table = QTableView(self)
-        self.table.setObjectName("compareTable")
-        self.table.setAccessibleName("Params and metrics of the selected runs")
-        self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(False)
-        self.table.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        for signal in (self.proxy.modelReset, self.proxy.layoutChanged, self.proxy.rowsInserted,
-                       self.proxy.rowsRemoved):
-            signal.connect(self._update_spans)
-        self.only_differing = QCheckBox("Hide rows where all runs agree", self)
-        self.only_differing.setObjectName("compareOnlyDiffering")
-        self.only_differing.setAccessibleName("Hide rows where all runs agree")
-        self.only_differing.setChecked(_bool(self._qsettings.value("compare/only_differing", False)))
-        self.proxy.set_only_differing(self.only_differing.isChecked())
-        self.only_differing.toggled.connect(self._on_only_differing)
-        self.table_note = QLabel(self)
-        self.table_note.setEnabled(False)
-        table_box = _box(self, _row(self.only_differing, self.table_note), self.table)
+        # the diff table
+        self.diff = DiffTable(self, self._qsettings)
+        self.model, self.proxy, self.table = self.diff.model, self.diff.proxy, self.diff.table
+        self.only_differing, self.table_note = self.diff.only_differing, self.diff.note
+
+        # parallel coordinates
+        self.parallel = ParallelCoordinates(self)
+        self.parallel.run_clicked.connect(self.run_clicked)
+        self.parallel.brushed.connect(self._on_brushed)
+        self.axes_button = QToolButton(self)
+        self.axes_button.setObjectName("compareParallelAxes")
+        self.axes_button.setAccessibleName("Params on the parallel coordinates")
+        self.axes_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.axes_menu = QMenu(self.axes_button)
+        self.axes_button.setMenu(self.axes_menu)
+        self.parallel_metric = _combo(self, "compareParallelMetric", "Metric on the parallel coordinates")
+        self.parallel_metric.currentIndexChanged.connect(self._replot_parallel)
+        self.brush_note = QLabel("Drag along an axis to keep a range", self)
+        self.brush_note.setObjectName("compareBrushNote")
+        self.brush_note.setProperty("muted", True)
+        self.select_brushed = QPushButton("Select in runs table", self)
+        self.select_brushed.setObjectName("compareSelectBrushed")
+        self.select_brushed.setToolTip("Select the runs the brushes keep in the runs table")
+        self.select_brushed.clicked.connect(self._on_select_brushed)
+        self.clear_brushes = QPushButton("Clear brushes", self)
+        self.clear_brushes.setObjectName("compareClearBrushes")
+        self.clear_brushes.clicked.connect(self._on_clear_brushes)
+        parallel_box = _box(self, _row(self.axes_button, QLabel("metric", self), self.parallel_metric,
+                                       self.brush_note, self.select_brushed, self.clear_brushes), self.parallel)
 
         # the scatter
         self.scatter = ScatterChart(self)
@@ -77,44 +84,31 @@ class CompareView(QWidget):
         scatter_box = _box(self, _row(QLabel("x", self), self.scatter_x, QLabel("y", self), self.scatter_y,
                                       self.scatter_note), self.scatter)
 
-        # parallel coordinates
-        self.parallel = ParallelCoordinates(self)
-        self.parallel.run_clicked.connect(self.run_clicked)
-        self.axes_button = QToolButton(self)
-        self.axes_button.setObjectName("compareParallelAxes")
-        self.axes_button.setAccessibleName("Params on the parallel coordinates")
-        self.axes_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.axes_menu = QMenu(self.axes_button)
-        self.axes_button.setMenu(self.axes_menu)
-        self.parallel_metric = _combo(self, "compareParallelMetric", "Metric on the parallel coordinates")
-        self.parallel_metric.currentIndexChanged.connect(self._replot_parallel)
-        parallel_box = _box(self, _row(self.axes_button, QLabel("metric", self), self.parallel_metric),
-                            self.parallel)
+        self.importance = ImportanceView(self)
 
-        charts = QSplitter(Qt.Orientation.Horizontal, self)
-        charts.addWidget(scatter_box)
-        charts.addWidget(parallel_box)
+        self.charts = QTabWidget(self)
+        self.charts.setObjectName("compareCharts")
+        self.charts.setDocumentMode(True)
+        self.charts.addTab(parallel_box, "Parallel coordinates")
+        self.charts.addTab(scatter_box, "Scatter")
+        self.charts.addTab(self.importance, "Param importance")
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)  # the table above, the charts below
         self.splitter.setObjectName("compareSplitter")
-        self.splitter.addWidget(table_box)
-        self.splitter.addWidget(charts)
+        self.splitter.addWidget(self.diff)
+        self.splitter.addWidget(self.charts)
+        self.splitter.setChildrenCollapsible(False)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.splitter)
+        self._on_brushed([])
 
     # -- public ------------------------------------------------------------------------------
     def set_runs(self, runs: list[Run]) -> None:
         readable = [r for r in runs if isinstance(r, Run)]
-        self.runs = readable[:MAX_RUNS]
-        self._selected = len(readable)
-        self.model.set_runs(self.runs)
-        self.table.resizeColumnsToContents()
-        self._sized = self._sized or self.splitter.height() > 0
-        for col in range(1, self.model.columnCount()):
-            self.table.setColumnWidth(col, min(max(self.table.columnWidth(col), 90), 220))
-        self.table.setColumnWidth(0, min(max(self.table.columnWidth(0), 120), 260))
+        self.runs = readable[:MAX_CHART_RUNS]
+        self.diff.set_runs(readable[:MAX_RUNS], len(readable))
         self._fit_table_height()
         params = sorted({k for r in self.runs for k in r.data.params}, key=natural_key)
         metrics = sorted({k for r in self.runs for k in r.data.metrics}, key=natural_key)
@@ -129,27 +123,11 @@ class CompareView(QWidget):
         self._fill_axes_menu(params, differing)
         self._replot_scatter()
         self._replot_parallel()
+        self.importance.set_runs(self.runs, metrics, default_y.partition(".")[2])
 
-    def _fit_table_height(self) -> None:
-        """The table as tall as its rows need, up to half the view; the charts get the rest."""
-        total = self.splitter.height()
-        if total <= 0:
-            return
-        rows = self.table.verticalHeader().length() + self.table.horizontalHeader().height()
-        wanted = rows + self.only_differing.sizeHint().height() + 16
-        if self.table.horizontalScrollBar().isVisible() or self.table.horizontalHeader().length() > self.table.width():
-            wanted += self.table.horizontalScrollBar().sizeHint().height()
-        table = max(120, min(total // 2, wanted))
-        self.splitter.setSizes([table, total - table])
-
-    def resizeEvent(self, event) -> None:
-        try:  # total, as every override (errors.override_failed)
-            super().resizeEvent(event)
-            if not self._sized and self.splitter.height() > 0 and self.model.rowCount():
-                self._sized = True
-                self._fit_table_height()
-        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
-            override_failed("CompareView.resizeEvent")
+    def show_chart(self, name: str) -> None:
+        """Bring a chart's tab forward: ``parallel``, ``scatter`` or ``importance``."""
+        self.charts.setCurrentIndex({"parallel": 0, "scatter": 1, "importance": 2}.get(name, 0))
 
     def select_scatter(self, x_key: str, y_key: str) -> None:
         """Choose the scatter's axes by key (``params.lr``, ``metrics.accuracy``)."""
@@ -166,6 +144,31 @@ class CompareView(QWidget):
         return [a.data() for a in self.axes_menu.actions() if a.isChecked()]
 
     # -- internals ---------------------------------------------------------------------------
+    def _fit_table_height(self) -> None:
+        """The table as tall as its rows need, up to 38 % of the view; the charts get the rest."""
+        total = self.splitter.height()
+        if total < 240 or not self.isVisible():  # not laid out yet: fitted when it is
+            return
+        table = max(110, min(int(total * 0.38), self.diff.wanted_height()))
+        self.splitter.setSizes([table, total - table])
+        self._sized = True
+
+    def resizeEvent(self, event) -> None:
+        try:  # total, as every override (errors.override_failed)
+            super().resizeEvent(event)
+            if not self._sized and self.model.rowCount():
+                self._fit_table_height()
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("CompareView.resizeEvent")
+
+    def showEvent(self, event) -> None:
+        try:
+            super().showEvent(event)
+            if not self._sized and self.model.rowCount():
+                self._fit_table_height()
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("CompareView.showEvent")
+
     def _differs(self, key: str) -> bool:
         values = [run_value(r, key) for r in self.runs]
         return len(set(map(str, values))) > 1
@@ -217,28 +220,26 @@ class CompareView(QWidget):
         metric = self.parallel_metric.currentData()
         if metric:
             keys.append(metric)
-        self.parallel.plot(self.runs, keys)
+        self.parallel.plot(self.runs, keys, metric)
 
-    @Slot(bool)
-    def _on_only_differing(self, on: bool) -> None:
-        self._qsettings.setValue("compare/only_differing", on)
-        self.proxy.set_only_differing(on)
+    @Slot(list)
+    def _on_brushed(self, run_ids: list) -> None:
+        brushing = bool(self.parallel.brushes())
+        self.brush_note.setText(f"{len(run_ids):,} of {len(self.runs):,} runs in the brushes"
+                                if brushing else "Drag along an axis to keep a range")
+        self.select_brushed.setEnabled(bool(run_ids))
+        self.clear_brushes.setEnabled(brushing)
+        self.brushed.emit(list(run_ids))
 
     @Slot()
-    def _update_spans(self) -> None:
-        self.table.clearSpans()
-        columns = self.model.columnCount()
-        hidden = 0
-        for row in range(self.proxy.rowCount()):
-            source = self.proxy.mapToSource(self.proxy.index(row, 0)).row()
-            if self.model.row(source).kind == HEADER and columns > 1:
-                self.table.setSpan(row, 0, 1, columns)
-        if self.proxy.only_differing and len(self.runs) > 1:
-            hidden = sum(1 for r in self.model.rows if r.kind != HEADER and not r.differs)
-        notes = [f"{hidden} equal row{'s' if hidden != 1 else ''} hidden"] if hidden else []
-        if self._selected > len(self.runs):
-            notes.append(f"comparing the first {len(self.runs)} of {self._selected:,} runs")
-        self.table_note.setText("; ".join(notes))
+    def _on_select_brushed(self) -> None:
+        run_ids = self.parallel.kept_run_ids()
+        if run_ids:
+            self.select_runs.emit(run_ids)
+
+    @Slot()
+    def _on_clear_brushes(self) -> None:
+        self.parallel.clear_brush()
 
     def changeEvent(self, event) -> None:
         try:
@@ -248,10 +249,6 @@ class CompareView(QWidget):
                 self.parallel.apply_palette(self.palette())
         except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("CompareView.changeEvent")
-
-
-def _bool(value) -> bool:
-    return value.strip().lower() in ("1", "true", "yes") if isinstance(value, str) else bool(value)
 
 
 def _combo(parent: QWidget, name: str, accessible: str) -> QComboBox:

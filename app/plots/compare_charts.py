@@ -1,13 +1,16 @@
-"""The compare view's two charts: a param-vs-metric scatter and parallel coordinates.
+"""The compare view's scatter (any param or metric against a metric) and the axes it shares
+with parallel coordinates (app/plots/parallel.py).
 
-Both draw one mark per run in its color and emit ``run_clicked(run_id)`` when a mark is
-clicked. Values that read as numbers are placed on a numeric axis; otherwise the axis is
-categorical (one position per distinct value, labelled with it).
+The scatter draws one mark per run in its color and emits ``run_clicked(run_id)`` when a mark
+is clicked; marks are translucent and, on a categorical axis, spread a little sideways, so runs
+on the same spot stay visible, and hovering says how many are there. Values that read as
+numbers are placed on a numeric axis; otherwise the axis is categorical (one position per
+distinct value, labelled with it).
 """
 from __future__ import annotations
 
-import html
 import math
+import zlib
 
 import numpy as np
 import pyqtgraph as pg
@@ -21,10 +24,13 @@ from tracker.entities import Run
 from .axes import ChartColors
 from .series_math import natural_key
 
-LOG_RATIO = 20  # a numeric axis spanning this factor or more is drawn in log10 (learning rates)
+LOG_RATIO = 100  # a positive axis spanning two decades or more is drawn in log10 (learning rates)
 
 
 _LARGEST = 1e300
+SIZE = 12  # marks, in pixels
+ALPHA = 150  # translucent: marks on one spot show as a darker mark
+JITTER = 0.18  # on a categorical axis, of the gap between categories
 
 
 def run_value(run: Run, key: str):
@@ -108,8 +114,6 @@ def _label_fill(c: ChartColors) -> QColor:
 
 
 class ScatterChart(pg.PlotWidget):
-    """One point per run: x = a param (or metric), y = a metric's last value."""
-
     run_clicked = Signal(str)
 
     def __init__(self, parent=None) -> None:
@@ -121,8 +125,8 @@ class ScatterChart(pg.PlotWidget):
         item.vb.setMenuEnabled(False)
         item.hideButtons()
         item.showGrid(x=True, y=True, alpha=0.12)
-        self.points = pg.ScatterPlotItem(size=12, pxMode=True, hoverable=True, tip=self._tip,
-                                         hoverSize=15)
+        self.points = pg.ScatterPlotItem(size=SIZE, pxMode=True, hoverable=True, tip=self._tip,
+                                         hoverSize=SIZE + 3)
         item.addItem(self.points)
         self.points.sigClicked.connect(self._on_clicked)
         self.runs: list[Run] = []
@@ -134,8 +138,13 @@ class ScatterChart(pg.PlotWidget):
         """Draw the runs that have both values; returns how many were drawn."""
         self.runs, self.x_key, self.y_key = runs, x_key, y_key
         item = self.getPlotItem()
+        bottom = item.getAxis("bottom")
         if not x_key or not y_key:
             self.points.setData([])
+            self._x_axis = None
+            bottom.setTicks(None)
+            item.setLabel("bottom", "")  # no stale titles over an empty chart
+            item.setLabel("left", "")
             return 0
         x_axis = Axis([run_value(r, x_key) for r in runs])
         y_axis = Axis([run_value(r, y_key) for r in runs], allow_log=False)
@@ -143,31 +152,58 @@ class ScatterChart(pg.PlotWidget):
         spots = []
         for run, x, y in zip(runs, x_axis.positions, y_axis.positions):
             if np.isfinite(x) and np.isfinite(y):
+                if x_axis.categorical:  # side by side within the category, the same for a run every time
+                    x = x + JITTER * ((zlib.crc32(run.info.run_id.encode()) % 1001) / 500 - 1)
+                color = QColor(color_for(run.info.run_id))
+                color.setAlpha(ALPHA)
                 spots.append({"pos": (float(x), float(y)), "data": run.info.run_id,
-                              "brush": pg.mkBrush(color_for(run.info.run_id)),
-                              "pen": pg.mkPen(self._colors.background, width=1.5)})
+                              "brush": pg.mkBrush(color), "pen": pg.mkPen(color_for(run.info.run_id), width=1)})
         self.points.setData(spots)
-        bottom = item.getAxis("bottom")
         if x_axis.categorical:
             bottom.setTicks([[(i, c) for i, c in enumerate(x_axis.categories)]])
         elif x_axis.log:
             bottom.setTicks([log_ticks(x_axis.lo, x_axis.hi)])
         else:
             bottom.setTicks(None)
-        item.setLabel("bottom", x_key.partition(".")[2] + (" (log)" if x_axis.log else ""),
+        item.setLabel("bottom", self._title(x_key) + (" (log)" if x_axis.log else ""),
                       color=self._colors.axis.name())
-        item.setLabel("left", y_key.partition(".")[2], color=self._colors.axis.name())
+        item.setLabel("left", y_key.partition(".")[2], color=self._colors.axis.name())  # always a metric
         item.vb.setDefaultPadding(0.08)
         item.vb.enableAutoRange()
         if x_axis.categorical and x_axis.categories:
             item.vb.setXRange(-0.5, len(x_axis.categories) - 0.5, padding=0)
         return len(spots)
 
+    @staticmethod
+    def _title(key: str) -> str:
+        kind, _, name = key.partition(".")
+        return f"{name} (metric)" if kind == "metrics" else name
+
+    def titles(self) -> tuple[str, str]:
+        """The x and y axes' titles as shown."""
+        item = self.getPlotItem()
+        return item.getAxis("bottom").labelText, item.getAxis("left").labelText
+
+    def count_at(self, x: float, y: float) -> int:
+        """How many marks cover the point (x, y): those whose centre is within a mark's size of it."""
+        data = self.points.data
+        if not len(data):
+            return 0
+        px, py = self.getPlotItem().vb.viewPixelSize()
+        dx = (data["x"] - x) / (px or 1)
+        dy = (data["y"] - y) / (py or 1)
+        return int(np.count_nonzero(dx * dx + dy * dy <= SIZE * SIZE))
+
     def _tip(self, x, y, data) -> str:
         run = next((r for r in self.runs if r.info.run_id == data), None)
         name = run.info.run_name if run else data
-        x_text = self._x_axis.label(x) if self._x_axis else format_number(x)
-        return f"{name}\n{self.x_key.partition('.')[2]} = {x_text}\n{self.y_key.partition('.')[2]} = {format_number(y)}"
+        x_axis = self._x_axis
+        x_text = x_axis.label(round(x) if x_axis.categorical else x) if x_axis else format_number(x)
+        text = f"{name}\n{self.x_key.partition('.')[2]} = {x_text}\n{self.y_key.partition('.')[2]} = {format_number(y)}"
+        others = self.count_at(x, y) - 1
+        if others > 0:
+            text += f"\n{others + 1} runs here (overlapping)"
+        return text
 
     @Slot(object, object, object)
     def _on_clicked(self, item, points, event) -> None:
@@ -180,81 +216,4 @@ class ScatterChart(pg.PlotWidget):
             self.plot(self.runs, self.x_key, self.y_key)
 
 
-class ParallelCoordinates(pg.PlotWidget):
-    """One vertical axis per chosen variable, one polyline per run, each axis scaled 0..1."""
-
-    run_clicked = Signal(str)
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.setObjectName("compareParallel")
-        self.setAccessibleName("Parallel coordinates of params and a metric")
-        item = self.getPlotItem()
-        item.setMenuEnabled(False)
-        item.vb.setMenuEnabled(False)
-        item.vb.setMouseEnabled(x=False, y=False)
-        item.hideButtons()
-        item.hideAxis("left")
-        self.curves: dict[str, pg.PlotCurveItem] = {}
-        self._decor: list = []
-        self.runs: list[Run] = []
-        self.keys: list[str] = []
-        self._colors = _style_plot(self, self.palette())
-
-    def plot(self, runs: list[Run], keys: list[str]) -> None:
-        self.runs, self.keys = runs, keys
-        item = self.getPlotItem()
-        for thing in self._decor + list(self.curves.values()):
-            item.removeItem(thing)
-        self._decor, self.curves = [], {}
-        if len(keys) < 1 or not runs:
-            return
-        axes = [Axis([run_value(r, k) for r in runs]) for k in keys]
-        columns = np.array([a.normalized() for a in axes])  # (keys, runs)
-        xs = np.arange(len(keys), dtype=float)
-        c = self._colors
-        for i, axis in enumerate(axes):
-            line = pg.InfiniteLine(pos=i, angle=90, movable=False, pen=pg.mkPen(c.axis, width=1))
-            item.addItem(line, ignoreBounds=True)
-            self._decor.append(line)
-            for pos, text, anchor in self._axis_labels(axis):
-                label = pg.TextItem(html.escape(text), color=c.text, anchor=anchor, fill=_label_fill(c))
-                label.setPos(i, pos)
-                item.addItem(label, ignoreBounds=True)
-                self._decor.append(label)
-        for j, run in enumerate(runs):
-            curve = pg.PlotCurveItem(xs, columns[:, j], connect="finite",
-                                     pen=pg.mkPen(color_for(run.info.run_id), width=2), antialias=True)
-            curve.setClickable(True, width=8)
-            curve.setToolTip(run.info.run_name)
-            curve.run_id = run.info.run_id
-            curve.sigClicked.connect(self._on_curve_clicked)
-            item.addItem(curve)
-            self.curves[run.info.run_id] = curve
-        bottom = item.getAxis("bottom")
-        bottom.setTicks([[(i, k.partition(".")[2] + (" (log)" if a.log else ""))
-                          for i, (k, a) in enumerate(zip(keys, axes))]])
-        item.vb.setRange(xRange=(-0.25, len(keys) - 0.75), yRange=(-0.12, 1.12), padding=0)
-
-    @staticmethod
-    def _axis_labels(axis: Axis):
-        """(y, text, anchor) for an axis: its categories, or its max at the top and min at the bottom."""
-        if axis.categorical:
-            n = len(axis.categories)
-            return [((i / (n - 1)) if n > 1 else 0.5, c, (-0.08, 0.5)) for i, c in enumerate(axis.categories)]
-        if axis.hi == axis.lo:
-            return [(0.5, axis.label(axis.lo), (-0.08, 0.5))]
-        return [(1.0, axis.label(axis.hi), (0.5, 1.15)), (0.0, axis.label(axis.lo), (0.5, -0.15))]
-
-    @Slot(object, object)
-    def _on_curve_clicked(self, curve, event) -> None:
-        run_id = getattr(curve, "run_id", None)
-        if run_id:
-            self.run_clicked.emit(run_id)
-
-    def apply_palette(self, pal: QPalette) -> None:
-        self._colors = _style_plot(self, pal)
-        self.plot(self.runs, self.keys)
-
-
-__all__ = ["Axis", "ParallelCoordinates", "ScatterChart", "run_value"]
+__all__ = ["Axis", "ScatterChart", "run_value"]

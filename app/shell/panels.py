@@ -87,6 +87,10 @@ class _ChartsLink(QObject):
             window = self.window
             self._compare = CompareView(window, settings=window.settings.qsettings)
             self._compare.run_clicked.connect(window.select_run)
+            from app.plots.brushed_rows import BrushedRows
+            brushed = BrushedRows(window.runs_view.table)  # the brushed runs, marked in the runs table
+            self._compare.brushed.connect(brushed.set_run_ids)
+            self._compare.select_runs.connect(brushed.select)
             self._replace(self._compare_page, self._compare, "Compare")
             self._compare.set_runs(self._selection())
         return self._compare
