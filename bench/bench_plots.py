@@ -6,6 +6,7 @@
   pan and zoom repaints;
 - 100 runs x 10,000 points overlaid in one chart: draw, then repaints (pans and zooms
   between two column widths, and zoom steps that each need new min/max columns);
+- 100 runs x 10,000 points grouped by a param into 10 groups with bands;
 - a live run growing to 1,000,000 points: memory and update latency.
 
 "Draw" and "repaint" are ``QWidget.grab()`` of the chart: a full synchronous paint of
@@ -48,7 +49,8 @@ def rss_mb() -> float:
     return 0.0
 
 
-def write_run(root: Path, name: str, n: int, key: str = "loss", seed: int = 0, running: bool = False):
+def write_run(root: Path, name: str, n: int, key: str = "loss", seed: int = 0, running: bool = False,
+              params: dict | None = None, first_step: int = 0):
     """A run directory with one metric of ``n`` points, written straight through the store."""
     run_id = uuid.uuid4().hex
     path = root / run_id
@@ -57,14 +59,15 @@ def write_run(root: Path, name: str, n: int, key: str = "loss", seed: int = 0, r
     doc = store.new_document(run_id, name, "bench", T0, **info)
     if not running:
         doc["info"].update(status=RunStatus.FINISHED, end_time=T0 + n * 10)
-    steps = np.arange(n, dtype=np.int64)
+    doc["params"].update(params or {})
+    steps = np.arange(first_step, first_step + n, dtype=np.int64)
     rng = np.random.default_rng(seed)
     values = np.exp(-steps / (n / 5 + 1)) + rng.normal(0, 0.05, n)
     if n:
         with store.open_for_append(store.metric_path(path, key)) as f:
             f.write(store.encode_records(steps, T0 + steps * 10, values))
         doc["metrics"][key] = {"last": float(values[-1]), "min": float(values.min()), "max": float(values.max()),
-                               "count": n, "last_step": n - 1, "last_timestamp": int(T0 + (n - 1) * 10)}
+                               "count": n, "last_step": int(steps[-1]), "last_timestamp": int(T0 + steps[-1] * 10)}
     else:
         doc["metrics"][key] = {"last": 0.0, "min": 0.0, "max": 0.0, "count": 0, "last_step": -1, "last_timestamp": T0}
     store.write_document(path, doc)
@@ -229,6 +232,41 @@ def bench_overlay(root: Path) -> None:
     panel.deleteLater()
 
 
+def bench_grouping(root: Path) -> None:
+    """100 runs x 10,000 points grouped into 10 groups, mean with a min-max band and with a
+    ±1 std band; runs of a group start at different steps (aligned on step)."""
+    from app.plots.grouping import GroupSpec, aggregate
+
+    runs = [write_run(root / "grouped", f"run-{i:03d}", 10_000, seed=i, params={"config": str(i % 10)},
+                      first_step=(i // 10) * 7) for i in range(100)]
+    panel = new_panel()
+    panel.set_runs(runs)
+    chart = panel.chart("loss")
+    wait(loaded(panel, "loss", 100, 10_000))
+    chart.grab()
+    for band in ("minmax", "std"):
+        with Stalls() as stalls:
+            t, c = time.perf_counter(), time.process_time()
+            panel.set_grouping(GroupSpec("param:config", band=band))
+            wait(lambda: len(chart.groups.aggregates) == 10)
+            chart.grab()
+            total = (time.perf_counter() - t) * 1000
+            cpu = (time.process_time() - c) * 1000
+        print(f"grouping 100 runs x 10,000 points into 10 groups ({band} band): {total:.0f} ms to drawn, "
+              f"{cpu:.0f} ms CPU (GUI blocked at most {stalls.worst} ms)")
+        print("    " + figures("grouped pan/zoom repaint", repaint_times(
+            chart, [(i * 200, i * 200 + 5000) for i in range(20)] + [(0, 10_100)] * 5)))
+        panel.set_grouping(GroupSpec())
+        app.processEvents()
+    members = [(c.drawn.steps, c.drawn.x, c.drawn.raw) for c in list(chart.runs.values())[:10]]
+    t = time.perf_counter()
+    for _ in range(10):
+        aggregate(members)
+    print(f"    aggregate() of one group of 10 runs: {(time.perf_counter() - t) * 100:.1f} ms")
+    panel.shutdown()
+    panel.deleteLater()
+
+
 def bench_live(root: Path) -> None:
     run = write_run(root / "live", "live", 0, running=True)
     path = store.metric_path(run.path, "loss")
@@ -280,6 +318,7 @@ def main() -> None:
         bench_million(root, "off")
         bench_million(root, "ema")
         bench_overlay(root)
+        bench_grouping(root)
         bench_live(root)
 
 

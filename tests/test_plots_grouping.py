@@ -64,6 +64,7 @@ def test_mean_with_min_max_band_against_hand_computed_numbers(qtbot, panel, runs
     panel.set_runs(tracker.Client().search_runs())
     chart = loaded_chart(qtbot, panel)
     panel.set_grouping(GroupSpec("param:cfg"))
+    qtbot.waitUntil(lambda: not panel.is_loading())
     agg = chart.groups.aggregates["x"]
     assert agg.steps.tolist() == [0, 1, 2, 4]
     # step 0: a 1, b 3 | step 1: a 2, c 4 (b's NaN left out) | step 2: 3, 5, 6 | step 4: b 7
@@ -90,6 +91,7 @@ def test_median_and_std_band(qtbot, panel, runs):
     panel.set_runs(tracker.Client().search_runs())
     chart = loaded_chart(qtbot, panel)
     panel.set_grouping(GroupSpec("param:cfg", center="median", band="std"))
+    qtbot.waitUntil(lambda: not panel.is_loading())
     agg = chart.groups.aggregates["x"]
     assert agg.center.tolist() == pytest.approx([2.0, 3.0, 5.0, 7.0])
     std2 = math.sqrt(((3 - 14 / 3) ** 2 + (5 - 14 / 3) ** 2 + (6 - 14 / 3) ** 2) / 3)
@@ -101,7 +103,7 @@ def test_switching_grouping_off_returns_one_line_per_run(qtbot, panel, runs):
     panel.set_runs(tracker.Client().search_runs())
     chart = loaded_chart(qtbot, panel)
     panel.set_grouping(GroupSpec("param:cfg"))
-    assert len(group_items(chart)[0]) == 2
+    qtbot.waitUntil(lambda: len(group_items(chart)[0]) == 2)
     panel.grouping.by.setCurrentIndex(0)  # "No grouping", as the user picks it
     lines, bands = group_items(chart)
     assert bands == [] and len(lines) == 4

@@ -80,7 +80,7 @@ def aggregate(series, center: str = CENTER_MEAN, band: str = BAND_MINMAX) -> Agg
     if not series:
         empty = np.empty(0)
         return Aggregate(np.empty(0, np.int64), empty, empty, empty, empty, np.empty(0, np.int64))
-    steps = np.unique(np.concatenate([s for s, _, _ in series]))
+    steps = _union(s for s, _, _ in series)
     values = np.full((len(series), len(steps)), np.nan)
     xs = np.full((len(series), len(steps)), np.nan)
     for row, (s, x, v) in enumerate(series):
@@ -108,6 +108,18 @@ def aggregate(series, center: str = CENTER_MEAN, band: str = BAND_MINMAX) -> Agg
         order = np.argsort(x, kind="stable")
         steps, x, mid, lo, hi, count = steps[order], x[order], mid[order], lo[order], hi[order], count[order]
     return Aggregate(steps, x, mid, lo, hi, count)
+
+
+def _union(arrays) -> np.ndarray:
+    """Sorted unique values of several arrays (a sort and a mask: numpy's ``unique`` hashes
+    integers, several times slower on 100,000 steps)."""
+    merged = np.sort(np.concatenate(list(arrays)))
+    if len(merged) < 2:
+        return merged
+    keep = np.empty(len(merged), bool)
+    keep[0] = True
+    np.not_equal(merged[1:], merged[:-1], out=keep[1:])
+    return merged[keep]
 
 
 def axis_units(a: np.ndarray, log_y: bool) -> np.ndarray:

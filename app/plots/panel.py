@@ -205,7 +205,8 @@ class MetricPlotPanel(ChartGrid, ChartExportActions, QWidget):
 
     def is_loading(self) -> bool:
         """Reads, preparation or curve updates still under way."""
-        return self.manager.prepared_pending() or self.queue.busy
+        return (self.manager.prepared_pending() or self.queue.busy
+                or any(c.groups.pending for c in self.charts().values()))
 
     @Slot()
     def shutdown(self) -> None:
@@ -306,6 +307,7 @@ class MetricPlotPanel(ChartGrid, ChartExportActions, QWidget):
         self.legend.setVisible(bool(self._runs) and not groups)
 
     def _chart_built(self, chart: MetricChart) -> None:
+        chart.groups.worker = self.manager.worker  # aggregation off the GUI thread
         chart.groups.set_groups(self._groups(), self.group_spec)
 
     @Slot(str)
