@@ -3,9 +3,10 @@
 Pure numpy and scikit-learn (imported when first asked for, off the GUI thread): no Qt here,
 so the compare view runs it in its worker and the bench runs it as is.
 
-Each param becomes one numeric column (values that all read as numbers; a run without it is
-NaN, which scikit-learn's forests split on) or one-hot columns (anything else, missing runs
-being all zeros). A forest learns the metric from them; a param's importance is how much
+Each param becomes one numeric column (values that all read as numbers; a run without it
+gets a value below all others and a 1 in a "missing" column beside it, so any scikit-learn
+version's forests can split it off) or one-hot columns (anything else, missing runs being all
+zeros). A forest learns the metric from them; a param's importance is how much
 the forest's R² drops when that param's columns are shuffled together across runs (a one-hot
 group moves as one, so a categorical param is not split into pieces). The sign is that of the
 param's linear correlation with the metric, for numeric params.
@@ -54,9 +55,18 @@ def encode(params: list[dict], keys: list[str]) -> tuple[np.ndarray, list[list[i
                          for v, x in zip(raw, numbers))
         if is_numeric:
             col = np.array([np.nan if x is None else float(x) for x in numbers])
-            groups.append([len(columns)])
-            columns.append(col)
             numeric[key] = col
+            missing = np.isnan(col)
+            group = [len(columns)]
+            if missing.any():
+                present = col[~missing]
+                low = present.min() - max(present.max() - present.min(), 1.0) if len(present) else 0.0
+                col = np.where(missing, low, col)
+                group.append(len(columns) + 1)
+            columns.append(col)
+            if missing.any():
+                columns.append(missing.astype(float))
+            groups.append(group)
             continue
         text = np.array(["" if v is None else str(v) for v in raw], dtype=object)
         values, counts = np.unique(text[text != ""], return_counts=True)
