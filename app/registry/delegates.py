@@ -1,9 +1,12 @@
-"""Painting for the registry panel: stage pills, alias chips, two-line model rows, alias editing."""
+"""Painting for the registry panel: stage pills, alias chips, two-line model rows, alias editing;
+text a column is too narrow for is cut with "…" and shown whole on hover (``ElidingDelegate``)."""
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
-from PySide6.QtWidgets import QLineEdit, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView, QLineEdit, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QToolTip, QWidget,
+)
 
 from app.shell.errors import override_failed
 from app.registry.item_models import MODEL_ROLE, WARNING_MARK, archived, stage_summary
@@ -32,11 +35,16 @@ def pill_font(font: QFont) -> QFont:
     return small
 
 
+def pill_width(text: str, font: QFont) -> int:
+    """The width ``draw_pill`` gives ``text`` in ``font`` (a pill font)."""
+    return QFontMetrics(font).horizontalAdvance(text) + 14
+
+
 def draw_pill(painter: QPainter, left: int, center_y: int, text: str, bg: QColor, fg: QColor,
               font: QFont, max_right: int | None = None) -> int:
     """A rounded label at (left, center_y); returns its right edge (nothing drawn if no room)."""
     metrics = QFontMetrics(font)
-    width, height = metrics.horizontalAdvance(text) + 14, metrics.height() + 4
+    width, height = pill_width(text, font), metrics.height() + 4
     if max_right is not None and left + width > max_right:
         return left
     rect = QRectF(left, center_y - height / 2, width, height)
@@ -75,7 +83,41 @@ def _editor(parent: QWidget, name: str, accessible: str, placeholder: str) -> QL
     return editor
 
 
-class StageDelegate(QStyledItemDelegate):
+class ElidingDelegate(QStyledItemDelegate):
+    """Plain cells: text wider than its column is cut with "…" (Qt's default); hovering such a
+    cell shows the whole text, then the model's own tooltip."""
+
+    def helpEvent(self, event: QHelpEvent, view: QAbstractItemView, option: QStyleOptionViewItem,
+                  index: QModelIndex | QPersistentModelIndex) -> bool:
+        try:
+            if event is not None and event.type() == QEvent.Type.ToolTip and index.isValid():
+                text = self.hover_text(option, index)
+                if text:
+                    QToolTip.showText(event.globalPos(), text, view)
+                else:
+                    QToolTip.hideText()
+                return True
+            return super().helpEvent(event, view, option, index)
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("ElidingDelegate.helpEvent")
+            return False
+
+    def hover_text(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> str:
+        """The whole text when the cell cuts it, then the model's tooltip."""
+        own = index.data(Qt.ItemDataRole.ToolTipRole) or ""
+        whole = self.whole_text(index)
+        if not whole or not self.is_cut(option, index) or whole in own:
+            return own
+        return whole + (f"\n\n{own}" if own else "")
+
+    def whole_text(self, index: QModelIndex | QPersistentModelIndex) -> str:
+        return str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+
+    def is_cut(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> bool:
+        return self.sizeHint(option, index).width() > option.rect.width()
+
+
+class StageDelegate(ElidingDelegate):
     """The stage as a colored pill."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
@@ -91,13 +133,14 @@ class StageDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
         try:
             size = super().sizeHint(option, index)
-            return QSize(size.width() + 24, size.height())
+            stage = index.data(Qt.ItemDataRole.DisplayRole) or ""
+            return QSize(max(size.width() + 24, pill_width(stage, pill_font(option.font)) + 10), size.height())
         except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("StageDelegate.sizeHint")
             return QSize(100, 24)
 
 
-class AliasDelegate(QStyledItemDelegate):
+class AliasDelegate(ElidingDelegate):
     """Aliases as chips, amber with a warning mark on an archived version; edited as text
     ("champion, candidate")."""
 
@@ -115,9 +158,13 @@ class AliasDelegate(QStyledItemDelegate):
         bg, fg = stage_colors("alias_archived" if stale else "alias", option.palette)
         font = pill_font(option.font)
         x, y = option.rect.left() + 6, option.rect.center().y() + 1
-        for alias in aliases:
+        metrics = QFontMetrics(font)
+        for i, alias in enumerate(aliases):
             text = f"{WARNING_MARK if stale else ''}@{alias}"
-            right = draw_pill(painter, x, y, text, bg, fg, font, option.rect.right() - 2)
+            room = option.rect.right() - 2 - x
+            if i == 0 and pill_width(text, font) > room:  # the first chip, cut: "@champ…" (whole on hover)
+                text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(0, room - 14))
+            right = draw_pill(painter, x, y, text, bg, fg, font, option.rect.right() - 2) if text else x
             if right == x:
                 painter.save()
                 try:
@@ -128,6 +175,24 @@ class AliasDelegate(QStyledItemDelegate):
                     painter.restore()
                 break
             x = right + 4
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        try:
+            size = super().sizeHint(option, index)
+            version = index.data(MODEL_ROLE)
+            if version is None or not version.aliases:
+                return QSize(24, size.height())
+            mark = WARNING_MARK if archived(version) else ""
+            font = pill_font(option.font)
+            chips = sum(pill_width(f"{mark}@{a}", font) + 4 for a in version.aliases)
+            return QSize(6 + chips + 2, size.height())
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("AliasDelegate.sizeHint")
+            return QSize(100, 24)
+
+    def whole_text(self, index: QModelIndex | QPersistentModelIndex) -> str:
+        version = index.data(MODEL_ROLE)
+        return "  ".join(f"@{a}" for a in version.aliases) if version is not None else ""
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
                      index: QModelIndex | QPersistentModelIndex) -> QWidget | None:
@@ -140,7 +205,7 @@ class AliasDelegate(QStyledItemDelegate):
             return None  # no editor: the cell stays as it is
 
 
-class DescriptionDelegate(QStyledItemDelegate):
+class DescriptionDelegate(ElidingDelegate):
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
                      index: QModelIndex | QPersistentModelIndex) -> QWidget | None:
         try:
@@ -212,10 +277,23 @@ class ModelItemDelegate(QStyledItemDelegate):
             painter.drawText(QRect(x, y - line // 2 - 2, rect.width(), line + 4), Qt.AlignmentFlag.AlignVCenter,
                              f"{count} version{'s' if count != 1 else ''}")
 
+    @staticmethod
+    def row_width(font: QFont, model, stage_names: bool = True) -> int:
+        """The width a row needs to show ``model`` uncut: its name and latest version, and its
+        stage pills (with the stages' names, or the version numbers alone)."""
+        bold = QFont(font)
+        bold.setWeight(QFont.Weight.DemiBold)
+        latest = f"v{model.latest_version}" if model.latest_version else "no versions"
+        name_line = QFontMetrics(bold).horizontalAdvance(model.name) + QFontMetrics(font).horizontalAdvance(latest) + 8
+        small = pill_font(font)
+        pills = sum(pill_width(f"{stage} {versions}" if stage_names else versions, small) + 5
+                    for stage, versions in stage_summary(model))
+        return max(name_line, pills) + 20
+
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
         try:
             line = option.fontMetrics.height()
-            return QSize(200, line * 2 + 18)
+            return QSize(120, line * 2 + 18)  # the list's width is the splitter's: rows never scroll it sideways
         except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("ModelItemDelegate.sizeHint")
             return QSize(200, 48)

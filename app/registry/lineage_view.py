@@ -1,6 +1,8 @@
 """Where a registered version came from (``registryLineage``): version, run, params, metrics, git, files.
 
-``set_lineage(info)`` shows a ``jobs.LineageInfo``; clicking the run emits ``run_requested(run_id)``.
+``set_lineage(info, model)`` shows a ``jobs.LineageInfo``; clicking the run emits ``run_requested(run_id)``.
+Values stay on one line, cut with "…" in a narrow pane (whole on hover and in "Copy"); only
+sentences (a status, a commit message, a description) wrap, between words.
 """
 from __future__ import annotations
 
@@ -17,24 +19,29 @@ from PySide6.QtWidgets import (
 from app.common.formatting import format_duration, format_number, format_time
 from app.details.copying import copy_from
 from app.details.links import LinkLabel
+from app.registry.elided import ElidedLabel
+from app.registry.item_models import WARNING_MARK, alias_warnings
 from app.registry.jobs import LineageInfo
+from tracker.registry import RegisteredModel
 
 _HOW = {"run": "", "sha256": "found by content hash", "manifest": "named by the model's manifest",
         "model": "copied from another registered version"}
 
 
-def _label(text: str, mono: bool = False, wrap: bool = True) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(wrap)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+def _label(text: str, mono: bool = False, wrap: bool = False,
+           elide: Qt.TextElideMode = Qt.TextElideMode.ElideRight) -> QLabel:
+    """A value: one line cut with "…" (an id, hash, path or name has no place to wrap, and
+    QLabel would break it at its hyphens and slashes), or a sentence that wraps (``wrap``)."""
+    if wrap:
+        label = QLabel(text)
+        label.setWordWrap(True)
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    else:
+        label = ElidedLabel(text, mode=elide)
     if mono:
         label.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-    # A hash, id or path has no place to wrap: in a narrow pane it is cut on the right (the
-    # tooltip and a double-click selection hold all of it) instead of widening the whole pane.
-    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-    if len(text) > 24:
-        label.setToolTip(text)
     return label
 
 
@@ -54,6 +61,8 @@ class LineageView(QWidget):
         self.setObjectName("registryLineage")
         self.setAccessibleName("Lineage")
         self.info: LineageInfo | None = None
+        self.model: RegisteredModel | None = None
+        self.two_columns = False  # run and code beside params, metrics and files (a wide, short pane)
         self.fields: dict[str, QLabel] = {}
         self.diff_window = None
         self.placeholder = QLabel("Select a version to see the run, code and files it came from", self)
@@ -102,17 +111,26 @@ class LineageView(QWidget):
             self.diff_window = DiffWindow(self.window())
         self.diff_window.show_diff(f"Uncommitted changes: {lin.name} v{lin.version}", lin.git_diff)
 
-    def set_lineage(self, info: LineageInfo) -> None:
-        self.info = info
+    def set_two_columns(self, on: bool) -> None:
+        """Sections in two columns (in a tab under the versions table: wide and short) or one."""
+        if on != self.two_columns:
+            self.two_columns = on
+            if self.info is not None:
+                self.set_lineage(self.info, self.model)
+
+    def set_lineage(self, info: LineageInfo, model: RegisteredModel | None = None) -> None:
+        """``model`` (the version's registered model) says which aliases point at an archived
+        version: they are flagged."""
+        self.info, self.model = info, model
         self.fields = {}
         lin, mv = info.lineage, info.version
         content = QWidget()
         content.setObjectName("lineageContent")
         column = QVBoxLayout(content)
-        column.setContentsMargins(12, 10, 12, 12)
+        column.setContentsMargins(*((6, 6, 8, 8) if self.two_columns else (12, 10, 12, 12)))
         column.setSpacing(6)
 
-        title = QLabel(f"{lin.name}  v{lin.version}")
+        title = _label(f"{lin.name}  v{lin.version}")
         font = QFont(title.font())
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setWeight(QFont.Weight.DemiBold)
@@ -120,28 +138,49 @@ class LineageView(QWidget):
         title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         column.addWidget(title)
         self.fields["version"] = title
-        bits = [mv.current_stage if mv else ""] + ([" ".join(f"@{a}" for a in mv.aliases)] if mv and mv.aliases else [])
+        stale = {a: n for a, n in (model.archived_aliases() if model is not None else {}).items()
+                 if mv is not None and a in mv.aliases}
+        aliases = " ".join(f"{WARNING_MARK if a in stale else ''}@{a}" for a in mv.aliases) if mv else ""
+        bits = [mv.current_stage if mv else "", aliases]
         bits.append(f"registered {format_time(lin.creation_timestamp)}" + (f" by {lin.registered_by}"
                                                                           if lin.registered_by else ""))
-        subtitle = _label("  ·  ".join(b for b in bits if b))
+        subtitle = _label("  ·  ".join(b for b in bits if b), wrap=True)
+        subtitle.setObjectName("lineageSummary")
         subtitle.setProperty("muted", True)
+        subtitle.setToolTip(alias_warnings(stale))
         column.addWidget(subtitle)
+        self.fields["summary"] = subtitle
+        if stale:  # scripts loading models:/name@alias still get this archived version
+            warning = _label(WARNING_MARK + alias_warnings(stale).replace("\n", "\n" + WARNING_MARK), wrap=True)
+            warning.setObjectName("lineageAliasWarning")
+            warning.setAccessibleName("Alias warning")
+            column.addWidget(warning)
+            self.fields["alias warning"] = warning
         if mv is not None and mv.description:
-            column.addWidget(_label(mv.description))
+            column.addWidget(_label(mv.description, wrap=True))
 
-        form = self._section(column, "Run")
+        first = second = column
+        if self.two_columns:
+            beside = QHBoxLayout()
+            beside.setSpacing(20)
+            first, second = QVBoxLayout(), QVBoxLayout()
+            for part in (first, second):
+                part.setSpacing(6)
+                beside.addLayout(part, 1)
+            column.addLayout(beside)
+        form = self._section(first, "Run")
         self._run_rows(form, info)
         if lin.params:
-            form = self._section(column, f"Parameters ({len(lin.params)})")
+            form = self._section(second, f"Parameters ({len(lin.params)})")
             for key, value in sorted(lin.params.items(), key=lambda kv: kv[0].lower()):
                 self._row(form, key, value, mono=True, key=f"param:{key}")
         if lin.metrics:
-            form = self._section(column, f"Final metrics ({len(lin.metrics)})")
+            form = self._section(second, f"Final metrics ({len(lin.metrics)})")
             for key, value in sorted(lin.metrics.items(), key=lambda kv: kv[0].lower()):
                 self._row(form, key, format_number(value), mono=True, key=f"metric:{key}")
-        if lin.git_commit or lin.source_name or lin.source_argv:
-            self._code_rows(self._section(column, "Code"), info, column)
-        form = self._section(column, f"Files ({len(lin.files)})")
+        if lin.git_commit or lin.source_name or lin.source_argv:  # under the run's rows in either layout
+            self._code_rows(self._section(first, "Code"), info, first)
+        form = self._section(second, f"Files ({len(lin.files)})")
         small = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         small.setPointSizeF(small.pointSizeF() * 0.85)
         for path, sha in sorted(lin.files.items()):  # the path, and its sha256 below it
@@ -149,15 +188,18 @@ class LineageView(QWidget):
             lines = QVBoxLayout(entry)
             lines.setContentsMargins(0, 0, 0, 0)
             lines.setSpacing(1)
-            digest = _label(sha, wrap=False)
+            digest = _label(sha)
             digest.setFont(small)
             digest.setProperty("muted", True)
             digest.setToolTip(f"sha256 of {path}")
-            lines.addWidget(_label(path))
+            name = _label(path, elide=Qt.TextElideMode.ElideMiddle)  # the file's name stays in sight
+            lines.addWidget(name)
+            self.fields[f"path:{path}"] = name
             lines.addWidget(digest)
             form.addRow(entry)
             self.fields[f"file:{path}"] = digest
-        column.addStretch(1)
+        for part in {id(first): first, id(second): second}.values():
+            part.addStretch(1)
         self.scroll.setWidget(content)  # the previous content is deleted
         self.stack.setCurrentWidget(self.scroll)
 
@@ -179,8 +221,8 @@ class LineageView(QWidget):
         return form
 
     def _row(self, form: QFormLayout, name: str, value: str | QWidget, mono: bool = False,
-             key: str | None = None) -> QLabel | QWidget:
-        widget = _label(value, mono) if isinstance(value, str) else value
+             key: str | None = None, wrap: bool = False) -> QLabel | QWidget:
+        widget = _label(value, mono, wrap) if isinstance(value, str) else value
         caption = QLabel(name)
         caption.setProperty("muted", True)
         form.addRow(caption, widget)
@@ -192,7 +234,8 @@ class LineageView(QWidget):
         lin = info.lineage
         self.run_link = None
         if not lin.run_id:
-            self._row(form, "Run", "No producing run found: no run's artifacts hold this content", key="run")
+            self._row(form, "Run", "No producing run found: no run's artifacts hold this content", key="run",
+                      wrap=True)
             self._row(form, "Source", lin.source, key="source")
             return
         name = html.escape(lin.run_name or lin.run_id[:8])
@@ -205,7 +248,7 @@ class LineageView(QWidget):
             link.linkActivated.connect(self._on_link)
             self.run_link = link
         else:
-            link = _label(f"{lin.run_name or lin.run_id[:8]} (deleted since; below is what was recorded)")
+            link = _label(f"{lin.run_name or lin.run_id[:8]} (deleted since; below is what was recorded)", wrap=True)
         row = QWidget()
         layout = QHBoxLayout(row)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -218,7 +261,8 @@ class LineageView(QWidget):
         self._row(form, "Run", row)
         self.fields["run"], self.fields["found"] = link, note
         if lin.run_link == "sha256" and lin.run_artifact_path:
-            self._row(form, "Matched", f"identical to {lin.run_artifact_path} in that run's artifacts", key="matched")
+            self._row(form, "Matched", f"identical to {lin.run_artifact_path} in that run's artifacts", key="matched",
+                      wrap=True)
         elif lin.run_artifact_path:
             self._row(form, "Artifact", lin.run_artifact_path, mono=True, key="artifact")
         if lin.other_runs:
@@ -229,7 +273,7 @@ class LineageView(QWidget):
             status += f", started {format_time(lin.run_start_time)}"
             if lin.run_end_time:
                 status += f", took {format_duration(lin.run_end_time - lin.run_start_time)}"
-        self._row(form, "Status", status, key="status")
+        self._row(form, "Status", status, key="status", wrap=True)
         self._row(form, "Run ID", lin.run_id, mono=True, key="run id")
 
     def _code_rows(self, form: QFormLayout, info: LineageInfo, column: QVBoxLayout) -> None:
@@ -246,7 +290,7 @@ class LineageView(QWidget):
             if details.get("date"):
                 self._row(form, "Date", _git_date(details["date"]), key="date")
             if details.get("message"):
-                self._row(form, "Message", details["message"], key="message")
+                self._row(form, "Message", details["message"], key="message", wrap=True)
             tree = QWidget()
             row = QHBoxLayout(tree)
             row.setContentsMargins(0, 0, 0, 0)
@@ -272,16 +316,16 @@ class LineageView(QWidget):
         found = info.reproduction
         if not found.command:
             if found.problem:
-                problem = self._row(form, "Reproduce", found.problem, key="reproduce")
+                problem = self._row(form, "Reproduce", found.problem, key="reproduce", wrap=True)
                 problem.setObjectName("reproduceProblem")
                 problem.setProperty("muted", True)
             return
-        command = self._row(form, "Reproduce", found.command, mono=True, key="reproduce")
+        command = self._row(form, "Reproduce", found.command, mono=True, key="reproduce", wrap=True)  # to read whole
         command.setObjectName("reproduceCommand")
         command.setStyleSheet("QLabel { background: palette(alternate-base); border: 1px solid palette(mid);"
                               " border-radius: 5px; padding: 5px 7px; }")
         if found.notes:
-            notes = _label("\n".join(found.notes))
+            notes = _label("\n".join(found.notes), wrap=True)
             notes.setObjectName("reproduceNotes")
             notes.setProperty("muted", True)
             form.addRow("", notes)

@@ -168,14 +168,14 @@ class PanelUi:
         v = VersionsTableModel
         # the description gives way first, then the digest, the run and the aliases (cut with
         # "…", whole on hover); the version, stage and time are never cut
-        self.versions_fit = ColumnFit(self.versions, {v.DESCRIPTION: 12, v.SHA: 7, v.RUN: 6, v.ALIASES: 6},
+        self.versions_fit = ColumnFit(self.versions, {v.DESCRIPTION: 10, v.SHA: 6, v.RUN: 6, v.ALIASES: 6},
                                       (v.DESCRIPTION, v.SHA, v.RUN, v.ALIASES))
         self.history_model = TableModel(["When", "Version", "Change", "By", "Comment"], panel, sortable=False)
         self.history = _table(QTableView(panel), "registryHistory", "Model history")
         self.history.setItemDelegate(ElidingDelegate(self.history))
         self.history.setModel(self.history_model)
         self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.history_fit = ColumnFit(self.history, {2: 16, 3: 5, 4: 8}, (4, 2, 3))
+        self.history_fit = ColumnFit(self.history, {2: 16, 3: 5, 4: 8}, (4, 2, 3), caps={2: 36})
 
         versions_box = self.versions_box = QWidget(panel)
         versions_layout = QVBoxLayout(versions_box)
