@@ -31,6 +31,7 @@ from .axes import ChartColors, axis_label, ValueAxis, make_bottom_axis
 from .bars import CategoryAxis, RunBars
 from .curve import RunCurve
 from .group_layer import GroupLayer
+from .chart_range import RangeMixin
 from .readout import CrosshairMixin
 from .updates import UpdateQueue
 from .series_math import X_STEP, PlotSettings, Prepared
@@ -54,7 +55,7 @@ class _RunCurves:
         self.visible = True
 
 
-class MetricChart(CrosshairMixin, pg.PlotWidget):
+class MetricChart(RangeMixin, CrosshairMixin, pg.PlotWidget):
     """The chart of one metric key. The panel owns data and settings; this draws them."""
 
     hovered = Signal(float)  # x under the mouse, in data units
@@ -75,6 +76,7 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
         self.bars = RunBars()
         self.groups = GroupLayer(self)  # one line and band per group instead of the runs' curves
         self._range: tuple | None = None
+        self.y_range: tuple[float, float] | None = None  # set for this chart (its "..." menu)
         item = self.getPlotItem()
         item.setMenuEnabled(False)
         item.vb.setMenuEnabled(False)
@@ -265,49 +267,6 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
             self._style(curves)
         self.groups.refresh()
 
-    # -- ranges ----------------------------------------------------------------------------
-    @Slot(object)
-    def _on_manual_range(self, _mask) -> None:
-        self.follow = False
-
-    def update_range(self, force: bool = False) -> None:
-        """While following: x spans the data, y spans it too, or with "ignore outliers" the
-        runs' 5th to 95th percentiles (in log10 units on a log axis)."""
-        if not self.follow:
-            return
-        if self.bar_mode:
-            bounds = self.bars.view_range()
-            if bounds is not None and (force or bounds != self._range):
-                self._range = bounds
-                x0, x1, y0, y1 = bounds
-                self.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
-            return
-        shown = [c.drawn for c in self.runs.values() if c.drawn is not None and c.visible and c.drawn.x_bounds]
-        grouped = self.groups.bounds() if self.groups.active else None
-        if not shown and grouped is None:
-            return
-        xs = [p.x_bounds for p in shown] + ([grouped[:2]] if grouped else [])
-        x0, x1 = min(x[0] for x in xs), max(x[1] for x in xs)
-        use_robust = self.settings.ignore_outliers and any(p.robust for p in shown)
-        ys = [p.robust if use_robust else p.y_bounds for p in shown] + ([grouped[2:]] if grouped else [])
-        ys = [y for y in ys if y is not None]
-        if not ys:
-            return
-        y0, y1 = min(y[0] for y in ys), max(y[1] for y in ys)
-        x0, x1 = _padded(x0, x1, 0.02)
-        y0, y1 = _padded(y0, y1, 0.08 if use_robust else 0.05)
-        if force or (x0, x1, y0, y1) != self._range:
-            self._range = (x0, x1, y0, y1)
-            self.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
-
-    @Slot()
-    def reset_zoom(self) -> None:
-        self.follow = True
-        self.update_range(force=True)
-
-    def visible_x_range(self) -> tuple[float, float]:
-        return tuple(self.getPlotItem().vb.viewRange()[0])
-
     # -- looks -------------------------------------------------------------------------------
     def _style(self, curves: _RunCurves) -> None:
         """Pens and symbols, set only when they change (each set re-runs pyqtgraph's updateItems)."""
@@ -420,11 +379,3 @@ class MetricChart(CrosshairMixin, pg.PlotWidget):
         if event.button() == Qt.MouseButton.RightButton and not event.isAccepted():
             event.accept()
             self.menu_requested.emit(event.screenPos().toPoint())
-
-
-def _padded(lo: float, hi: float, fraction: float) -> tuple[float, float]:
-    span = hi - lo
-    if span <= 0:
-        span = abs(lo) * 0.1 or 1.0
-        return lo - span, hi + span
-    return lo - span * fraction, hi + span * fraction

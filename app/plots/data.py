@@ -50,7 +50,7 @@ class SeriesManager(QObject):
         super().__init__(parent)
         self.worker = Worker("chart-data", self, threads=2)
         self.settings = PlotSettings()
-        self._generation = 0
+        self.settings_for = lambda key: self.settings  # the panel's, or a chart's own (its menu)
         self.runs: dict[str, Run] = {}
         self.series: dict[tuple[str, str], _Series] = {}
         self._refreshing: set[str] = set()
@@ -83,9 +83,14 @@ class SeriesManager(QObject):
         if settings == self.settings:
             return
         self.settings = settings
-        self._generation += 1
         for series in self.series.values():
             self._prepare(series)
+
+    def reprepare(self, key: str) -> None:
+        """The settings of ``key``'s chart changed: prepare its series again."""
+        for (_, k), series in list(self.series.items()):
+            if k == key:
+                self._prepare(series)
 
     def prepared_pending(self) -> bool:
         return self.worker.pending > 0
@@ -212,7 +217,8 @@ class SeriesManager(QObject):
         if x_source is False:
             return  # the x metric's first read is under way: prepared when it is back
         x_version = x_source.version if x_source is not None else 0
-        if series.shown == (series.version, self._generation, x_version):
+        settings = self.settings_for(series.key)
+        if series.shown == (series.version, settings, x_version):
             return
         series.preparing = True
         buffer = series.buffer
@@ -222,7 +228,7 @@ class SeriesManager(QObject):
         if x_source is not None and x_source.buffer is not None:
             b = x_source.buffer
             x_series = (b.steps, b.timestamps, b.values)
-        version, generation, settings = series.version, self._generation, self.settings
+        version = series.version
         run = self.runs.get(series.run_id)
         start_ms = run.info.start_time if run is not None else 0
 
@@ -233,8 +239,8 @@ class SeriesManager(QObject):
             if error is not None:
                 self.failed.emit(f"Could not draw {series.key!r}: {error}")
                 return
-            if generation == self._generation:
-                series.shown = (version, generation, x_version)
+            if settings == self.settings_for(series.key):
+                series.shown = (version, settings, x_version)
                 self.series_ready.emit(series.run_id, series.key, prepared)
             self._prepare(series)  # newer points or settings arrived meanwhile
 

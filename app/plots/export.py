@@ -12,6 +12,7 @@ came out at 75 % of the plot. The generator is given the dpi pictures record at.
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 from datetime import datetime, timezone
@@ -20,7 +21,7 @@ import numpy as np
 from PySide6.QtCore import QPoint, QRectF, QSize, Slot
 from PySide6.QtGui import QImage, QPainter, QPicture
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QApplication, QFileDialog, QMenu
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMenu
 
 from .chart import MetricChart
 
@@ -94,29 +95,41 @@ def export_csv(chart: MetricChart, path: str | os.PathLike, visible_only: bool =
     ``true`` for their rows (``false`` for the rest), so a file never silently lacks a run
     and one filter gives exactly what the chart showed. Returns the number of rows written.
     """
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        return write_csv(chart, f, visible_only)
+
+
+def csv_text(chart: MetricChart, visible_only: bool = True) -> str:
+    """What ``export_csv`` writes, as text (the "Copy data as CSV" action)."""
+    out = io.StringIO(newline="")
+    write_csv(chart, out, visible_only)
+    return out.getvalue()
+
+
+def write_csv(chart: MetricChart, f, visible_only: bool = True) -> int:
+    """The CSV rows of ``export_csv`` into the text stream ``f``; returns the rows written."""
     # A bar chart's x axis holds values, not steps: every bar is on screen.
     lo, hi = chart.visible_x_range() if visible_only and not chart.bar_mode else (-np.inf, np.inf)
     rows = 0
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(CSV_COLUMNS)
-        for curves in chart.runs.values():
-            p = curves.drawn
-            if p is None:
-                continue
-            keep = (p.x >= lo) & (p.x <= hi)
-            steps = p.steps[keep].tolist()
-            stamps = p.timestamps[keep]
-            wall = [_iso(t) for t in stamps.tolist()]
-            run = curves.name
-            relative = ((stamps - curves.start_ms) / 1000.0).tolist()
-            values = p.raw[keep].tolist()
-            smoothed = p.smoothed_raw[keep].tolist() if p.smoothed_raw is not None else [""] * len(steps)
-            hidden = "false" if curves.visible else "true"
-            writer.writerows(
-                (run, curves.run_id, chart.key, s, w, r, v, m, hidden)
-                for s, w, r, v, m in zip(steps, wall, relative, values, smoothed))
-            rows += len(steps)
+    writer = csv.writer(f)
+    writer.writerow(CSV_COLUMNS)
+    for curves in chart.runs.values():
+        p = curves.drawn
+        if p is None:
+            continue
+        keep = (p.x >= lo) & (p.x <= hi)
+        steps = p.steps[keep].tolist()
+        stamps = p.timestamps[keep]
+        wall = [_iso(t) for t in stamps.tolist()]
+        run = curves.name
+        relative = ((stamps - curves.start_ms) / 1000.0).tolist()
+        values = p.raw[keep].tolist()
+        smoothed = p.smoothed_raw[keep].tolist() if p.smoothed_raw is not None else [""] * len(steps)
+        hidden = "false" if curves.visible else "true"
+        writer.writerows(
+            (run, curves.run_id, chart.key, s, w, r, v, m, hidden)
+            for s, w, r, v, m in zip(steps, wall, relative, values, smoothed))
+        rows += len(steps)
     return rows
 
 
@@ -132,9 +145,12 @@ class ChartExportActions:
         menu = QMenu(self)
         menu.setObjectName("chartMenu")
         menu.addAction("Export as PNG…", lambda: self.export_chart(chart.key, "png"))
+        menu.addAction("Export as PNG at 2x…", lambda: self.export_chart(chart.key, "png", scale=2.0))
+        menu.addAction("Export as PNG at a width…", lambda: self.export_png_at_width(chart.key))
         menu.addAction("Export as SVG…", lambda: self.export_chart(chart.key, "svg"))
         menu.addAction("Export data as CSV…", lambda: self.export_chart(chart.key, "csv"))
         menu.addAction("Copy image", lambda: self.copy_chart_image(chart.key))
+        menu.addAction("Copy data as CSV", lambda: self.copy_chart_csv(chart.key))
         menu.addSeparator()
         menu.addAction("Reset zoom", chart.reset_zoom)
         return menu
@@ -152,8 +168,30 @@ class ChartExportActions:
         path, _ = QFileDialog.getSaveFileName(self, caption, suggested, name_filter)
         return path
 
-    def export_chart(self, key: str, fmt: str, path: str | os.PathLike | None = None) -> str | None:
-        """Write chart ``key`` as "png", "svg" or "csv" (asks where when ``path`` is None)."""
+    def ask_width(self, key: str, current: int) -> int | None:
+        """The one image-width dialog (tests replace it)."""
+        width, ok = QInputDialog.getInt(self, f"Export {key}", "Width in pixels (the height follows):",
+                                        current, 64, 16384)
+        return width if ok else None
+
+    def export_png_at_width(self, key: str, path: str | os.PathLike | None = None) -> str | None:
+        width = self.ask_width(key, int(self.chart(key).getPlotItem().sceneBoundingRect().width()))
+        if width is None:
+            return None
+        on_screen = max(1.0, self.chart(key).getPlotItem().sceneBoundingRect().width())
+        return self.export_chart(key, "png", path, scale=width / on_screen)
+
+    def copy_chart_csv(self, key: str) -> str:
+        """The chart's data on screen, as CSV text, to the clipboard."""
+        text = csv_text(self.chart(key))
+        QApplication.clipboard().setText(text)
+        self.status_message.emit(f"Copied the data of {key} ({text.count(chr(10)) - 1} rows)")
+        return text
+
+    def export_chart(self, key: str, fmt: str, path: str | os.PathLike | None = None,
+                     scale: float = 1.0) -> str | None:
+        """Write chart ``key`` as "png" (``scale`` times its size on screen), "svg" or "csv"
+        (asks where when ``path`` is None)."""
         chart = self.chart(key)
         if path is None:
             folder = str(self._qsettings.value("plots/export_dir", os.path.expanduser("~")))
@@ -165,7 +203,7 @@ class ChartExportActions:
         path = os.fspath(path)
         try:
             if fmt == "png":
-                export_png(chart, path)
+                export_png(chart, path, scale)
             elif fmt == "svg":
                 export_svg(chart, path)
             else:

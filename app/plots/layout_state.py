@@ -6,6 +6,8 @@ from PySide6.QtCore import QSettings
 
 from app.shell.settings import Settings
 
+from .chart_menu import ChartOverride
+
 KEY = "plots/layout/{}"
 
 
@@ -19,6 +21,7 @@ class ChartLayout:
         self.collapsed: set[str] = set()
         self.pinned: list[str] = []
         self.order: list[str] = []  # keys in a dragged order; keys not in it follow, sorted
+        self.overrides: dict = {}  # key -> chart_menu.ChartOverride
 
     def set_scope(self, experiment_ids: list[str]) -> bool:
         """Load the layout of these experiments; True when the scope changed."""
@@ -31,13 +34,18 @@ class ChartLayout:
         self.collapsed = {str(s) for s in _list(value.get("collapsed"))}
         self.pinned = [str(k) for k in _list(value.get("pinned"))]
         self.order = [str(k) for k in _list(value.get("order"))]
+        saved = value.get("overrides")
+        saved = saved if isinstance(saved, dict) else {}
+        self.overrides = {str(k): o for k, o in ((k, ChartOverride.from_json(v)) for k, v in saved.items())
+                          if not o.empty}
         return True
 
     def save(self) -> None:
         if not self.scope:
             return
         self._settings.set_json(KEY.format(self.scope), {
-            "collapsed": sorted(self.collapsed), "pinned": self.pinned, "order": self.order})
+            "collapsed": sorted(self.collapsed), "pinned": self.pinned, "order": self.order,
+            "overrides": {k: o.to_json() for k, o in self.overrides.items()}})
 
     def arrange(self, keys: list[str]) -> list[str]:
         """``keys`` (in natural order) rearranged: dragged order first, the rest as given."""

@@ -6,13 +6,14 @@ Keys are grouped into sections by prefix and charts built as they scroll into vi
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
 
 from app.shell.errors import override_failed
 from tracker.entities import Run
 
 from .chart import MetricChart, UpdateQueue
-from .export import ChartExportActions
+from .chart_menu import ChartMenu
 from .legend import RunLegend
 from .controls import PlotControls, load_settings, save_settings
 from .data import SeriesManager
@@ -27,7 +28,7 @@ from .series_math import PlotSettings, natural_key
 MAX_RUNS = 200  # a "select all" over thousands of runs plots the first 200 (each is a curve per chart)
 
 
-class MetricPlotPanel(ChartGrid, ChartExportActions, QWidget):
+class MetricPlotPanel(ChartGrid, ChartMenu, QWidget):
     """Metric charts of the selected runs; live while they run.
 
     Feed it with ``set_runs(runs)`` (the runs table's selection) and ``on_runs_changed``
@@ -51,6 +52,7 @@ class MetricPlotPanel(ChartGrid, ChartExportActions, QWidget):
         self._row_height = 0
         self._layout_key: tuple | None = None
         self.layout_state = ChartLayout(self._qsettings)
+        self._maximised: str | None = None  # the chart shown alone, large (Escape returns)
         self._filter = ""
         self._hidden: set[str] = set()  # runs switched off in the legend
         self._selected = 0  # runs passed to set_runs (more than MAX_RUNS are cut)
@@ -61,6 +63,7 @@ class MetricPlotPanel(ChartGrid, ChartExportActions, QWidget):
         self.manager.run_updated.connect(self._on_run_updated)
         self.manager.failed.connect(self.status_message)
         self.manager.set_settings(load_settings(self._qsettings))
+        self.manager.settings_for = self.settings_for
 
         self.controls = PlotControls(self.manager.settings, self)
         self.controls.settings_changed.connect(self._on_settings_changed)
@@ -114,6 +117,10 @@ class MetricPlotPanel(ChartGrid, ChartExportActions, QWidget):
         layout.addWidget(self.group_legend)
         layout.addWidget(self.stack, 1)
 
+        self._escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.restore,
+                                 context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self._escape.setEnabled(False)
+
         self._build_timer = QTimer(self)
         self._build_timer.setSingleShot(True)
         self._build_timer.setInterval(0)
@@ -134,8 +141,13 @@ class MetricPlotPanel(ChartGrid, ChartExportActions, QWidget):
         names = [(r.info.run_id, r.info.run_name) for r in self._runs.values()]
         self._runs = new
         self._hidden &= set(new)
+        before = set(self.layout_state.overrides.items())
         if self.layout_state.set_scope([r.info.experiment_id for r in runs]):
             self._layout_key = None
+            for key in {k for k, _ in before ^ set(self.layout_state.overrides.items())}:
+                self.manager.reprepare(key)
+                if key in self.charts():
+                    self._apply_override(self.charts()[key])
         if names != [(r.info.run_id, r.info.run_name) for r in runs]:
             self.legend.set_runs(runs, self._hidden)
         self.manager.set_runs(runs)
@@ -195,10 +207,6 @@ class MetricPlotPanel(ChartGrid, ChartExportActions, QWidget):
 
     def set_settings(self, settings: PlotSettings) -> None:
         self.controls.set_settings(settings)
-
-    def settings_for(self, key: str) -> PlotSettings:
-        """What chart ``key`` applies: the panel's settings."""
-        return self.manager.settings
 
     def set_key_filter(self, text: str) -> None:
         self.controls.key_filter.setText(text)
@@ -270,9 +278,9 @@ class MetricPlotPanel(ChartGrid, ChartExportActions, QWidget):
     @Slot(object)
     def _on_settings_changed(self, settings: PlotSettings) -> None:
         save_settings(self._qsettings, settings)
-        for chart in self.charts().values():
-            chart.apply_settings(settings)
         self.manager.set_settings(settings)
+        for chart in self.charts().values():
+            chart.apply_settings(self.settings_for(chart.key))
 
     @Slot(str, bool)
     def _on_run_visibility(self, run_id: str, visible: bool) -> None:
@@ -280,6 +288,26 @@ class MetricPlotPanel(ChartGrid, ChartExportActions, QWidget):
         for chart in self.charts().values():
             chart.set_run_visible(run_id, visible)
         self._apply_groups()
+
+    # -- maximise ----------------------------------------------------------------------------
+    def maximise(self, key: str) -> None:
+        """Show chart ``key`` alone, as large as the panel (Escape or ``restore`` returns)."""
+        if key in self._slots:
+            self._maximised = key
+            self._escape.setEnabled(True)
+            self._relayout(force=True)
+            self.chart(key).setFocus()
+
+    @Slot()
+    def restore(self) -> None:
+        """Back from a maximised chart to the grid."""
+        if self._maximised is not None:
+            self._maximised = None
+            self._escape.setEnabled(False)
+            self._relayout(force=True)
+
+    def maximised(self) -> str | None:
+        return self._maximised
 
     # -- grouping ----------------------------------------------------------------------------
     def set_grouping(self, spec: GroupSpec) -> None:
@@ -307,6 +335,7 @@ class MetricPlotPanel(ChartGrid, ChartExportActions, QWidget):
         self.legend.setVisible(bool(self._runs) and not groups)
 
     def _chart_built(self, chart: MetricChart) -> None:
+        chart.set_y_range(self.override(chart.key).y_range)
         chart.groups.worker = self.manager.worker  # aggregation off the GUI thread
         chart.groups.set_groups(self._groups(), self.group_spec)
 

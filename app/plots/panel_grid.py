@@ -22,6 +22,7 @@ MIN_CHART_WIDTH = 360
 MAX_COLUMNS = 4
 PRELOAD_SCREENS = 1.0  # build charts up to one screen beyond the visible area
 PINNED = "\x00pinned"  # the section of pinned charts (no key prefix can be this)
+ALONE = "\x00maximised"  # the section of a maximised chart, shown alone
 
 
 class ChartSlot(QFrame):
@@ -105,7 +106,7 @@ class ChartGrid:
             title = "Pinned" if name == PINNED else ""
             section = self._sections[name] = ChartSection(name, self.grid_widget, title)
             section.toggled.connect(self._on_section_toggled)
-        section.set_collapsed(name in self.layout_state.collapsed)
+        section.set_collapsed(name in self.layout_state.collapsed and name != ALONE)
         return section
 
     @Slot(str, bool)
@@ -127,16 +128,24 @@ class ChartGrid:
         self.filter_error.setText(error)
         self.filter_error.setVisible(bool(error))
         order = [k for k in self.layout_state.arrange(self.keys()) if matches(k)]
-        arranged = self._arrange(order)
-        columns = max(1, min(MAX_COLUMNS, max((len(k) for _, k in arranged), default=1),
-                             viewport.width() // MIN_CHART_WIDTH))
-        headers = len(arranged) > 1 or (arranged and arranged[0][0] != "")
-        rows = sum(math.ceil(len(k) / columns) for n, k in arranged if n not in self.layout_state.collapsed)
-        rows = max(1, rows)
-        spacing = 8
-        header_space = (30 * len(arranged)) if headers else 0
-        fill = (viewport.height() - header_space - spacing * (rows - 1)) // rows
-        height = max(CHART_HEIGHT, min(MAX_CHART_HEIGHT, fill))
+        if self._maximised is not None and self._maximised not in self._slots:
+            self.restore()
+            return
+        if self._maximised is not None:
+            order = [self._maximised]
+            arranged, columns, headers = [(ALONE, order)], 1, False
+            height = max(CHART_HEIGHT, viewport.height() - 4)
+        else:
+            arranged = self._arrange(order)
+            order = [k for _, keys in arranged for k in keys]  # as shown: pinned first, by section
+            columns = max(1, min(MAX_COLUMNS, max((len(k) for _, k in arranged), default=1),
+                                 viewport.width() // MIN_CHART_WIDTH))
+            headers = len(arranged) > 1 or (arranged and arranged[0][0] != "")
+            rows = sum(math.ceil(len(k) / columns) for n, k in arranged if n not in self.layout_state.collapsed)
+            rows = max(1, rows)
+            header_space = (30 * len(arranged)) if headers else 0
+            fill = (viewport.height() - header_space - 8 * (rows - 1)) // rows
+            height = max(CHART_HEIGHT, min(MAX_CHART_HEIGHT, fill))
         state = (columns, order, height, tuple((n, n in self.layout_state.collapsed) for n, _ in arranged))
         if not force and state == self._layout_key:
             return
