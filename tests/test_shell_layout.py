@@ -79,7 +79,7 @@ def test_first_start_keeps_eight_rows_and_clips_nothing(qtbot, qapp, runs, name,
                 "chartsPlaceholder", "comparePlaceholder", "registryPlaceholder"))
             assert table_rows_visible(window) >= window_state.MIN_TABLE_ROWS, (page, table_rows_visible(window))
             try:  # (a panel's labels are laid out a pass or two after their text is set)
-                qtbot.waitUntil(lambda: not _clipped(window), timeout=2000)
+                qtbot.waitUntil(lambda: not _clipped(window), timeout=10000)
             except AssertionError:
                 raise AssertionError((page, _clipped(window))) from None
         window.close()
@@ -100,7 +100,7 @@ def test_compare_plots_keep_a_usable_size(qtbot, runs, size):
     assert plots
     for plot in plots:  # room for an axis with four labelled ticks, and the plot area beside it
         qtbot.waitUntil(lambda p=plot: p.height() >= USABLE_PLOT.height() and p.width() >= USABLE_PLOT.width(),
-                        timeout=2000)
+                        timeout=10000)
     assert table_rows_visible(window) >= window_state.MIN_TABLE_ROWS
     window.close()
 
@@ -126,14 +126,21 @@ def test_saved_sizes_that_leave_a_panel_unusable_are_not_restored(qtbot, runs, s
     again.close()
 
 
+def _shown_a_run(qtbot, window) -> None:
+    """The first run's page is filled (its minimum height is then the page's own)."""
+    qtbot.waitUntil(lambda: not window.is_loading() and window.details.run() is not None)
+
+
 def test_usable_saved_sizes_are_kept(qtbot, runs):
     window = open_window(qtbot, runs)
     _settle(qtbot, window, (1024, 700))
-    window.right_splitter.setSizes([420, 200])
+    _shown_a_run(qtbot, window)
+    window.right_splitter.setSizes([380, 260])
     kept = window.right_splitter.sizes()
     window.close()
     again = open_window(qtbot, runs)
     _settle(qtbot, again, (1024, 700))
+    _shown_a_run(qtbot, again)
     assert abs(again.right_splitter.sizes()[0] - kept[0]) <= 2
     again.close()
 
