@@ -63,7 +63,12 @@ def test_search_filters_the_models(qtbot, panel, two_models):
 def test_versions_table_and_history_of_the_selected_model(qtbot, panel, two_models, tmp_path):
     run_id, model_dir = artifact_run("trainer")
     tracker.Client().register_model(model_dir, "fraud", description="from a run")
-    qtbot.waitUntil(lambda: panel.ui.models_model.names() == ["churn", "fraud"])
+
+    def latest_seen() -> bool:  # the panel has read the registration (else v3 is newest when fraud is chosen)
+        row = panel.ui.models_model.row_of("fraud")
+        return row is not None and "latest version 4" in (
+            panel.ui.models_model.index(row).data(Qt.ItemDataRole.AccessibleTextRole) or "")
+    qtbot.waitUntil(latest_seen)
     panel.select_model("fraud")
     wait_for_versions(qtbot, panel, "fraud", 4)
     version, stage, aliases, created, run, sha, description = version_cells(panel, 4)
