@@ -116,7 +116,8 @@ def test_a_server_that_cannot_start_says_why_and_can_be_removed(qtbot, panel, fr
     model = area.model
     assert model.index(0, model.VERSION).data() == "Failed"
     assert model.index(0, model.SERVES).data() == "fraud/1"
-    assert model.index(0, model.VERSION).data(3)  # ToolTipRole: the reason from the server's log
+    reason = model.index(0, model.VERSION).data(3)  # ToolTipRole: the reason, from the server's log
+    assert reason and model.index(0, model.URL).data() == reason  # shown where its URL would be
     assert "did not start" in panel.ui.message.text() and panel.ui.message.property("error")
     try_button, stop_button = area.buttons(key)
     assert not try_button.isEnabled() and stop_button.text() == "Remove"

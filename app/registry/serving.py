@@ -324,6 +324,8 @@ class ServingManager(QObject):
             key, server = entry.key, entry.server
             if server is None or entry.state not in (STARTING, RUNNING):
                 continue
+            if entry.state == STARTING:
+                self.changed.emit(key)  # its row counts the seconds
             if entry.state == STARTING and (key, "ready") not in self._busy:
                 self._submit(entry, "ready", server.poll_ready, on_done=lambda ok, k=key: self._on_ready(k, ok),
                              on_error=lambda e, k=key: self._on_failed(k, e))
@@ -383,9 +385,10 @@ class ServingManager(QObject):
 
 
 def failure_summary(text: str) -> str:
-    """The line of a server's log that says why it stopped (its last non-empty line)."""
+    """The line of a server's log that says why it stopped (its last non-empty line, without the
+    command's "tracker: error: " prefix)."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else "no reason given"
+    return lines[-1].removeprefix("tracker: error: ") if lines else "no reason given"
 
 
 def _stats(server: ServerProcess, timeout: float) -> dict:

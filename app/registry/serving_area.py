@@ -51,7 +51,7 @@ class ServingArea(QWidget):
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(False)
-        for column, width in enumerate((200, 72, 170, 80, 96, 160)):
+        for column, width in enumerate((200, 100, 160, 76, 92, 160)):
             header.resizeSection(column, width)
         header.setSectionResizeMode(ServersModel.SERVES, QHeaderView.ResizeMode.Stretch)  # the rest is the URI's
         self.copy_url_action = QAction("Copy &URL", self.table)

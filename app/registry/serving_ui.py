@@ -4,10 +4,11 @@ a request body or a reply is shown (``compact_json``, ``reply_summary``).
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Slot
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtGui import QColor, QFontDatabase
 from PySide6.QtWidgets import (
     QButtonGroup, QDialog, QDialogButtonBox, QLabel, QLineEdit, QRadioButton, QVBoxLayout, QWidget,
 )
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
 from app.registry.serving import FAILED, EXITED, RUNNING, STARTING, STOPPING, ServeChoice, ServingManager, TryReply
 from app.registry.serving import failure_summary
 from app.shell.errors import override_failed
+from app.shell.theme import is_dark
 
 _Index = QModelIndex | QPersistentModelIndex
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -150,6 +152,8 @@ class ServersModel(QAbstractTableModel):
             return self._tooltip(entry, col)
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (self.REQUESTS, self.LATENCY):
             return _RIGHT
+        if role == Qt.ItemDataRole.ForegroundRole and entry.state in (FAILED, EXITED) and col == self.URL:
+            return _error_colour()
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{entry.uri}, {self._display(entry, self.VERSION)}, {entry.url or 'no address yet'}"
         return None
@@ -158,12 +162,14 @@ class ServersModel(QAbstractTableModel):
         if col == self.SERVES:
             return entry.short_uri
         if col == self.VERSION:
-            state = {STARTING: "Starting…", STOPPING: "Stopping…", FAILED: "Failed", EXITED: "Exited"}
+            if entry.state == STARTING:  # a model's start-up takes seconds: show that it is moving
+                return f"Starting… {int(time.monotonic() - entry.started)} s"
+            state = {STOPPING: "Stopping…", FAILED: "Failed", EXITED: "Exited"}
             if entry.state in state:
                 return state[entry.state]
             return f"v{entry.version}" if entry.version.isdigit() else entry.version
-        if col == self.URL:
-            return entry.url
+        if col == self.URL:  # a server that is not serving says why here
+            return failure_summary(entry.error) if entry.state in (FAILED, EXITED) else entry.url
         if col == self.REQUESTS:
             return "" if entry.requests is None else f"{entry.requests:,}"
         if col == self.LATENCY:
@@ -203,6 +209,10 @@ class ServersModel(QAbstractTableModel):
             self.beginRemoveRows(QModelIndex(), row, row)
             del self._keys[row]
             self.endRemoveRows()
+
+
+def _error_colour() -> QColor:
+    return QColor("#ff8a80" if is_dark() else "#b42318")  # the panel's message line's error colours
 
 
 def compact_json(value: Any, width: int = 64, indent: str = "") -> str:
