@@ -127,20 +127,34 @@ def _run(mv) -> str:
     return mv.run_id[:8] if mv.run_id else "-"
 
 
+def _aliases(model) -> str:
+    """"champion->v2,old->v1(archived)": an alias left on an archived version is flagged."""
+    stale = model.archived_aliases()
+    return ",".join(f"{a}->v{v}" + ("(archived)" if a in stale else "") for a, v in model.aliases.items()) or "-"
+
+
+def _alias_warnings(model) -> list[str]:
+    return [f"warning: alias {a!r} points to an archived version (v{v}); models:/{model.name}@{a} still loads it"
+            for a, v in model.archived_aliases().items()]
+
+
 # ---------------------------------------------------------------------------------- commands
 
 def _ls(client: Client, args) -> int:
     models = client.search_registered_models(include_deleted=args.all)
     if args.json:
-        _json([asdict(m) for m in models])
+        _json([{**asdict(m), "archived_aliases": m.archived_aliases()} for m in models])
         return 0
     rows = [[m.name + (" (deleted)" if m.deleted else ""), m.latest_version or "-",
              ",".join(map(str, m.versions_in("Staging"))) or "-",
              ",".join(map(str, m.versions_in("Production"))) or "-",
-             ",".join(f"{a}->v{v}" for a, v in m.aliases.items()) or "-", _time(m.last_updated_timestamp)]
+             _aliases(m), _time(m.last_updated_timestamp)]
             for m in models]
     _table(["NAME", "LATEST", "STAGING", "PRODUCTION", "ALIASES", "UPDATED"], rows)
     print(f"{len(models)} model(s) in {client.tracking_dir}", file=sys.stderr)
+    for m in models:
+        for line in _alias_warnings(m):
+            print(f"{m.name}: {line}", file=sys.stderr)
     return 0
 
 
@@ -148,7 +162,8 @@ def _show(client: Client, args) -> int:
     model = client.get_registered_model(args.name)
     versions = client.list_model_versions(args.name, include_deleted=args.all)
     if args.json:
-        _json({**asdict(model), "versions": [asdict(v) for v in versions]})
+        _json({**asdict(model), "archived_aliases": model.archived_aliases(),
+               "versions": [asdict(v) for v in versions]})
         return 0
     print(f"Model {model.name!r}  ({model.version_count} version(s), latest v{model.latest_version or '-'})")
     if model.description:
@@ -156,10 +171,14 @@ def _show(client: Client, args) -> int:
     for key, value in sorted(model.tags.items()):
         print(f"  tag          {key} = {value}")
     print(f"  created      {_time(model.creation_timestamp)}   updated {_time(model.last_updated_timestamp)}")
-    rows = [[v.version, v.current_stage + (" (deleted)" if v.deleted else ""), ",".join(v.aliases) or "-",
+    stale = model.archived_aliases()
+    rows = [[v.version, v.current_stage + (" (deleted)" if v.deleted else ""),
+             ",".join(a + ("(archived)" if a in stale else "") for a in v.aliases) or "-",
              _run(v), _time(v.creation_timestamp), v.user, _trust(v), v.source] for v in versions]
     if rows:
         _table(["VERSION", "STAGE", "ALIASES", "RUN", "CREATED", "USER", "TRUSTED", "SOURCE"], rows)
+    for line in _alias_warnings(model):
+        print(line)
     return 0
 
 

@@ -107,7 +107,7 @@ class ColumnFit(QObject):
     def _schedule(self) -> None:
         self._timer.start()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         try:
             if event.type() == QEvent.Type.Resize and watched is self.view.viewport():
                 self._schedule()

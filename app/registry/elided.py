@@ -31,7 +31,7 @@ class ElidedLabel(QLabel):
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setText(text)
 
-    def setText(self, text: str) -> None:  # noqa: N802 - QLabel's name
+    def setText(self, text: str) -> None:
         self._full = "" if text is None else str(text)
         self._elide()
         self.updateGeometry()
@@ -61,28 +61,28 @@ class ElidedLabel(QLabel):
 
     # Every override is total (errors.override_failed): PySide6 segfaults when one raises.
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         try:
             return QSize(self.full_width(), super().sizeHint().height())
         except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("ElidedLabel.sizeHint")
             return QSize(100, 20)
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
+    def minimumSizeHint(self) -> QSize:
         try:
             return QSize(self.fontMetrics().horizontalAdvance("Mm…"), super().minimumSizeHint().height())
         except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("ElidedLabel.minimumSizeHint")
             return QSize(20, 20)
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+    def resizeEvent(self, event: QResizeEvent) -> None:
         try:
             super().resizeEvent(event)
             self._elide()
         except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("ElidedLabel.resizeEvent")
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+    def changeEvent(self, event: QEvent) -> None:
         try:
             super().changeEvent(event)
             if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
@@ -100,7 +100,7 @@ class ElidedLabel(QLabel):
             override_failed("ElidedLabel.event")
             return False
 
-    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         try:
             menu = QMenu(self)
             menu.addAction("&Copy", lambda: desktop.copy_text(self._full))

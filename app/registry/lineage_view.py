@@ -139,7 +139,7 @@ class LineageView(QWidget):
         column.addWidget(title)
         self.fields["version"] = title
         stale = {a: n for a, n in (model.archived_aliases() if model is not None else {}).items()
-                 if mv is not None and a in mv.aliases}
+                 if mv is not None and n == mv.version and a in mv.aliases}
         aliases = " ".join(f"{WARNING_MARK if a in stale else ''}@{a}" for a in mv.aliases) if mv else ""
         bits = [mv.current_stage if mv else "", aliases]
         bits.append(f"registered {format_time(lin.creation_timestamp)}" + (f" by {lin.registered_by}"
