@@ -129,3 +129,18 @@ def test_a_server_that_cannot_start_says_why_and_can_be_removed(qtbot, panel, fr
 def test_nothing_to_serve_without_versions(qtbot, panel, asked):
     menu = panel.ui.serving.model_menu(tracker.registry.RegisteredModel("empty"), Path("."), panel)
     assert [a.isEnabled() for a in menu.actions()] == [False]
+
+
+def test_a_panel_deleted_without_shutdown_leaves_no_server(qtbot, tracking_dir, fraud):
+    import psutil
+    from app.registry import RegistryPanel
+    panel = RegistryPanel(tracking_dir)
+    wait_for_versions(qtbot, panel, "fraud", 3)
+    area = panel.ui.serving
+    key = area.start("models:/fraud/1", panel.tracking_dir())
+    qtbot.waitUntil(lambda: area.manager.entry(key).server is not None, timeout=30_000)
+    process = psutil.Process(area.manager.entry(key).server.pid)
+    assert process.is_running()  # still starting: the interpreter takes longer than this to import tracker
+    with qtbot.waitSignal(panel.destroyed):
+        panel.deleteLater()
+    assert not process.is_running() or process.status() == psutil.STATUS_ZOMBIE

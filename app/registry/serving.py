@@ -125,14 +125,59 @@ class ServingClosed(RuntimeError):
     """The app is quitting: no new server starts."""
 
 
-_managers: "weakref.WeakSet[ServingManager]" = weakref.WeakSet()
+class Processes:
+    """The processes one manager started and has not stopped, for any thread: plain Python, no Qt, so
+    they can be stopped as the manager is destroyed and by exit handlers."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._live: set[ServerProcess] = set()
+        self.closing = False  # set once: no process starts afterwards
+
+    def spawn(self, uri: str, tracking_dir: Path) -> ServerProcess:
+        """Start a server process (on a worker thread), unless closing: then ``ServingClosed``."""
+        if self.closing:
+            raise ServingClosed("the app is quitting")
+        server = start_server(uri, tracking_dir=tracking_dir, wait=False)
+        with self._lock:
+            self._live.add(server)
+            closing = self.closing
+        if closing:  # closed while the process started: it goes too
+            self.halt(server)
+            raise ServingClosed("the app is quitting")
+        return server
+
+    def halt(self, server: ServerProcess) -> None:
+        """Stop one process (blocks until it is gone)."""
+        try:
+            server.stop()
+        finally:
+            self.forget(server)
+
+    def forget(self, server: ServerProcess | None) -> None:
+        with self._lock:
+            self._live.discard(server)
+
+    def stop_all(self) -> None:
+        """Stop every process, and start none afterwards."""
+        with self._lock:
+            self.closing = True
+            live = list(self._live)
+        for server in live:
+            try:
+                self.halt(server)
+            except Exception:  # noqa: BLE001 - stopping the others matters more than why this one failed
+                pass
+
+
+_all_processes: "weakref.WeakSet[Processes]" = weakref.WeakSet()
 
 
 @atexit.register
 def _stop_all() -> None:
     """A manager never shut down (a script, a test): its processes go before this one does."""
-    for manager in list(_managers):
-        manager.stop_processes()
+    for processes in list(_all_processes):
+        processes.stop_all()
 
 
 class ServingManager(QObject):
@@ -152,9 +197,9 @@ class ServingManager(QObject):
         self._entries: dict[int, Served] = {}
         self._busy: set[tuple[int, str]] = set()  # (key, what) of jobs not answered yet: one poll at a time
         self._ids = itertools.count(1)
-        self._lock = threading.Lock()  # guards _live and _closing, which worker threads touch too
-        self._live: set[ServerProcess] = set()  # every process started and not stopped yet
-        self._closing = False
+        self.processes = Processes()
+        _all_processes.add(self.processes)
+        self.destroyed.connect(self.processes.stop_all)  # deleted without shutdown: no process outlives it
         app = QCoreApplication.instance()
         if app is not None:  # connected before the worker connects its own: servers stop first
             app.aboutToQuit.connect(self.shutdown)
@@ -163,7 +208,6 @@ class ServingManager(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(self.TICK_MS)
         self.timer.timeout.connect(self._tick)
-        _managers.add(self)
 
     # ---- public -----------------------------------------------------------------------------
 
@@ -179,12 +223,12 @@ class ServingManager(QObject):
     def start(self, uri: str, tracking_dir: str | Path) -> int:
         """Start a server for ``uri`` on a free port (its row shows at once, "starting"); its key, or -1
         once shut down."""
-        if self._closing:
+        if self.processes.closing:
             return -1
         key = next(self._ids)
         self._entries[key] = entry = Served(key, uri, Path(tracking_dir))
         self.added.emit(key)
-        self._submit(entry, "start", self._spawn, uri, entry.tracking_dir,
+        self._submit(entry, "start", self.processes.spawn, uri, entry.tracking_dir,
                      on_done=lambda server: self._on_spawned(key, server),
                      on_error=lambda e: self._on_failed(key, e))
         self.timer.start()
@@ -222,47 +266,13 @@ class ServingManager(QObject):
     def shutdown(self) -> None:
         """Stop every server and the worker; nothing starts afterwards. Blocks until the processes are
         gone (a second or so each): called as the window closes or the app quits. Idempotent."""
-        with self._lock:
-            self._closing = True
+        self.processes.closing = True
         self.timer.stop()
-        self.stop_processes()
-        self.worker.stop(drain=False)  # a job between its two checks of _closing has finished now
-        self.stop_processes()
+        self.processes.stop_all()
+        self.worker.stop(drain=False)  # a start between its two checks of closing has finished now
+        self.processes.stop_all()
         for entry in list(self._entries.values()):
             self._forget(entry)
-
-    def stop_processes(self) -> None:
-        """Stop every process this manager started, from any thread, Qt or not (exit handlers)."""
-        with self._lock:
-            self._closing = True
-            live = list(self._live)
-        for server in live:
-            try:
-                server.stop()
-            except Exception:  # noqa: BLE001 - stopping the others matters more than why this one failed
-                pass
-            with self._lock:
-                self._live.discard(server)
-
-    # ---- worker side: these run on the worker's threads ------------------------------------
-
-    def _spawn(self, uri: str, tracking_dir: Path) -> ServerProcess:
-        with self._lock:
-            if self._closing:
-                raise ServingClosed("the app is quitting")
-        server = start_server(uri, tracking_dir=tracking_dir, wait=False)
-        with self._lock:
-            self._live.add(server)
-            closing = self._closing
-        if closing:  # shut down while the process started: it goes too
-            self._halt(server)
-            raise ServingClosed("the app is quitting")
-        return server
-
-    def _halt(self, server: ServerProcess) -> None:
-        server.stop()
-        with self._lock:
-            self._live.discard(server)
 
     # ---- GUI side ---------------------------------------------------------------------------
 
@@ -284,7 +294,7 @@ class ServingManager(QObject):
     def _on_spawned(self, key: int, server: ServerProcess) -> None:
         entry = self._entries.get(key)
         if entry is None:
-            self.worker.submit(self._halt, server)
+            self.worker.submit(self.processes.halt, server)
             return
         entry.server = server
         if entry.state == STOPPING:  # Stop was pressed while the process started
@@ -298,15 +308,14 @@ class ServingManager(QObject):
             self._forget(entry)
             return
         if entry.server is not None:
-            with self._lock:
-                self._live.discard(entry.server)  # poll_ready stopped it when it saw it exit
+            self.processes.forget(entry.server)  # poll_ready stopped it when it saw it exit
         entry.state, entry.error = FAILED, str(error).strip() or type(error).__name__
         self.changed.emit(key)
         self.message.emit(f"The server for {entry.uri} did not start: {failure_summary(entry.error)}", True)
 
     def _stop_process(self, entry: Served) -> None:
         server = entry.server
-        self._submit(entry, "stop", self._halt, server, on_done=lambda _: self._forget(entry),
+        self._submit(entry, "stop", self.processes.halt, server, on_done=lambda _: self._forget(entry),
                      on_error=lambda _: self._forget(entry))
 
     def _forget(self, entry: Served) -> None:
@@ -371,7 +380,7 @@ class ServingManager(QObject):
         if entry is None or entry.state != RUNNING:
             return
         if stats.get("exited"):
-            self.worker.submit(self._halt, entry.server)  # reaps it and removes its log file
+            self.worker.submit(self.processes.halt, entry.server)  # reaps it and removes its log file
             entry.state, entry.error = EXITED, str(stats.get("log") or "").strip()
             self.changed.emit(key)
             self.message.emit(f"The server for {entry.uri} stopped by itself", True)
