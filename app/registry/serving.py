@@ -13,8 +13,8 @@ quarter second and each running server's ``/stats`` every ``STATS_S``; a changed
 stage or alias it follows moved) fetches ``/metadata`` again.
 
 A server is never left running: the manager stops its servers on ``shutdown`` (the panel's, which the
-window's close calls), on ``aboutToQuit`` and at exit; a server also stops itself within a second
-once the app's process is gone.
+window's close calls), on ``aboutToQuit``, when it is destroyed and at exit; a server also stops itself
+within a second once the app's process is gone.
 """
 from __future__ import annotations
 
