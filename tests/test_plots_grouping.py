@@ -3,7 +3,6 @@
 drag the line; a legend entry per group with its size; off again, one line per run."""
 import math
 
-import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
 

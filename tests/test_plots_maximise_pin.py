@@ -1,6 +1,5 @@
 """A chart opened large inside the panel (Escape returns), pinned above the sections, and
 the layout kept per experiment."""
-import pytest
 from PySide6.QtCore import QSettings, Qt
 
 import tracker

@@ -65,6 +65,22 @@ class StepAxis(pg.AxisItem):
     # pyqtgraph calls these from the axis' paint(): they are total, as every override
     # (errors.override_failed), and answer no labels rather than raise.
 
+    def tickValues(self, minVal, maxVal, size):
+        """Whole steps only: zoomed in to a few steps, pyqtgraph would tick 0.5, 1.5..."""
+        try:
+            levels = super().tickValues(minVal, maxVal, size)
+            if self.logMode:
+                return levels
+            whole = [(sp, [v for v in values if abs(v - round(v)) < 1e-9])
+                     for sp, values in levels if sp is not None and sp >= 1 and abs(sp - round(sp)) < 1e-9]
+            if whole:
+                return whole
+            lo, hi = math.ceil(minVal), math.floor(maxVal)
+            return [(1.0, [float(v) for v in range(lo, hi + 1)] if 0 <= hi - lo <= 1000 else [])]
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("StepAxis.tickValues")
+            return []
+
     def tickStrings(self, values, scale, spacing):
         try:
             if self.logMode:
@@ -111,14 +127,40 @@ class DurationAxis(pg.AxisItem):
 
 
 class ValueAxis(pg.AxisItem):
-    """The y axis: on a log scale, labels only at 1, 2 and 5 of each decade (0.05, 0.1, 0.2...)."""
+    """The y axis: on a log scale, labels only at 1, 2 and 5 of each decade (0.05, 0.1, 0.2...);
+    on a range too narrow to hold two of those (0.31 to 0.35), evenly spaced values, each
+    labelled (pyqtgraph draws no tick at all there)."""
 
     def __init__(self, orientation: str = "left", **kwargs) -> None:
         super().__init__(orientation, **kwargs)
         self.enableAutoSIPrefix(False)
+        self._linear_spacing: float | None = None  # set while a narrow log range is ticked
+
+    def tickValues(self, minVal, maxVal, size):
+        try:
+            self._linear_spacing = None
+            levels = super().tickValues(minVal, maxVal, size)
+            if not self.logMode or not (math.isfinite(minVal) and math.isfinite(maxVal)) or maxVal <= minVal:
+                return levels
+            labelled = [v for _, values in levels for v in values if minVal <= v <= maxVal
+                        and self._log_tick_strings([v], 1.0) != [""]]
+            if len(labelled) >= 2 or maxVal - minVal > 3:
+                return levels
+            lo, hi = 10.0 ** minVal, 10.0 ** maxVal
+            spacing = pg.AxisItem.tickSpacing(self, lo, hi, size)[0][0]
+            first = math.ceil(lo / spacing)
+            values = [k * spacing for k in range(first, first + 50) if k * spacing <= hi and k * spacing > 0]
+            self._linear_spacing = spacing
+            return [(None, [math.log10(v) for v in values])]
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("ValueAxis.tickValues")
+            return []
 
     def logTickStrings(self, values, scale, spacing):
         try:
+            if self._linear_spacing is not None:
+                decimals = max(0, -math.floor(math.log10(self._linear_spacing)) + 1)
+                return [f"{10.0 ** float(v) * scale:.{decimals}f}".rstrip("0").rstrip(".") for v in values]
             return self._log_tick_strings(values, scale)
         except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("ValueAxis.logTickStrings")

@@ -31,6 +31,7 @@ from .axes import ChartColors, axis_label, ValueAxis, make_bottom_axis
 from .bars import CategoryAxis, RunBars
 from .curve import RunCurve
 from .group_layer import GroupLayer
+from .nonfinite import NonFiniteMarks
 from .chart_range import RangeMixin
 from .readout import CrosshairMixin
 from .updates import UpdateQueue
@@ -95,6 +96,9 @@ class MetricChart(RangeMixin, CrosshairMixin, pg.PlotWidget):
         self._markers = pg.ScatterPlotItem(size=7, pxMode=True)
         self._markers.setZValue(10)
         item.addItem(self._markers, ignoreBounds=True)
+        self.nonfinite = NonFiniteMarks()  # NaN and infinities, at the view's edges
+        item.addItem(self.nonfinite, ignoreBounds=True)
+        self.nonfinite.attach(item.vb)
         self.readout = QLabel(self)
         self.readout.setObjectName("chartReadout")
         self.readout.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
@@ -170,6 +174,7 @@ class MetricChart(RangeMixin, CrosshairMixin, pg.PlotWidget):
         self._update_mode()
         self.groups.refresh()
         self.update_range()
+        self.nonfinite.refresh(self.runs.values())
         if not self.updatesEnabled():
             self.setUpdatesEnabled(True)
         return True
@@ -319,6 +324,7 @@ class MetricChart(RangeMixin, CrosshairMixin, pg.PlotWidget):
         if self.bar_mode:
             self._update_mode()
         self.groups.refresh()
+        self.nonfinite.refresh(self.runs.values())
         self.hide_crosshair()  # its readout would still list the run (a keyboard toggle)
         self.update_range()
 
