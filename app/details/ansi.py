@@ -1,9 +1,9 @@
 """Console output as a terminal shows it: ANSI colours (SGR) and carriage returns, without Qt.
 
 ``Terminal.feed(text)`` takes decoded text in pieces (a piece may end inside an escape sequence)
-and returns the finished lines' text as segments ``(text, style)`` with the line ends inside the
-text (adjacent segments of one style merged, so a plain log is a few long segments). The line
-being written (no line end yet) is ``pending()``: a ``\\r`` moves back to its start and what
+and returns the finished lines' text, line ends included, with its style spans (adjacent spans of
+one style merged: a plain log is one span). The line being written (no line end yet) is
+``pending()``: a ``\\r`` moves back to its start and what
 follows overwrites it, as tqdm's progress bars expect; ``ESC[K`` erases to its end. Cursor
 movement to other lines (``ESC[A``) cannot be followed in a scrolling log and is ignored.
 
@@ -123,24 +123,33 @@ def apply_sgr(style: Style, text: str) -> Style:
 
 
 class Terminal:
-    """One console's state: the current style, the line being written and the cursor in it."""
+    """One console's state: the current style, the line being written and the cursor in it.
+
+    Output is flat, ``(text, spans)`` with ``spans`` = [length, style id, length, style id, ...] and
+    ``styles[style id]`` the style: a big log makes a few strings and lists of ints, not a tuple per
+    coloured word (hundreds of thousands of containers would bring on the garbage collector's full
+    passes, which hold every thread, the GUI's too, for 100-200 ms each).
+    """
 
     def __init__(self) -> None:
+        self.styles: list[Style] = [PLAIN]
+        self._ids: dict[Style, int] = {PLAIN: 0}
         self.style: Style = PLAIN
-        self._line: list[list] = []  # [text, style] runs of the line being written
+        self._sid = 0
+        self._line: list[list] = []  # [text, style id] runs of the line being written
         self._length = 0
         self._col = 0
         self._held = ""  # the start of an escape sequence cut by the end of a piece
-        self._out: list[list] = []
+        self._pieces: list[str] = []
+        self._spans: list[int] = []
 
-    def feed(self, text: str) -> list[Segment]:
-        """Consume ``text``; return the lines it finished (segments, line ends included)."""
+    def feed(self, text: str) -> tuple[str, list[int]]:
+        """Consume ``text``; return the lines it finished: (their text with line ends, spans)."""
         text = self._held + text
         self._held = ""
         tail = _INCOMPLETE.search(text, max(0, len(text) - 256))
         if tail is not None:
             self._held, text = text[tail.start():], text[:tail.start()]
-        self._out = []
         at = 0
         for match in _TOKEN.finditer(text):
             if match.start() > at:
@@ -157,14 +166,27 @@ class Terminal:
                 self._csi(match.group(1), match.group(2))
         if at < len(text):
             self._put(text[at:])
-        out, self._out = self._out, []
-        return [("".join(pieces), style) for style, pieces in out]
+        out = "".join(self._pieces), self._spans
+        self._pieces, self._spans = [], []
+        return out
 
-    def pending(self) -> list[Segment]:
-        """The line being written, as segments (no line end)."""
-        return [(t, s) for t, s in self._line if t]
+    def pending(self) -> tuple[str, list[int]]:
+        """The line being written (no line end), as (text, spans)."""
+        spans: list[int] = []
+        for text, sid in self._line:
+            if text:
+                spans += (len(text), sid)
+        return "".join(text for text, _ in self._line), spans
 
     # ---- the line being written ---------------------------------------------------------------
+
+    def _set_style(self, style: Style) -> None:
+        self.style = style
+        sid = self._ids.get(style)
+        if sid is None:
+            sid = self._ids[style] = len(self.styles)
+            self.styles.append(style)
+        self._sid = sid
 
     def _put(self, text: str) -> None:
         if "\t" in text or _OTHER_CONTROLS.search(text):
@@ -178,21 +200,24 @@ class Terminal:
             self._write(piece)
 
     def _write(self, text: str) -> None:
-        n = len(text)
+        n, sid, line = len(text), self._sid, self._line
         if self._col == self._length:
-            if self._line and self._line[-1][1] == self.style:
-                self._line[-1][0] += text
+            if line and line[-1][1] == sid:
+                line[-1][0] += text
             else:
-                self._line.append([text, self.style])
+                line.append([text, sid])
             self._length += n
             self._col += n
             return
         end = self._col + n
         if self._col == 0 and end >= self._length:  # a progress bar redrawn whole: the usual case
-            self._line = [[text, self.style]]
+            self._line = [[text, sid]]
+        elif len(line) == 1 and line[0][1] == sid:  # one style all along: a splice
+            old = line[0][0]
+            line[0][0] = old[:self._col] + text + old[end:]
         else:
             runs: list[list] = []
-            for run in self._slice(0, self._col) + [[text, self.style]] + self._slice(end, self._length):
+            for run in self._slice(0, self._col) + [[text, sid]] + self._slice(end, self._length):
                 if runs and runs[-1][1] == run[1]:
                     runs[-1][0] += run[0]
                 else:
@@ -204,33 +229,35 @@ class Terminal:
     def _slice(self, start: int, stop: int) -> list[list]:
         """The runs covering columns [start, stop)."""
         out, offset = [], 0
-        for text, style in self._line:
+        for text, sid in self._line:
             a, b = max(start - offset, 0), min(stop - offset, len(text))
             if a < b:
-                out.append([text[a:b], style])
+                out.append([text[a:b], sid])
             offset += len(text)
             if offset >= stop:
                 break
         return out
 
     def _end_line(self) -> None:
-        out = self._out  # [style, [pieces]]: joined once at the end of feed (no quadratic copying)
-        for text, style in self._line:
+        pieces, spans = self._pieces, self._spans
+        for text, sid in self._line:
             if not text:
                 continue
-            if out and out[-1][0] == style:
-                out[-1][1].append(text)
+            pieces.append(text)
+            if spans and spans[-1] == sid:
+                spans[-2] += len(text)
             else:
-                out.append([style, [text]])
-        if out:
-            out[-1][1].append("\n")
+                spans += (len(text), sid)
+        pieces.append("\n")
+        if spans:
+            spans[-2] += 1
         else:
-            out.append([PLAIN, ["\n"]])
+            spans += (1, 0)
         self._line, self._length, self._col = [], 0, 0
 
     def _csi(self, params: str, final: str) -> None:
         if final == "m":
-            self.style = apply_sgr(self.style, params)
+            self._set_style(apply_sgr(self.style, params))
             return
         try:
             n = int(params.split(";")[0] or 0) if params and params[0].isdigit() else 0
@@ -240,7 +267,7 @@ class Terminal:
             if n == 0:
                 self._line, self._length = self._slice(0, self._col), self._col
             elif n == 1:
-                self._line = [[" " * self._col, PLAIN]] + self._slice(self._col, self._length)
+                self._line = [[" " * self._col, 0]] + self._slice(self._col, self._length)
             else:
                 self._line, self._length = [], 0
         elif final == "D":
@@ -254,11 +281,19 @@ class Terminal:
         col = min(col, MAX_LINE - 1)
         if col > self._length:
             self._col = self._length
-            saved, self.style = self.style, PLAIN
+            saved = self.style
+            self._set_style(PLAIN)
             self._write(" " * (col - self._length))
-            self.style = saved
+            self._set_style(saved)
         self._col = col
 
 
-def plain_text(segments: list[Segment]) -> str:
-    return "".join(text for text, _ in segments)
+def segments(text: str, spans: list[int], styles: list[Style]) -> list[Segment]:
+    """(text, style) pairs of a flat ``(text, spans)``: for tests and small pieces."""
+    out, at = [], 0
+    for i in range(0, len(spans), 2):
+        out.append((text[at:at + spans[i]], styles[spans[i + 1]]))
+        at += spans[i]
+    return out
+
+

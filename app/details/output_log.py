@@ -2,29 +2,32 @@
 
 ``open_window`` reads a window of the log: by default its tail (the last ``TAIL_BYTES``, from a
 line start), so a 100 MB log shows at once; ``start``/``end`` give an earlier page. It returns a
-``Follow`` that ``poll`` reads on from: what a running run printed since. Both return a ``Chunk``
-of finished lines as styled segments (``app.details.ansi``) and the line being written.
+``Follow`` that ``poll`` reads on from: what a running run printed since. Both return a ``Chunk``:
+the finished lines' text and style spans (``app.details.ansi``), and the line being written.
 """
 from __future__ import annotations
 
 import codecs
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracker.output_capture import output_log_path, read_output
 
-from app.details.ansi import Segment, Terminal
+from app.details.ansi import Style, Terminal
 
-TAIL_BYTES = 2 * 1024 * 1024  # what the tab shows of a big log at first, and per earlier page
-READ_BYTES = 1024 * 1024  # per read_output call
+TAIL_BYTES = 1024 * 1024  # what the tab shows of a big log at first, and per earlier page (~15,000 lines)
+READ_BYTES = 256 * 1024  # per read_output call; the GUI thread gets the interpreter between reads
 POLL_MOST = 4 * 1024 * 1024  # a poll reads at most this much; the next poll reads on
 
 
 @dataclass
 class Chunk:
-    segments: list[Segment]
-    pending: list[Segment]
+    text: str  # finished lines, line ends included
+    spans: list[int]  # [length, style id, ...] over ``text``
+    pending: tuple[str, list[int]]  # the line being written, and its spans
+    styles: list[Style]  # by style id
     start: int  # the byte the shown window starts at
     position: int  # the byte read up to
     size: int  # the log's size when read (0: no log)
@@ -54,17 +57,10 @@ def log_size(run_path: str) -> int | None:
     return st.st_size if stat_module.S_ISREG(st.st_mode) else None
 
 
-def _merge(into: list[Segment], segments: list[Segment]) -> None:
-    for text, style in segments:
-        if into and into[-1][1] == style:
-            into[-1] = (into[-1][0] + text, style)
-        else:
-            into.append((text, style))
-
-
-def _read(follow: Follow, stop: int | None, most: int) -> tuple[list[Segment], bool]:
-    """Read from ``follow.position`` up to ``stop`` (None: the end) or ``most`` bytes; (segments, more left)."""
-    pieces: list[list[Segment]] = []
+def _read(follow: Follow, stop: int | None, most: int) -> tuple[str, list[int]]:
+    """Read from ``follow.position`` up to ``stop`` (None: the end) or ``most`` bytes."""
+    texts: list[str] = []
+    spans: list[int] = []
     read = 0
     while read < most:
         want = READ_BYTES if stop is None else min(READ_BYTES, stop - follow.position)
@@ -75,11 +71,19 @@ def _read(follow: Follow, stop: int | None, most: int) -> tuple[list[Segment], b
             break
         follow.position = position
         read += len(data)
-        pieces.append(follow.terminal.feed(follow.decoder.decode(data)))
-    out: list[Segment] = []
-    for segments in pieces:
-        _merge(out, segments)
-    return out, read >= most
+        text, more = follow.terminal.feed(follow.decoder.decode(data))
+        time.sleep(0)  # let the GUI thread have the interpreter now, not at the next forced switch
+        texts.append(text)
+        if spans and more and spans[-1] == more[1]:  # the same style across the two reads: one span
+            spans[-2] += more[0]
+            more = more[2:]
+        spans += more
+    return "".join(texts), spans
+
+
+def _chunk(follow: Follow, text: str, spans: list[int], size: int) -> Chunk:
+    return Chunk(text, spans, follow.terminal.pending(), list(follow.terminal.styles), follow.start,
+                 follow.position, size)
 
 
 def open_window(run_path: str, start: int | None = None, end: int | None = None) -> tuple[Follow, Chunk]:
@@ -87,7 +91,7 @@ def open_window(run_path: str, start: int | None = None, end: int | None = None)
     size = log_size(run_path)
     follow = Follow(str(run_path))
     if size is None:
-        return follow, Chunk([], [], 0, 0, 0, exists=False)
+        return follow, Chunk("", [], ("", []), [], 0, 0, 0, exists=False)
     if start is None:
         start = max(0, size - TAIL_BYTES)
     start = max(0, min(start, size))
@@ -96,25 +100,23 @@ def open_window(run_path: str, start: int | None = None, end: int | None = None)
         cut = data.find(b"\n")
         start = start - 1 + cut + 1 if cut >= 0 else start
     follow.start = follow.position = start
-    segments, _ = _read(follow, end, 1 << 62)
-    if end is not None:  # an earlier page ends at a line start: nothing is left pending
-        segments_end = follow.terminal.feed(follow.decoder.decode(b"", final=True))
-        _merge(segments, segments_end)
-        pending = follow.terminal.pending()
-    else:
-        pending = follow.terminal.pending()
-    return follow, Chunk(segments, pending, follow.start, follow.position, size)
+    text, spans = _read(follow, end, 1 << 62)
+    return follow, _chunk(follow, text, spans, size)
 
 
 def poll(follow: Follow) -> Chunk:
     """What was written since the last read (an empty chunk: nothing new)."""
     size = log_size(follow.run_path)
     if size is None:
-        return Chunk([], follow.terminal.pending(), follow.start, follow.position, 0, exists=follow.position > 0)
+        chunk = _chunk(follow, "", [], 0)
+        chunk.exists = follow.position > 0
+        return chunk
     if size < follow.position or size - follow.position > 4 * TAIL_BYTES:
-        return Chunk([], [], follow.start, follow.position, size, reset=True)
-    segments, _more = _read(follow, None, POLL_MOST)
-    return Chunk(segments, follow.terminal.pending(), follow.start, follow.position, size)
+        chunk = _chunk(follow, "", [], size)
+        chunk.reset = True
+        return chunk
+    text, spans = _read(follow, None, POLL_MOST)
+    return _chunk(follow, text, spans, size)
 
 
 def log_path(run_path: str) -> Path:

@@ -35,6 +35,38 @@ SLICE_CHARS = 64 * 1024
 MAX_LINES = 200_000  # the view drops its oldest lines beyond this while following
 
 
+class _Queued:
+    """Text with style spans waiting to be inserted, taken a slice at a time."""
+
+    def __init__(self, text: str, spans: list[int], styles: list[ansi.Style]) -> None:
+        self.text, self.spans, self.styles = text, spans, styles
+        self.rewind()
+
+    def rewind(self) -> None:
+        self.at = 0  # characters of text taken
+        self.index = 0  # the span being taken
+        self.into = 0  # characters of that span taken
+
+    def done(self) -> bool:
+        return self.index >= len(self.spans)
+
+    def take(self, most: int) -> list[tuple[str, ansi.Style]]:
+        """Up to ``most`` characters (at least one span's start), as (text, style) pieces."""
+        out: list[tuple[str, ansi.Style]] = []
+        spans = self.spans
+        while most > 0 and self.index < len(spans):
+            length, sid = spans[self.index], spans[self.index + 1]
+            n = min(length - self.into, most)
+            out.append((self.text[self.at:self.at + n], self.styles[sid] if sid < len(self.styles) else ansi.PLAIN))
+            self.at += n
+            self.into += n
+            most -= n
+            if self.into >= length:
+                self.index += 2
+                self.into = 0
+        return out
+
+
 class OutputView(QWidget):
     """``set_run(run)``; reads lazily: only while the tab is shown."""
 
@@ -51,8 +83,8 @@ class OutputView(QWidget):
         self._job = -1
         self._generation = 0
         self._size = 0
-        self._queue: deque = deque()
-        self._next_pending: list[ansi.Segment] = []
+        self._queue: deque[_Queued] = deque()
+        self._next_pending = _Queued("", [], [])
         self._pending_shown = False
         self._formats: dict[ansi.Style, QTextCharFormat] = {}
         self._worker = Worker("output-log", self)
@@ -174,6 +206,10 @@ class OutputView(QWidget):
     def plain_text(self) -> str:
         return self.text.toPlainText()
 
+    def follow_position(self) -> int:
+        """The byte of the log read up to (0 before the first read)."""
+        return self._follow.position if self._follow is not None else 0
+
     # ---- reading ------------------------------------------------------------------------------
 
     def _clear(self) -> None:
@@ -181,7 +217,7 @@ class OutputView(QWidget):
         self._worker.cancel(self._job)
         self._follow = None
         self._queue.clear()
-        self._next_pending = []
+        self._next_pending = _Queued("", [], [])
         self._pending_shown = False
         self._insert_timer.stop()
         self.text.clear()
@@ -216,7 +252,8 @@ class OutputView(QWidget):
             return
         if chunk.exists and self.stack.currentWidget() is self.empty:
             self._show_empty(False)
-        if chunk.segments or chunk.pending != self._next_pending:
+        pending = self._next_pending
+        if chunk.text or chunk.pending != (pending.text, pending.spans):
             self._take(chunk)
         else:
             self._size = max(self._size, chunk.size)
@@ -224,9 +261,9 @@ class OutputView(QWidget):
 
     def _take(self, chunk: Chunk) -> None:
         self._size = chunk.size
-        for segment in chunk.segments:
-            self._queue.append(segment)
-        self._next_pending = chunk.pending
+        if chunk.text:
+            self._queue.append(_Queued(chunk.text, chunk.spans, chunk.styles))
+        self._next_pending = _Queued(*chunk.pending, chunk.styles)
         self._insert_timer.start()
         self._update_bar()
 
@@ -247,16 +284,17 @@ class OutputView(QWidget):
                 self._pending_shown = False
             inserted = 0
             while self._queue and inserted < SLICE_CHARS and time.perf_counter() - started < SLICE_SECONDS:
-                text, style = self._queue.popleft()
-                if len(text) > SLICE_CHARS:  # a long run of one style goes in pieces, one per pass
-                    cut = text.rfind("\n", 0, SLICE_CHARS) + 1 or SLICE_CHARS
-                    self._queue.appendleft((text[cut:], style))
-                    text = text[:cut]
-                cursor.insertText(text, self._format(style))
-                inserted += len(text)
-            if not self._queue:
-                for text, style in self._next_pending:
+                queued = self._queue[0]
+                for text, style in queued.take(min(4096, SLICE_CHARS - inserted)):  # (time checked per 4 K)
                     cursor.insertText(text, self._format(style))
+                    inserted += len(text)
+                if queued.done():
+                    self._queue.popleft()
+            if not self._queue:
+                pending = self._next_pending
+                for text, style in pending.take(len(pending.text)):
+                    cursor.insertText(text, self._format(style))
+                pending.rewind()  # (drawn again, whole, when the line changes)
                 self._pending_shown = True
                 self._insert_timer.stop()
         finally:

@@ -84,6 +84,7 @@ class RunDetails(QWidget):
     runRequested = Signal(str)
     modelVersionRequested = Signal(str, int)
     artifactMenuAboutToShow = Signal(QMenu, str)  # ArtifactsView.contextMenuAboutToShow, passed on
+    runsEdited = Signal(list)  # run ids whose tags or description the page just wrote (to be read again)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -147,6 +148,7 @@ class RunDetails(QWidget):
         self.tabs.setDocumentMode(True)
         from app.details.run_edits import RunEdits
         self.edits = RunEdits(self)  # tags and description, written through the library
+        self.edits.edited.connect(self.runsEdited)
         self.overview = Overview(edits=self.edits)
         self.overview.runRequested.connect(self.runRequested)
         self.overview.versionRequested.connect(self.modelVersionRequested)

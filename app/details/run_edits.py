@@ -36,9 +36,12 @@ def _delete_tag(root: str, run_id: str, key: str) -> None:
 
 
 class RunEdits(QObject):
-    """``set_tag(run, key, value)``, ``delete_tag(run, key)``; ``done(what)`` or ``failed(message)``."""
+    """``set_tag(run, key, value)``, ``delete_tag(run, key)``; ``done(what)`` and ``edited([run_id])``,
+    or ``failed(message)``. ``edited`` is for the runs source: a finished run's folder is not watched,
+    so the window asks for the edited run to be read again at once."""
 
     done = Signal(str)
+    edited = Signal(list)
     failed = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -58,5 +61,9 @@ class RunEdits(QObject):
         if self._worker is None:
             self._worker = Worker("run-edits", self)
         root, run_id = str(Path(run.path).parent), run.info.run_id
-        self._worker.submit(fn, root, run_id, *args, on_done=lambda _: self.done.emit(what),
+        self._worker.submit(fn, root, run_id, *args, on_done=lambda _: self._on_done(run_id, what),
                             on_error=lambda e: self.failed.emit(f"{what}: failed ({e})"))
+
+    def _on_done(self, run_id: str, what: str) -> None:
+        self.done.emit(what)
+        self.edited.emit([run_id])
