@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPoint, Qt, Slot
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QByteArray, QMimeData, QPoint, Qt, Signal, Slot
+from PySide6.QtGui import QDrag
+from PySide6.QtWidgets import QApplication, QFrame, QLabel, QVBoxLayout, QWidget
+
+from app.shell.errors import override_failed
 
 from tracker.entities import Run
 
@@ -22,11 +25,15 @@ MIN_CHART_WIDTH = 360
 MAX_COLUMNS = 4
 PRELOAD_SCREENS = 1.0  # build charts up to one screen beyond the visible area
 PINNED = "\x00pinned"  # the section of pinned charts (no key prefix can be this)
+CHART_MIME = "application/x-tracker-chart-key"
 ALONE = "\x00maximised"  # the section of a maximised chart, shown alone
 
 
 class ChartSlot(QFrame):
-    """A grid cell: a placeholder of the chart's size until the chart is built."""
+    """A grid cell: a placeholder of the chart's size until the chart is built; a drag
+    handle in its corner, and a drop onto it puts the dragged chart before this one."""
+
+    dropped = Signal(str, str)  # the dragged chart's key, this chart's key
 
     def __init__(self, key: str, parent: QWidget) -> None:
         super().__init__(parent)
@@ -34,12 +41,80 @@ class ChartSlot(QFrame):
         self.chart: MetricChart | None = None
         self.setFixedHeight(CHART_HEIGHT)
         self.setMinimumWidth(200)
+        self.setAcceptDrops(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.placeholder = QLabel(key, self)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setEnabled(False)
         layout.addWidget(self.placeholder)
+        self.handle = DragHandle(key, self)
+        self.handle.move(4, 4)
+
+    # Every override is total (errors.override_failed): PySide6 segfaults when one raises.
+
+    def dragEnterEvent(self, event) -> None:
+        try:
+            if event.mimeData().hasFormat(CHART_MIME):
+                event.acceptProposedAction()
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("ChartSlot.dragEnterEvent")
+
+    def dragMoveEvent(self, event) -> None:
+        try:
+            if event.mimeData().hasFormat(CHART_MIME):
+                event.acceptProposedAction()
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("ChartSlot.dragMoveEvent")
+
+    def dropEvent(self, event) -> None:
+        try:
+            data = event.mimeData()
+            if not data.hasFormat(CHART_MIME):
+                return
+            key = bytes(data.data(CHART_MIME)).decode("utf-8", "replace")
+            event.acceptProposedAction()
+            if key != self.key:
+                self.dropped.emit(key, self.key)
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("ChartSlot.dropEvent")
+
+
+class DragHandle(QLabel):
+    """Drag it onto another chart to put this chart before that one."""
+
+    def __init__(self, key: str, parent: QWidget) -> None:
+        super().__init__("⠿", parent)
+        self.key = key
+        self.setObjectName("chartDragHandle")
+        self.setToolTip("Drag onto another chart to move this one there")
+        self.setCursor(Qt.CursorShape.OpenHandCursor)
+        self.setStyleSheet("QLabel#chartDragHandle { color: palette(placeholder-text); padding: 0 3px; }")
+        self._press: QPoint | None = None
+
+    def mimeData(self) -> QMimeData:
+        data = QMimeData()
+        data.setData(CHART_MIME, QByteArray(self.key.encode("utf-8")))
+        return data
+
+    def mousePressEvent(self, event) -> None:
+        try:
+            self._press = event.position().toPoint()
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("DragHandle.mousePressEvent")
+
+    def mouseMoveEvent(self, event) -> None:
+        try:
+            if self._press is None:
+                return
+            if (event.position().toPoint() - self._press).manhattanLength() < QApplication.startDragDistance():
+                return
+            self._press = None
+            drag = QDrag(self)
+            drag.setMimeData(self.mimeData())
+            drag.exec(Qt.DropAction.MoveAction)
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("DragHandle.mouseMoveEvent")
 
 
 class ChartGrid:
@@ -63,7 +138,8 @@ class ChartGrid:
                 self.manager.drop(rid, key)
         for key in keys:
             if key not in self._slots:
-                self._slots[key] = ChartSlot(key, self.grid_widget)
+                slot = self._slots[key] = ChartSlot(key, self.grid_widget)
+                slot.dropped.connect(self.move_chart)
         for slot in self._slots.values():
             if slot.chart is not None:
                 self._attach_runs(slot.chart)
@@ -91,6 +167,18 @@ class ChartGrid:
 
     def _chart_runs_changed(self, chart: MetricChart) -> None:
         """Hook: the panel refreshes what depends on the chart's runs (grouping)."""
+
+    @Slot(str, str)
+    def move_chart(self, key: str, before: str) -> None:
+        """Put chart ``key`` just before chart ``before`` (a drag); kept per experiment."""
+        keys = self.layout_state.arrange(self.keys())
+        if key not in keys or before not in keys or key == before:
+            return
+        keys.remove(key)
+        keys.insert(keys.index(before), key)
+        self.layout_state.order = keys
+        self.layout_state.save()
+        self._relayout(force=True)
 
     # -- sections --------------------------------------------------------------------------
     def section_names(self) -> list[str]:
@@ -231,6 +319,7 @@ class ChartGrid:
         chart.menu_requested.connect(self._on_chart_menu)
         slot.placeholder.hide()
         slot.layout().addWidget(chart)
+        slot.handle.raise_()
         slot.chart = chart
         self._chart_built(chart)
         self._attach_runs(chart)
