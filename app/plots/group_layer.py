@@ -27,10 +27,14 @@ if TYPE_CHECKING:
 BAND_ALPHA = 60
 
 
+# Palette slots far apart in hue first (the palette is ordered by hue: neighbours look alike).
+_GROUP_SLOTS = (12, 0, 9, 16, 4, 11, 18, 7, 14, 2, 10, 17, 5, 13, 1, 8, 15, 3, 19, 6)
+
+
 def group_color(index: int, dark: bool) -> QColor:
-    """A group's colour: the run palette's slots in order (groups are few, runs many)."""
+    """A group's colour: the run palette's slots, the most distinct first (groups are few)."""
     colors = palette(dark)
-    return QColor(colors[index % len(colors)])
+    return QColor(colors[_GROUP_SLOTS[index % len(_GROUP_SLOTS)] % len(colors)])
 
 
 class BandItem(pg.GraphicsObject):
