@@ -32,6 +32,11 @@ def build_menus(window: MainWindow) -> None:
     window.demo_action = file_menu.addAction("Create &Demo Runs", window.create_demo_runs)
     window.export_action = file_menu.addAction("&Export Runs as CSV…", window.export_csv)
     file_menu.addSeparator()
+    window.preferences_action = file_menu.addAction("Pr&eferences…", lambda: _open_preferences(window))
+    window.preferences_action.setObjectName("preferencesAction")
+    window.preferences_action.setShortcut(QKeySequence.StandardKey.Preferences)
+    window.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+    file_menu.addSeparator()
     quit_action = file_menu.addAction("&Quit", window.close)
     quit_action.setShortcut(QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_Q))
     quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -61,6 +66,11 @@ def build_menus(window: MainWindow) -> None:
     help_menu = window.menuBar().addMenu("&Help")
     about = help_menu.addAction("&About Tracker", window._show_about)
     about.setMenuRole(QAction.MenuRole.AboutRole)
+
+
+def _open_preferences(window: MainWindow) -> None:
+    from app.shell.preferences import open_preferences  # (imported when used: start-up is measured)
+    open_preferences(window)
 
 
 # The lower tabs, in their order, with the shortcuts that open them (Ctrl+1..3 show and hide

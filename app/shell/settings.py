@@ -8,6 +8,9 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings
 
 MAX_RECENT = 10
+# What may notify (Preferences), each on unless turned off.
+NOTIFY_EVENTS = {"finished": "A run finishes", "failed": "A run fails", "killed": "A run is killed",
+                 "nan": "A metric becomes NaN or infinite"}
 
 
 class Settings:
@@ -71,6 +74,24 @@ class Settings:
 
     def clear_recent_directories(self) -> None:
         self.set_json("directories/recent", [])
+
+    # ---- notifications ------------------------------------------------------------------
+
+    def notify_on(self, event: str) -> bool:
+        """Whether ``event`` (a key of NOTIFY_EVENTS) notifies."""
+        return event in NOTIFY_EVENTS and self.get_bool(f"notifications/{event}", True)
+
+    def set_notify_on(self, event: str, on: bool) -> None:
+        if event in NOTIFY_EVENTS:
+            self.set_bool(f"notifications/{event}", on)
+
+    @property
+    def main_metric(self) -> str:
+        """The metric a notification gives the value of ("": the run's first metric by name)."""
+        return self.get_str("notifications/main_metric").strip()
+
+    def set_main_metric(self, key: str) -> None:
+        self.set_str("notifications/main_metric", key.strip())
 
     def sync(self) -> None:
         self.qsettings.sync()

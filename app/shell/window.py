@@ -36,6 +36,7 @@ from app.shell.tasks import DemoRunsTask
 from app.shell.welcome import WelcomePage
 from app.shell.menus import build_menus
 from app.shell.panels import install_panels
+from app.shell.notifier import install_notifier
 from app.shell import window_state
 from app.shell.focus import KeyboardFocus
 from app.shell.status import StatusMessages
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         build_menus(self)
         self._connect()
         install_panels(self)
+        install_notifier(self)  # desktop notifications when runs end or diverge (window.notifier)
         self.keyboard = KeyboardFocus(self)  # Tab order between regions, the focus ring
         window_state.restore(self)
         self.runs_view.table.setFocus()  # the keys go to the runs first: arrows pick a run
