@@ -13,12 +13,12 @@ from __future__ import annotations
 import time
 from collections import deque
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, Qt, QTimer, Slot
 from PySide6.QtGui import (
-    QColor, QFont, QFontDatabase, QKeySequence, QPalette, QTextCharFormat, QTextCursor, QTextDocument,
+    QColor, QFont, QFontDatabase, QPalette, QTextCharFormat, QTextCursor,
 )
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QStackedWidget, QToolButton, QVBoxLayout, QWidget,
+    QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QStackedWidget, QVBoxLayout, QWidget,
 )
 
 from tracker.entities import Run, UnreadableRun
@@ -26,6 +26,7 @@ from tracker.entities import Run, UnreadableRun
 from app.common.formatting import format_size
 from app.common.worker import Worker
 from app.details import ansi, output_log
+from app.details.find_bar import FindBar
 from app.details.output_log import Chunk, Follow
 from app.shell.errors import override_failed
 
@@ -89,21 +90,15 @@ class OutputView(QWidget):
         self._formats: dict[ansi.Style, QTextCharFormat] = {}
         self._worker = Worker("output-log", self)
 
-        self.find_edit = QLineEdit(self)
-        self.find_edit.setObjectName("outputFind")
-        self.find_edit.setAccessibleName("Find in output")
-        self.find_edit.setPlaceholderText("Find in output (Ctrl+F)")
-        self.find_edit.setClearButtonEnabled(True)
-        self.find_edit.setMinimumWidth(240)
-        self.find_edit.setMaximumWidth(360)
-        self.find_edit.textEdited.connect(self._on_find_edited)
-        self.find_edit.returnPressed.connect(self.find_next)
-        self.previous_button = self._tool_button("outputFindPrevious", "◀", "Previous match (Shift+Enter)",
-                                                 self.find_previous)
-        self.next_button = self._tool_button("outputFindNext", "▶", "Next match (Enter)", self.find_next)
-        self.find_status = QLabel(self)
-        self.find_status.setObjectName("outputFindStatus")
-        self.find_status.setProperty("muted", True)
+        self.text = QPlainTextEdit(self)
+        self.find_bar = FindBar(self.text, "output", self)
+        self.find_bar.edit.setPlaceholderText("Find in output (Ctrl+F)")
+        self.find_bar.edit.setAccessibleName("Find in output")
+        # (the names tests and callers use)
+        self.find_edit, self.find_status = self.find_bar.edit, self.find_bar.status
+        self.next_button, self.previous_button = self.find_bar.next_button, self.find_bar.previous_button
+        self.find_next, self.find_previous, self.start_find = (self.find_bar.find_next, self.find_bar.find_previous,
+                                                               self.find_bar.start)
         self.info = QLabel(self)
         self.info.setObjectName("outputInfo")
         self.info.setProperty("muted", True)
@@ -118,13 +113,11 @@ class OutputView(QWidget):
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 4, 0, 0)
         bar.setSpacing(4)
-        for widget in (self.find_edit, self.previous_button, self.next_button, self.find_status):
-            bar.addWidget(widget)
+        bar.addWidget(self.find_bar)
         bar.addStretch(1)
         for widget in (self.info, self.earlier_button, self.latest_button):
             bar.addWidget(widget)
 
-        self.text = QPlainTextEdit(self)
         self.text.setObjectName("outputText")
         self.text.setAccessibleName("Output")
         self.text.setReadOnly(True)
@@ -146,8 +139,6 @@ class OutputView(QWidget):
         layout.setSpacing(4)
         layout.addLayout(bar)
         layout.addWidget(self.stack, 1)
-        for widget in (self.text, self.find_edit):
-            widget.installEventFilter(self)
 
         self._poll_timer = QTimer(self)
         self._poll_timer.setInterval(POLL_MS)
@@ -156,15 +147,6 @@ class OutputView(QWidget):
         self._insert_timer.setInterval(0)
         self._insert_timer.timeout.connect(self._insert_some)
         self._update_bar()
-
-    def _tool_button(self, name: str, text: str, tip: str, slot) -> QToolButton:
-        button = QToolButton(self)
-        button.setObjectName(name)
-        button.setText(text)
-        button.setToolTip(tip)
-        button.setAccessibleName(tip.split(" (")[0])
-        button.clicked.connect(slot)
-        return button
 
     # ---- the shown run ----------------------------------------------------------------------
 
@@ -363,70 +345,7 @@ class OutputView(QWidget):
         else:
             self._poll_timer.stop()
 
-    # ---- finding --------------------------------------------------------------------------------
-
-    @Slot()
-    def start_find(self) -> None:
-        self.find_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.find_edit.selectAll()
-
-    @Slot(str)
-    def _on_find_edited(self, text: str) -> None:
-        cursor = self.text.textCursor()
-        cursor.setPosition(cursor.selectionStart())  # as you type, the match grows where it is
-        self.text.setTextCursor(cursor)
-        self._find(text, backward=False)
-
-    @Slot()
-    def find_next(self) -> bool:
-        return self._find(self.find_edit.text(), backward=False)
-
-    @Slot()
-    def find_previous(self) -> bool:
-        return self._find(self.find_edit.text(), backward=True)
-
-    def _find(self, text: str, backward: bool) -> bool:
-        if not text:
-            self.find_status.setText("")
-            return False
-        flags = QTextDocument.FindFlag.FindBackward if backward else QTextDocument.FindFlag(0)
-        found = self.text.find(text, flags)
-        if not found:  # wrap around, as a browser's find does
-            cursor = self.text.textCursor()
-            cursor.movePosition(QTextCursor.MoveOperation.End if backward else QTextCursor.MoveOperation.Start)
-            self.text.setTextCursor(cursor)
-            found = self.text.find(text, flags)
-        self.find_status.setText("" if found else "Not found")
-        return found
-
     # ---- Qt overrides (total: they never raise) -------------------------------------------------
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        try:
-            kind = event.type()
-            if kind == QEvent.Type.ShortcutOverride and (event.matches(QKeySequence.StandardKey.Find)
-                                                         or event.matches(QKeySequence.StandardKey.FindNext)
-                                                         or event.matches(QKeySequence.StandardKey.FindPrevious)):
-                event.accept()  # ours, in this tab: not the window's Filter Runs
-                return True
-            if kind == QEvent.Type.KeyPress:
-                if event.matches(QKeySequence.StandardKey.Find):
-                    self.start_find()
-                    return True
-                if event.matches(QKeySequence.StandardKey.FindNext):
-                    self.find_next()
-                    return True
-                if event.matches(QKeySequence.StandardKey.FindPrevious) or (
-                        watched is self.find_edit and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-                        and event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
-                    self.find_previous()
-                    return True
-                if watched is self.find_edit and event.key() == Qt.Key.Key_Escape:
-                    self.text.setFocus()
-                    return True
-        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
-            override_failed("OutputView.eventFilter")
-        return False
 
     def showEvent(self, event) -> None:
         try:
