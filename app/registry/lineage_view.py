@@ -132,7 +132,7 @@ class LineageView(QWidget):
 
         title = _label(f"{lin.name}  v{lin.version}")
         font = QFont(title.font())
-        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setPointSizeF(font.pointSizeF() * (1.1 if self.two_columns else 1.25))  # a short tab: smaller
         font.setWeight(QFont.Weight.DemiBold)
         title.setFont(font)
         title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QByteArray, QEvent, QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QSplitter, QWidget
 
 from app.registry.delegates import ModelItemDelegate
 from app.registry.item_models import MODEL_ROLE
+from app.shell.errors import override_failed
 from app.shell.settings import Settings
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ class PanelLayout(QObject):
                 signal.connect(self.schedule)
         ui.middle_stack.currentChanged.connect(self.schedule)
         ui.versions_fit.fitted.connect(self.schedule)  # its sideways scroll bar may have come or gone
+        ui.middle.installEventFilter(self)  # its height changes without the panel's (an area shown below)
         em = ui.versions.fontMetrics().averageCharWidth()
         ui.lineage_box.setMinimumWidth(em * LINEAGE_MIN_CHARS)
         ui.models_box.setMinimumWidth(em * MODELS_MIN_CHARS)
@@ -197,6 +199,14 @@ class PanelLayout(QObject):
     def schedule(self) -> None:
         """Arrange once the events being handled are done (rows arrive in bursts)."""
         self._timer.start()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        try:
+            if event.type() == QEvent.Type.Resize and watched is self.ui.middle:
+                self.schedule()
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("PanelLayout.eventFilter")
+        return False
 
     @Slot(int, int)
     def _on_splitter_moved(self, pos: int, index: int) -> None:
