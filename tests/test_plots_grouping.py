@@ -119,3 +119,25 @@ def test_grouping_choice_lists_params_and_persists(qtbot, panel, runs, tmp_path)
     qtbot.addWidget(again)
     assert again.group_spec == GroupSpec("param:cfg")
     again.shutdown()
+
+
+def test_group_by_tag_with_runs_lacking_it_and_exported_legend(qtbot, panel, tmp_path):
+    for name, tags, value in (("t1", {"family": "resnet"}, 1.0), ("t2", {"family": "resnet"}, 3.0),
+                              ("t3", {}, 5.0)):
+        with tracker.start_run(run_name=name, tags=tags):
+            tracker.log_metric("acc", value, step=0)
+            tracker.log_metric("acc", value + 1, step=1)
+    panel.set_runs(tracker.Client().search_runs())
+    by = panel.grouping.by
+    assert "tag family" in [by.itemText(i) for i in range(by.count())]
+    chart = panel.chart("acc")
+    qtbot.waitUntil(lambda: not panel.is_loading() and len(chart.runs) == 3
+                    and all(c.drawn is not None for c in chart.runs.values()))
+    panel.set_grouping(GroupSpec("tag:family"))
+    qtbot.waitUntil(lambda: not panel.is_loading() and len(chart.groups.aggregates) == 2)
+    assert chart.groups.aggregates["resnet"].center.tolist() == [2.0, 3.0]
+    assert chart.groups.aggregates["(none)"].center.tolist() == [5.0, 6.0]  # runs lacking the tag
+    assert panel.group_legend.entries == [("resnet", 2), ("(none)", 1)]
+    with chart.export_legend():
+        names = [label.text for _, label in chart.legend.items]
+    assert names == ["family=resnet (2 runs)", "family=(none) (1 run)"]

@@ -297,14 +297,17 @@ class MetricChart(RangeMixin, CrosshairMixin, pg.PlotWidget):
     @contextmanager
     def export_legend(self):
         """While exporting: a legend inside the chart naming its visible runs (up to 8)."""
-        shown = [c for c in self.runs.values() if c.visible and c.drawn is not None]
+        if self.groups.active:  # grouped: the groups, each with its size
+            by = self.groups.spec.by.partition(":")[2]
+            shown = [(c, f"{by}={label} ({n} run{'s' if n != 1 else ''})") for label, n, c in self.groups.entries()]
+        else:
+            shown = [(color_for(c.run_id), c.name) for c in self.runs.values() if c.visible and c.drawn is not None]
         if self.bar_mode or not 0 < len(shown) <= MAX_LEGEND_RUNS:  # bars: names on the axis
             yield
             return
         self.legend.setLabelTextColor(self._colors.text)
-        for curves in shown:
-            sample = pg.PlotDataItem(pen=pg.mkPen(color_for(curves.run_id), width=2))
-            self.legend.addItem(sample, html.escape(curves.name))
+        for color, name in shown:
+            self.legend.addItem(pg.PlotDataItem(pen=pg.mkPen(color, width=2)), html.escape(name))
         self.legend.setVisible(True)
         try:
             yield

@@ -84,7 +84,7 @@ class BandItem(pg.GraphicsObject):
         return path
 
     def boundingRect(self) -> QRectF:
-        return self._rect
+        return self._rect  # total: a stored rect
 
     def paint(self, p, *args) -> None:
         try:

@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Slot
 
 from app.runs.colors import color_for
+from app.shell.errors import override_failed
 
 MAX_MARKS = 2_000  # per chart: past that a run's line is mostly marks anyway
 EDGE_PX = 7  # the marks' centres, in pixels from the edge
@@ -89,6 +90,10 @@ class NonFiniteMarks(pg.ScatterPlotItem):
 
     @staticmethod
     def _tip(x, y, data) -> str:
-        name, step, kind = data
-        value = "+inf" if kind > 0 else "-inf" if kind < 0 else "NaN"
-        return f"{name}: {value} at step {step:,}"
+        try:  # called from pyqtgraph's hover handling: total, as every override
+            name, step, kind = data
+            value = "+inf" if kind > 0 else "-inf" if kind < 0 else "NaN"
+            return f"{name}: {value} at step {step:,}"
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("NonFiniteMarks.tip")
+            return ""

@@ -172,6 +172,7 @@ class MetricPlotPanel(ChartGrid, ChartMenu, QWidget):
         self.manager.refresh(changed)
         if renamed:
             self.legend.set_runs(list(self._runs.values()), self._hidden)
+            self._apply_groups()  # the run legend stays hidden while grouped
         if self._all_keys() != keys_before:
             self._sync_keys()
         else:

@@ -254,7 +254,8 @@ class ChartGrid:
             section.show()
             for i, key in enumerate(keys):
                 slot = self._slots[key]
-                slot.setParent(section.body)
+                if slot.parentWidget() is not section.body:
+                    slot.setParent(section.body)
                 section.grid.addWidget(slot, i // columns, i % columns)
                 shown.add(key)
             for c in range(MAX_COLUMNS):
