@@ -115,3 +115,19 @@ def test_sizes_that_would_leave_a_column_unusable_are_not_restored(qtbot, runs_r
     qtbot.waitUntil(lambda: _three_columns(panel))
     qtbot.waitUntil(lambda: splitter.sizes()[0] >= models.minimumWidth() > 100
                     and splitter.sizes()[2] >= page.minimumWidth() > 200)
+
+
+def test_the_versions_sort_survives_a_restart_and_the_columns_are_fitted_again(qtbot, runs_root):
+    write_demo_runs(runs_root, now=1_790_000_000)
+    window, panel = _window(qtbot, runs_root, NARROW)
+    versions = panel.findChild(QTableView, "registryVersions")
+    versions.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    qtbot.waitUntil(lambda: versions.model().index(0, 0).data() == "v1")
+    window.close()
+    _, panel = _window(qtbot, runs_root, WIDE)
+    versions = panel.findChild(QTableView, "registryVersions")
+    qtbot.waitUntil(lambda: versions.model().index(0, 0).data() == "v1")
+    header = versions.horizontalHeader()
+    last = header.count() - 1  # the description takes what is left (cut with an ellipsis if it must)
+    qtbot.waitUntil(lambda: header.length() == versions.viewport().width()
+                    and all(header.sectionSize(c) >= versions.sizeHintForColumn(c) for c in range(last)))

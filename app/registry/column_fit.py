@@ -42,7 +42,7 @@ class ColumnFit(QObject):
         model = view.model()
         for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved, model.dataChanged,
                        model.layoutChanged):
-            signal.connect(self._schedule)
+            signal.connect(self.schedule)
 
     def natural_widths(self) -> list[int]:
         """Per column, the width its header and every shown cell need."""
@@ -104,13 +104,14 @@ class ColumnFit(QObject):
             self.fitted.emit()
 
     @Slot()
-    def _schedule(self) -> None:
+    def schedule(self) -> None:
+        """Fit once the events being handled are done."""
         self._timer.start()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         try:
             if event.type() == QEvent.Type.Resize and watched is self.view.viewport():
-                self._schedule()
+                self.schedule()
         except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("ColumnFit.eventFilter")
         return False

@@ -178,7 +178,11 @@ class PanelLayout(QObject):
     # ---- remembering --------------------------------------------------------------------------
 
     def restore(self, settings: Settings) -> None:
-        """Sizes saved for each mode; the wide mode's are applied now (the panel starts wide)."""
+        """Sizes saved for each mode; the wide mode's are applied now (the panel starts wide).
+        The versions table's sort comes back too (its widths are fitted again)."""
+        if (state := settings.get_bytes("registry/versionsHeader")) is not None:
+            self.ui.versions.horizontalHeader().restoreState(state)
+            self.ui.versions_fit.schedule()
         for key in (*KEYS[False], *KEYS[True]):
             if (state := settings.get_bytes(f"registry/{key}")) is not None:
                 self._states[key] = state
@@ -194,6 +198,7 @@ class PanelLayout(QObject):
                 self._states[key] = splitter.saveState()
         for key, state in self._states.items():
             settings.set_bytes(f"registry/{key}", state)
+        settings.set_bytes("registry/versionsHeader", ui.versions.horizontalHeader().saveState())
 
     @Slot()
     def schedule(self) -> None:
