@@ -114,8 +114,16 @@ class Overview(QScrollArea):
         return value
 
     def clear(self) -> None:
+        # Rows are taken out and their widgets deleted later, not at once (removeRow): deleting the
+        # widget that has the focus at once, from this call, left PySide's wrappers of the window's
+        # menu actions invalid ("Internal C++ object already deleted") though the actions live on.
         while self.form.rowCount():
-            self.form.removeRow(0)
+            row = self.form.takeRow(0)
+            for item in (row.labelItem, row.fieldItem):
+                widget = item.widget() if item is not None else None
+                if widget is not None:
+                    widget.hide()
+                    widget.deleteLater()
         self.registered = self.copy_command_button = None
         self._versions, self._command = [], ""
 
