@@ -46,7 +46,6 @@ class MarkdownView(QTextBrowser):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.anchorClicked.connect(self._on_link)
         self._markdown = ""
-        self.opened: list[str] = []  # links handed to the desktop (what a test can see)
 
     def set_markdown(self, text: str) -> None:
         self._markdown = text
@@ -64,8 +63,7 @@ class MarkdownView(QTextBrowser):
 
     @Slot(QUrl)
     def _on_link(self, url: QUrl) -> None:
-        if url.scheme().lower() in _EXTERNAL:
-            self.opened.append(url.toString())
+        if url.scheme().lower() in _EXTERNAL:  # (a relative or file: link opens nothing)
             desktop.open_url(url)
 
     def loadResource(self, kind: int, name: QUrl) -> object:
