@@ -150,14 +150,19 @@ class ScatterChart(pg.PlotWidget):
         y_axis = Axis([run_value(r, y_key) for r in runs], allow_log=False)
         self._x_axis = x_axis
         spots = []
+        looks: dict[str, tuple] = {}  # one brush and pen per colour: pyqtgraph renders each look once
         for run, x, y in zip(runs, x_axis.positions, y_axis.positions):
             if np.isfinite(x) and np.isfinite(y):
                 if x_axis.categorical:  # side by side within the category, the same for a run every time
                     x = x + JITTER * ((zlib.crc32(run.info.run_id.encode()) % 1001) / 500 - 1)
-                color = QColor(color_for(run.info.run_id))
-                color.setAlpha(ALPHA)
-                spots.append({"pos": (float(x), float(y)), "data": run.info.run_id,
-                              "brush": pg.mkBrush(color), "pen": pg.mkPen(color_for(run.info.run_id), width=1)})
+                solid = color_for(run.info.run_id)
+                name = solid.name()
+                if name not in looks:
+                    color = QColor(solid)
+                    color.setAlpha(ALPHA)
+                    looks[name] = (pg.mkBrush(color), pg.mkPen(solid, width=1))
+                brush, pen = looks[name]
+                spots.append({"pos": (float(x), float(y)), "data": run.info.run_id, "brush": brush, "pen": pen})
         self.points.setData(spots)
         if x_axis.categorical:
             bottom.setTicks([[(i, c) for i, c in enumerate(x_axis.categories)]])

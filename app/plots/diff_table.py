@@ -7,7 +7,7 @@ best; the choice is kept in the settings.
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QSettings, Qt, Slot
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QMenu, QTableView, QVBoxLayout, QWidget,
 )
@@ -73,10 +73,25 @@ class DiffTable(QWidget):
             if chosen in (MIN, MAX):
                 self.model.directions[metric] = chosen
         self.model.set_runs(runs)
-        self.table.resizeColumnsToContents()
-        for col in range(1, self.model.columnCount()):
-            self.table.setColumnWidth(col, min(max(self.table.columnWidth(col), 90), 220))
-        self.table.setColumnWidth(0, min(max(self.table.columnWidth(0), 120), 260))
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Each column as wide as its texts, within bounds. Measured here from the texts rather
+        than by resizeColumnsToContents, which asks the model for every role of every cell
+        (1.3 s for 100 runs)."""
+        model, plain, bold = self.model, self.fontMetrics(), QFontMetrics(self.model._bold)
+        display = Qt.ItemDataRole.DisplayRole
+        pad = 2 * self.style().pixelMetric(self.style().PixelMetric.PM_FocusFrameHMargin) + 16
+        for col in range(model.columnCount()):
+            header = str(model.headerData(col, Qt.Orientation.Horizontal, display) or "")
+            widest = plain.horizontalAdvance(header) + (22 if col else 0)  # the swatch
+            for row in range(len(model.rows)):
+                if model.rows[row].kind == HEADER:
+                    continue
+                text = model.data(model.index(row, col), display)
+                widest = max(widest, bold.horizontalAdvance(str(text or "")))
+            low, high = (120, 260) if col == 0 else (90, 220)
+            self.table.setColumnWidth(col, min(max(widest + pad, low), high))
 
     def set_direction(self, metric: str, direction: str) -> None:
         """Whether ``metric``'s lowest (``"min"``) or highest (``"max"``) value is marked best; kept."""

@@ -25,6 +25,7 @@ from tracker.entities import Run
 from .compare_charts import Axis, _label_fill, _style_plot, run_value
 
 BINS = 12  # colour steps along the metric
+SMOOTH_UP_TO = 300  # runs drawn with antialiased lines
 NEAR_AXIS = 0.2  # a drag starting this close to an axis (in axis spacings) brushes it
 _NO_METRIC = QColor(128, 128, 128)
 
@@ -101,10 +102,14 @@ class ParallelCoordinates(pg.PlotWidget):
         self._drag: tuple[int, float] | None = None  # axis, where the drag began
         self._decor: list = []
         self._labels: list[tuple[pg.TextItem, str, str]] = []  # item, full text, row (name/top/bottom/tick)
+        # Drawn as separate segments: one path of a thousand crossing lines costs Qt's stroker
+        # seconds to outline (9 s for 1,000 runs x 7 axes), separate segments milliseconds.
         self._dim = pg.PlotCurveItem(pen=pg.mkPen(self._colors.faint, width=1))
-        self._missing = pg.PlotCurveItem(pen=pg.mkPen(_NO_METRIC, width=1.5))
+        self._missing = pg.PlotCurveItem(pen=pg.mkPen(_NO_METRIC, width=1.5), antialias=True)
         self._lines = [pg.PlotCurveItem(pen=pg.mkPen(c, width=1.5), antialias=True) for c in self._bin_colors]
         for curve in [self._dim, self._missing, *self._lines]:
+            curve.setSegmentedLineMode("on")
+            curve.setSkipFiniteCheck(True)  # polylines() passes finite points only
             item.addItem(curve)
         self._box.sigResized.connect(self._on_box_resized)
 
@@ -132,6 +137,9 @@ class ParallelCoordinates(pg.PlotWidget):
             kept = {self.keys.index(old_keys[a]): r for a, r in self._brushes.items()
                     if a < len(old_keys) and old_keys[a] in self.keys}
         self._brushes = kept
+        # Antialiased 1.5 px lines cost ~15x more to draw: smooth for a few runs, plain for many.
+        for curve in [self._missing, *self._lines]:
+            curve.opts["antialias"] = n <= SMOOTH_UP_TO
         self._draw_decor()
         self._update()
 
