@@ -421,7 +421,7 @@ def test_the_details_page_is_built_when_the_first_run_is_shown(qtbot, runs_root)
     assert not details.built and "tabs" not in details.__dict__  # start-up pays nothing for it
     assert details.stack.currentWidget() is details.placeholder
     details.set_run(tracker.get_run(log_run("shown")))
-    assert details.built and details.tabs.count() == 5 and details.title.text() == "shown"
+    assert details.built and details.tabs.count() == 6 and details.title.text() == "shown"
     assert details.stack.currentWidget() is not details.placeholder
 
     explicit = RunDetails()
