@@ -51,12 +51,21 @@ def test_colours_and_progress_bars_show_as_a_terminal_shows_them(qtbot, runs_roo
     assert format_at(view, "done").foreground().style() == Qt.BrushStyle.NoBrush  # plain: the palette's text
 
 
-def test_each_theme_gets_colours_readable_on_it():
-    for colour in range(16):
-        light, dark = ansi.rgb(colour, False), ansi.rgb(colour, True)
-        assert light != dark
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_each_theme_gets_the_16_colours_readable_on_its_page():
+    from app.shell import theme
+    for name, dark in (("light", False), ("dark", True)):
+        page = theme.palette(name).base().color().name()
+        for colour in range(16):
+            high, low = sorted((_luminance(ansi.rgb(colour, dark)), _luminance(page)), reverse=True)
+            assert (high + 0.05) / (low + 0.05) >= 4.5, (name, colour)
     assert ansi.rgb(None, True) is None and ansi.rgb((1, 2, 3), False) == "#010203"
-    assert ansi.rgb(208, True) == "#ff8700"
+    assert ansi.rgb(208, True) == "#ff8700"  # the 256-colour cube
 
 
 def test_the_tab_follows_a_running_run_and_redraws_its_progress_bar(qtbot, runs_root):

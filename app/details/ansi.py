@@ -29,11 +29,12 @@ _INCOMPLETE = re.compile(r"\x1b(?:\[[0-9;:?<=>]*[ -/]*|\][^\x07\x1b]*)?\Z")
 _OTHER_CONTROLS = re.compile(r"[\x00-\x07\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]")
 
 # The 16 basic colours, per theme: the light set is dark enough for a white page, the dark
-# set light enough for a near-black one (a terminal's "white" text is grey on the light page).
+# set light enough for a near-black one, 4.5:1 at least (a terminal's "white" is grey on the
+# light page, its "black" grey on the dark one).
 _BASIC = {
     False: ("#24292f", "#c4221a", "#1a7f37", "#8a6a00", "#0b5cd5", "#8a3ab9", "#0e7c86", "#6e7781",
-            "#57606a", "#d73a2f", "#1f883d", "#9a6700", "#218bff", "#a475f9", "#1b7c83", "#8c959f"),
-    True: ("#6e7681", "#ff7b72", "#56d364", "#e3b341", "#79c0ff", "#d2a8ff", "#56d4dd", "#d0d7de",
+            "#57606a", "#d73a2f", "#1f883d", "#9a6700", "#0969da", "#8250df", "#1b7c83", "#656d76"),
+    True: ("#8b949e", "#ff7b72", "#56d364", "#e3b341", "#79c0ff", "#d2a8ff", "#56d4dd", "#d0d7de",
            "#8b949e", "#ffa198", "#7ee787", "#f2cc60", "#a5d6ff", "#e2c5ff", "#b3f0ff", "#f0f6fc"),
 }
 
