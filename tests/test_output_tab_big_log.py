@@ -23,6 +23,7 @@ def write_big_log(path) -> None:
     block = "".join(f"step {i:06d} \x1b[32mloss\x1b[0m {1 / (i + 1):.6f} \rprogress {i % 100:3d}%\r"
                     f"progress done\n" for i in range(2000)).encode()
     with open(path, "wb") as f:
+        f.write(b"the very first line\n")
         written = 0
         while written < SIZE:
             f.write(block)
@@ -94,3 +95,12 @@ def test_a_100_mb_log_opens_without_stalling_the_gui(qtbot, runs_root):
     view.latest_button.click()
     qtbot.waitUntil(lambda: not view.latest_button.isVisible() and not view.is_loading(), timeout=20000)
     assert view.plain_text().endswith("the very last line\n")
+
+    # Find looks through the whole log when the part shown lacks the text, and shows the part with it
+    meter.restart()
+    view.find_edit.setText("THE VERY FIRST")
+    assert not view.find_next()
+    qtbot.waitUntil(lambda: view.text.textCursor().selectedText() == "the very first", timeout=20000)
+    meter.timer.stop()
+    assert meter.longest < STALL_LIMIT, f"the GUI thread stalled {meter.longest * 1000:.0f} ms"
+    assert view.latest_button.isVisible() and view.find_status.text() == ""

@@ -7,7 +7,7 @@ shortcut before the window does (the window's Ctrl+F filters the runs).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QToolButton, QWidget
 
@@ -17,6 +17,10 @@ _KEYS = (QKeySequence.StandardKey.Find, QKeySequence.StandardKey.FindNext, QKeyS
 
 
 class FindBar(QWidget):
+    """Emits ``notFound(text)`` when the text holds no match (a caller may look further)."""
+
+    notFound = Signal(str)
+
     def __init__(self, text: QPlainTextEdit, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.text = text
@@ -84,7 +88,16 @@ class FindBar(QWidget):
             self.text.setTextCursor(cursor)
             found = self.text.find(text, flags)
         self.status.setText("" if found else "Not found")
+        if not found:
+            self.notFound.emit(text)
         return found
+
+    def find_from_start(self) -> bool:
+        """The first match in the whole text."""
+        cursor = self.text.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.Start)
+        self.text.setTextCursor(cursor)
+        return self.find_next()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         try:

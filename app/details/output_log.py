@@ -119,5 +119,25 @@ def poll(follow: Follow) -> Chunk:
     return _chunk(follow, text, spans, size)
 
 
+def find_before(run_path: str, needle: str, before: int) -> int | None:
+    """The byte offset of the last match of ``needle`` (ASCII letters in any case) that ends before byte
+    ``before`` of the log, or None. Read backward a block at a time: a 100 MB log costs a read of it."""
+    target = needle.encode("utf-8").lower()
+    if not target:
+        return None
+    end = before
+    while end > 0:
+        start = max(0, end - READ_BYTES * 4)
+        data, _ = read_output(run_path, start, end - start)
+        found = data.lower().rfind(target)
+        if found >= 0:
+            return start + found
+        if start == 0:
+            return None
+        end = start + len(target) - 1  # (a match across the blocks' boundary is found in the next)
+        time.sleep(0)
+    return None
+
+
 def log_path(run_path: str) -> Path:
     return output_log_path(run_path)

@@ -97,6 +97,8 @@ class OutputView(QWidget):
         # (the names tests and callers use)
         self.find_edit, self.find_status = self.find_bar.edit, self.find_bar.status
         self.next_button, self.previous_button = self.find_bar.next_button, self.find_bar.previous_button
+        self.find_bar.notFound.connect(self._search_earlier)
+        self._find_after_load = ""  # found in an earlier part of the log: find it once that part is shown
         self.find_next, self.find_previous, self.start_find = (self.find_bar.find_next, self.find_bar.find_previous,
                                                                self.find_bar.start)
         self.info = QLabel(self)
@@ -161,6 +163,7 @@ class OutputView(QWidget):
             self._update_timer()
             return
         self._run_id, self._run_path = run_id, path
+        self._find_after_load = ""
         self._clear()
         self._stale = True
         if self.isVisible():
@@ -281,6 +284,10 @@ class OutputView(QWidget):
                 self._insert_timer.stop()
         finally:
             cursor.endEditBlock()
+        if self._find_after_load and not self._insert_timer.isActive():  # the part with the match is in
+            text, self._find_after_load = self._find_after_load, ""
+            self.find_bar.find_from_start()
+            return
         if at_end and self._following:
             bar.setValue(bar.maximum())
 
@@ -317,6 +324,28 @@ class OutputView(QWidget):
         if self._follow is not None and self._follow.start > 0:
             end = self._follow.start
             self.load(max(0, end - output_log.TAIL_BYTES), end)
+
+    @Slot(str)
+    def _search_earlier(self, text: str) -> None:
+        """Not in the part shown: look for it before (a big log's earlier pages), on the worker."""
+        follow = self._follow
+        if follow is None or follow.start <= 0 or self._run_path is None or self._worker.is_pending(self._job):
+            return
+        self.find_status.setText("Searching the whole log…")
+        generation = self._generation
+        self._job = self._worker.submit(output_log.find_before, self._run_path, text, follow.start,
+                                        on_done=lambda at: self._on_found_earlier(generation, text, at),
+                                        on_error=lambda e: self._on_failed(generation, e))
+
+    def _on_found_earlier(self, generation: int, text: str, at: int | None) -> None:
+        if generation != self._generation:
+            return
+        if at is None:
+            self.find_status.setText("Not found in the whole log")
+            return
+        start = max(0, at - output_log.TAIL_BYTES // 2)
+        self.load(start, min(max(self._size, at + len(text)), start + output_log.TAIL_BYTES))
+        self._find_after_load = text
 
     @Slot()
     def show_latest(self) -> None:
