@@ -73,6 +73,10 @@ class ImportanceView(QWidget):
         self.result: Importance | None = None
         self._job = -1
         self._stale = False
+        self._chosen = ""
+        self._labels: list[pg.TextItem] = []
+        self._ticks: list[tuple[float, str]] = []
+        self.chart.getPlotItem().vb.sigResized.connect(self._fit)
         self._worker = Worker("compare-importance", self)
         self._worker.submit(_prepare)
 
@@ -80,7 +84,7 @@ class ImportanceView(QWidget):
     def set_runs(self, runs: list[Run], metrics: list[str], default: str) -> None:
         """The runs to learn from and the metrics to choose between (names, without ``metrics.``)."""
         self.runs = list(runs)
-        current = self.metric.currentText()
+        current = self._chosen or self.metric.currentText()  # the user's pick outlives a selection without it
         self.metric.blockSignals(True)
         self.metric.clear()
         self.metric.addItems(metrics)
@@ -124,6 +128,7 @@ class ImportanceView(QWidget):
     # -- drawing -----------------------------------------------------------------------------
     @Slot(int)
     def _on_metric_changed(self, _index: int) -> None:
+        self._chosen = self.metric.currentText()
         self.compute()
 
     def _on_error(self, error: Exception) -> None:
@@ -138,6 +143,7 @@ class ImportanceView(QWidget):
         ranked = result.params
         if result.message or not ranked:
             self.note.setText(result.message)
+            self._ticks, self._labels = [], []
             item.getAxis("left").setTicks([[]])
             item.setLabel("bottom", "")
             self.computed.emit(result)
@@ -153,22 +159,34 @@ class ImportanceView(QWidget):
         item.addItem(bars)
         self._bars.append(bars)
         top = float(widths.max()) or 1.0
+        self._labels = []
         for y, p in zip(ys, ranked):
             sign = "" if p.correlation is None else f"  r = {p.correlation:+.2f}"
             label = pg.TextItem(f"{p.importance:.3g}{sign}", color=self._colors.text, anchor=(0, 0.5))
             label.setPos(p.importance + top * 0.01, y)
             item.addItem(label, ignoreBounds=True)
             self._bars.append(label)
+            self._labels.append(label)
         metrics = QFontMetrics(self.font())
-        ticks = [(y, metrics.elidedText(p.param, Qt.TextElideMode.ElideMiddle, NAME_WIDTH))
-                 for y, p in zip(ys, ranked)]
-        item.getAxis("left").setTicks([ticks])
+        self._ticks = [(y, metrics.elidedText(p.param, Qt.TextElideMode.ElideMiddle, NAME_WIDTH))
+                       for y, p in zip(ys, ranked)]
         item.setLabel("bottom", f"importance for {html.escape(result.metric)} (drop in R² when shuffled)",
                       color=self._colors.axis.name())
         item.vb.setRange(xRange=(0, top * 1.3), yRange=(-0.6, n - 0.4), padding=0)
+        self._fit()
         self.note.setText(f"From {result.runs} runs with {result.metric} (forest R² {result.score:.2f}); "
                           "green: higher param, higher metric; red: the opposite; blue: categorical")
         self.computed.emit(result)
+
+    @Slot(object)
+    def _fit(self, *_args) -> None:
+        """Names and numbers only as often as the height has room for them (every bar when it can)."""
+        line = QFontMetrics(self.font()).height()
+        per_bar = self.chart.getPlotItem().vb.height() / max(len(self._ticks), 1)
+        every = max(1, -(-line // max(int(per_bar), 1)))
+        self.chart.getPlotItem().getAxis("left").setTicks([self._ticks[::every]] if self._ticks else [[]])
+        for i, label in enumerate(self._labels):
+            label.setVisible(i % every == 0)
 
     def changeEvent(self, event) -> None:
         try:

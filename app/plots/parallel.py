@@ -30,9 +30,11 @@ NEAR_AXIS = 0.2  # a drag starting this close to an axis (in axis spacings) brus
 _NO_METRIC = QColor(128, 128, 128)
 
 
-def _metric_colors(n: int) -> list[QColor]:
-    """Steps of viridis without its darkest and lightest ends (lost on a dark or a white background)."""
-    lut = pg.colormap.get("viridis").getLookupTable(start=0.12, stop=0.88, nPts=n, alpha=False)
+def _metric_colors(n: int, dark: bool) -> list[QColor]:
+    """Steps of viridis without the end that would fade into the background (its light
+    yellow on white, its dark purple on a dark theme)."""
+    start, stop = (0.2, 1.0) if dark else (0.0, 0.8)
+    lut = pg.colormap.get("viridis").getLookupTable(start=start, stop=stop, nPts=n, alpha=False)
     return [QColor(int(r), int(g), int(b)) for r, g, b in lut]
 
 
@@ -89,7 +91,7 @@ class ParallelCoordinates(pg.PlotWidget):
         item.hideAxis("left")
         item.hideAxis("bottom")
         self._colors = _style_plot(self, self.palette())
-        self._bin_colors = _metric_colors(BINS)
+        self._bin_colors = _metric_colors(BINS, self._colors.dark)
         self.runs: list[Run] = []
         self.keys: list[str] = []
         self.run_ids: list[str] = []
@@ -149,7 +151,8 @@ class ParallelCoordinates(pg.PlotWidget):
         if key not in self.keys:
             return
         a = self.keys.index(key)
-        self._brushes[a] = tuple(sorted((self._unit(a, lo), self._unit(a, hi))))
+        low, high = sorted((self._unit(a, lo), self._unit(a, hi)))
+        self._brushes[a] = (min(max(low, 0.0), 1.0), min(max(high, 0.0), 1.0))  # within the axis
         self._update()
 
     def clear_brush(self, key: str | None = None) -> None:
@@ -182,6 +185,9 @@ class ParallelCoordinates(pg.PlotWidget):
     def apply_palette(self, pal: QPalette) -> None:
         self._colors = _style_plot(self, pal)
         self._dim.setPen(pg.mkPen(self._colors.faint, width=1))
+        self._bin_colors = _metric_colors(BINS, self._colors.dark)
+        for curve, color in zip(self._lines, self._bin_colors):
+            curve.setPen(pg.mkPen(color, width=1.5))
         self.plot(self.runs, self.keys, self.keys[self._metric_axis] if self._metric_axis is not None else None)
 
     # -- drawing -----------------------------------------------------------------------------
@@ -245,7 +251,8 @@ class ParallelCoordinates(pg.PlotWidget):
                 mid = (axis.lo + axis.hi) / 2
                 self._label(a, 0.5, axis.label(mid), "tick", (0.0, 0.5))
         if self._metric_axis is not None and not self.axes[self._metric_axis].categorical:
-            lut = np.array([[c.red(), c.green(), c.blue(), 255] for c in _metric_colors(64)], dtype=np.ubyte)
+            steps = _metric_colors(64, self._colors.dark)
+            lut = np.array([[c.red(), c.green(), c.blue(), 255] for c in steps], dtype=np.ubyte)
             bar = pg.ImageItem(lut.reshape(1, 64, 4))
             bar.setRect(QRectF(self._metric_axis - 0.025, 0, 0.05, 1))
             item.addItem(bar, ignoreBounds=True)
