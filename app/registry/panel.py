@@ -15,9 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QTimer, Signal, Slot
-from PySide6.QtGui import (
-    QAction, QCloseEvent, QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent, QResizeEvent, QShowEvent,
-)
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu, QWidget
 
 import tracker
@@ -382,22 +380,6 @@ class RegistryPanel(QWidget):
         text = str(error) or type(error).__name__
         self.show_message(text[:1].upper() + text[1:], error=True)
         self.refresh()  # undo what an edit showed before it failed
-
-    # ---- layout: three columns, or the lineage in a tab when narrow -------------------------
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        try:
-            super().resizeEvent(event)
-            self.ui.panel_layout.arrange()
-        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
-            override_failed("RegistryPanel.resizeEvent")
-
-    def showEvent(self, event: QShowEvent) -> None:
-        try:
-            super().showEvent(event)
-            self.ui.panel_layout.schedule()  # the first resize comes before the panel is visible
-        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
-            override_failed("RegistryPanel.showEvent")
 
     # ---- drops on the panel outside the models list ------------------------------------------
 

@@ -36,8 +36,8 @@ MODELS_MIN_CHARS, MODELS_MAX_CHARS = 18, 40
 
 
 class PanelLayout(QObject):
-    """``arrange()`` picks the mode for the panel's width and fits what the user has not set;
-    the panel calls it when resized, and it runs by itself when models or versions change."""
+    """``arrange()`` picks the mode for the panel's width and fits what the user has not set; it
+    runs when the panel is resized or shown and when its models or versions change."""
 
     mode_changed = Signal(bool)  # compact
 
@@ -60,6 +60,7 @@ class PanelLayout(QObject):
         ui.middle_stack.currentChanged.connect(self.schedule)
         ui.versions_fit.fitted.connect(self.schedule)  # its sideways scroll bar may have come or gone
         ui.middle.installEventFilter(self)  # its height changes without the panel's (an area shown below)
+        panel.installEventFilter(self)
         em = ui.versions.fontMetrics().averageCharWidth()
         ui.lineage_box.setMinimumWidth(em * LINEAGE_MIN_CHARS)
         ui.models_box.setMinimumWidth(em * MODELS_MIN_CHARS)
@@ -207,8 +208,11 @@ class PanelLayout(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         try:
-            if event.type() == QEvent.Type.Resize and watched is self.ui.middle:
-                self.schedule()
+            kind = event.type()
+            if watched is self.panel and kind == QEvent.Type.Resize:
+                self.arrange()  # now: the panel is painted in the layout for its width
+            elif kind == QEvent.Type.Show or (kind == QEvent.Type.Resize and watched is self.ui.middle):
+                self.schedule()  # (the first resize comes before the panel is visible)
         except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("PanelLayout.eventFilter")
         return False
