@@ -132,7 +132,9 @@ class ChartGrid:
             slot = self._slots.pop(key)
             if slot.chart is not None:
                 self.queue.discard(slot.chart)
-            slot.setParent(None)
+            # Hidden, and deleted by Qt later with its parent still set: a parentless widget
+            # would be Python's to delete, at whatever moment garbage collection runs.
+            slot.hide()
             slot.deleteLater()
             for rid in self._runs:
                 self.manager.drop(rid, key)
