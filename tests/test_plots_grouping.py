@@ -141,3 +141,16 @@ def test_group_by_tag_with_runs_lacking_it_and_exported_legend(qtbot, panel, tmp
     with chart.export_legend():
         names = [label.text for _, label in chart.legend.items]
     assert names == ["family=resnet (2 runs)", "family=(none) (1 run)"]
+
+
+def test_crosshair_reads_the_groups_while_grouped(qtbot, panel, runs):
+    panel.set_runs(tracker.Client().search_runs())
+    chart = loaded_chart(qtbot, panel)
+    panel.set_grouping(GroupSpec("param:cfg"))
+    qtbot.waitUntil(lambda: not panel.is_loading() and len(chart.groups.aggregates) == 2)
+    rows = chart.show_crosshair(2.0, readout_at=chart.rect().center())
+    assert rows == [("x", pytest.approx(14 / 3), None)]  # group y has no step 2 (nearest: none past its end)
+    text = chart.readout.text()
+    assert "step 2" in text and "cfg=x" in text and "mean <b>4.667</b>" in text and "[3 – 6]" in text
+    rows = chart.show_crosshair(1.0)
+    assert rows == [("x", 3.0, None), ("y", 10.0, None)]

@@ -6,6 +6,7 @@ smoothing is on: each run smoothed, then aggregated); numpy only, per run, never
 """
 from __future__ import annotations
 
+import html
 import math
 from typing import TYPE_CHECKING
 
@@ -14,12 +15,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath
 
+from app.common.formatting import format_number
 from app.runs.colors import palette
 from app.shell.errors import override_failed
 
 from .curve import RunCurve
 from .grouping import Aggregate, GroupSpec, aggregate, axis_units
-from .series_math import gap_connect
+from .series_math import gap_connect, value_at
 
 if TYPE_CHECKING:
     from .chart import MetricChart
@@ -204,6 +206,33 @@ class GroupLayer:
         for label in [k for k in self._items if k not in result]:
             self._remove(label)
         self.chart.update_range()
+
+    def at(self, x: float) -> list[tuple[str, QColor, Aggregate, int]]:
+        """``(label, colour, aggregate, index)`` of each group's point nearest ``x``."""
+        dark = self.chart._colors.dark
+        rows = []
+        for i, (label, _) in enumerate(self.groups):
+            agg = self.aggregates.get(label)
+            if agg is None or not len(agg):
+                continue
+            j = value_at(agg.x, agg.center, x)
+            if j is not None:
+                rows.append((label, group_color(i, dark), agg, j))
+        return rows
+
+    def readout_html(self, rows) -> str:
+        """The crosshair's text: the step, then per group its line's value, band and size."""
+        name = html.escape(self.spec.by.partition(":")[2])
+        centre = "median" if self.spec.center == "median" else "mean"
+        lines = [f"<b>step {int(rows[0][2].steps[rows[0][3]]):,}</b>"]
+        for label, color, agg, j in rows:
+            band = ("" if self.spec.band == "none" else
+                    f" <span style='color:gray'>[{format_number(float(agg.lo[j]))} – "
+                    f"{format_number(float(agg.hi[j]))}]</span>")
+            lines.append(f"<span style='color:{color.name()}'>■</span> {name}={html.escape(label)}"
+                         f"&nbsp;&nbsp;{centre} <b>{format_number(float(agg.center[j]))}</b>{band}"
+                         f" <span style='color:gray'>({int(agg.count[j])})</span>")
+        return "<br>".join(lines)
 
     def bounds(self) -> tuple[float, float, float, float] | None:
         """x0, x1, y0, y1 over the lines and bands, in axis units."""

@@ -81,7 +81,7 @@ def _elide(name: str, limit: int = 32) -> str:
 
 class CrosshairMixin:
     """MetricChart's hover behaviour; expects ``runs``, ``settings``, ``readout``, ``_vline``,
-    ``_markers``, ``_marker_pen``, ``bar_mode``, ``bars`` and the ``hovered``/``hover_left`` signals."""
+    ``_markers``, ``_marker_pen``, ``bar_mode``, ``bars``, ``groups`` and the ``hovered``/``hover_left`` signals."""
 
     @Slot(object)
     def _on_mouse_moved(self, pos: QPointF) -> None:
@@ -120,6 +120,8 @@ class CrosshairMixin:
             return []
         self._vline.setPos(x)
         self._vline.setVisible(True)
+        if self.groups.active:
+            return self._show_group_crosshair(x, readout_at)
         rows, xs, ys, brushes = [], [], [], []
         for curves in self.runs.values():
             p = curves.drawn
@@ -140,6 +142,20 @@ class CrosshairMixin:
         if readout_at is not None:
             self._show_readout(rows, readout_at)
         return [(run_id, raw, smooth) for run_id, _, _, _, raw, smooth in rows]
+
+    def _show_group_crosshair(self, x: float, readout_at: QPoint | None) -> list:
+        """Grouped: each group's line marked, its value, band and size in the readout."""
+        rows = self.groups.at(x)
+        shown = [(a.x[j], a.center[j], c) for _, c, a, j in rows if np.isfinite(a.center[j])]
+        ys = [float(np.log10(y)) if self.settings.log_y and y > 0 else float(y) for _, y, _ in shown]
+        self._markers.setData([float(x) for x, _, _ in shown], ys,
+                              brush=[_marker_brush(c.rgba()) for _, _, c in shown], pen=self._marker_pen)
+        if readout_at is not None:
+            if rows:
+                self._place_readout(self.groups.readout_html(rows), readout_at)
+            else:
+                self.readout.hide()
+        return [(label, float(a.center[j]), None) for label, _, a, j in rows]
 
     def _show_bar_readout(self, y: float, at: QPoint) -> None:
         bar = self.bars.at(y)
