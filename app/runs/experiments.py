@@ -1,4 +1,5 @@
-"""The experiments list: "All runs" on top, then each experiment with its run count."""
+"""The experiments list: "All runs" on top, then each experiment with its run count, and
+"Deleted" below them (with the number of runs in the trash) while the trash holds any."""
 from __future__ import annotations
 
 from typing import Any, Iterable
@@ -16,22 +17,26 @@ from app.shell.errors import override_failed, variant_safe
 
 ALL_RUNS = "All runs"
 COUNT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
-NAME_ROLE = int(Qt.ItemDataRole.UserRole) + 2  # None for "All runs"
+NAME_ROLE = int(Qt.ItemDataRole.UserRole) + 2  # None for "All runs" (and "Deleted")
+DELETED_ROLE = int(Qt.ItemDataRole.UserRole) + 3  # True for "Deleted"
+DELETED = "Deleted"
 
 
 class ExperimentsModel(QAbstractListModel):
-    """Row 0 is "All runs"; then experiments as (name, run count), in the order given."""
+    """Row 0 is "All runs"; then experiments as (name, run count), in the order given; then
+"Deleted" when the trash holds runs."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._total = 0
         self._items: list[tuple[str, int]] = []
+        self._deleted = 0  # runs in the trash
 
     # Every override is total (errors.override_failed): PySide6 segfaults when one raises.
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         try:
-            return 0 if parent.isValid() else 1 + len(self._items)
+            return 0 if parent.isValid() else 1 + len(self._items) + (1 if self._deleted else 0)
         except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("ExperimentsModel.rowCount")
             return 0
@@ -44,6 +49,8 @@ class ExperimentsModel(QAbstractListModel):
             return None
 
     def _data(self, index: QModelIndex | QPersistentModelIndex, role: int) -> Any:
+        if index.isValid() and self._deleted and index.row() == len(self._items) + 1:
+            return self._deleted_data(role)
         if not index.isValid() or not 0 <= index.row() <= len(self._items):
             return None
         name, count = (None, self._total) if index.row() == 0 else self._items[index.row() - 1]
@@ -57,6 +64,36 @@ class ExperimentsModel(QAbstractListModel):
         if role == NAME_ROLE:
             return name
         return None
+
+    def _deleted_data(self, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            return DELETED
+        if role == Qt.ItemDataRole.ToolTipRole:
+            what = "run" if self._deleted == 1 else "runs"
+            return f"{self._deleted:,} deleted {what}, kept until “tracker gc”: select to see or restore them"
+        if role == COUNT_ROLE:
+            return self._deleted
+        return True if role == DELETED_ROLE else None
+
+    def deleted_row(self) -> int:
+        """The row of "Deleted" (-1 while the trash is empty)."""
+        return len(self._items) + 1 if self._deleted else -1
+
+    def set_deleted(self, count: int) -> None:
+        """The number of runs in the trash ("Deleted" shows while there are any)."""
+        row = len(self._items) + 1
+        if bool(count) != bool(self._deleted):
+            if count:
+                self.beginInsertRows(QModelIndex(), row, row)
+                self._deleted = count
+                self.endInsertRows()
+            else:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                self._deleted = 0
+                self.endRemoveRows()
+        elif count != self._deleted:
+            self._deleted = count
+            self.dataChanged.emit(self.index(row), self.index(row))
 
     def set_experiments(self, experiments: Iterable[tuple[str, int]], total: int) -> None:
         items = list(experiments)
@@ -90,6 +127,11 @@ class _CountDelegate(QStyledItemDelegate):
             override_failed("ExperimentList paint")
 
     def _paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        if index.data(DELETED_ROLE):  # set apart from the experiments by a rule above it
+            painter.save()
+            painter.setPen(option.palette.color(QPalette.ColorRole.Mid))
+            painter.drawLine(option.rect.left() + 8, option.rect.top(), option.rect.right() - 8, option.rect.top())
+            painter.restore()
         count = index.data(COUNT_ROLE)
         text = f"{count:,}" if count is not None else ""
         metrics = option.fontMetrics
@@ -133,9 +175,11 @@ class _CountDelegate(QStyledItemDelegate):
 
 
 class ExperimentList(QListView):
-    """Emits ``experimentSelected(name)``, with None for "All runs"."""
+    """Emits ``experimentSelected(name)``, with None for "All runs"; ``deletedSelected(shown)``
+    when "Deleted" is chosen or left (the experiment chosen before stays the runs table's)."""
 
     experimentSelected = Signal(object)
+    deletedSelected = Signal(bool)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -150,6 +194,7 @@ class ExperimentList(QListView):
         self.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
         self.setMinimumWidth(150)
         self._current: str | None = None
+        self._deleted_shown = False
         self.selectionModel().currentChanged.connect(self._on_current_changed)
         self.setCurrentIndex(self.experiments_model.index(0))
 
@@ -158,7 +203,31 @@ class ExperimentList(QListView):
         keep = self._current
         self.experiments_model.set_experiments(experiments, total)
         row = self.experiments_model.row_of(keep)
+        if self._deleted_shown and self.experiments_model.deleted_row() >= 0:
+            self._current = keep if row >= 0 else None
+            self.show_deleted()
+            return
         self.select(keep if row >= 0 else None)
+
+    def set_deleted_count(self, count: int) -> None:
+        """Runs in the trash: "Deleted" shows while there are any (leaving it for "All runs" when none are left)."""
+        if not count and self._deleted_shown:
+            self.select(self._current)  # back to the runs chosen before, before "Deleted" goes
+        self.experiments_model.set_deleted(count)
+
+    def is_deleted_shown(self) -> bool:
+        return self._deleted_shown
+
+    def show_deleted(self) -> bool:
+        """Choose "Deleted"; False while the trash is empty."""
+        row = self.experiments_model.deleted_row()
+        if row < 0:
+            return False
+        index = self.experiments_model.index(row)
+        if self.currentIndex() != index or not self.selectionModel().isSelected(index):
+            self.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self._set_deleted(True)
+        return True
 
     def current_experiment(self) -> str | None:
         return self._current
@@ -171,11 +240,21 @@ class ExperimentList(QListView):
                 index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         elif not self.selectionModel().isSelected(index):
             self.selectionModel().select(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self._set_deleted(False)
         self._set_current(index.data(NAME_ROLE))
 
     @Slot(QModelIndex, QModelIndex)
     def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        if current.isValid() and current.data(DELETED_ROLE):
+            self._set_deleted(True)
+            return
+        self._set_deleted(False)
         self._set_current(current.data(NAME_ROLE) if current.isValid() else None)
+
+    def _set_deleted(self, shown: bool) -> None:
+        if shown != self._deleted_shown:
+            self._deleted_shown = shown
+            self.deletedSelected.emit(shown)
 
     def _set_current(self, name: str | None) -> None:
         if name != self._current:

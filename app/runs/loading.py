@@ -24,6 +24,9 @@ from tracker import store
 from tracker.entities import Experiment
 from tracker.index import IndexUnavailable, RunIndex, RunTable
 from tracker.index.table import experiment_counts
+from tracker.store import layout
+
+from app.runs import trash_contents
 
 from app.runs.snapshot import (  # noqa: F401  (Snapshot, RunsUpdate and same_run are the workers' shared vocabulary)
     RunsUpdate, Snapshot, prepare, same_run, snapshot_of, table_changes, table_changes_rows,
@@ -76,6 +79,7 @@ class LoadWorker(QObject):
     status = Signal(int, str)
     experiments = Signal(int, list)
     watching = Signal(int, str)  # generation, watch mode
+    trash = Signal(int, object)  # generation, TrashContents (the deleted runs), when they change
 
     def __init__(self, root: Path, generation: int, bridge: WatchBridge, stop: threading.Event,
                  watching: Watching, polling: bool | None, poll_interval: float | None, check_ms: int,
@@ -104,6 +108,7 @@ class LoadWorker(QObject):
         self.gone = False  # the root is missing (never there, or deleted while open)
         self.denied = False  # listing the root failed with a permission error (said once)
         self.checks = 0
+        self.trash_shown: trash_contents.TrashContents | None = None  # the deleted runs last handed over
         self.started = 0.0
         self.timer: QTimer | None = None
         self.save_timer: QTimer | None = None
@@ -174,6 +179,7 @@ class LoadWorker(QObject):
                                  + (f"; {unreadable:,} could not be read" if unreadable else ""))
         if newly_watched:  # changed between reading them and watching them?
             self._apply(newly_watched, rescan=False, experiments=False)
+        self.read_trash()
 
     def _cached(self) -> RunTable | None:
         try:
@@ -305,14 +311,32 @@ class LoadWorker(QObject):
                 return set()
             return state.watcher.watch_runs(needs_watching(self.table))
 
+    # -- the trash -------------------------------------------------------------------------------
+    def read_trash(self) -> None:
+        """Hand over the deleted runs when they differ from those the GUI has (and watch the trash)."""
+        if self.stop.is_set() or self.gone:
+            return
+        with self.watching_state.lock:
+            if self.watching_state.watcher is not None:
+                self.watching_state.watcher.watch_trash()
+        contents = trash_contents.read_trash(self.root)
+        if not contents.same_as(self.trash_shown) and (self.trash_shown is not None or contents.count):
+            self.trash_shown = contents
+            self.trash.emit(self.generation, contents)
+        elif self.trash_shown is None:
+            self.trash_shown = contents
+
     # -- keeping up -----------------------------------------------------------------------------
-    @Slot(int, list, bool, bool)
-    def sync(self, generation: int, names: list, rescan: bool, experiments: bool) -> None:
-        """Re-read the named runs; with ``rescan``, also list the root for runs added or removed."""
+    @Slot(int, list, bool, bool, bool)
+    def sync(self, generation: int, names: list, rescan: bool, experiments: bool, trash: bool = False) -> None:
+        """Re-read the named runs; with ``rescan``, also list the root for runs added or removed;
+        with ``trash``, the deleted runs."""
         if generation != self.generation or self.stop.is_set():
             return
         if self._check_root():
             self._apply(set(names), rescan, experiments)
+            if trash:
+                self.read_trash()
 
     @Slot()
     def check(self) -> None:
@@ -344,6 +368,16 @@ class LoadWorker(QObject):
                 self.changed.emit(gen, RunsUpdate(self.table, [], gone, prepare(self.table)))
         return False
 
+    def _edited(self, table: RunTable) -> set[str]:
+        """Runs whose ``run.json`` was replaced since it was read: edits (a rename, tags) of runs nobody
+        watches, made by another process (a stat per run, on this thread, once every RESCAN_EVERY checks)."""
+        dirs = table.dirs()
+        try:
+            keys = layout.run_doc_keys(str(self.root), dirs)
+        except OSError:
+            return set()
+        return {d for d, key, known in zip(dirs, keys, table.file_keys()) if key is not None and key != known}
+
     def _apply(self, names: set[str], rescan: bool, experiments: bool) -> None:
         gen = self.generation
         old = self.table
@@ -359,7 +393,7 @@ class LoadWorker(QObject):
                 return  # vanished: the next check says so
             self.denied = False
             known = set(old.dirs())
-            names = names | (on_disk - known) | (known - on_disk)
+            names = names | (on_disk - known) | (known - on_disk) | self._edited(old)
         if names or old.has_running():
             newly_watched = self._hand_over(self.index.patch(old, sorted(names)), names, watch=True)
             if newly_watched is not None:

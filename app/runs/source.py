@@ -16,6 +16,9 @@ Contract (stable; the UI builds on it):
 - ``close()``: stop workers and watchers and join them (tests call it).
 Added: ``experiments_changed(list[Experiment])`` when the experiments or their run counts
 change after loading; ``watch_mode`` says "inotify" or "polling (why)".
+``trash_changed(TrashContents)``: the deleted runs (``.trash/``), after loading and when they change.
+``reread(run_ids)``: re-read these runs and the trash now (after this process edited them); every
+source of this process showing the same directory does so too (``app.runs.edits_hub``).
 An MLflow store (``mlruns/`` or an MLflow SQLite database) opens the same way, read-only:
 ``mlflow_kind`` is then "file" or "sqlite" and ``app/runs/mlflow_loading.py`` loads and polls it.
 
@@ -45,7 +48,8 @@ from app.common.worker import Worker
 from app.runs import access as run_access
 from app.runs.mlflow_loading import MlflowLoadWorker
 from app.runs.loading import CHECK_MS, LoadWorker, RunsUpdate, Snapshot, Watching
-from app.runs.watch_bridge import EXPERIMENTS, GONE, ROOT, RUN, WatchBridge
+from app.runs import edits_hub
+from app.runs.watch_bridge import EXPERIMENTS, GONE, ROOT, RUN, TRASH, WatchBridge
 
 DEBOUNCE_MS = 150  # quiet time after the last file event before re-reading
 MAX_DELAY_MS = 600  # ...but never later than this after the first one (steady writers)
@@ -58,8 +62,9 @@ class RunsSource(QObject):
     runs_removed = Signal(list)
     status = Signal(str)
     experiments_changed = Signal(list)  # list[Experiment], after loading
+    trash_changed = Signal(object)  # TrashContents: the deleted runs
 
-    _sync_requested = Signal(int, list, bool, bool)
+    _sync_requested = Signal(int, list, bool, bool, bool)
 
     def __init__(self, parent: QObject | None = None, *, polling: bool | None = None,
                  poll_interval: float | None = None, check_ms: int = CHECK_MS,
@@ -81,6 +86,7 @@ class RunsSource(QObject):
         self._pending: set[str] = set()
         self._rescan = False
         self._experiments_dirty = False
+        self._trash_dirty = False
         self._first_pending = 0.0
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -89,6 +95,7 @@ class RunsSource(QObject):
         app = QCoreApplication.instance()
         if app is not None:  # watchdog's threads and the loader's end before the application does
             app.aboutToQuit.connect(self.close)
+        edits_hub.hub().edited.connect(self._on_edited)
 
     def open(self, root: str | Path | None) -> None:
         self.close()
@@ -115,6 +122,8 @@ class RunsSource(QObject):
         worker.status.connect(self._on_status)
         worker.experiments.connect(self._on_experiments)
         worker.watching.connect(self._on_watching)
+        if isinstance(worker, LoadWorker):
+            worker.trash.connect(self._on_trash)
         self._sync_requested.connect(worker.sync)
         self._thread.host(worker)  # its slots and timers run on the loader's thread from now on
         self._thread.submit(worker.load)
@@ -125,7 +134,7 @@ class RunsSource(QObject):
         self._generation += 1  # whatever is still queued from them is dropped
         self._debounce.stop()
         self._pending.clear()
-        self._rescan = self._experiments_dirty = False
+        self._rescan = self._experiments_dirty = self._trash_dirty = False
         thread, worker = self._thread, self._worker
         self._thread = self._worker = None
         if thread is None:
@@ -182,6 +191,27 @@ class RunsSource(QObject):
         if generation == self._generation:
             self.watch_mode = mode
 
+    @Slot(int, object)
+    def _on_trash(self, generation: int, contents: object) -> None:
+        if generation == self._generation:
+            self.trash_changed.emit(contents)
+
+    # -- edits made by this process ---------------------------------------------------------------
+    @Slot(list)
+    def reread(self, run_ids: list[str]) -> None:
+        """Re-read these runs and the trash now, without waiting for file events (this process edited
+        them); tells every source of this process, so each window showing the directory follows."""
+        if self.root is not None:
+            edits_hub.hub().edited.emit(str(self.root), list(run_ids))
+
+    @Slot(str, list)
+    def _on_edited(self, root: str, run_ids: list) -> None:
+        if self._worker is None or self.mlflow_kind is not None or self.root is None or str(self.root) != root:
+            return
+        self._pending.update(run_ids)
+        self._trash_dirty = True
+        self._flush_events()
+
     # -- from watchdog, through the bridge ---------------------------------------------------
     @Slot(object)
     def _on_file_event(self, event: tuple) -> None:
@@ -195,6 +225,8 @@ class RunsSource(QObject):
             self._rescan = True
         elif kind == EXPERIMENTS:
             self._experiments_dirty = True
+        elif kind == TRASH:
+            self._trash_dirty = True
         elif kind == GONE:
             self._rescan = True  # the worker finds the root missing and says so
         now = time.monotonic()
@@ -211,4 +243,6 @@ class RunsSource(QObject):
         names, self._pending = sorted(self._pending), set()
         rescan, self._rescan = self._rescan, False
         experiments, self._experiments_dirty = self._experiments_dirty, False
-        self._sync_requested.emit(self._generation, names, rescan, experiments)
+        trash, self._trash_dirty = self._trash_dirty, False
+        self._debounce.stop()
+        self._sync_requested.emit(self._generation, names, rescan, experiments, trash)

@@ -107,6 +107,7 @@ class RunsView(QWidget):
         self._copy_ids.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self._copy_ids.triggered.connect(self.copy_run_ids)
         self.table.addAction(self._copy_ids)
+        self.edit_actions: list[QAction] = []  # Rename, Move to Trash (app.runs.edit_wiring), first in the menu
 
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
@@ -417,6 +418,10 @@ class RunsView(QWidget):
         many = len(runs) > 1
         menu = QMenu(self)
         self._collapse_actions(menu, runs)
+        for action in self.edit_actions:
+            menu.addAction(action)
+        if self.edit_actions:
+            menu.addSeparator()
         menu.addAction("Copy Run IDs" if many else "Copy Run ID", self.copy_run_ids)
         menu.addAction("Copy Paths" if many else "Copy Path", self.copy_paths)
         reveal = menu.addAction("Reveal in File Manager", lambda: desktop.reveal(runs[0].path))

@@ -12,6 +12,7 @@ ROOT = "root"  # an entry of the root named like a run appeared or vanished: nam
 RUN = "run"  # a watched run's run.json was replaced or written: name is the run id
 EXPERIMENTS = "experiments"  # experiments/ changed
 GONE = "gone"  # the root itself was deleted or moved away
+TRASH = "trash"  # the trash (deleted runs) changed, or appeared
 
 
 class WatchBridge(QObject):

@@ -6,6 +6,7 @@ overflows the event queue and exhausting ``max_user_watches`` fails silently):
 - the root, without recursion: run directories appearing (a writer renames
   ``.tmp-<id>`` to ``<id>``) or disappearing;
 - ``experiments/``, without recursion;
+- ``.trash/``, without recursion: runs deleted (moved in) or restored (moved out), and their records;
 - each directory the caller names (the runs still RUNNING, or not yet readable), without
   recursion: ``run.json`` being replaced means that run changed.
 
@@ -35,7 +36,7 @@ from watchdog.observers.polling import PollingObserver
 
 from tracker.store import layout
 
-from app.runs.watch_bridge import EXPERIMENTS, GONE, ROOT, RUN, WatchBridge
+from app.runs.watch_bridge import EXPERIMENTS, GONE, ROOT, RUN, TRASH, WatchBridge
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class _Handler(FileSystemEventHandler):
         self.bridge = bridge
         self.generation = generation
         self.experiments = os.path.join(root, layout.EXPERIMENTS_DIR)
+        self.trash = os.path.join(root, layout.TRASH_DIR)
 
     def dispatch(self, event: FileSystemEvent) -> None:
         hits = [self._classify(event.src_path, event.event_type)]
@@ -85,9 +87,15 @@ class _Handler(FileSystemEventHandler):
                 return ROOT, name
             if name == layout.EXPERIMENTS_DIR:
                 return EXPERIMENTS, ""
+            if name == layout.TRASH_DIR:
+                return TRASH, ""
             return None  # the index, temp directories, anything else
         if parent == self.experiments:
             return EXPERIMENTS, ""
+        if parent == self.trash:  # a deleted run's folder or its record (not the trash's own index)
+            if layout.is_run_dir_name(name) or (name.endswith(".json") and layout.is_run_dir_name(name[:-5])):
+                return TRASH, ""
+            return None
         grand, run_id = os.path.split(parent)
         if grand == self.root and name == layout.RUN_DOC and layout.is_run_dir_name(run_id):
             return RUN, run_id
@@ -150,6 +158,7 @@ class RunsWatcher:
         self.observer: BaseObserver | None = None
         self._runs: dict[str, tuple[BaseObserver, ObservedWatch]] = {}
         self._experiments: ObservedWatch | None = None
+        self._trash: ObservedWatch | None = None
         self.exhausted = False  # inotify ran out of watches: further run directories are polled
         self._poller: PollingObserver | None = None
 
@@ -180,6 +189,7 @@ class RunsWatcher:
         observer.start()
         observer.schedule(self.handler, self.root, recursive=False, event_filter=self._events())
         self._watch_experiments()
+        self.watch_trash()
 
     def _events(self, observer: BaseObserver | None = None) -> list[type[FileSystemEvent]]:
         polled = isinstance(observer or self.observer, PollingObserver)
@@ -191,6 +201,15 @@ class RunsWatcher:
             try:
                 self._experiments = self.observer.schedule(
                     self.handler, path, recursive=False, event_filter=self._events())
+            except OSError:
+                pass
+
+    def watch_trash(self) -> None:
+        """Watch ``.trash/`` once it exists (it is made by the first deletion, which the root watch reports)."""
+        path = os.path.join(self.root, layout.TRASH_DIR)
+        if self._trash is None and self.observer is not None and os.path.isdir(path) and not os.path.islink(path):
+            try:
+                self._trash = self.observer.schedule(self.handler, path, recursive=False, event_filter=self._events())
             except OSError:
                 pass
 
@@ -228,6 +247,7 @@ class RunsWatcher:
                 except OSError:
                     pass
         self._watch_experiments()
+        self.watch_trash()
         return set(self._runs) - before
 
     def _poll(self) -> PollingObserver:
@@ -245,7 +265,7 @@ class RunsWatcher:
         observers = [self.observer, self._poller]
         self.observer = self._poller = None
         self._runs.clear()
-        self._experiments = None
+        self._experiments = self._trash = None
         for observer in observers:
             if observer is None:
                 continue

@@ -26,6 +26,7 @@ from app.runs import store_kind
 
 from app.shell import theme
 from app.shell.errors import override_failed
+from app.runs.edit_wiring import RunEditing
 from app.runs.experiments import ExperimentsPanel
 from app.details.page import RunDetails
 from app.runs.model import RunsTableModel
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
         self._connect()
         install_panels(self)
         install_notifier(self)  # desktop notifications when runs end or diverge (window.notifier)
+        self.run_editing = RunEditing(self)  # rename, Move to Trash with Undo, the Deleted view
         self.keyboard = KeyboardFocus(self)  # Tab order between regions, the focus ring
         window_state.restore(self)
         self.runs_view.table.setFocus()  # the keys go to the runs first: arrows pick a run
@@ -117,8 +119,11 @@ class MainWindow(QMainWindow):
         self.right_splitter.setObjectName("rightSplitter")
         self.splitter.addWidget(self.right_splitter)
         self.splitter.setStretchFactor(1, 1)
-        self.runs_view = RunsView(self.runs_model, self)
-        self.right_splitter.addWidget(self.runs_view)
+        self.runs_stack = QStackedWidget(self)  # the runs table, or the Deleted view (app.runs.edit_wiring)
+        self.runs_stack.setObjectName("runsStack")
+        self.right_splitter.addWidget(self.runs_stack)
+        self.runs_view = RunsView(self.runs_model, self.runs_stack)
+        self.runs_stack.addWidget(self.runs_view)
         # Below the runs: the current run's details, and (from window_panels) charts and
         # compare views of the selected runs, as tabs sharing the space.
         self.lower_tabs = QTabWidget(self)
@@ -164,6 +169,7 @@ class MainWindow(QMainWindow):
         self.experiments.experimentSelected.connect(self.runs_view.set_experiment)
         self.runs_view.currentRunChanged.connect(self.details.set_run)
         self.details.runRequested.connect(self.select_run)
+        self.details.runsEdited.connect(self.source.reread)  # (a finished run's folder is not watched)
         self.welcome.openRequested.connect(self.choose_directory)
         self.welcome.demoRequested.connect(self.create_demo_runs)
         self.demo_task.progress.connect(self._on_demo_progress)
