@@ -2,6 +2,7 @@
 marked in the runs table and selected from there, a run lacking a param, log axes, labels that
 fit at 1024x700, lines coloured by the metric."""
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QMouseEvent
@@ -27,6 +28,13 @@ def log_sweep():
             params["width"] = 64 if name < "r2" else 256
         log_run(name, params=params, metrics={"accuracy": acc})
     return {r.info.run_name: r for r in tracker.Client().search_runs()}
+
+
+@pytest.fixture(autouse=True)
+def every_mouse_move(monkeypatch):
+    """pyqtgraph drops moves closer than 10 ms to the last one; a test's synthesized drag sends
+    them back to back, so a drag could end up a click depending on timing."""
+    monkeypatch.setitem(pg.CONFIG_OPTIONS, "mouseRateLimit", 0)
 
 
 @pytest.fixture
@@ -92,6 +100,11 @@ def test_dragging_along_axes_keeps_the_runs_in_every_brush(qtbot, view):
     assert names(runs, said[-1]) == ["r2", "r3"] and list(chart.brushes()) == ["metrics.accuracy"]
     view.clear_brushes.click()
     assert chart.brushes() == {} and chart.kept_run_ids() == [] and said[-1] == []
+    # the line under the pointer is named, with its values
+    r2 = runs["r2"].info.run_id
+    scene = chart.getPlotItem().vb.mapViewToScene(QPointF(lr, 0.5))
+    assert chart.run_at(scene) == r2
+    assert chart.describe(r2).splitlines()[:2] == ["r2", "lr = 0.001"]
 
 
 def test_a_run_lacking_a_param_joins_the_axes_it_has(view):

@@ -72,6 +72,12 @@ class _BrushBox(pg.ViewBox):
         except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
             override_failed("ParallelCoordinates.mouseClickEvent")
 
+    def hoverEvent(self, ev) -> None:
+        try:
+            self._chart._on_hover(ev)
+        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash)
+            override_failed("ParallelCoordinates.hoverEvent")
+
     def wheelEvent(self, ev, axis=None) -> None:
         ev.ignore()  # the page scrolls; the axes are fixed
 
@@ -355,6 +361,17 @@ class ParallelCoordinates(pg.PlotWidget):
         if run_id:
             ev.accept()
             self.run_clicked.emit(run_id)
+
+    def _on_hover(self, ev) -> None:
+        run_id = None if ev.isExit() else self.run_at(ev.scenePos())
+        self.setToolTip(self.describe(run_id) if run_id else "")
+
+    def describe(self, run_id: str) -> str:
+        """A run's name and its value on each axis (the line's tooltip)."""
+        run = self.runs[self.run_ids.index(run_id)]
+        values = [f"{key.partition('.')[2]} = {run_value(run, key) if run_value(run, key) is not None else '—'}"
+                  for key in self.keys]
+        return "\n".join([run.info.run_name, *values])
 
     def run_at(self, scene_pos) -> str | None:
         """The run whose line passes closest to a point (within a few pixels), among those kept."""
