@@ -105,6 +105,7 @@ class ParallelCoordinates(pg.PlotWidget):
         self.columns = np.zeros((0, 0))  # axes x runs, 0..1 along each axis, NaN where missing
         self.kept = np.zeros(0, dtype=bool)
         self._bins = np.zeros(0, dtype=int)  # colour bin per run, -1 without the metric
+        self._metric_axis: int | None = None
         self._brushes: dict[int, tuple[float, float]] = {}  # axis -> kept range, 0..1
         self._brush_items: dict[int, QGraphicsRectItem] = {}
         self._drag: tuple[int, float] | None = None  # axis, where the drag began
