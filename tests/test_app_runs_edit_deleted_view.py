@@ -76,8 +76,11 @@ def test_restore_brings_the_selected_runs_back_and_an_empty_trash_leaves_the_vie
     qtbot.waitUntil(lambda: names_shown(window) == ["c"] and names_shown(other) == ["c"], timeout=5000)
     view = _choose_deleted(qtbot, window)
     button = view.findChild(QPushButton, "restoreRuns")
-    assert not button.isEnabled()  # nothing selected yet
     table = view.findChild(QTableView, "deletedRunsTable")
+    assert button.text() == "Restore" and len(table.selectionModel().selectedRows()) == 1  # the newest deletion
+    assert window.details.run().info.run_id == runs["b"]  # shown on the run page, as it was
+    table.clearSelection()
+    assert not button.isEnabled()
     table.selectAll()
     assert button.isEnabled() and button.text() == "Restore 2 Runs"
     button.click()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QToolButton, QWidget
 
 import tracker
 from tracker.store import layout
@@ -57,7 +57,7 @@ def test_delete_key_moves_the_selected_runs_to_the_trash_and_undo_brings_them_ba
     assert offer.isVisible() and "2 runs" in offer.findChild(QWidget, "undoOfferText").text()
     assert window.runs_view.count_label.text() == "1 run"
 
-    offer.findChild(QPushButton, "undoDelete").click()
+    offer.findChild(QToolButton, "undoDelete").click()
     qtbot.waitUntil(lambda: sorted(names_shown(window)) == ["drop-1", "drop-2", "keep"], timeout=3000)
     qtbot.waitUntil(lambda: sorted(names_shown(other)) == ["drop-1", "drop-2", "keep"], timeout=3000)
     assert not offer.isVisible()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QApplication, QWidget
 
 from tracker.entities import Run
 
@@ -132,17 +133,39 @@ class RunEditing(QObject):
 
     @Slot(bool)
     def _on_deleted_selected(self, shown: bool) -> None:
-        stack = self.window.runs_stack
-        if shown:
-            stack.setCurrentWidget(self._trash_view())
+        stack, window = self.window.runs_stack, self.window
+        if shown:  # the run page shows the deleted run chosen there, as it was
+            view = self._trash_view()
+            self._move_focus(window.runs_view, view.table)
+            stack.setCurrentWidget(view)
+            if not view.table.currentIndex().isValid() and view.model.rowCount():
+                view.table.selectRow(0)  # (the run page follows: currentRunChanged)
+            else:
+                window.details.set_run(view.current_run())
         else:
-            stack.setCurrentWidget(self.window.runs_view)
+            if self.trash_view is not None:
+                self._move_focus(self.trash_view, window.runs_view.table)
+            stack.setCurrentWidget(window.runs_view)
+            window.details.set_run(window.runs_view.current_run())
+
+    @staticmethod
+    def _move_focus(leaving: QWidget, to: QWidget) -> None:
+        """The keys go to the page shown when the one being hidden had them (not to whatever is next)."""
+        focus = QApplication.focusWidget()
+        if focus is not None and (focus is leaving or leaving.isAncestorOf(focus)):
+            to.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    @Slot(object)
+    def _on_deleted_run_chosen(self, run: object) -> None:
+        if self.window.experiments.is_deleted_shown():
+            self.window.details.set_run(run)
 
     def _trash_view(self) -> TrashView:
         if self.trash_view is None:
             from app.runs.trash_view import TrashView  # (made on first use: start-up is measured)
             self.trash_view = TrashView(self.window.runs_stack)
             self.trash_view.restoreRequested.connect(self.restore)
+            self.trash_view.currentRunChanged.connect(self._on_deleted_run_chosen)
             self.trash_view.set_contents(self.trash)
             self.window.runs_stack.addWidget(self.trash_view)
         return self.trash_view

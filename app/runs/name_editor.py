@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QLineEdit, QStyle, QTableView
+from PySide6.QtWidgets import QLineEdit, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTableView
 
 from tracker.store import layout
 
@@ -71,10 +71,17 @@ class NameEditor(QLineEdit):
         rect = table.visualRect(index)
         if not rect.isValid() or rect.isEmpty():
             return False
-        icon = table.iconSize().width() if table.iconSize().isValid() else table.style().pixelMetric(
-            QStyle.PixelMetric.PM_SmallIconSize)
-        # the swatch stays in view (it says which run this is in the charts); the field takes the rest
-        self.setGeometry(rect.adjusted(icon + 6, 0, 0, 0))
+        # The swatch stays in view (it says which run this is in the charts); the field takes the
+        # rest, its text where the cell's text is (the style knows the cell's padding and icon).
+        option = QStyleOptionViewItem()
+        table.initViewItemOption(option)
+        option.rect = rect
+        delegate = table.itemDelegateForIndex(index)
+        if isinstance(delegate, QStyledItemDelegate):
+            delegate.initStyleOption(option, index)
+        text = table.style().subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, table)
+        left = text.left() - 4 if text.isValid() and rect.left() < text.left() < rect.right() - 24 else rect.left()
+        self.setGeometry(left, rect.top(), rect.right() - left + 1, rect.height())
         return True
 
     @Slot()

@@ -51,6 +51,10 @@ class TrashModel(QAbstractTableModel):
     def run_id_at(self, row: int) -> str:
         return run_id_of(self._contents.table, int(self._order[row]))
 
+    def run_at(self, row: int) -> Any:
+        """The deleted run at ``row`` (its path in the trash, ``lifecycle_stage`` "deleted")."""
+        return self._contents.table.run(int(self._order[row]))
+
     def name_at(self, row: int) -> str:
         return name_of(self._contents.table, int(self._order[row]))
 
@@ -104,9 +108,11 @@ class TrashModel(QAbstractTableModel):
 
 
 class TrashView(QWidget):
-    """The deleted runs (``deletedRunsTable``) with a Restore button; ``restoreRequested(run_ids)``."""
+    """The deleted runs (``deletedRunsTable``) with a Restore button; ``restoreRequested(run_ids)``,
+    ``currentRunChanged(run or None)`` (the run page shows the deleted run chosen here)."""
 
     restoreRequested = Signal(list)
+    currentRunChanged = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -160,6 +166,7 @@ class TrashView(QWidget):
         self.restore_action.triggered.connect(self.restore_selected)
         self.table.customContextMenuRequested.connect(self._on_menu)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        self.table.selectionModel().currentRowChanged.connect(self._on_current_row)
         self.model.modelReset.connect(self._on_selection)
         self.set_contents(empty(""))
 
@@ -200,6 +207,14 @@ class TrashView(QWidget):
         self.restore_button.setEnabled(count > 0)
         self.restore_button.setText(f"Restore {count:,} Runs" if count > 1 else "Restore")
         self.restore_action.setEnabled(count > 0)
+
+    def current_run(self) -> Any:
+        index = self.table.currentIndex()
+        return self.model.run_at(index.row()) if index.isValid() and index.row() < self.model.rowCount() else None
+
+    @Slot(QModelIndex, QModelIndex)
+    def _on_current_row(self, current: QModelIndex, previous: QModelIndex) -> None:
+        self.currentRunChanged.emit(self.current_run())
 
     @Slot(QPoint)
     def _on_menu(self, pos: QPoint) -> None:

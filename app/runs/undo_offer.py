@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStatusBar, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QStatusBar, QToolButton, QWidget
 
 SECONDS = 10
 
@@ -21,10 +21,10 @@ class UndoOffer(QWidget):
         self.setObjectName("undoOffer")
         self.label = QLabel(self)
         self.label.setObjectName("undoOfferText")
-        self.button = QPushButton("Undo", self)
+        self.button = QToolButton(self)  # compact: the status bar keeps its height
+        self.button.setText("Undo")
         self.button.setObjectName("undoDelete")
         self.button.setAccessibleName("Undo move to Trash")
-        self.button.setFlat(True)
         self.button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         layout = QHBoxLayout(self)
