@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from app.common.formatting import format_time
 from app.runs.columns import column_for, name_of, run_id_of
+from app.runs.frozen_column import CELL_PADDING
 from app.runs.trash_contents import TrashContents, empty
 from app.shell import desktop
 from app.shell.errors import override_failed, variant_safe
@@ -128,6 +129,7 @@ class TrashView(QWidget):
         self.restore_button.setEnabled(False)
         self.table = QTableView(self)
         self.table.setObjectName("deletedRunsTable")
+        self.table.setStyleSheet(CELL_PADDING)  # as the runs table's cells
         self.table.setAccessibleName("Deleted runs")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
