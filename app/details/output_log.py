@@ -18,8 +18,10 @@ from tracker.output_capture import output_log_path, read_output
 from app.details.ansi import Style, Terminal
 
 TAIL_BYTES = 1024 * 1024  # what the tab shows of a big log at first, and per earlier page (~15,000 lines)
-READ_BYTES = 256 * 1024  # per read_output call; the GUI thread gets the interpreter between reads
+READ_BYTES = 256 * 1024  # per read_output call
 POLL_MOST = 4 * 1024 * 1024  # a poll reads at most this much; the next poll reads on
+FEED_CHARS = 4 * 1024  # converted at a time (~1 ms), between pauses
+YIELD_SECONDS = 0.0005
 
 
 @dataclass
@@ -71,13 +73,17 @@ def _read(follow: Follow, stop: int | None, most: int) -> tuple[str, list[int]]:
             break
         follow.position = position
         read += len(data)
-        text, more = follow.terminal.feed(follow.decoder.decode(data))
-        time.sleep(0)  # let the GUI thread have the interpreter now, not at the next forced switch
-        texts.append(text)
-        if spans and more and spans[-1] == more[1]:  # the same style across the two reads: one span
-            spans[-2] += more[0]
-            more = more[2:]
-        spans += more
+        decoded = follow.decoder.decode(data)
+        for at in range(0, len(decoded), FEED_CHARS):
+            text, more = follow.terminal.feed(decoded[at:at + FEED_CHARS])
+            texts.append(text)
+            if spans and more and spans[-1] == more[1]:  # the same style across two pieces: one span
+                spans[-2] += more[0]
+                more = more[2:]
+            spans += more
+            # A moment off the interpreter between pieces: the GUI thread takes it now instead of
+            # queueing for it (a conversion running flat out delayed the GUI's passes by up to 100 ms).
+            time.sleep(YIELD_SECONDS)
     return "".join(texts), spans
 
 
