@@ -29,7 +29,7 @@ class FindBar(QWidget):
         self.edit.setAccessibleName("Find")
         self.edit.setPlaceholderText("Find (Ctrl+F)")
         self.edit.setClearButtonEnabled(True)
-        self.edit.setMinimumWidth(240)
+        self.edit.setMinimumWidth(140)
         self.edit.setMaximumWidth(360)
         self.edit.textEdited.connect(self._on_edited)
         self.edit.returnPressed.connect(self.find_next)
@@ -42,8 +42,10 @@ class FindBar(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        for widget in (self.edit, self.previous_button, self.next_button, self.status):
+        layout.addWidget(self.edit, 1)  # (from its minimum up to its maximum width, as there is room)
+        for widget in (self.previous_button, self.next_button, self.status):
             layout.addWidget(widget)
+        layout.addStretch(1)
         for widget in (self.text, self.edit):
             widget.installEventFilter(self)
 

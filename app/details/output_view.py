@@ -115,8 +115,7 @@ class OutputView(QWidget):
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 4, 0, 0)
         bar.setSpacing(4)
-        bar.addWidget(self.find_bar)
-        bar.addStretch(1)
+        bar.addWidget(self.find_bar, 1)
         for widget in (self.info, self.earlier_button, self.latest_button):
             bar.addWidget(widget)
 

@@ -170,6 +170,7 @@ class RunDetails(QWidget):
         self.no_tags = QLabel("No tags of your own yet: Add Tag…, or tracker.set_tag(key, value) in a script",
                               self.tags_page)
         self.no_tags.setObjectName("noUserTags")
+        self.no_tags.setWordWrap(True)  # (a narrow pane wraps it rather than widening the page)
         self.no_tags.setProperty("muted", True)
         self.system_heading = QLabel(self.tags_page)
         self.system_heading.setObjectName("panelHeading")  # the app's small-caps section style
