@@ -257,7 +257,7 @@ def _settle_painted(app, viewport) -> None:
     class PaintSeen(QObject):
         seen = False
 
-        def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        def eventFilter(self, obj, event) -> bool:
             if event.type() == QEvent.Type.Paint:
                 self.seen = True
             return False

@@ -19,7 +19,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import tracker  # noqa: E402
+import tracker
 
 
 def _train(name: str, experiment: str, params: dict, model, x, y, x_test, y_test) -> str:

@@ -16,8 +16,6 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import tracker  # noqa: E402
-
 
 def write_runs(root: Path) -> None:
     from tracker.demo import write_demo_runs

@@ -86,7 +86,7 @@ def test_partial_tables_offered_are_left_as_they_were(root, monkeypatch):  # noq
     assert result.table.run(result.table.position(f"{49:032x}")).info.status == RunStatus.KILLED
 
 
-def _folder(root, i: int):
-    path = root / f"{i:032x}"
+def _folder(runs_root, i: int):
+    path = runs_root / f"{i:032x}"
     path.mkdir()
     return path
