@@ -18,26 +18,26 @@ if TYPE_CHECKING:
 def build_menus(window: MainWindow) -> None:
     """File, View and Help, with their standard shortcuts (the actions others use are kept on the window)."""
     file_menu = window.menuBar().addMenu("&File")
-    window.open_action = file_menu.addAction("&Open Runs Directory…", window.choose_directory)
+    window.open_action = _add(window, file_menu, "&Open Runs Directory…", window.choose_directory)
     window.open_action.setShortcut(QKeySequence.StandardKey.Open)
-    window.open_mlflow_action = file_menu.addAction("Open &MLflow Database…",
+    window.open_mlflow_action = _add(window, file_menu, "Open &MLflow Database…",
                                                     lambda: store_kind.choose_mlflow_database(window))
     window.open_mlflow_action.setToolTip("An MLflow SQLite store (mlflow.db), read-only; "
                                          "an mlruns folder opens with Open Runs Directory")
     window.recent_menu = file_menu.addMenu("Open &Recent")
     window.recent_menu.aboutToShow.connect(window._fill_recent_menu)
-    window.reload_action = file_menu.addAction("Re&load", window.reload)
+    window.reload_action = _add(window, file_menu, "Re&load", window.reload)
     window.reload_action.setShortcut(QKeySequence.StandardKey.Refresh)
     file_menu.addSeparator()
-    window.demo_action = file_menu.addAction("Create &Demo Runs", window.create_demo_runs)
-    window.export_action = file_menu.addAction("&Export Runs as CSV…", window.export_csv)
+    window.demo_action = _add(window, file_menu, "Create &Demo Runs", window.create_demo_runs)
+    window.export_action = _add(window, file_menu, "&Export Runs as CSV…", window.export_csv)
     file_menu.addSeparator()
-    window.preferences_action = file_menu.addAction("Pr&eferences…", lambda: _open_preferences(window))
+    window.preferences_action = _add(window, file_menu, "Pr&eferences…", lambda: _open_preferences(window))
     window.preferences_action.setObjectName("preferencesAction")
     window.preferences_action.setShortcut(QKeySequence.StandardKey.Preferences)
     window.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
     file_menu.addSeparator()
-    quit_action = file_menu.addAction("&Quit", window.close)
+    quit_action = _add(window, file_menu, "&Quit", window.close)
     quit_action.setShortcut(QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_Q))
     quit_action.setMenuRole(QAction.MenuRole.QuitRole)
 
@@ -53,19 +53,31 @@ def build_menus(window: MainWindow) -> None:
     theme_menu = window.view_menu.addMenu("&Theme")
     window.theme_actions = QActionGroup(window)
     for name in theme.THEMES:
-        action = theme_menu.addAction(name.capitalize())
+        action = _add(window, theme_menu, name.capitalize())
         action.setCheckable(True)
         action.setData(name)
         action.setChecked(name == theme.current())
         window.theme_actions.addAction(action)
     window.theme_actions.triggered.connect(window._on_theme_chosen)
     window.view_menu.addSeparator()
-    focus = window.view_menu.addAction("&Filter Runs", window._focus_filter)
+    focus = _add(window, window.view_menu, "&Filter Runs", window._focus_filter)
     focus.setShortcut(QKeySequence.StandardKey.Find)
 
     help_menu = window.menuBar().addMenu("&Help")
-    about = help_menu.addAction("&About Tracker", window._show_about)
+    about = _add(window, help_menu, "&About Tracker", window._show_about)
     about.setMenuRole(QAction.MenuRole.AboutRole)
+
+
+def _add(window: MainWindow, menu, text: str, slot=None) -> QAction:
+    """An action of ``menu`` owned by the window. (Actions made by ``QMenu.addAction(text, ...)``
+    had their Python wrappers invalidated while the window lived, measured with PySide6 6.11:
+    after a focused widget was deleted, ``show_experiments_action.isChecked()`` raised
+    "Internal C++ object already deleted" and the window's settings were not saved.)"""
+    action = QAction(text, window)
+    if slot is not None:
+        action.triggered.connect(slot)
+    menu.addAction(action)
+    return action
 
 
 def _open_preferences(window: MainWindow) -> None:
@@ -85,7 +97,7 @@ def show_page(window: MainWindow, index: int) -> None:
 
 
 def _page_action(window: MainWindow, text: str, index: int, shortcut: str) -> QAction:
-    action = window.view_menu.addAction(text, lambda: show_page(window, index))
+    action = _add(window, window.view_menu, text, lambda: show_page(window, index))
     action.setShortcut(QKeySequence(shortcut))
     action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
     return action
@@ -99,7 +111,7 @@ def describe_tabs(window: MainWindow) -> None:
 
 
 def _panel_action(window: MainWindow, text: str, widget: QWidget, shortcut: str) -> QAction:
-    action = window.view_menu.addAction(text)
+    action = _add(window, window.view_menu, text)
     action.setCheckable(True)
     action.setChecked(True)
     action.setShortcut(QKeySequence(shortcut))

@@ -189,13 +189,13 @@ class MainWindow(QMainWindow):
         return super().focusNextPrevChild(next)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        try:
-            self.save_settings()
-            self.closing.emit()
-            self.source.close()
-            self.demo_task.wait()
-        except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash); an override never raises into Qt: closing goes on
-            override_failed("MainWindow.closeEvent")
+        # each step on its own: settings that fail to save must not leave the loader and its
+        # watchdog threads running, or a server of the registry's up
+        for step in (self.save_settings, self.closing.emit, self.source.close, self.demo_task.wait):
+            try:
+                step()
+            except Exception:  # noqa: BLE001 - a Qt override never raises (PySide6 can crash): closing goes on
+                override_failed(f"MainWindow.closeEvent ({getattr(step, '__name__', step)})")
         super().closeEvent(event)
 
     # ---- directories --------------------------------------------------------------------
