@@ -161,9 +161,42 @@ def test_style_sheet_text_and_field_borders_meet_wcag_aa(name):
                 if contrast(QColor(props["color"]), background) < TEXT:
                     failures.append(f"{selector}: text {props['color']} on {background.name()}")
         border = props.get("border-color") or (props.get("border", "").split() or [""])[-1]
-        if selector.startswith(("QLineEdit", "QCheckBox::indicator")) and border.startswith("#") \
+        if selector.startswith(("QLineEdit", "QCheckBox::indicator", "QRadioButton::indicator")) \
+                and border.startswith("#") \
                 and ":disabled" not in selector:
             for background in (pal.color(R.Window), pal.color(R.Base)):
                 if contrast(QColor(border), background) < GRAPHIC:
                     failures.append(f"{selector}: border {border} on {background.name()}")
     assert not failures, failures
+
+
+@pytest.mark.parametrize("name", ["light", "dark"])
+def test_radio_buttons_show_their_ring_and_their_choice(qtbot, qapp, name):
+    from PySide6.QtWidgets import QRadioButton
+    theme.apply_theme(qapp, name)
+    try:
+        host = QWidget()
+        qtbot.addWidget(host)
+        host.setAutoFillBackground(True)
+        radios = [QRadioButton("off", host), QRadioButton("on", host)]
+        radios[1].setChecked(True)
+        radios[1].move(0, 30)
+        host.resize(120, 60)
+        host.show()
+        qtbot.waitExposed(host)
+        image = host.grab().toImage()
+        window = host.palette().color(R.Window)
+        for radio in radios:
+            option = QStyleOptionButton()
+            radio.initStyleOption(option)
+            rect: QRect = radio.style().subElementRect(QStyle.SubElement.SE_RadioButtonIndicator, option, radio)
+            rect.translate(radio.pos())
+            ring = [image.pixelColor(x, rect.center().y()) for x in range(rect.left(), rect.left() + 4)]  # its rim
+            assert max(contrast(c, window) for c in ring) >= GRAPHIC, (radio.text(), [c.name() for c in ring])
+            centre = image.pixelColor(rect.center())
+            edge = max(ring, key=lambda c: contrast(c, window))
+            if radio.isChecked():  # a dot that stands out of its ring
+                assert contrast(centre, edge) >= GRAPHIC, (centre.name(), edge.name())
+    finally:
+        theme.apply_theme(qapp, "system")
+        qapp.setStyleSheet("")
