@@ -69,10 +69,12 @@ class RunEditsMixin:
         if writer is not None:
             return writer.edit(change)
         try:
-            return update_document(path, change)
+            document = update_document(path, change)
         except FileNotFoundError:  # deleted while we waited for the lock
             self._active_run_path(run_id)
             raise
+        layout.note_edit(self.tracking_dir)
+        return document
 
     # -- tags, name, description -----------------------------------------------------------------
     def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> RunOperations | None:

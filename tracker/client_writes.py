@@ -107,3 +107,4 @@ def writing(root: Path, run_id: str) -> Iterator["RunWriter"]:
         yield writer
     finally:  # released as it was: a write does not make a finished run RUNNING
         writer.end(status if status != RunStatus.RUNNING else RunStatus.KILLED, error, end_time=end_time)
+        store.layout.note_edit(root)

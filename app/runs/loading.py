@@ -111,6 +111,7 @@ class LoadWorker(QObject):
         self.checks = 0
         self.trash_shown: trash_contents.TrashContents | None = None  # the deleted runs last handed over
         self.next_edit_check = 0.0  # (time.monotonic) when _edited looks again
+        self.edits_seen: int | None = None  # the edits note's time at the last look
         self.started = 0.0
         self.timer: QTimer | None = None
         self.save_timer: QTimer | None = None
@@ -374,8 +375,10 @@ class LoadWorker(QObject):
         """Runs whose ``run.json`` was replaced since it was read: edits (a rename, tags) of runs nobody
         watches, made by another process: a stat per run, with rescans, spaced so that it takes at most
         EDIT_CHECK_SHARE of the time (every rescan up to ~20,000 runs here; 100,000 took ~0.45 s: every ~45 s)."""
-        if time.monotonic() < self.next_edit_check:
-            return set()
+        noted = layout.edits_noted(str(self.root))
+        if noted == self.edits_seen and time.monotonic() < self.next_edit_check:
+            return set()  # (an editor that touched the edits note since the last look: look now)
+        self.edits_seen = noted
         started = time.perf_counter()
         dirs = table.dirs()
         try:

@@ -49,7 +49,7 @@ from app.runs import access as run_access
 from app.runs.mlflow_loading import MlflowLoadWorker
 from app.runs.loading import CHECK_MS, LoadWorker, RunsUpdate, Snapshot, Watching
 from app.runs import edits_hub
-from app.runs.watch_bridge import EXPERIMENTS, GONE, ROOT, RUN, TRASH, WatchBridge
+from app.runs.watch_bridge import EDITED, EXPERIMENTS, GONE, ROOT, RUN, TRASH, WatchBridge
 
 DEBOUNCE_MS = 150  # quiet time after the last file event before re-reading
 MAX_DELAY_MS = 600  # ...but never later than this after the first one (steady writers)
@@ -229,6 +229,8 @@ class RunsSource(QObject):
             self._trash_dirty = True
         elif kind == GONE:
             self._rescan = True  # the worker finds the root missing and says so
+        elif kind == EDITED:
+            self._rescan = True  # the rescan looks for edited runs now that the note says there are
         now = time.monotonic()
         if not self._debounce.isActive():
             self._first_pending = now

@@ -13,6 +13,7 @@ RUN = "run"  # a watched run's run.json was replaced or written: name is the run
 EXPERIMENTS = "experiments"  # experiments/ changed
 GONE = "gone"  # the root itself was deleted or moved away
 TRASH = "trash"  # the trash (deleted runs) changed, or appeared
+EDITED = "edited"  # another process changed a run nobody watches (it touched the root's edits note)
 
 
 class WatchBridge(QObject):

@@ -36,7 +36,7 @@ from watchdog.observers.polling import PollingObserver
 
 from tracker.store import layout
 
-from app.runs.watch_bridge import EXPERIMENTS, GONE, ROOT, RUN, TRASH, WatchBridge
+from app.runs.watch_bridge import EDITED, EXPERIMENTS, GONE, ROOT, RUN, TRASH, WatchBridge
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,8 @@ class _Handler(FileSystemEventHandler):
                 return EXPERIMENTS, ""
             if name == layout.TRASH_DIR:
                 return TRASH, ""
+            if name == layout.EDITS_NOTE:
+                return EDITED, ""
             return None  # the index, temp directories, anything else
         if parent == self.experiments:
             return EXPERIMENTS, ""

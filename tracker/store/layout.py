@@ -32,6 +32,7 @@ HEARTBEAT = "heartbeat"
 INDEX_NAME = ".tracker-index.npz"  # the disposable columnar index of the runs (tracker.index)
 STAGING_PREFIX = ".tmp-"  # + run id: a run directory being built, invisible to listing until renamed
 WRITER_LOCK = "writer.lock"
+EDITS_NOTE = ".tracker-edits"  # touched by an editor after changing a run it does not write (note_edit)
 TRASH_DIR = ".trash"  # deleted runs (store.trash): not listed with the runs, being no run folder name
 METRICS_DIR = "metrics"
 ARTIFACTS_DIR = "artifacts"
@@ -92,6 +93,35 @@ def is_plain_dir(path: str) -> bool:
         return stat.S_ISDIR(os.lstat(path).st_mode)
     except OSError:
         return False
+
+
+def note_edit(root: str | os.PathLike) -> None:
+    """Touch the root's edits note after changing a run this process does not write.
+
+    A viewer watches the root and the folders of running runs, not every finished run (a watch
+    per run would exhaust inotify's limits): the note is how it hears, at once, that one of
+    those changed. Best effort: an unwritable root only delays the news to the viewer's own
+    periodic check. A FIFO or link in its place is left alone (non-blocking, no-follow open).
+    """
+    try:
+        fd = os.open(os.path.join(os.fspath(root), EDITS_NOTE),
+                     os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError:
+        return
+    try:
+        os.utime(fd) if os.utime in os.supports_fd else os.utime(os.path.join(os.fspath(root), EDITS_NOTE))
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def edits_noted(root: str | os.PathLike) -> int | None:
+    """When the edits note was last touched (ns), or None when there is none."""
+    try:
+        return os.lstat(os.path.join(os.fspath(root), EDITS_NOTE)).st_mtime_ns
+    except OSError:
+        return None
 
 
 def run_doc_key(run_path: str) -> tuple[int, int, int] | None:
