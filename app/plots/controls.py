@@ -117,14 +117,7 @@ class PlotControls(QWidget):
         return label
 
     def _combo(self, name: str, accessible: str, choices, current: str) -> QComboBox:
-        combo = QComboBox(self)
-        combo.setObjectName(name)
-        combo.setAccessibleName(accessible)
-        for value, text in choices:
-            combo.addItem(text, value)
-        combo.setCurrentIndex(max(0, combo.findData(current)))
-        combo.currentIndexChanged.connect(self._on_changed)
-        return combo
+        return choice_combo(self, name, accessible, choices, current, self._on_changed)
 
     def _check(self, name: str, text: str, tip: str, checked: bool) -> QCheckBox:
         box = QCheckBox(text, self)
@@ -209,3 +202,15 @@ def _group(parent: QWidget, widgets) -> QWidget:
 
 
 __all__ = ["PlotControls", "load_settings", "save_settings", "SETTINGS_GROUP"]
+
+
+def choice_combo(parent: QWidget, name: str, accessible: str, choices, current: str, on_changed) -> QComboBox:
+    """A combo box of ``(value, text)`` choices showing ``current``, calling ``on_changed`` on a change."""
+    combo = QComboBox(parent)
+    combo.setObjectName(name)
+    combo.setAccessibleName(accessible)
+    for value, text in choices:
+        combo.addItem(text, value)
+    combo.setCurrentIndex(max(0, combo.findData(current)))
+    combo.currentIndexChanged.connect(on_changed)
+    return combo

@@ -8,6 +8,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from .grouping import BAND_MINMAX, BAND_NONE, BAND_STD, CENTER_MEAN, CENTER_MEDIAN, NO_GROUP, GroupSpec
+from .controls import choice_combo
 from .series_math import natural_key
 
 _CENTERS = ((CENTER_MEAN, "Mean"), (CENTER_MEDIAN, "Median"))
@@ -63,14 +64,7 @@ class GroupControls(QWidget):
         self.by.currentIndexChanged.connect(self._on_changed)
 
     def _combo(self, name: str, accessible: str, choices, current: str) -> QComboBox:
-        combo = QComboBox(self)
-        combo.setObjectName(name)
-        combo.setAccessibleName(accessible)
-        for value, text in choices:
-            combo.addItem(text, value)
-        combo.setCurrentIndex(max(0, combo.findData(current)))
-        combo.currentIndexChanged.connect(self._on_changed)
-        return combo
+        return choice_combo(self, name, accessible, choices, current, self._on_changed)
 
     def set_choices(self, choices: list[tuple[str, str]]) -> None:
         """The params and tags of the shown runs; a chosen one they lack stays listed."""
