@@ -4,19 +4,11 @@ import pytest
 from PySide6.QtCore import QSettings
 
 import tracker
-from app.plots import MetricPlotPanel
 from app.plots.series_math import PlotSettings
 from app_fixtures import OFFSCREEN_NOISE
+from plots_panel_fixtures import make_panel
 
 pytestmark = OFFSCREEN_NOISE
-
-
-def make_panel(qtbot, path):
-    widget = MetricPlotPanel(settings=QSettings(str(path), QSettings.Format.IniFormat))
-    qtbot.addWidget(widget)
-    widget.resize(1000, 700)
-    widget.show()
-    return widget
 
 
 @pytest.fixture

@@ -1,20 +1,12 @@
 """A chart opened large inside the panel (Escape returns), pinned above the sections, and
 the layout kept per experiment."""
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 import tracker
-from app.plots import MetricPlotPanel
 from app_fixtures import OFFSCREEN_NOISE
+from plots_panel_fixtures import make_panel
 
 pytestmark = OFFSCREEN_NOISE
-
-
-def make_panel(qtbot, path):
-    widget = MetricPlotPanel(settings=QSettings(str(path), QSettings.Format.IniFormat))
-    qtbot.addWidget(widget)
-    widget.resize(1000, 700)
-    widget.show()
-    return widget
 
 
 def log():

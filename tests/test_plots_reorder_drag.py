@@ -1,22 +1,14 @@
 """Charts reordered by dragging one onto another (its handle's data dropped on the other's
 slot); the order is kept per experiment."""
-from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 import tracker
-from app.plots import MetricPlotPanel
 from app_fixtures import OFFSCREEN_NOISE
+from plots_panel_fixtures import make_panel
 
 pytestmark = OFFSCREEN_NOISE
-
-
-def make_panel(qtbot, path):
-    widget = MetricPlotPanel(settings=QSettings(str(path), QSettings.Format.IniFormat))
-    qtbot.addWidget(widget)
-    widget.resize(1000, 700)
-    widget.show()
-    return widget
 
 
 def event(kind, target, mime):

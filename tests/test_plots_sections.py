@@ -1,11 +1,10 @@
 """Charts grouped into collapsible sections by key prefix; folded sections persist per
 experiment; the key filter takes a regular expression and says when it is not one."""
 import pytest
-from PySide6.QtCore import QSettings
 
 import tracker
-from app.plots import MetricPlotPanel
 from app_fixtures import OFFSCREEN_NOISE
+from plots_panel_fixtures import make_panel
 
 pytestmark = OFFSCREEN_NOISE
 
@@ -18,14 +17,6 @@ def log(name, experiment="Default"):
             tracker.log_metric(key, 1.0, step=0)
             tracker.log_metric(key, 2.0, step=1)
     return run.info.run_id
-
-
-def make_panel(qtbot, path):
-    widget = MetricPlotPanel(settings=QSettings(str(path), QSettings.Format.IniFormat))
-    qtbot.addWidget(widget)
-    widget.resize(1000, 700)
-    widget.show()
-    return widget
 
 
 @pytest.fixture

@@ -105,21 +105,26 @@ def test_status_icons_stand_out_from_the_rows_in_both_themes(icon):
             assert contrast(mark, shape) >= GRAPHIC, icon
 
 
+def _off_and_on(qtbot, kind) -> tuple:
+    """Two buttons of ``kind`` ("off", then "on") drawn in the current theme, on a host the caller
+    holds for as long as it reads them: the host, the buttons, the image and the Window color."""
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.setAutoFillBackground(True)
+    buttons = [kind("off", host), kind("on", host)]
+    buttons[1].setChecked(True)
+    buttons[1].move(0, 30)
+    host.resize(120, 60)
+    host.show()
+    qtbot.waitExposed(host)
+    return host, buttons, host.grab().toImage(), host.palette().color(R.Window)
+
+
 @pytest.mark.parametrize("name", ["light", "dark"])
 def test_check_box_borders_and_marks_meet_3_to_1(qtbot, qapp, name):
     theme.apply_theme(qapp, name)
     try:
-        host = QWidget()
-        qtbot.addWidget(host)
-        host.setAutoFillBackground(True)
-        boxes = [QCheckBox("off", host), QCheckBox("on", host)]
-        boxes[1].setChecked(True)
-        boxes[1].move(0, 30)
-        host.resize(120, 60)
-        host.show()
-        qtbot.waitExposed(host)
-        image = host.grab().toImage()
-        window = host.palette().color(R.Window)
+        _host, boxes, image, window = _off_and_on(qtbot, QCheckBox)
         for box in boxes:
             option = QStyleOptionButton()
             box.initStyleOption(option)
@@ -175,17 +180,7 @@ def test_radio_buttons_show_their_ring_and_their_choice(qtbot, qapp, name):
     from PySide6.QtWidgets import QRadioButton
     theme.apply_theme(qapp, name)
     try:
-        host = QWidget()
-        qtbot.addWidget(host)
-        host.setAutoFillBackground(True)
-        radios = [QRadioButton("off", host), QRadioButton("on", host)]
-        radios[1].setChecked(True)
-        radios[1].move(0, 30)
-        host.resize(120, 60)
-        host.show()
-        qtbot.waitExposed(host)
-        image = host.grab().toImage()
-        window = host.palette().color(R.Window)
+        _host, radios, image, window = _off_and_on(qtbot, QRadioButton)
         for radio in radios:
             option = QStyleOptionButton()
             radio.initStyleOption(option)
