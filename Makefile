@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 RUNS ?= runs
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint bench demo clean bytecode
+.PHONY: run test lint bench demo clean bytecode postgres
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[app,test,serve]'
+	$(BIN)/python -m pip install --quiet -e '.[app,test,serve,postgres]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -23,7 +23,15 @@ run: $(STAMP) bytecode
 	@if [ -z "$$(ls -A $(RUNS) 2>/dev/null)" ]; then $(BIN)/tracker demo $(RUNS); fi
 	$(BIN)/tracker-app $(RUNS)
 
-test: $(STAMP) lint
+# The PostgreSQL tests start a throwaway server from the machine's own binaries (tests/postgres_server.py);
+# Debian's package provides them when missing (as root, or through passwordless sudo).
+postgres:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else \
+	    echo "PostgreSQL is not installed and cannot be installed here: its tests will be skipped"; exit 0; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+
+test: $(STAMP) lint postgres
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 # Rules and line length: [tool.ruff] in pyproject.toml.

@@ -48,3 +48,18 @@ def qt_garbage_collected_on_the_gui_thread(request):
     if "qtbot" in request.fixturenames or "qapp" in request.fixturenames:
         import gc
         gc.collect()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server for the whole session (tests/postgres_server.py)."""
+    from postgres_server import start_or_skip
+    server = start_or_skip()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """The URL of a new, empty PostgreSQL database of this test's own."""
+    return postgres_server.new_database()
