@@ -8,6 +8,14 @@ Rules (see docs/DESIGN.md, "SQLite concurrency" and "peewee migrations"):
   lock), so several processes opening a fresh registry at once serialize;
 * queries are plain peewee expressions (no SQLite-only SQL); pragmas are applied to SQLite only.
 
+On PostgreSQL (``postgresql://...``, a team's shared registry), ``write_tx`` is a plain transaction
+and the writes lock what they read: the model's row (``SELECT ... FOR UPDATE``) before changing
+anything of that model, and a transaction-scoped advisory lock (``NAMES_LOCK``) before taking a
+name (creating or renaming a model). So writers queue on the database's locks, as SQLite's
+``BEGIN IMMEDIATE`` makes them, and nothing is retried. Every change also sends
+``pg_notify(NOTIFY_CHANNEL, <model name or ''>)`` in its transaction: delivered at commit, and
+only if it commits, to whoever LISTENs (the app's live view of a shared registry).
+
 Model classes are built per database (``build_schema``) rather than bound globally, so two
 registries (two tracking directories) can be open in one process, from any thread.
 
@@ -17,7 +25,6 @@ counts as damage; ``json_column`` decodes the JSON kept in text columns).
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,12 +33,16 @@ from typing import Any
 
 import peewee as pw
 
-from .entities import RegistryDamagedError
+from .entities import RegistryDamagedError, RegistryError
+from .location import DB_FILE, URL_ENV, is_postgres_url, registry_url
+
+__all__ = ["DB_FILE", "URL_ENV", "NOTIFY_CHANNEL", "SCHEMA_VERSION", "open_database", "write_tx"]
 
 SCHEMA_VERSION = 2
-DB_FILE = "registry.db"
-URL_ENV = "TRACKER_REGISTRY_URL"
 BUSY_TIMEOUT_S = 60
+NOTIFY_CHANNEL = "tracker_registry"  # LISTEN on it to hear every committed change to a PostgreSQL registry
+SCHEMA_LOCK = 7472656  # pg_advisory_xact_lock keys: schema creation and upgrades,
+NAMES_LOCK = 7472657  # and taking a model name (create, rename)
 _SQLITE_PRAGMAS = (
     ("busy_timeout", BUSY_TIMEOUT_S * 1000),  # before journal_mode: switching to WAL takes a lock
     ("journal_mode", "wal"),
@@ -49,12 +60,26 @@ _DAMAGE_WORDS = ("malformed", "not a database", "disk image", "corrupt", "could 
                  "no such table", "no such column", "database schema has changed")
 
 
+def describe(db: pw.Database) -> str:
+    """How messages name the database: the SQLite file, or the PostgreSQL URL without its password."""
+    if isinstance(db, pw.PostgresqlDatabase):
+        params = db.connect_params
+        host = params.get("host") or "localhost"
+        port = f":{params['port']}" if params.get("port") else ""
+        user = f"{params['user']}@" if params.get("user") else ""
+        return f"postgresql://{user}{host}{port}/{db.database}"
+    return str(db.database)
+
+
 def damaged(database: str, detail: str) -> RegistryDamagedError:
     """The one message for a damaged registry database, with what was found wrong."""
+    if is_postgres_url(database):
+        advice = "Restore the database from a backup"
+    else:
+        advice = (f"Restore {DB_FILE} from a backup, or move it aside to start an empty registry (the "
+                  "registered files under registry/ stay where they are)")
     return RegistryDamagedError(
-        f"the registry database {database} is damaged ({detail}). Your runs are not affected. Restore "
-        f"{DB_FILE} from a backup, or move it aside to start an empty registry (the registered files "
-        "under registry/ stay where they are)")
+        f"the registry database {database} is damaged ({detail}). Your runs are not affected. {advice}")
 
 
 def damage_error(exc: BaseException, database: str) -> RegistryDamagedError | None:
@@ -67,10 +92,13 @@ def damage_error(exc: BaseException, database: str) -> RegistryDamagedError | No
         return None
     if isinstance(exc, UnicodeDecodeError):
         return damaged(database, "text in it is not valid UTF-8")
-    if isinstance(exc, (pw.DatabaseError, sqlite3.DatabaseError)) and any(
+    # The words are SQLite's. PostgreSQL's errors (a dropped connection, a lock timeout, a missing
+    # relation) do not mean a damaged file, and reach the caller as they are.
+    if isinstance(exc, (pw.DatabaseError, sqlite3.DatabaseError)) and not is_postgres_url(database) and any(
             word in str(exc).lower() for word in _DAMAGE_WORDS):
         return damaged(database, str(exc).splitlines()[0][:200])
     return None
+
 
 
 @contextmanager
@@ -79,7 +107,7 @@ def reporting_damage(db: pw.Database):
     try:
         yield
     except Exception as e:
-        damage = damage_error(e, str(db.database))
+        damage = damage_error(e, describe(db))
         if damage is None:
             raise
         raise damage from e
@@ -97,24 +125,69 @@ def json_column(text: Any, expected: type, what: str, database: str) -> Any:
 
 
 def open_database(tracking_dir: Path, url: str | None = None) -> pw.Database:
-    """The registry's database: ``url`` or ``$TRACKER_REGISTRY_URL`` if set, else SQLite beside the runs."""
-    url = url if url is not None else (os.environ.get(URL_ENV) or None)
+    """The registry's database: ``url``, else ``set_registry_uri``'s or ``$TRACKER_REGISTRY_URL``, else
+    SQLite beside the runs. Nothing connects until the first query."""
+    url = url if url is not None else registry_url()
     if url:
         from playhouse.db_url import connect
         if url.split(":", 1)[0].startswith("sqlite"):
             return connect(url, pragmas=_SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_S)
+        if is_postgres_url(url):
+            _require_postgres_driver(url)
         return connect(url)
     tracking_dir.mkdir(parents=True, exist_ok=True)
     return pw.SqliteDatabase(str(tracking_dir / DB_FILE), pragmas=_SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_S)
+
+
+def _require_postgres_driver(url: str) -> None:
+    try:
+        import psycopg2  # noqa: F401
+    except ImportError:
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            raise RegistryError(
+                f"the registry URL {url.split('@')[-1]!r} is a PostgreSQL database, and no PostgreSQL driver "
+                "is installed: pip install 'tracker[postgres]' (psycopg2-binary)") from None
 
 
 def is_sqlite(db: pw.Database) -> bool:
     return isinstance(db, pw.SqliteDatabase)
 
 
+def is_postgres(db: pw.Database) -> bool:
+    return isinstance(db, pw.PostgresqlDatabase)
+
+
 def write_tx(db: pw.Database):
-    """A transaction that takes the write lock up front (``BEGIN IMMEDIATE`` on SQLite)."""
+    """A transaction that takes the write lock up front (``BEGIN IMMEDIATE`` on SQLite); on PostgreSQL a
+    plain one, in which the writes lock rows (``locked``) and names (``lock_names``) as they go."""
     return db.atomic("IMMEDIATE") if is_sqlite(db) else db.atomic()
+
+
+def lock_names(db: pw.Database) -> None:
+    """Inside ``write_tx``: wait for any other transaction taking a model name (PostgreSQL; SQLite's
+    transaction already excludes every other writer). Released at commit or rollback."""
+    if is_postgres(db):
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (NAMES_LOCK,))
+
+
+def locked(query: pw.Select) -> pw.Select:
+    """``query`` with ``FOR UPDATE`` where the database has it (inside ``write_tx``)."""
+    return query.for_update() if is_postgres(query.model._meta.database) else query
+
+
+def notify(db: pw.Database, model_id: int | None = None, name: str | None = None) -> None:
+    """Inside ``write_tx``: tell LISTENers of a PostgreSQL registry which model changed (its name,
+    read in the transaction from ``model_id``, or ``name``; '' for the registry as a whole). Sent
+    when the transaction commits; PostgreSQL folds repeats of one payload in one transaction."""
+    if not is_postgres(db):
+        return
+    if model_id is not None:
+        db.execute_sql("SELECT pg_notify(%s, (SELECT name FROM registered_models WHERE id = %s))",
+                       (NOTIFY_CHANNEL, model_id))
+    else:
+        db.execute_sql("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, name or ""))
 
 
 def insert(table: type[pw.Model], /, **values) -> int:
@@ -131,22 +204,25 @@ def insert(table: type[pw.Model], /, **values) -> int:
     compiled = cache.get(key)
     if compiled is None:
         sentinels, marked = {}, {}
-        for i, name in enumerate(key):  # a placeholder per column that survives the field's adapter
-            field = table._meta.fields[name]
-            numeric = isinstance(field, (pw.IntegerField, pw.ForeignKeyField))
-            marked[name] = -(10 ** 15) - i if numeric else f"\x00{name}\x00"
-            sentinels[marked[name]] = name
+        for name in key:  # a placeholder per column, passed through unconverted (pw.Value, no converter)
+            sentinels[f"\x00{name}\x00"] = name
+            marked[name] = pw.Value(f"\x00{name}\x00", unpack=False)
         sql, params = table.insert(**marked).sql()
-        slots = [(sentinels[p], None) if isinstance(p, (int, str)) and not isinstance(p, bool) and p in sentinels
+        fields = table._meta.fields
+        slots = [(sentinels[p], fields[sentinels[p]].db_value) if isinstance(p, str) and p in sentinels
                  else (None, p) for p in params]
         compiled = cache[key] = (sql, slots, "RETURNING" in sql.upper())
     sql, slots, returning = compiled
-    cursor = table._meta.database.execute_sql(sql, [values[n] if n is not None else c for n, c in slots])
+    # Each value goes through its field's adapter, as peewee's own insert does (a bool for BOOLEAN).
+    cursor = table._meta.database.execute_sql(sql, [c(values[n]) if n is not None else c for n, c in slots])
     return cursor.fetchone()[0] if returning else cursor.lastrowid
 
 
 def build_schema(db: pw.Database) -> SimpleNamespace:
     """The peewee model classes, bound to ``db``."""
+    # Names sort by their bytes, as SQLite's BINARY collation sorts them, whatever locale the
+    # PostgreSQL database was created with (en_US would sort "b" before "C").
+    binary = '"C"' if is_postgres(db) else None
 
     class Base(pw.Model):
         class Meta:
@@ -160,7 +236,7 @@ def build_schema(db: pw.Database) -> SimpleNamespace:
             table_name = "registry_schema"
 
     class Model(Base):
-        name = pw.CharField(max_length=255, unique=True)
+        name = pw.CharField(max_length=255, unique=True, collation=binary)
         storage_dir = pw.CharField(max_length=255, unique=True)  # registry/<storage_dir>/<version>/
         description = pw.TextField(default="")
         creation_timestamp = pw.BigIntegerField()
@@ -211,7 +287,7 @@ def build_schema(db: pw.Database) -> SimpleNamespace:
 
     class Alias(Base):
         model = pw.ForeignKeyField(Model, on_delete="CASCADE")
-        alias = pw.CharField(max_length=255)
+        alias = pw.CharField(max_length=255, collation=binary)
         version = pw.IntegerField()
 
         class Meta:
@@ -260,7 +336,7 @@ def _stored_version(s: SimpleNamespace) -> int:
     if row is None:
         return 0
     if not str(row.value).isdigit():
-        raise damaged(str(s.Schema._meta.database.database), f"its schema version {row.value!r} is not a number")
+        raise damaged(describe(s.Schema._meta.database), f"its schema version {row.value!r} is not a number")
     return int(row.value)
 
 
@@ -284,19 +360,26 @@ def ensure_schema(db: pw.Database, s: SimpleNamespace) -> None:
         current = 0
     if current == SCHEMA_VERSION:
         return
+    _refuse_newer(db, current)  # before any lock or write
     with write_tx(db):
-        if isinstance(db, pw.PostgresqlDatabase):
-            db.execute_sql("SELECT pg_advisory_xact_lock(7472656)")  # DDL is not serialized otherwise
+        if is_postgres(db):  # DDL is not serialized otherwise
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
         db.create_tables([s.Schema], safe=True)
         current = _stored_version(s)  # again, under the lock: another process may have done it
-        if current > SCHEMA_VERSION:
-            raise RegistrySchemaError(
-                f"the registry database has schema version {current}, newer than this tracker's "
-                f"{SCHEMA_VERSION}; upgrade tracker")
+        _refuse_newer(db, current)
         for target in range(current + 1, SCHEMA_VERSION + 1):
             MIGRATIONS[target](db, s)
         if current != SCHEMA_VERSION:
             _set_version(s)
+            notify(db)
+
+
+def _refuse_newer(db: pw.Database, current: int) -> None:
+    if current > SCHEMA_VERSION:
+        raise RegistrySchemaError(
+            f"the registry database {describe(db)} has schema version {current}, newer than this tracker's "
+            f"{SCHEMA_VERSION} (a newer tracker upgraded it): upgrade tracker on this machine "
+            "(pip install -U tracker); nothing was written")
 
 
 def _set_version(s: SimpleNamespace) -> None:

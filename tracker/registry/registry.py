@@ -18,7 +18,9 @@ from ..config import get_tracking_dir
 from ..integrity import sha256_file, verify_tree
 from ..model_trust import Trust
 from . import storage
-from .db import build_schema, damaged, ensure_schema, json_column, open_database, reporting_damage
+from .db import build_schema, damaged, describe, ensure_schema, is_postgres, json_column, locked, open_database, \
+    reporting_damage
+from .location import registry_url
 from .entities import (
     STAGES, AliasNotFoundError, HistoryEntry, Lineage, ModelNotFoundError, ModelVersion,
     ModelVersionNotFoundError, RegisteredModel, normalize_stage, parse_version, validate_name,
@@ -59,10 +61,12 @@ class Registry(WriteOps):
         storage.clean_stale_copies(self.tracking_dir)
 
     @classmethod
-    def open(cls, tracking_dir: str | os.PathLike | None = None) -> "Registry":
-        """A cached registry for ``tracking_dir`` (default: the current tracking directory)."""
+    def open(cls, tracking_dir: str | os.PathLike | None = None, url: str | None = None) -> "Registry":
+        """A cached registry for ``tracking_dir`` (default: the current tracking directory), in the
+        database ``url`` (default: ``tracker.get_registry_uri()``'s)."""
         path = Path(tracking_dir).absolute() if tracking_dir is not None else get_tracking_dir()
-        key = (str(path), os.environ.get("TRACKER_REGISTRY_URL") or "", os.getpid())
+        url = url or registry_url()
+        key = (str(path), url or "", os.getpid())
         with _cache_lock:
             registry = _cache.get(key)
             if registry is not None and registry._file_is_gone():
@@ -72,7 +76,7 @@ class Registry(WriteOps):
             if registry is not None:
                 _cache.move_to_end(key)
                 return registry
-        registry = cls(path)
+        registry = cls(path, url)
         with _cache_lock:
             _cache[key] = registry
             while len(_cache) > _CACHE_SIZE:
@@ -89,22 +93,35 @@ class Registry(WriteOps):
         if not self.db.is_closed():
             self.db.close()
 
+    def _drop_lost_connection(self) -> None:
+        """After a PostgreSQL server restart or a dropped network link, this thread's connection is
+        dead and peewee would keep handing it out: close it, so the next call connects again."""
+        if not is_postgres(self.db) or self.db.is_closed() or self.db.is_connection_usable():
+            return
+        try:
+            self.db.close()
+        except Exception:  # noqa: BLE001 - closing a dead connection may fail too; forget it either way
+            self.db._state.reset()
+
     def _json(self, text: Any, expected: type, what: str) -> Any:
-        return json_column(text, expected, what, str(self.db.database))
+        return json_column(text, expected, what, describe(self.db))
 
     def _check_version(self, name: Any, number: Any, stage: Any, *timestamps: Any) -> None:
         """Values every version row has unless the file was damaged (SQLite keeps no checksums)."""
         if type(name) is not str or type(number) is not int or number < 1 or stage not in _STAGE_SET \
                 or any(type(t) is not int for t in timestamps):
-            raise damaged(str(self.db.database), f"a version row holds {name!r} v{number!r} in stage {stage!r}")
+            raise damaged(describe(self.db), f"a version row holds {name!r} v{number!r} in stage {stage!r}")
 
     def __repr__(self) -> str:
-        return f"<Registry {self.db.database}>"
+        return f"<Registry {describe(self.db)}>"
 
     # -- row lookups (raise with the valid choices) ------------------------------------------
-    def _model_row(self, name: str, include_deleted: bool = False):
+    def _model_row(self, name: str, include_deleted: bool = False, lock: bool = False):
+        """The model's row; with ``lock`` (inside ``write_tx``), locked until the transaction ends, so
+        writes to one model queue one behind the other on PostgreSQL as on SQLite."""
         M = self.s.Model
-        row = M.get_or_none(M.name == validate_name(name))
+        query = M.select().where(M.name == validate_name(name))
+        row = (locked(query) if lock else query).get_or_none()
         if row is not None and (include_deleted or not row.deleted):
             return row
         names = [n for (n,) in M.select(M.name).where(M.deleted == False).order_by(M.name).tuples()]  # noqa: E712
@@ -367,8 +384,12 @@ class Registry(WriteOps):
 def _reporting_damage(method):
     @functools.wraps(method)
     def wrapper(self: Registry, *args: Any, **kwargs: Any) -> Any:
-        with reporting_damage(self.db):
-            return method(self, *args, **kwargs)
+        try:
+            with reporting_damage(self.db):
+                return method(self, *args, **kwargs)
+        except (pw.OperationalError, pw.InterfaceError):
+            self._drop_lost_connection()
+            raise
     return wrapper
 
 

@@ -1,7 +1,10 @@
 """Every registry write: registration, stages, aliases, tags, descriptions, renames, deletions.
 
 Each runs in one ``write_tx`` (``BEGIN IMMEDIATE`` on SQLite) and records a history row in the
-same transaction, so the audit log and ``registry_changed_token`` never miss a change.
+same transaction, so the audit log and ``registry_changed_token`` never miss a change (and, on
+PostgreSQL, sends the model's name on ``NOTIFY_CHANNEL``). On PostgreSQL each write first locks the
+model's row (``_model_row(..., lock=True)``) and takes ``lock_names`` before creating or renaming a
+model, so concurrent writers queue as they do on SQLite: see ``db.py``.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import peewee as pw
 
 from ..model_trust import Trust
 from . import storage
-from .db import insert, is_sqlite, write_tx
+from .db import insert, lock_names, locked, notify, write_tx
 from .entities import (
     STAGE_ARCHIVED, STAGE_NONE, STAGE_PRODUCTION, STAGE_STAGING, ModelExistsError, ModelVersion, RegisteredModel,
     normalize_stage, validate_alias, validate_name, validate_tag_key,
@@ -52,6 +55,7 @@ class WriteOps:
                from_value=None if from_value is None else str(from_value),
                to_value=None if to_value is None else str(to_value), user=current_user(),
                timestamp=timestamp or now_ms(), comment=comment)
+        notify(self.db, model_id)
 
     def _touch(self, model_id: int, ts: int, version_id: int | None = None) -> None:
         M, V = self.s.Model, self.s.Version
@@ -60,6 +64,7 @@ class WriteOps:
             V.update(last_updated_timestamp=ts).where(V.id == version_id).execute()
 
     def _new_model(self, name: str, description: str, ts: int):
+        """Inside ``write_tx``, after ``lock_names`` and finding the name free."""
         M = self.s.Model
         base = storage.storage_dir_name(name)
         taken = {d.lower() for (d,) in M.select(M.storage_dir).tuples()}
@@ -81,6 +86,7 @@ class WriteOps:
         tags = {validate_tag_key(k): str(v) for k, v in (tags or {}).items()}
         M = self.s.Model
         with write_tx(self.db):
+            lock_names(self.db)
             existing = M.get_or_none(M.name == name)
             if existing is not None:
                 state = "a deleted model (restore it with restore_registered_model)" if existing.deleted else "a model"
@@ -93,7 +99,7 @@ class WriteOps:
 
     def update_registered_model(self, name: str, description: str) -> RegisteredModel:
         with write_tx(self.db):
-            row = self._model_row(name)
+            row = self._model_row(name, lock=True)
             if (description or "") != row.description:
                 ts = now_ms()
                 self.s.Model.update(description=description or "", last_updated_timestamp=ts) \
@@ -107,13 +113,15 @@ class WriteOps:
         new_name = validate_name(new_name, "new model name")
         M = self.s.Model
         with write_tx(self.db):
-            row = self._model_row(name)
+            lock_names(self.db)  # before the row lock, as register_model takes them
+            row = self._model_row(name, lock=True)
             if new_name != name:
                 if M.get_or_none(M.name == new_name) is not None:
                     raise ModelExistsError(f"cannot rename {name!r} to {new_name!r}: that name is taken")
                 ts = now_ms()
                 M.update(name=new_name, last_updated_timestamp=ts).where(M.id == row.id).execute()
                 self._record(row.id, "rename", from_value=name, to_value=new_name, timestamp=ts)
+                notify(self.db, name=name)  # listeners showing the old name learn it is gone
         return self.get_registered_model(new_name)
 
     def delete_registered_model(self, name: str) -> None:
@@ -127,7 +135,7 @@ class WriteOps:
     def _set_model_deleted(self, name: str, deleted: bool) -> None:
         M = self.s.Model
         with write_tx(self.db):
-            row = self._model_row(name, include_deleted=True)
+            row = self._model_row(name, include_deleted=True, lock=True)
             if row.deleted == deleted:
                 if deleted:
                     self._model_row(name)  # raises "was deleted"
@@ -151,7 +159,7 @@ class WriteOps:
     def _set_tag(self, table, owner_field: str, name: str, version, key: str, value: Any) -> None:
         key = validate_tag_key(key)
         with write_tx(self.db):
-            model = self._model_row(name)
+            model = self._model_row(name, lock=True)
             row = self._version_row(model, version) if version is not None else None
             owner = row.id if row is not None else model.id
             field = getattr(table, owner_field)
@@ -175,7 +183,7 @@ class WriteOps:
     # -- versions --------------------------------------------------------------------------------
     def update_model_version(self, name: str, version: int | str, description: str | None = None) -> ModelVersion:
         with write_tx(self.db):
-            row = self._version_row(self._model_row(name), version)
+            row = self._version_row(self._model_row(name, lock=True), version)
             if description is not None and description != row.description:
                 ts = now_ms()
                 self.s.Version.update(description=description, last_updated_timestamp=ts) \
@@ -188,7 +196,7 @@ class WriteOps:
         """Soft delete: hidden from listings and URIs, restorable; aliases pointing at it are removed."""
         A, V = self.s.Alias, self.s.Version
         with write_tx(self.db):
-            model = self._model_row(name)
+            model = self._model_row(name, lock=True)
             row = self._version_row(model, version)
             ts = now_ms()
             for alias in A.select().where((A.model == model.id) & (A.version == row.version)):
@@ -202,7 +210,7 @@ class WriteOps:
     def restore_model_version(self, name: str, version: int | str) -> ModelVersion:
         V = self.s.Version
         with write_tx(self.db):
-            model = self._model_row(name)
+            model = self._model_row(name, lock=True)
             row = self._version_row(model, version, include_deleted=True)
             if row.deleted:
                 ts = now_ms()
@@ -223,7 +231,7 @@ class WriteOps:
                              f"{STAGE_STAGING} or {STAGE_PRODUCTION}, not {stage}")
         V = self.s.Version
         with write_tx(self.db):
-            model = self._model_row(name)
+            model = self._model_row(name, lock=True)
             row = self._version_row(model, version)
             ts = now_ms()
             if row.current_stage != stage:
@@ -247,7 +255,7 @@ class WriteOps:
         alias = validate_alias(alias)
         A = self.s.Alias
         with write_tx(self.db):
-            model = self._model_row(name)
+            model = self._model_row(name, lock=True)
             row = self._version_row(model, version)
             old = A.get_or_none((A.model == model.id) & (A.alias == alias))
             if old is not None and old.version == row.version:
@@ -264,7 +272,7 @@ class WriteOps:
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         A = self.s.Alias
         with write_tx(self.db):
-            model = self._model_row(name)
+            model = self._model_row(name, lock=True)
             old = A.get_or_none((A.model == model.id) & (A.alias == alias))
             if old is None:
                 self.get_model_version_by_alias(name, alias)  # raises, listing the aliases
@@ -316,10 +324,13 @@ class WriteOps:
             entry = src.path.name if src.path.is_file() else ""
             user, ts = current_user(), now_ms()
             with write_tx(self.db):
-                query = M.select(M.id, M.deleted, M.storage_dir).where(M.name == name)
-                if not is_sqlite(self.db):  # SQLite's IMMEDIATE already serializes; elsewhere lock the row
-                    query = query.for_update()
-                found = query.tuples().first()
+                # The model's row stays locked to the commit: the next number is this transaction's.
+                def find():  # a new query each time (peewee caches a query's rows)
+                    return locked(M.select(M.id, M.deleted, M.storage_dir).where(M.name == name)).tuples().first()
+                found = find()
+                if found is None:  # a new model, unless another process is creating it right now
+                    lock_names(self.db)
+                    found = find()
                 if found is None:
                     model = self._new_model(name, "", ts)
                     model_id, storage_dir = model.id, model.storage_dir
