@@ -26,9 +26,9 @@ converted or appended.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
-import uuid
 import weakref
 from pathlib import Path
 from typing import Any, Callable
@@ -38,6 +38,7 @@ from .arguments import INT64_MAX, INT64_MIN, params_text, tags_text, to_float, t
 from .entities import RunStatus
 from .flusher import FLUSH_SECONDS, FLUSHER, SUMMARY_SECONDS
 from .store import layout
+from .store import runids
 from .store.appender import MetricAppender
 from .store.doclock import document_lock
 from .store.pending import CHUNK_BYTES, Chunk, KeyState, combine, pack_point, seal_points
@@ -94,28 +95,33 @@ class RunWriter:
     def create(cls, root: str | os.PathLike, run_name: str, experiment: str, **info: Any) -> "RunWriter":
         root = Path(root)
         root.mkdir(parents=True, exist_ok=True)
-        run_id = uuid.uuid4().hex
-        start = int(time.time() * 1000)
-        document = RunDocument.new(run_id, run_name, experiment, start, **info, **_process_info())
-        # Build the run in a hidden temp directory and rename it into place, so a
-        # watcher or reader never sees a run directory without its run.json.
-        tmp = layout.staging_dir(root, run_id)
-        (tmp / layout.ARTIFACTS_DIR).mkdir(parents=True)
-        lock = RunLock.acquire(tmp, run_id, store.this_host())  # the descriptor follows the rename
-        try:
-            document.write(tmp)
-            key = layout.run_doc_key(str(tmp))  # (a folder's rename leaves its files as they are)
-            (tmp / layout.HEARTBEAT).touch()
-            final = layout.run_dir(root, run_id)
-            os.rename(tmp, final)
-        except BaseException:
-            lock.release()
-            raise
-        return cls(final, document, lock, key)
+        for _ in range(runids.ATTEMPTS):
+            # Build the run in a hidden staging folder and rename it into place, so a watcher
+            # or reader never sees a run directory without its run.json. The id is claimed by
+            # making that folder (``store.runids``): unique across every machine writing here.
+            run_id, tmp = runids.claim_staging(root)
+            document = RunDocument.new(run_id, run_name, experiment, int(time.time() * 1000), **info,
+                                       **_process_info())
+            lock, published = None, False
+            try:
+                (tmp / layout.ARTIFACTS_DIR).mkdir()
+                lock = RunLock.acquire(tmp, run_id, store.this_host())  # the descriptor follows the rename
+                document.write(tmp)
+                key = layout.run_doc_key(str(tmp))  # (a folder's rename leaves its files as they are)
+                (tmp / layout.HEARTBEAT).touch()
+                published = runids.publish(tmp, layout.run_dir(root, run_id))
+            finally:
+                if not published:  # failed, or a run of this id appeared meanwhile: draw another id
+                    if lock is not None:
+                        lock.release()
+                    shutil.rmtree(tmp, ignore_errors=True)
+            if published:
+                return cls(layout.run_dir(root, run_id), document, lock, key)
+        raise runids.RunIdsExhausted(f"{runids.ATTEMPTS} new run ids in a row were already taken in {root}")
 
     @classmethod
     def resume(cls, root: str | os.PathLike, run_id: str) -> "RunWriter":
-        """Continue a run; raises RunLockedError while another writer holds it."""
+        """Continue a run; RunLockedError while another writer holds it, here or (its heartbeat says) elsewhere."""
         path = layout.run_dir(root, run_id) if isinstance(run_id, str) else None
         if path is None or not layout.is_run_dir_name(run_id) or not path.is_dir():
             raise ValueError(f"no run {run_id!r} in {root}")
@@ -129,6 +135,7 @@ class RunWriter:
                 document = RunDocument.read(path).resumed(**_process_info())
                 document.write(path)
                 key = layout.run_doc_key(str(path))
+            _touch(path / layout.HEARTBEAT)  # alive from now, to readers on other machines too
         except BaseException:
             lock.release()
             raise
@@ -310,10 +317,7 @@ class RunWriter:
         now = time.time()
         if now - self._last_beat >= store.HEARTBEAT_SECONDS:
             self._last_beat = now
-            try:
-                os.utime(self.path / layout.HEARTBEAT)
-            except OSError:
-                pass
+            _touch(self.path / layout.HEARTBEAT)
         if error is not None:
             raise error
 
@@ -413,6 +417,14 @@ class RunWriter:
             state.forget()
         self._files.forget()
         self._run_lock.forget()
+
+
+def _touch(heartbeat: Path) -> None:
+    """Touch the heartbeat (made again if someone removed it): its mtime tells other machines this writer lives."""
+    try:
+        heartbeat.touch()
+    except OSError:
+        pass
 
 
 def _close_files(files: MetricAppender, lock: RunLock) -> None:

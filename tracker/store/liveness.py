@@ -1,4 +1,11 @@
-"""Whether a RUNNING run's writer still lives: its pid on this host, or its heartbeat file elsewhere."""
+"""Whether a RUNNING run's writer still lives: its pid on this host, or its heartbeat file elsewhere.
+
+A runs folder on a network file system (NFS, SMB) is written from many machines. A pid means
+nothing on another machine, so a run whose ``info.host`` is not this host is alive while its
+``heartbeat`` file is fresh: its writer touches it every HEARTBEAT_SECONDS, and a reader takes
+the run for dead STALE_SECONDS after the last touch. The difference leaves room for the
+clocks of the machines to differ by a few seconds (an NFS server stamps the touch with its own).
+"""
 from __future__ import annotations
 
 import os
@@ -16,6 +23,11 @@ STALE_SECONDS = 30.0
 
 
 def _hostname() -> str:
+    # TRACKER_HOSTNAME names this machine where its host name does not tell it apart (containers
+    # or cloned machines sharing one name); it is also how a test plays a second machine.
+    named = os.environ.get("TRACKER_HOSTNAME", "").strip()
+    if named:
+        return named
     if hasattr(os, "uname"):  # what socket.gethostname() returns there, without importing socket (its import: ~15 ms)
         return os.uname().nodename
     import socket
@@ -26,6 +38,7 @@ _HOST = _hostname()
 
 
 def this_host() -> str:
+    """The name run documents and writer locks give this machine (``TRACKER_HOSTNAME``, else its host name)."""
     return _HOST
 
 
@@ -60,6 +73,25 @@ def _pid_alive(pid: int, start_ticks: int | None) -> bool:
     return True
 
 
+def heartbeat_age(info: dict[str, Any], run_path: str | os.PathLike) -> float:
+    """Seconds since the run's writer last touched its heartbeat (its start time when there is none).
+
+    The file is opened before it is read: on NFS an open revalidates the attributes a plain
+    ``stat`` may take from the client's cache, up to a minute old.
+    """
+    path = os.path.join(os.fspath(run_path), layout.HEARTBEAT)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            beat = os.fstat(fd).st_mtime
+        finally:
+            os.close(fd)
+    except OSError:
+        start = info.get("start_time")
+        beat = start / 1000.0 if isinstance(start, (int, float)) else 0.0
+    return time.time() - beat
+
+
 def effective_status(info: dict[str, Any], run_path: Path) -> str:
     """RUNNING only while the writer lives: a dead pid on this host, or a stale heartbeat elsewhere, reads KILLED."""
     status = info.get("status", RunStatus.RUNNING)
@@ -68,9 +100,23 @@ def effective_status(info: dict[str, Any], run_path: Path) -> str:
     pid = info.get("pid")
     if info.get("host") == _HOST and isinstance(pid, int):
         return status if _pid_alive(pid, info.get("pid_start")) else RunStatus.KILLED
-    try:
-        beat = os.stat(run_path / layout.HEARTBEAT).st_mtime
-    except OSError:
-        beat = (info.get("start_time") or 0) / 1000.0
-    return status if time.time() - beat < STALE_SECONDS else RunStatus.KILLED
+    return status if heartbeat_age(info, run_path) < STALE_SECONDS else RunStatus.KILLED
 
+
+def held_elsewhere(info: dict[str, Any], run_path: str | os.PathLike) -> str | None:
+    """Who writes the run from another machine, while its heartbeat says that writer lives
+    (``"pid 12 on host gpu-2, heartbeat 3 s ago"``); None when the run is free to take up here.
+
+    A writer lock (flock) reaches across machines only where the network file system carries
+    locks (NFS with its lock manager, not SMB on every server, never sshfs): this is the check
+    that holds everywhere.
+    """
+    host = info.get("host")
+    if info.get("status", RunStatus.RUNNING) != RunStatus.RUNNING or not isinstance(host, str) or host == _HOST:
+        return None
+    age = heartbeat_age(info, run_path)
+    if age >= STALE_SECONDS:
+        return None
+    pid = info.get("pid")
+    who = f"pid {pid} on host {host}" if isinstance(pid, int) else f"host {host}"
+    return f"{who}, heartbeat {max(age, 0.0):.0f} s ago"

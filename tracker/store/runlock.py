@@ -5,13 +5,20 @@ The lock is the kernel's (``flock`` on Linux and macOS, ``msvcrt.locking`` on Wi
 it goes away with the process however it dies: a killed writer never leaves a run stuck.
 The file's text names the holder (pid and host) for the error a second writer gets; it
 decides nothing, the kernel's lock does.
+
+On a runs folder shared by several machines the kernel's lock may not reach across them
+(SMB servers, sshfs, NFS mounted ``nolock``): a run that ``run.json`` says is RUNNING on
+another host, with a fresh heartbeat (``liveness.held_elsewhere``), is refused as well.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from ..exceptions import InvalidState
 from . import layout
+from .atomic import read_json
+from .liveness import STALE_SECONDS, held_elsewhere
 
 if os.name == "nt":
     import msvcrt
@@ -39,8 +46,9 @@ else:
         return True
 
 
-class RunLockedError(RuntimeError):
-    """Another live writer (process, or writer in this process) holds the run."""
+class RunLockedError(InvalidState):
+    """Another live writer (process, writer in this process, or a process on another machine) holds
+    the run; MLflow's ``MlflowException`` with error code INVALID_STATE, and a RuntimeError."""
 
 
 class RunLock:
@@ -60,6 +68,12 @@ class RunLock:
                 raise RunLockedError(
                     f"run {run_id} is being written by another live writer ({holder}); "
                     "one process writes a run at a time: end that run first, or wait for it to finish")
+            elsewhere = _writer_elsewhere(path.parent)
+            if elsewhere is not None:
+                raise RunLockedError(
+                    f"run {run_id} is being written by another live writer ({elsewhere}); "
+                    "one process writes a run at a time: end that run there first, or, if that "
+                    f"machine stopped, resume it here once its heartbeat is {STALE_SECONDS:.0f} s old")
             text = f"pid {os.getpid()} on host {host}\n".encode("utf-8", "backslashreplace")
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)
@@ -79,6 +93,16 @@ class RunLock:
         """In a forked child: close the inherited copy. The lock stays the parent's (with flock,
         a lock lives until every copy of the descriptor is closed, so the child must not keep one)."""
         self.release()
+
+
+def _writer_elsewhere(run_path: Path) -> str | None:
+    """The writer on another machine that holds the run, as ``liveness.held_elsewhere`` says; None for
+    a run being created (no ``run.json`` yet) or one whose document cannot be read (nothing to defer to)."""
+    try:
+        info = read_json(run_path / layout.RUN_DOC).get("info")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return held_elsewhere(info, run_path) if isinstance(info, dict) else None
 
 
 def _holder(fd: int) -> str:
