@@ -11,6 +11,10 @@ from tracker.registry import (
     STAGES, AliasNotFoundError, ModelExistsError, ModelNotFoundError, ModelVersionNotFoundError, Registry,
 )
 
+from registry_backends import registry_backend  # noqa: F401 - every test, on both backends
+
+pytestmark = pytest.mark.usefixtures("registry_backend")
+
 
 @pytest.fixture
 def client(tracking_dir):

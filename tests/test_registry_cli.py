@@ -9,6 +9,10 @@ import pytest
 import tracker
 from tracker.registry_cli import add_models_parser
 
+from registry_backends import registry_backend  # noqa: F401 - every test, on both backends
+
+pytestmark = pytest.mark.usefixtures("registry_backend")
+
 
 def cli(capsys, *argv: str) -> tuple[int, str, str]:
     parser = argparse.ArgumentParser(prog="tracker")

@@ -5,6 +5,12 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+from registry_backends import registry_backend  # noqa: F401 - every test, on both backends
+
+pytestmark = pytest.mark.usefixtures("registry_backend")
+
 
 def test_registry_like_with_many_wildcards_on_a_long_name_returns(tmp_path):
     # In a child process with a deadline: a backtracking match holds the GIL and cannot be abandoned.

@@ -11,6 +11,10 @@ import pytest
 
 import tracker
 
+from registry_backends import registry_backend  # noqa: F401 - every test, on both backends
+
+pytestmark = pytest.mark.usefixtures("registry_backend")
+
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
 

@@ -8,6 +8,10 @@ import tracker
 from tracker.registry.lineage import find_origin, identifying_file
 from tracker.registry.storage import validate_source
 
+from registry_backends import registry_backend  # noqa: F401 - every test, on both backends
+
+pytestmark = pytest.mark.usefixtures("registry_backend")
+
 
 @pytest.fixture
 def folder(tmp_path):

@@ -10,6 +10,10 @@ import tracker
 from tracker.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracker.filter import FilterSyntaxError
 
+from registry_backends import registry_backend  # noqa: F401 - every test, on both backends
+
+pytestmark = pytest.mark.usefixtures("registry_backend")
+
 
 @pytest.fixture
 def client(tracking_dir, tmp_path):

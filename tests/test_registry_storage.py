@@ -11,6 +11,10 @@ import tracker
 from tracker.registry import storage
 from tracker.registry.registry import Registry
 
+from registry_backends import SQLITE_ONLY, registry_backend  # noqa: F401 - every test, on both backends
+
+pytestmark = pytest.mark.usefixtures("registry_backend")
+
 
 @pytest.fixture
 def src(tmp_path):
@@ -105,6 +109,7 @@ def test_storage_dir_names():
     assert len(long) <= 120 and "~" in long
 
 
+@SQLITE_ONLY  # the registry is a file in the tracking directory
 def test_a_wiped_tracking_directory_gets_a_fresh_registry(src, tracking_dir):
     tracker.register_model(src, "m")
     shutil.rmtree(tracking_dir)
