@@ -41,8 +41,9 @@ def close_registries(url: str) -> None:
         one.close()
 
 
-def registry_url(registry_backend: str, tracking_dir) -> str:
-    """The URL of this test's registry database, for code that connects to it directly."""
+def use_new_database(request, monkeypatch) -> None:
+    """Point the test at another empty registry: on PostgreSQL a new database (on SQLite a new
+    tracking directory is enough, so nothing changes)."""
     import os
-    return os.environ["TRACKER_REGISTRY_URL"] if registry_backend == "postgresql" \
-        else f"sqlite:///{tracking_dir / 'registry.db'}"
+    if os.environ.get("TRACKER_REGISTRY_URL", "").startswith("postgresql:"):
+        monkeypatch.setenv("TRACKER_REGISTRY_URL", request.getfixturevalue("postgres_server").new_database())

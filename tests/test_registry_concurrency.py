@@ -1,73 +1,92 @@
-"""Several processes at once: registrations get contiguous numbers, a fresh registry is created once.
+"""Several processes at once, on SQLite and on PostgreSQL: registrations get contiguous numbers, two
+processes creating one new model both succeed, concurrent promotions leave one version in
+Production, and a fresh registry's schema is created once.
 
-Workers are separate interpreters (subprocess), released together through a "go" file once all of
-them have imported tracker and are waiting, so the contention is real and the test deterministic.
+Workers are separate interpreters (subprocess) that inherit the test's ``$TRACKER_REGISTRY_URL``.
+Each says "ready" on its stdout once it has imported tracker and opened its source, then blocks
+reading its stdin; the test answers all of them only when every one is ready, so they start
+together and nothing is timed.
 """
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
-from contextlib import closing
 from pathlib import Path
+
+import pytest
 
 import tracker
 from tracker.registry import Registry
 from tracker.registry.db import SCHEMA_VERSION
 
+from registry_backends import registry_backend, use_new_database  # noqa: F401 - every test, on both backends
+
+pytestmark = pytest.mark.usefixtures("registry_backend")
+
 WORKER = textwrap.dedent("""
-    import json, os, sys, time
+    import json, sys
     from pathlib import Path
     tracking_dir, index, count, mode = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    from tracker.registry import db
     from tracker.registry.registry import Registry
     src = tracking_dir.parent / f"src-{index}.bin"
     src.write_bytes(f"worker {index}".encode())
-    (tracking_dir.parent / f"ready-{index}").touch()
-    go = tracking_dir.parent / "go"
-    deadline = time.monotonic() + 60
-    while not go.exists():
-        if time.monotonic() > deadline:
-            sys.exit("never released")
-        time.sleep(0.001)
-    results = []
     if mode == "fresh":
         # One more schema version whose migration is not idempotent (ALTER TABLE ADD COLUMN), as
-        # real ones are: run twice, it fails with "duplicate column name".
-        from tracker.registry import db
+        # real ones are: run twice, it fails ("duplicate column name", "column already exists").
         db.SCHEMA_VERSION += 1
         db.MIGRATIONS[db.SCHEMA_VERSION] = lambda database, s: database.execute_sql(
             "ALTER TABLE model_versions ADD COLUMN extra TEXT")
-        registry = Registry(tracking_dir)  # schema creation races with the other workers
-        results.append(registry.register_model(src, "m").version)
     else:
         registry = Registry(tracking_dir)
+    print("ready", flush=True)
+    sys.stdin.readline()  # "go": every worker is ready
+    results = []
+    if mode == "fresh":
+        registry = Registry(tracking_dir)  # schema creation races with the other workers
+        results.append(registry.register_model(src, "m").version)
+    elif mode == "register":
         for _ in range(count):
             results.append(registry.register_model(src, "m").version)
+    elif mode == "new-model":  # everyone registers the first version of a model nobody created
+        results.append(registry.register_model(src, "brand-new").version)
+    elif mode == "promote":  # worker i moves version i+1 to Production, archiving the one there
+        for _ in range(count):
+            mv = registry.transition_model_version_stage("p", index + 1, "Production",
+                                                         archive_existing_versions=True)
+            results.append(mv.current_stage)
     print(json.dumps(results))
 """)
 
 
-def run_workers(base: Path, n: int, count: int, mode: str) -> list[list[int]]:
+def run_workers(base: Path, n: int, count: int, mode: str) -> list[list]:
+    """Start ``n`` workers, release them together, and return each one's results."""
     tracking_dir = base / "runs"
-    tracking_dir.mkdir(parents=True)
+    tracking_dir.mkdir(parents=True, exist_ok=True)
     procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(tracking_dir), str(i), str(count), mode],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(n)]
-    deadline = time.monotonic() + 60
-    while not all((base / f"ready-{i}").exists() for i in range(n)):
-        assert time.monotonic() < deadline, "workers did not start"
-        assert all(p.poll() is None for p in procs), [p.communicate() for p in procs if p.poll() is not None]
-        time.sleep(0.01)
-    (base / "go").touch()
-    results = []
-    for p in procs:
-        out, err = p.communicate(timeout=120)
-        assert p.returncode == 0, err
-        assert "locked" not in err, err
-        results.append(json.loads(out.strip().splitlines()[-1]))
-    return results
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in range(n)]
+    try:
+        for p in procs:  # blocks until that worker is ready (or has died: then readline returns "")
+            line = p.stdout.readline()
+            assert line == "ready\n", (line, p.communicate(timeout=60))
+        for p in procs:
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        results = []
+        for p in procs:
+            out, err = p.communicate(timeout=300)
+            assert p.returncode == 0, err
+            assert "locked" not in err, err
+            results.append(json.loads(out.strip().splitlines()[-1]))
+        return results
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
 
 
 def test_8_processes_register_40_versions_each(tmp_path):
@@ -89,18 +108,69 @@ def test_8_processes_register_40_versions_each(tmp_path):
         registry.close()
 
 
-def test_4_processes_open_a_fresh_registry_at_the_same_moment(tmp_path):
+def test_processes_creating_the_same_new_model_at_once_all_succeed(tmp_path, request, monkeypatch):
+    for round_ in range(3):  # a lucky interleaving should not hide a race
+        if round_:
+            use_new_database(request, monkeypatch)
+        base = tmp_path / f"new{round_}"
+        (base / "runs").mkdir(parents=True)
+        Registry(base / "runs").close()  # the schema exists: the race is on the model only
+        results = run_workers(base, 6, 1, "new-model")
+        assert sorted(v for r in results for v in r) == [1, 2, 3, 4, 5, 6]  # one created it, the rest added
+        registry = Registry(base / "runs")
+        try:
+            history = [e.action for e in registry.get_model_history("brand-new")]
+            assert history.count("create_model") == 1 and history.count("register") == 6
+            assert [m.name for m in registry.search_registered_models()] == ["brand-new"]
+            assert sorted(p.name for p in (base / "runs" / "registry").iterdir() if p.name != ".tmp") == ["brand-new"]
+        finally:
+            registry.close()
+
+
+def test_concurrent_promotions_with_archive_leave_one_version_in_production(tmp_path):
+    base = tmp_path / "promote"
+    (base / "runs").mkdir(parents=True)
+    registry = Registry(base / "runs")
+    src = tmp_path / "p.bin"
+    src.write_bytes(b"p")
+    for _ in range(6):
+        registry.register_model(src, "p")
+    run_workers(base, 6, 10, "promote")
+    stages = {v.version: v.current_stage for v in registry.list_model_versions("p")}
+    assert list(stages.values()).count("Production") == 1, stages
+    assert sorted(stages.values()) == ["Archived"] * 5 + ["Production"]
+    # The log replays to the same state, one promotion after the other: each archived the version
+    # in Production before it, and no promotion started before the previous one had archived.
+    production, promoted = set(), None
+    for entry in registry.get_model_history("p"):
+        if entry.action == "stage" and entry.to_value == "Production":
+            assert len(production) <= 1, production
+            production.add(entry.version)
+            promoted = entry.version
+        elif entry.action == "stage" and entry.from_value == "Production":
+            assert entry.comment == f"archived: version {promoted} moved to Production"
+            production.discard(entry.version)
+    assert production == {v for v, stage in stages.items() if stage == "Production"}
+    registry.close()
+
+
+def test_4_processes_open_a_fresh_registry_at_the_same_moment(tmp_path, request, monkeypatch):
+    from tracker.registry.db import open_database
     for round_ in range(2):  # twice, to make a lucky interleaving less likely to hide a race
+        if round_:
+            use_new_database(request, monkeypatch)
         base = tmp_path / f"fresh{round_}"
         results = run_workers(base, 4, 1, "fresh")
         assert sorted(v for r in results for v in r) == [1, 2, 3, 4]
-        with closing(sqlite3.connect(base / "runs" / "registry.db")) as db:
-            assert db.execute("SELECT key, value FROM registry_schema").fetchall() == \
+        db = open_database(base / "runs")  # this test's database, whichever backend
+        try:
+            assert db.execute_sql("SELECT key, value FROM registry_schema").fetchall() == \
                 [("version", str(SCHEMA_VERSION + 1))]
-            columns = [row[1] for row in db.execute("PRAGMA table_info(model_versions)")]
-            assert columns.count("extra") == 1
-            actions = [a for (a,) in db.execute("SELECT action FROM model_history")]
+            assert [c.name for c in db.get_columns("model_versions")].count("extra") == 1
+            actions = [a for (a,) in db.execute_sql("SELECT action FROM model_history").fetchall()]
             assert sorted(actions) == ["create_model"] + ["register"] * 4
+        finally:
+            db.close()
 
 
 def test_threads_share_one_registry(tmp_path):
