@@ -33,6 +33,7 @@ _EXPORTS = {
     "ModelInfo": "models", "ModelIntegrityError": "models", "load_model": "models",
     "UntrustedModelError": "model_trust",
     "register_model": "registry", "RegistryDamagedError": "registry",
+    "get_registry_uri": "registry.location", "set_registry_uri": "registry.location",
     "RunLockedError": "store.runlock", "WriteError": "writer",
     "autolog": "autologging", "log_image": "images", "log_input": "data",
     "log_table": "tables", "load_table": "tables",
@@ -95,5 +96,6 @@ if TYPE_CHECKING:  # what static tools and IDEs see
     from .model_trust import UntrustedModelError  # noqa: F401
     from .models import ModelInfo, ModelIntegrityError, load_model  # noqa: F401
     from .registry import RegistryDamagedError, register_model  # noqa: F401
+    from .registry.location import get_registry_uri, set_registry_uri  # noqa: F401
     from .store.runlock import RunLockedError  # noqa: F401
     from .writer import WriteError  # noqa: F401

@@ -31,11 +31,16 @@ class Client(RunEditsMixin, TrackingClientMixin, RegistryClientMixin):
     """Runs, experiments, metric histories and registered models of one runs directory.
 
     ``tracking_uri`` is a path or ``file:`` URI (default: ``get_tracking_dir()``);
-    ``registry_uri`` is accepted for MLflow's signature (the registry has its own setting).
+    ``registry_uri`` puts this client's registry in that database (``postgresql://...``; see
+    ``tracker.set_registry_uri``); default: ``tracker.get_registry_uri()``'s.
     """
 
     def __init__(self, tracking_uri: str | os.PathLike | None = None, registry_uri: str | None = None) -> None:
         self.tracking_dir = uri_to_dir(tracking_uri) if tracking_uri is not None else get_tracking_dir()
+        self._registry_uri = registry_uri
+        if registry_uri is not None:
+            from .registry.location import database_url
+            self._registry_url = database_url(registry_uri)  # checked now, connected at first use
         self._run_index = None
 
     @property

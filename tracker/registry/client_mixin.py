@@ -1,8 +1,9 @@
 """The registry half of ``tracker.Client`` (MLflow's ``MlflowClient`` names).
 
 ``Client`` inherits ``RegistryClientMixin``; every method works on the registry of
-``self.tracking_dir``. Versions are ints (``"3"`` is accepted too); stages are case-insensitive
-and come back as "None", "Staging", "Production" or "Archived".
+``self.tracking_dir``, in the database of ``Client(registry_uri=...)``, else of
+``tracker.get_registry_uri()``. Versions are ints (``"3"`` is accepted too); stages are
+case-insensitive and come back as "None", "Staging", "Production" or "Archived".
 """
 from __future__ import annotations
 
@@ -18,12 +19,19 @@ if TYPE_CHECKING:
 
 class RegistryClientMixin:
     tracking_dir: Path
+    _registry_url: str | None = None  # the client's registry_uri, as a database URL
 
     @property
     def registry(self) -> "Registry":
-        """The ``Registry`` behind these methods (opened once per process and directory)."""
+        """The ``Registry`` behind these methods (opened once per process, directory and database)."""
         from .registry import Registry
-        return Registry.open(self.tracking_dir)
+        return Registry.open(self.tracking_dir, self._registry_url)
+
+    @property
+    def registry_uri(self) -> str:
+        """Where this client's registry is (MLflow's ``MlflowClient._registry_uri``)."""
+        from .location import get_registry_uri
+        return getattr(self, "_registry_uri", None) or get_registry_uri()
 
     # -- registered models -------------------------------------------------------------------
     def create_registered_model(self, name: str, tags: dict[str, Any] | None = None,

@@ -58,6 +58,8 @@ class RegistrySchemaError(RuntimeError):
 # What SQLite says when the file itself is bad (not when it is busy, locked or unreachable).
 _DAMAGE_WORDS = ("malformed", "not a database", "disk image", "corrupt", "could not decode", "encrypted",
                  "no such table", "no such column", "database schema has changed")
+# PostgreSQL's: undefined_table, undefined_column, data_corrupted, index_corrupted.
+_PG_DAMAGE_CODES = frozenset({"42P01", "42703", "XX001", "XX002"})
 
 
 def describe(db: pw.Database) -> str:
@@ -92,9 +94,15 @@ def damage_error(exc: BaseException, database: str) -> RegistryDamagedError | No
         return None
     if isinstance(exc, UnicodeDecodeError):
         return damaged(database, "text in it is not valid UTF-8")
-    # The words are SQLite's. PostgreSQL's errors (a dropped connection, a lock timeout, a missing
-    # relation) do not mean a damaged file, and reach the caller as they are.
-    if isinstance(exc, (pw.DatabaseError, sqlite3.DatabaseError)) and not is_postgres_url(database) and any(
+    if is_postgres_url(database):
+        # PostgreSQL says what went wrong in a code: only a table or column gone and corruption the
+        # server detected are damage; a dropped connection, a timeout or a refused login are not.
+        original = getattr(exc, "orig", exc)
+        code = getattr(original, "pgcode", None) or getattr(original, "sqlstate", None)
+        if isinstance(exc, pw.DatabaseError) and code in _PG_DAMAGE_CODES:
+            return damaged(database, str(exc).splitlines()[0][:200])
+        return None
+    if isinstance(exc, (pw.DatabaseError, sqlite3.DatabaseError)) and any(
             word in str(exc).lower() for word in _DAMAGE_WORDS):
         return damaged(database, str(exc).splitlines()[0][:200])
     return None
@@ -131,7 +139,10 @@ def open_database(tracking_dir: Path, url: str | None = None) -> pw.Database:
     if url:
         from playhouse.db_url import connect
         if url.split(":", 1)[0].startswith("sqlite"):
-            return connect(url, pragmas=_SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_S)
+            db = connect(url, pragmas=_SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_S)
+            if db.database and db.database != ":memory:" and not str(db.database).startswith("file:"):
+                Path(db.database).parent.mkdir(parents=True, exist_ok=True)  # as beside the runs
+            return db
         if is_postgres_url(url):
             _require_postgres_driver(url)
         return connect(url)
