@@ -15,7 +15,10 @@ Contract (stable; the UI builds on it):
   unreadable directory, permission problems, an empty directory).
 - ``close()``: stop workers and watchers and join them (tests call it).
 Added: ``experiments_changed(list[Experiment])`` when the experiments or their run counts
-change after loading; ``watch_mode`` says "inotify" or "polling (why)".
+change after loading; ``watch_mode`` says "inotify" or "polling (why)", and ``watch_status(text, tooltip)``
+says it in the user's words while the folder is polled ("Watching by polling every 2 s (network folder)";
+empty text when file events arrive). ``set_poll_interval(seconds)`` changes the polling interval at once
+(``app.runs.watch_mode`` decides it otherwise: ``TRACKER_POLL_INTERVAL``, Preferences, 2 s).
 ``trash_changed(TrashContents)``: the deleted runs (``.trash/``), after loading and when they change.
 ``reread(run_ids)``: re-read these runs and the trash now (after this process edited them); every
 source of this process showing the same directory does so too (``app.runs.edits_hub``).
@@ -48,7 +51,7 @@ from app.common.worker import Worker
 from app.runs import access as run_access
 from app.runs.mlflow_loading import MlflowLoadWorker
 from app.runs.loading import CHECK_MS, LoadWorker, RunsUpdate, Snapshot, Watching
-from app.runs import edits_hub
+from app.runs import edits_hub, watch_mode
 from app.runs.watch_bridge import EDITED, EXPERIMENTS, GONE, ROOT, RUN, TRASH, WatchBridge
 
 DEBOUNCE_MS = 150  # quiet time after the last file event before re-reading
@@ -63,6 +66,7 @@ class RunsSource(QObject):
     status = Signal(str)
     experiments_changed = Signal(list)  # list[Experiment], after loading
     trash_changed = Signal(object)  # TrashContents: the deleted runs
+    watch_status = Signal(str, str)  # how the folder is watched, for the status bar: text, tooltip
 
     _sync_requested = Signal(int, list, bool, bool, bool)
 
@@ -72,7 +76,8 @@ class RunsSource(QObject):
         super().__init__(parent)
         self.root: Path | None = None
         self.polling = polling  # None: decide (inotify unless missing, exhausted, remote or TRACKER_POLLING)
-        self.poll_interval = poll_interval
+        self.poll_interval = poll_interval  # None: watch_mode.poll_interval() decides at each open
+        self.poll_seconds = watch_mode.DEFAULT_SECONDS  # what the open folder is polled with, when it is
         self.check_ms = check_ms
         self.watch_mode = ""  # "inotify" or "polling (why)", once watching
         self.mlflow_kind: str | None = None  # "file" or "sqlite" while an MLflow store is open
@@ -106,13 +111,14 @@ class RunsSource(QObject):
         self._stop = threading.Event()
         self._watching = Watching()
         self.mlflow_kind = run_access.mlflow_kind(self.root)
+        self.poll_seconds = watch_mode.poll_interval(self.poll_interval)
         if self.mlflow_kind is not None:
             run_access.open_mlflow(self.root)  # now, so the registry panel and details can ask at once
             worker: LoadWorker | MlflowLoadWorker = MlflowLoadWorker(self.root, self._generation, self._stop)
             finish = None
         else:
             worker = LoadWorker(self.root, self._generation, self._bridge, self._stop, self._watching,
-                                self.polling, self.poll_interval, self.check_ms)
+                                self.polling, self.poll_seconds, self.check_ms)
             finish = worker.save  # its last table is stored as its thread ends (close)
         self._worker = worker
         self._thread = Worker("RunsSource", self, finish=finish)
@@ -149,7 +155,22 @@ class RunsSource(QObject):
             pass
         thread.stop(drain=False)  # joins the thread (the worker stops with the app too)
         self._watching.stop()  # watchdog's threads: stopped and joined
-        self.watch_mode = ""
+        self._set_watch_mode("")
+
+    def set_poll_interval(self, seconds: float) -> None:
+        """Poll every ``seconds`` (clamped to watch_mode's bounds), from the next poll of the open folder on."""
+        seconds = watch_mode.parse_seconds(seconds)
+        if seconds is None:
+            return
+        self.poll_interval = self.poll_seconds = seconds
+        with self._watching.lock:
+            if self._watching.watcher is not None:
+                self._watching.watcher.set_poll_interval(seconds)
+        self._set_watch_mode(self.watch_mode)
+
+    def _set_watch_mode(self, mode: str) -> None:
+        self.watch_mode = mode
+        self.watch_status.emit(*watch_mode.describe(mode, self.poll_seconds))
 
     @property
     def watched_runs(self) -> set[str]:
@@ -189,7 +210,7 @@ class RunsSource(QObject):
     @Slot(int, str)
     def _on_watching(self, generation: int, mode: str) -> None:
         if generation == self._generation:
-            self.watch_mode = mode
+            self._set_watch_mode(mode)
 
     @Slot(int, object)
     def _on_trash(self, generation: int, contents: object) -> None:

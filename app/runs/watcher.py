@@ -17,25 +17,30 @@ does not work in PySide6). Everything else (timers, reading) happens on the Qt s
 
 inotify is used when it is there and has watches to spare; otherwise (no inotify,
 a low ``max_user_watches``, ``ENOSPC`` when adding a watch, a network file system where
-inotify only sees local changes, or ``TRACKER_POLLING=1``) a ``PollingObserver`` takes over.
+inotify only sees local changes, or ``TRACKER_POLLING=1``) a ``PollingObserver`` takes over,
+reading the folders every ``poll_interval`` seconds (``app.runs.watch_mode``: 2 s unless set),
+which ``set_poll_interval`` changes while it runs.
 """
 from __future__ import annotations
 
 import errno
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterable
+from functools import partial
 
 from watchdog.events import (
     DirCreatedEvent, DirDeletedEvent, DirMovedEvent, FileClosedEvent, FileCreatedEvent, FileDeletedEvent,
     FileModifiedEvent, FileMovedEvent, FileSystemEvent, FileSystemEventHandler,
 )
 from watchdog.observers.api import BaseObserver, ObservedWatch
-from watchdog.observers.polling import PollingObserver
+from watchdog.observers.polling import PollingEmitter, PollingObserver
 
 from tracker.store import layout
 
+from app.runs import watch_mode
 from app.runs.watch_bridge import EDITED, EXPERIMENTS, GONE, ROOT, RUN, TRASH, WatchBridge
 
 log = logging.getLogger(__name__)
@@ -43,7 +48,7 @@ log = logging.getLogger(__name__)
 MAX_USER_WATCHES = "/proc/sys/fs/inotify/max_user_watches"
 MIN_WATCH_LIMIT = 256  # a max_user_watches below this is treated as exhausted from the start
 MAX_RUN_WATCHES = 512  # more active runs than this are re-checked by the periodic check only
-POLL_INTERVAL = 1.0  # seconds between polls when polling
+MOUNTINFO = "/proc/self/mountinfo"
 
 # Leave out opened and close-nowrite events (every reader would trigger them) and
 # directory-modified events (they repeat every create and delete). Polling reports a
@@ -52,8 +57,40 @@ _INOTIFY_EVENTS = [FileCreatedEvent, FileDeletedEvent, FileMovedEvent, FileClose
                    DirCreatedEvent, DirDeletedEvent, DirMovedEvent]
 _POLLING_EVENTS = [*_INOTIFY_EVENTS, FileModifiedEvent]
 
-_NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "afs", "ceph", "glusterfs", "lustre", "gpfs",
-               "fuse.sshfs", "fuse.rclone", "fuse.s3fs", "fuse.gcsfuse", "davfs", "fuse.davfs2", "ncpfs", "virtiofs"}
+# File systems whose files other machines change without this kernel hearing of it.
+NETWORK_FS = frozenset({
+    "nfs", "nfs4", "cifs", "smb3", "smbfs", "smb2", "ncpfs", "9p", "afs", "openafs", "coda", "ceph", "glusterfs",
+    "lustre", "gpfs", "beegfs", "ocfs2", "gfs2", "virtiofs", "davfs", "vboxsf", "prl_fs", "vmhgfs",
+    "fuse.sshfs", "fuse.rclone", "fuse.s3fs", "fuse.gcsfuse", "fuse.davfs2", "fuse.glusterfs", "fuse.cephfs",
+    "fuse.juicefs", "fuse.lizardfs", "fuse.moosefs", "fuse.smbnetfs", "fuse.vmhgfs-fuse", "fuse.goofys",
+})
+_OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")  # mountinfo writes a space in a path as \040
+
+
+class _Interval:
+    """An interval an observer's emitters read at every poll, so it can change while they run."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+
+class _PollingEmitter(PollingEmitter):
+    def __init__(self, *args, interval: _Interval, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._every = interval
+
+    @property
+    def timeout(self) -> float:  # what the emitter waits between two polls
+        return self._every.seconds
+
+
+class TunablePollingObserver(PollingObserver):
+    """watchdog's PollingObserver with ``interval`` (seconds between polls) changeable while it runs."""
+
+    def __init__(self, seconds: float) -> None:
+        self.interval = _Interval(seconds)
+        BaseObserver.__init__(self, partial(_PollingEmitter, interval=self.interval), timeout=seconds)
+
 
 class _Handler(FileSystemEventHandler):
     """Runs on watchdog's thread: classify, drop what does not matter, emit the rest."""
@@ -118,33 +155,52 @@ def inotify_problem() -> str | None:
     return None
 
 
+def _unescape(field: str) -> str:
+    return _OCTAL_ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), field)
+
+
 def filesystem_type(path: str) -> str | None:
-    """The type of the file system holding ``path`` (Linux, from /proc/self/mounts)."""
+    """The type of the file system holding ``path``, from ``/proc/self/mountinfo`` (Linux; None elsewhere,
+    or when it cannot be read). The mount whose point is the longest prefix of the real path wins; of
+    mounts stacked on one point, the last."""
     try:
-        with open("/proc/self/mounts", encoding="utf-8", errors="replace") as f:
-            mounts = [line.split() for line in f]
+        with open(MOUNTINFO, encoding="utf-8", errors="surrogateescape") as f:
+            lines = f.read().splitlines()
     except OSError:
         return None
     real = os.path.realpath(path)
     best, kind = "", None
-    for fields in mounts:
-        if len(fields) < 3:
+    for line in lines:
+        # "<id> <parent> <major:minor> <root> <mount point> <options> [optional...] - <type> <source> <options>"
+        before, dash, after = line.partition(" - ")
+        fields, tail = before.split(" "), after.split(" ")
+        if not dash or len(fields) < 6 or not tail[0]:
             continue
-        point = fields[1].replace("\\040", " ")
-        if (real == point or real.startswith(point.rstrip("/") + "/")) and len(point) >= len(best):
-            best, kind = point, fields[2]
+        point = _unescape(fields[4])
+        inside = real == point or real.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, _unescape(tail[0])
     return kind
+
+
+def network_filesystem(path: str) -> str | None:
+    """The network file system ``path`` is on ("nfs4", "cifs", "UNC path"...), or None for a local one."""
+    if os.name == "nt":
+        drive = os.path.splitdrive(os.path.abspath(path))[0]
+        return "UNC path" if drive.startswith(("\\\\", "//")) else None
+    kind = filesystem_type(path)
+    return kind if kind in NETWORK_FS else None
 
 
 def polling_reason(root: str, polling: bool | None = None) -> str | None:
     """Why ``root`` should be polled rather than watched with inotify (None: inotify is fine)."""
     if polling is not None:
-        return "polling was asked for" if polling else None
+        return watch_mode.ASKED_REASON if polling else None
     if os.environ.get("TRACKER_POLLING", "").strip().lower() not in ("", "0", "false", "no"):
-        return "TRACKER_POLLING is set"
-    kind = filesystem_type(root)
-    if kind in _NETWORK_FS:
-        return f"{root} is on a network file system ({kind})"
+        return watch_mode.ENV_REASON
+    kind = network_filesystem(root)
+    if kind is not None:
+        return f"{root} {watch_mode.NETWORK_REASON} ({kind})"
     return inotify_problem()
 
 
@@ -155,14 +211,15 @@ class RunsWatcher:
                  polling: bool | None = None, poll_interval: float | None = None) -> None:
         self.root = os.path.abspath(os.fspath(root))
         self.handler = _Handler(self.root, bridge, generation)
-        self.poll_interval = poll_interval or float(os.environ.get("TRACKER_POLL_INTERVAL") or POLL_INTERVAL)
+        self.poll_interval = watch_mode.parse_seconds(poll_interval) or watch_mode.env_seconds() \
+            or watch_mode.DEFAULT_SECONDS
         self.polling_reason = polling_reason(self.root, polling)
         self.observer: BaseObserver | None = None
         self._runs: dict[str, tuple[BaseObserver, ObservedWatch]] = {}
         self._experiments: ObservedWatch | None = None
         self._trash: ObservedWatch | None = None
         self.exhausted = False  # inotify ran out of watches: further run directories are polled
-        self._poller: PollingObserver | None = None
+        self._poller: TunablePollingObserver | None = None
 
     @property
     def polling(self) -> bool:
@@ -180,7 +237,7 @@ class RunsWatcher:
             except Exception as e:  # noqa: BLE001  (an unsupported platform, a missing libc symbol)
                 self.stop()
                 self.polling_reason = f"native file watching failed: {e}"
-        self._start(PollingObserver(timeout=self.poll_interval))
+        self._start(TunablePollingObserver(self.poll_interval))
 
     def _native_observer(self) -> BaseObserver:
         from watchdog.observers import Observer
@@ -254,9 +311,16 @@ class RunsWatcher:
 
     def _poll(self) -> PollingObserver:
         if self._poller is None:
-            self._poller = PollingObserver(timeout=self.poll_interval)
+            self._poller = TunablePollingObserver(self.poll_interval)
             self._poller.start()
         return self._poller
+
+    def set_poll_interval(self, seconds: float) -> None:
+        """Poll every ``seconds`` from the next poll on (the wait in progress ends first)."""
+        self.poll_interval = watch_mode.parse_seconds(seconds) or self.poll_interval
+        for observer in (self.observer, self._poller):
+            if isinstance(observer, TunablePollingObserver):
+                observer.interval.seconds = self.poll_interval
 
     @property
     def watched_runs(self) -> set[str]:

@@ -165,6 +165,7 @@ class MainWindow(QMainWindow):
         self.source.runs_changed.connect(self._on_runs_changed)
         self.source.runs_removed.connect(self._on_runs_removed)
         self.source.status.connect(self._on_status)
+        self.source.watch_status.connect(self.status.show_watch_mode)
         self.source.experiments_changed.connect(self._on_experiments_changed)
         self.experiments.experimentSelected.connect(self.runs_view.set_experiment)
         self.runs_view.currentRunChanged.connect(self.details.set_run)
