@@ -182,3 +182,26 @@ def test_threads_share_one_registry(tmp_path):
         numbers = list(pool.map(lambda _: registry.register_model(src, "t").version, range(20)))
     assert sorted(numbers) == list(range(1, 21))
     assert tracker.Client().get_registered_model("t").latest_version == 20
+
+
+def test_4_processes_upgrade_a_registry_that_has_versions_at_the_same_moment(tmp_path):
+    base = tmp_path / "upgrade"
+    (base / "runs").mkdir(parents=True)
+    registry = Registry(base / "runs")
+    src = tmp_path / "u.bin"
+    src.write_bytes(b"u")
+    registry.register_model(src, "m")
+    registry.register_model(src, "m", tags={"kept": "yes"})
+    registry.close()
+    results = run_workers(base, 4, 1, "fresh")  # each brings one more schema version, and registers
+    assert sorted(v for r in results for v in r) == [3, 4, 5, 6]
+    from tracker.registry.db import open_database
+    db = open_database(base / "runs")
+    try:
+        assert db.execute_sql("SELECT value FROM registry_schema").fetchall() == [(str(SCHEMA_VERSION + 1),)]
+        assert [c.name for c in db.get_columns("model_versions")].count("extra") == 1
+        assert db.execute_sql("SELECT value FROM model_version_tags").fetchall() == [("yes",)]
+        actions = sorted(a for (a,) in db.execute_sql("SELECT action FROM model_history").fetchall())
+        assert actions == ["create_model"] + ["register"] * 6
+    finally:
+        db.close()
