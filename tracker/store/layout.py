@@ -6,12 +6,14 @@ The layout (documented in docs/format.md)::
         experiments/<name-file>.json     one small document per experiment
         <run_id>/                        one directory per run (32 hex characters)
             run.json                     info, params, tags and metric summaries
-            heartbeat                    touched by a live writer; its mtime is the heartbeat
+            heartbeat                    touched by a live writer every 5 s; its mtime is the heartbeat,
+                                         how machines other than the writer's (``info.host``) tell it lives
             writer.lock                  held (flock) by the one process writing the run
             run.json.lock                held (flock) for each read-modify-write of run.json
             metrics/<key-file>.metric    append-only framed records, one file per key
             artifacts/                   whatever the run logged
-        .tmp-<run_id>/                   a run being created, renamed to <run_id>/ once its run.json is in it
+        .tmp-<run_id>/                   a run being created, renamed to <run_id>/ once its run.json is in it;
+                                         making it claims the id (``store.runids``)
         .trash/<run_id>/                 a deleted run, as it was (``store.trash``)
         .trash/<run_id>.json             when it was deleted
 """

@@ -73,20 +73,29 @@ def _pid_alive(pid: int, start_ticks: int | None) -> bool:
     return True
 
 
-def heartbeat_age(info: dict[str, Any], run_path: str | os.PathLike) -> float:
-    """Seconds since the run's writer last touched its heartbeat (its start time when there is none).
+def heartbeat_time(run_path: str | os.PathLike) -> float | None:
+    """When the run's writer last touched its heartbeat (seconds since the epoch); None without one.
 
     The file is opened before it is read: on NFS an open revalidates the attributes a plain
     ``stat`` may take from the client's cache, up to a minute old.
     """
     path = os.path.join(os.fspath(run_path), layout.HEARTBEAT)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-        try:
-            beat = os.fstat(fd).st_mtime
-        finally:
-            os.close(fd)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
+        return None
+    try:
+        return os.fstat(fd).st_mtime
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def heartbeat_age(info: dict[str, Any], run_path: str | os.PathLike) -> float:
+    """Seconds since the run's writer last touched its heartbeat (since the run started when there is none)."""
+    beat = heartbeat_time(run_path)
+    if beat is None:
         start = info.get("start_time")
         beat = start / 1000.0 if isinstance(start, (int, float)) else 0.0
     return time.time() - beat

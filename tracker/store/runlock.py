@@ -13,12 +13,13 @@ another host, with a fresh heartbeat (``liveness.held_elsewhere``), is refused a
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from ..exceptions import InvalidState
 from . import layout
 from .atomic import read_json
-from .liveness import STALE_SECONDS, held_elsewhere
+from .liveness import STALE_SECONDS, heartbeat_time, held_elsewhere
 
 if os.name == "nt":
     import msvcrt
@@ -98,6 +99,9 @@ class RunLock:
 def _writer_elsewhere(run_path: Path) -> str | None:
     """The writer on another machine that holds the run, as ``liveness.held_elsewhere`` says; None for
     a run being created (no ``run.json`` yet) or one whose document cannot be read (nothing to defer to)."""
+    beat = heartbeat_time(run_path)
+    if beat is not None and time.time() - beat >= STALE_SECONDS:
+        return None  # no writer anywhere has beaten lately: the document need not be read
     try:
         info = read_json(run_path / layout.RUN_DOC).get("info")
     except (OSError, ValueError, AttributeError):
