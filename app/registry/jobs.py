@@ -23,12 +23,13 @@ from tracker.registry import (
     STAGES, HistoryEntry, Lineage, ModelVersion, RegisteredModel, RegistryNotFoundError, validate_alias,
 )
 from tracker.registry.lineage import Origin, find_origin
+from tracker.registry.location import registry_url
+from tracker.registry.notify import connect_params
 from tracker.registry.storage import validate_source
 from tracker.reproduce import Reproduction, RunSource, reproduce
 
 Progress = Callable[[int, int], None]
 DB_FILE = "registry.db"
-URL_ENV = "TRACKER_REGISTRY_URL"
 _used: set[str] = set()  # tracking dirs whose registry this process (thread) opened
 _lineages: OrderedDict[tuple, Lineage] = OrderedDict()  # lineage is a snapshot: cache it
 _LINEAGE_CACHE = 4000
@@ -57,12 +58,13 @@ class RegistryState:
     versions: list[VersionRow] = field(default_factory=list)
     history: list[HistoryEntry] = field(default_factory=list)
     next_versions: dict[str, int] = field(default_factory=dict)  # model -> its next registration's number
+    notify: dict | None = None  # a PostgreSQL registry's connection parameters, to listen for changes
 
 
 def registry_exists(tracking_dir: Path) -> bool:
     if run_access.is_read_only(tracking_dir):
         return True  # an open MLflow store: its model registry, read-only
-    return bool(os.environ.get(URL_ENV)) or (Path(tracking_dir) / DB_FILE).is_file()
+    return bool(registry_url()) or (Path(tracking_dir) / DB_FILE).is_file()  # a database elsewhere, or the file
 
 
 def client(tracking_dir: Path) -> tracker.Client | ReadOnlyRegistry:
@@ -117,6 +119,7 @@ def load_state(tracking_dir: Path, model: str | None) -> RegistryState:
     state = RegistryState(exists=True, token=c.registry_changed_token(), models=c.search_registered_models())
     if isinstance(c, tracker.Client):  # (MLflow's registry is only read: nothing gets registered into it)
         state.next_versions = c.registry.next_version_numbers()
+        state.notify = connect_params(c.registry.db)
     if model is None or model not in {m.name for m in state.models}:
         return state
     try:

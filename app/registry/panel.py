@@ -7,14 +7,15 @@
 
 Every registry call runs on a worker thread (``worker.TaskRunner``): ``reads`` (loading, the
 change check, lineage), ``writes`` (stages, aliases, descriptions) and ``files`` (checking a drop
-and copying a registration, which can take long). Changes by scripts or other windows show
-within ``POLL_MS`` + a load: a timer asks ``registry_changed_token()`` and reloads when it moves.
+and copying a registration, which can take long). Changes by scripts, other windows and other
+machines show after a load: ``live.ChangeWatch`` polls SQLite's change token every ``POLL_MS`` and
+listens to PostgreSQL's change announcements.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QTimer, Signal, Slot
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu, QWidget
 
@@ -26,6 +27,7 @@ from app.shell.errors import override_failed
 from app.registry import jobs
 from app.registry.dialogs import PromoteDialog, Promotion, RegisterDialog, Registration
 from app.registry.dnd import DropRefused, accepts, local_paths
+from app.registry.live import ChangeWatch
 from app.registry.item_models import MODEL_ROLE, history_row, model_alias_warnings, model_subtitle
 from app.registry.panel_ui import PanelUi
 from app.registry.registering import Registrar
@@ -49,11 +51,10 @@ class RegistryPanel(QWidget):
         self.setAcceptDrops(True)
         self._dir = Path(tracking_dir).expanduser().absolute() if tracking_dir else tracker.get_tracking_dir()
         self._generation = 0
-        self._token: tuple | None = None
         self._model: str | None = None
         self._version: int | None = None
         self._shown: ModelVersion | None = None  # the version whose lineage is shown
-        self._reload_job = self._poll_job = -1
+        self._reload_job = -1
         self._reload_again = False
         self.reads = TaskRunner("registry-reads", self)
         self.writes = TaskRunner("registry-writes", self)
@@ -62,10 +63,10 @@ class RegistryPanel(QWidget):
         self.registrar = Registrar(self)
         self.ui.restore_layout(Settings())
         self._connect()
-        self.poll_timer = QTimer(self)
-        self.poll_timer.setInterval(self.POLL_MS)
-        self.poll_timer.timeout.connect(self._poll)
-        self.poll_timer.start()
+        self.changes = ChangeWatch(self, self.POLL_MS)
+        self.poll_timer = self.changes.timer  # stopped while PostgreSQL's announcements are listened to
+        self.changes.changed.connect(self.refresh)
+        self._open = True
         self.ui.set_read_only(self, jobs.read_only(self._dir))
         self._update_actions()
         self.refresh()
@@ -101,7 +102,8 @@ class RegistryPanel(QWidget):
         if path == self._dir:
             return
         self._dir, self._generation = path, self._generation + 1
-        self._token, self._model, self._version, self._shown = None, None, None, None
+        self._model, self._version, self._shown = None, None, None
+        self.changes.reset()
         self._reload_job, self._reload_again = -1, False
         self.ui.models_model.set_models([])
         self.ui.versions_model.set_rows([])
@@ -134,6 +136,9 @@ class RegistryPanel(QWidget):
             index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
         return True
 
+    def is_loading(self) -> bool:
+        return self.reads.is_pending(self._reload_job)
+
     def is_busy(self) -> bool:
         return self.reads.busy() or self.writes.busy() or self.files.busy()
 
@@ -146,7 +151,7 @@ class RegistryPanel(QWidget):
         gen, model = self._generation, self._model
         self._reload_job = self.reads.submit(jobs.load_state, self._dir, model,
                                              on_done=lambda s: self._on_state(gen, s),
-                                             on_error=lambda e: self._on_read_error(gen, e))
+                                             on_error=lambda e: self.read_failed(gen, e))
 
     def transition_selected(self, stage: str) -> bool:
         """Move the selected version to ``stage``; Production asks first. False if nothing happened."""
@@ -207,10 +212,12 @@ class RegistryPanel(QWidget):
 
     @Slot()
     def shutdown(self) -> None:
-        """Stop polling and the servers, join every worker, remember the layout (the window's closeEvent calls it)."""
-        if self.poll_timer.isActive():
+        """Stop watching for changes and the servers, join every worker, remember the layout (the
+        window's closeEvent calls it)."""
+        if self._open:
             self.ui.save_layout(Settings())
-        self.poll_timer.stop()
+        self._open = False
+        self.changes.stop()
         self.ui.serving.shutdown()
         for runner in (self.writes, self.files, self.reads):
             runner.stop()
@@ -240,24 +247,11 @@ class RegistryPanel(QWidget):
 
     # ---- loading ------------------------------------------------------------------------------
 
-    @Slot()
-    def _poll(self) -> None:
-        if self.reads.is_pending(self._poll_job) or self.reads.is_pending(self._reload_job):
-            return
-        gen = self._generation
-        self._poll_job = self.reads.submit(jobs.changed_token, self._dir,
-                                           on_done=lambda t: self._on_token(gen, t),
-                                           on_error=lambda e: self._on_read_error(gen, e))
-
-    def _on_token(self, gen: int, token: tuple | None) -> None:
-        if gen == self._generation and token != self._token:
-            self.refresh()
-
     def _on_state(self, gen: int, state: jobs.RegistryState) -> None:
         if gen != self._generation:
             return
         again, self._reload_again = self._reload_again, False
-        self._token = state.token
+        self.changes.loaded(state)
         ui = self.ui
         ui.models_model.set_models(state.models, state.next_versions)
         ui.models_stack.setCurrentWidget(ui.models if state.models else ui.no_models)
@@ -308,13 +302,13 @@ class RegistryPanel(QWidget):
         self._shown, gen = mv, self._generation
         self.reads.submit(jobs.load_lineage, self._dir, mv.name, mv.version,
                           on_done=lambda info: self._on_lineage(gen, mv, info),
-                          on_error=lambda e: self._on_read_error(gen, e))
+                          on_error=lambda e: self.read_failed(gen, e))
 
     def _on_lineage(self, gen: int, mv: ModelVersion, info: jobs.LineageInfo) -> None:
         if gen == self._generation and self._shown == mv:
             self.ui.lineage.set_lineage(info, self.ui.models_model.get(mv.name))
 
-    def _on_read_error(self, gen: int, error: Exception) -> None:
+    def read_failed(self, gen: int, error: Exception) -> None:
         text = f"Cannot read the registry: {error}"
         if gen == self._generation and self.ui.message.text() != text:  # polling repeats it
             self._reload_again = False
