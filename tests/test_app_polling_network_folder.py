@@ -145,3 +145,21 @@ def test_polling_intervals_from_the_environment_are_checked(monkeypatch):
                           ("nan", watch_mode.DEFAULT_SECONDS), ("", watch_mode.DEFAULT_SECONDS)):
         monkeypatch.setenv(watch_mode.ENV, text)
         assert watch_mode.poll_interval() == seconds, text
+
+
+def test_a_run_whose_writer_on_another_machine_stopped_beating_turns_killed(qtbot, network_root, monkeypatch):
+    from test_shared_folder_hosts import _age_heartbeat, _let_die, _start_writer
+    monkeypatch.setenv(watch_mode.ENV, "0.2")
+    window = _window(qtbot, network_root)
+    window.source.check_ms = 200  # (the next open's) re-check of RUNNING runs, where heartbeats are read
+    window.open_directory(network_root)
+    writer, run_id = _start_writer(network_root, "host-b")
+    _let_die(writer)  # its pid is gone here, which says nothing about a writer on host-b
+
+    def status():
+        runs = [window.runs_model.run_at(r) for r in range(window.runs_model.rowCount())]
+        return next((run.info.status for run in runs if run.info.run_id == run_id), None)
+
+    qtbot.waitUntil(lambda: status() == "RUNNING", timeout=WAIT_MS)
+    _age_heartbeat(network_root, run_id, 60)
+    qtbot.waitUntil(lambda: status() == "KILLED", timeout=WAIT_MS)
