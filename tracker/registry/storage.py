@@ -1,4 +1,8 @@
-"""Registered files on disk: ``<tracking dir>/registry/<model>/<version>/``.
+"""Registered files on disk: ``<tracking dir>/registry/<model>/<version>/``, or
+``$TRACKER_REGISTRY_ARTIFACTS/<model>/<version>/`` when that folder is set (a team's shared mount).
+
+The database records where a version is relative to one of the two roots (``stored_path``), never
+as an absolute path: every machine resolves it under its own mount point (``version_path``).
 
 A registration first copies its source into ``registry/.tmp/<random>/`` (hashing every file as it
 is copied, and fsyncing it), makes the files read-only, and only then allocates a version number
@@ -24,14 +28,65 @@ from ..integrity import new_hash
 from ..store.regular import open_regular
 
 REGISTRY_DIR = "registry"
+ARTIFACTS_ENV = "TRACKER_REGISTRY_ARTIFACTS"
+ARTIFACTS_MARK = f"${ARTIFACTS_ENV}/"  # how the database records a path under that folder
 STAGING_DIR = ".tmp"  # registry/.tmp/<COPY_PREFIX><random>: copies in progress, private to this module
 COPY_PREFIX = "copy-"
 _CHUNK = 1 << 20
 _READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 
 
+def artifacts_folder() -> Path | None:
+    """``$TRACKER_REGISTRY_ARTIFACTS`` as an absolute path, or None when it is not set."""
+    value = os.environ.get(ARTIFACTS_ENV)
+    return Path(value).expanduser().absolute() if value else None
+
+
 def registry_root(tracking_dir: Path) -> Path:
-    return Path(tracking_dir) / REGISTRY_DIR
+    """Where new versions go: ``$TRACKER_REGISTRY_ARTIFACTS`` when set, else ``registry/`` beside the runs."""
+    folder = artifacts_folder()
+    return folder if folder is not None else Path(tracking_dir) / REGISTRY_DIR
+
+
+def stored_path(tracking_dir: Path, version_dir: Path) -> str:
+    """What the database records for ``version_dir``: ``$TRACKER_REGISTRY_ARTIFACTS/<model>/<n>`` under
+    that folder, else the path relative to the runs folder (``registry/<model>/<n>``)."""
+    folder = artifacts_folder()
+    if folder is not None and Path(version_dir).is_relative_to(folder):
+        return ARTIFACTS_MARK + Path(version_dir).relative_to(folder).as_posix()
+    return Path(version_dir).relative_to(tracking_dir).as_posix()
+
+
+class ArtifactsFolderUnset(FileNotFoundError):
+    """A version lives in the registry's artifacts folder and this machine has not said where that is."""
+
+
+def version_path(tracking_dir: Path, stored: str, strict: bool = True) -> Path:
+    """The directory a recorded ``stored_path`` names on this machine.
+
+    Under ``$TRACKER_REGISTRY_ARTIFACTS`` while it is unset: ``ArtifactsFolderUnset`` when ``strict``,
+    else the recorded text itself (what a listing shows, so the missing setting is visible).
+    """
+    if not stored.startswith(ARTIFACTS_MARK):
+        return Path(tracking_dir) / stored
+    folder = artifacts_folder()
+    if folder is None:
+        if not strict:
+            return Path(stored)
+        raise ArtifactsFolderUnset(
+            f"this version is stored in the registry's artifacts folder ({stored}), and {ARTIFACTS_ENV} is "
+            "not set on this machine: set it to where that shared folder is mounted here")
+    return folder / stored[len(ARTIFACTS_MARK):]
+
+
+def listed_path(root: str, stored: str, entry: str) -> str:
+    """``version_path`` (not strict) of the runs folder ``root``, joined with ``entry``, as text: a
+    listing of thousands of versions builds no ``Path``."""
+    sep = os.sep
+    if stored.startswith(ARTIFACTS_MARK):
+        base = str(version_path(Path(root), stored, strict=False))
+        return base + sep + entry if entry else base
+    return sep.join((root, stored, entry) if entry else (root, stored)).replace("/", sep)
 
 
 def staging_root(tracking_dir: Path) -> Path:
