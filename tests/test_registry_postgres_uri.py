@@ -75,3 +75,12 @@ def test_without_a_postgresql_driver_the_error_says_what_to_install(monkeypatch,
     with pytest.raises(RegistryError, match=r"tracker\[postgres\]") as raised:
         client.register_model(source, "m")
     assert "secret" not in str(raised.value)
+
+
+def test_runs_backing_versions_in_a_registry_set_in_code_are_kept_by_purge(postgres_url, source, tracking_dir):
+    from tracker.purge import registered_versions_by_run
+    with tracker.start_run() as run:
+        tracker.log_artifact(str(source))
+    tracker.set_registry_uri(postgres_url)
+    tracker.register_model(f"runs:/{run.info.run_id}/w.bin", "fraud")
+    assert registered_versions_by_run(tracking_dir) == {run.info.run_id: ["fraud v1"]}

@@ -27,8 +27,8 @@ class Purged:
 def registered_versions_by_run(root: str | os.PathLike) -> dict[str, list[str]]:
     """``{run id: ["<model> v<version>", ...]}`` of every registered (not deleted) model version; none when
     the runs directory has no registry (it is not created for asking)."""
-    from .registry.db import DB_FILE, URL_ENV
-    if not os.environ.get(URL_ENV) and not (Path(root) / DB_FILE).exists():
+    from .registry.location import DB_FILE, registry_url
+    if not registry_url() and not (Path(root) / DB_FILE).exists():  # (set_registry_uri's, or the variable's)
         return {}
     from .registry import Registry
     out: dict[str, list[str]] = {}
