@@ -1,11 +1,12 @@
-"""The model registry: versions, stages, aliases, audit history and lineage (peewee over SQLite).
+"""The model registry: versions, stages, aliases, audit history and lineage (peewee over SQLite, or PostgreSQL).
 
     import tracker
     mv = tracker.register_model("runs:/<run_id>/model", "fraud")   # -> ModelVersion(version=1, ...)
     tracker.Client().transition_model_version_stage("fraud", 1, "production")
     tracker.load_model("models:/fraud/Production")
 
-Storage: ``<tracking dir>/registry.db`` (or ``$TRACKER_REGISTRY_URL``, any playhouse.db_url URL)
+Storage: ``<tracking dir>/registry.db``, or the database ``tracker.set_registry_uri(...)`` or
+``$TRACKER_REGISTRY_URL`` names (``postgresql://user@host/db`` for a team: ``pip install 'tracker[postgres]'``),
 and read-only copies of every registered version under ``<tracking dir>/registry/<model>/<version>/``.
 Importing this package is cheap: peewee is imported on first use.
 """

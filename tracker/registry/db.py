@@ -145,9 +145,24 @@ def open_database(tracking_dir: Path, url: str | None = None) -> pw.Database:
             return db
         if is_postgres_url(url):
             _require_postgres_driver(url)
+            return connect(url, **_postgres_defaults(url))
         return connect(url)
     tracking_dir.mkdir(parents=True, exist_ok=True)
     return pw.SqliteDatabase(str(tracking_dir / DB_FILE), pragmas=_SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_S)
+
+
+def _postgres_defaults(url: str) -> dict[str, Any]:
+    """What a PostgreSQL connection gets unless its URL says otherwise: a writer waits for another's
+    locks up to ``BUSY_TIMEOUT_S`` (as on SQLite) and then fails with "lock timeout" instead of
+    hanging behind a stuck process; an unreachable server fails in 10 s, not at the TCP timeout."""
+    from urllib.parse import parse_qs, urlparse
+    given = parse_qs(urlparse(url).query)
+    defaults: dict[str, Any] = {}
+    if "options" not in given:
+        defaults["options"] = f"-c lock_timeout={BUSY_TIMEOUT_S * 1000}"
+    if "connect_timeout" not in given:
+        defaults["connect_timeout"] = 10
+    return defaults
 
 
 def _require_postgres_driver(url: str) -> None:
