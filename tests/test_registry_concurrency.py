@@ -52,6 +52,13 @@ WORKER = textwrap.dedent("""
             results.append(registry.register_model(src, "m").version)
     elif mode == "new-model":  # everyone registers the first version of a model nobody created
         results.append(registry.register_model(src, "brand-new").version)
+    elif mode == "create":  # everyone creates the same model: one does, the others are told it exists
+        from tracker.registry import ModelExistsError
+        try:
+            registry.create_registered_model("taken")
+            results.append("created")
+        except ModelExistsError:
+            results.append("exists")
     elif mode == "promote":  # worker i moves version i+1 to Production, archiving the one there
         for _ in range(count):
             mv = registry.transition_model_version_stage("p", index + 1, "Production",
@@ -125,6 +132,17 @@ def test_processes_creating_the_same_new_model_at_once_all_succeed(tmp_path, req
             assert sorted(p.name for p in (base / "runs" / "registry").iterdir() if p.name != ".tmp") == ["brand-new"]
         finally:
             registry.close()
+
+
+def test_processes_creating_one_model_at_once_one_creates_the_others_are_told_it_exists(tmp_path):
+    base = tmp_path / "create"
+    (base / "runs").mkdir(parents=True)
+    Registry(base / "runs").close()
+    results = run_workers(base, 4, 1, "create")
+    assert sorted(r[0] for r in results) == ["created", "exists", "exists", "exists"]
+    registry = Registry(base / "runs")
+    assert [e.action for e in registry.get_model_history("taken")] == ["create_model"]
+    registry.close()
 
 
 def test_concurrent_promotions_with_archive_leave_one_version_in_production(tmp_path):
