@@ -6,6 +6,7 @@
     tracker models stage NAME VERSION STAGE [--archive-existing] [--comment TEXT]
     tracker models alias NAME ALIAS VERSION             tracker models alias NAME ALIAS --delete
     tracker models serve MODEL_URI [--host 127.0.0.1] [--port 5001] [--workers N] [--trust TYPE] [--trust-code]
+    tracker models migrate --to postgresql://user@host/db [--from URL|FOLDER] [--to-dir RUNS] [--merge]
 
 ``tracker.cli`` calls ``add_models_parser(subparsers)``; the parsed arguments go to
 ``run_models_command(args)``, which returns the exit status (0, or 2 after printing an error).
@@ -64,6 +65,7 @@ def add_models_parser(subparsers) -> argparse.ArgumentParser:
     lin.add_argument("name")
     lin.add_argument("version")
     _add_serve_parser(sub, common)
+    _add_migrate_parser(sub, common)
     models.set_defaults(func=run_models_command)
     return models
 
@@ -88,6 +90,29 @@ def _add_serve_parser(sub, common: argparse.ArgumentParser) -> None:
     serve.add_argument("--max-body-mb", type=float, default=32.0,
                        help="largest request body accepted, in MiB (default: 32)")
     serve.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
+
+
+def _add_migrate_parser(sub, common: argparse.ArgumentParser) -> None:
+    mig = sub.add_parser(
+        "migrate", parents=[common], help="copy a registry, with its history and files, into another (a team's)",
+        description="Copy every model of a registry into another: versions (deleted ones too), stages, "
+                    "descriptions, tags, aliases, the whole history with its users and times, lineage and "
+                    "trust records, and the registered files, each checked against its sha256 on the way. "
+                    "Files go beside the target's runs folder (registry/, under --to-dir) or into "
+                    "$TRACKER_REGISTRY_ARTIFACTS when it is set; files already where the target keeps them "
+                    "are pointed at, not copied. All rows are written in one transaction: on failure the "
+                    "target is left as it was.")
+    mig.add_argument("--to", required=True, metavar="URL",
+                     help="the target registry: postgresql://user@host/db, sqlite:///path/registry.db or a runs folder")
+    mig.add_argument("--from", dest="source", default=None, metavar="URL|FOLDER",
+                     help="the registry to copy: a database URL or a runs folder (default: registry.db beside --dir)")
+    mig.add_argument("--to-dir", default=None, metavar="RUNS",
+                     help="the target's runs folder, which every machine mounts (default: --dir)")
+    mig.add_argument("--merge", action="store_true",
+                     help="when the target already has a model of the same name, append the copied versions "
+                          "after its own (v1, v2 become v4, v5 after a v3), with their stages, tags, lineage and "
+                          "history (renumbered); the target keeps its aliases, description and tags and gets "
+                          "those it lacks. Without --merge such a name refuses the whole migration")
 
 
 def run_models_command(args: argparse.Namespace) -> int:
@@ -320,5 +345,32 @@ def _serve(client: Client, args) -> int:
         return 1
 
 
+def _migrate(client: Client, args) -> int:
+    from pathlib import Path
+
+    from .registry.db import describe
+    from .registry.location import database_url
+    from .registry.migrate import describe_result, migrate, source_registry
+    from .registry.registry import Registry
+    source = source_registry(client.tracking_dir, args.source)
+    try:
+        target = Registry(Path(args.to_dir).expanduser().absolute() if args.to_dir else client.tracking_dir,
+                          url=database_url(args.to))
+        try:
+            result = migrate(source, target, merge=args.merge)
+            where = describe(target.db)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    if args.json:
+        _json(asdict(result))
+        return 0
+    print(f"Migrated {describe(source.db)} into {where}")
+    for line in describe_result(result):
+        print(f"  {line}")
+    return 0
+
+
 _COMMANDS = {"ls": _ls, "show": _show, "register": _register, "stage": _stage, "alias": _alias,
-             "history": _history, "lineage": _lineage, "serve": _serve}
+             "history": _history, "lineage": _lineage, "serve": _serve, "migrate": _migrate}

@@ -329,5 +329,7 @@ def history_row(e: HistoryEntry) -> list[Any]:
         what = f"Renamed {e.from_value} → {e.to_value}"
     elif e.action == "trust":
         what = f"Trusted on load: {e.to_value}"
+    elif e.action == "merge":
+        what = f"Versions merged from {e.from_value}"
     return [format_time(e.timestamp, seconds=True), f"v{e.version}" if e.version else "", what, e.user,
             e.comment or ""]
