@@ -329,7 +329,8 @@ class Registry(WriteOps):
         Every write records a history row in the same transaction, so ``(max history id, row
         count)`` moves with each commit; one indexed query (tens of microseconds), fine to poll
         every second. Equal tokens mean nothing changed. A file watcher can also watch
-        ``registry.db-wal`` (SQLite in WAL mode), which is written on every commit.
+        ``registry.db-wal`` (SQLite in WAL mode), which is written on every commit; on PostgreSQL,
+        LISTEN on ``db.NOTIFY_CHANNEL`` hears every commit without polling.
         """
         H = self.s.History
         top, count = H.select(pw.fn.MAX(H.id), pw.fn.COUNT(H.id)).scalar(as_tuple=True)
