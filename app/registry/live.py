@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 LOST = "Live updates from the registry's server stopped ({}); reconnecting…"
+READ_FAILED = "Cannot read the registry"  # the panel's message for a failed read, replaced once back
 
 
 class ChangeWatch(QObject):
@@ -123,6 +124,6 @@ class ChangeWatch(QObject):
             self._lost = LOST.format(detail)
             self.panel.show_message(self._lost, error=True, announce=message != self._lost)
         elif self._lost:
-            if message == self._lost:
+            if message == self._lost or message.startswith(READ_FAILED):
                 self.panel.show_message("Live updates from the registry's server are back", announce=False)
             self._lost = ""

@@ -27,7 +27,7 @@ from app.shell.errors import override_failed
 from app.registry import jobs
 from app.registry.dialogs import PromoteDialog, Promotion, RegisterDialog, Registration
 from app.registry.dnd import DropRefused, accepts, local_paths
-from app.registry.live import ChangeWatch
+from app.registry.live import READ_FAILED, ChangeWatch
 from app.registry.item_models import MODEL_ROLE, history_row, model_alias_warnings, model_subtitle
 from app.registry.panel_ui import PanelUi
 from app.registry.registering import Registrar
@@ -309,7 +309,7 @@ class RegistryPanel(QWidget):
             self.ui.lineage.set_lineage(info, self.ui.models_model.get(mv.name))
 
     def read_failed(self, gen: int, error: Exception) -> None:
-        text = f"Cannot read the registry: {error}"
+        text = f"{READ_FAILED}: {error}"
         if gen == self._generation and self.ui.message.text() != text:  # polling repeats it
             self._reload_again = False
             self.show_message(text, error=True)
@@ -435,7 +435,6 @@ class RegistryPanel(QWidget):
         """Show ``text`` on the panel's message line (red when ``error``); ``message`` too if ``announce``."""
         label = self.ui.message
         label.setText(text)
-        label.setToolTip(text if len(text) > 80 else "")
         label.setStyleSheet(f"color: {'#ff8a80' if theme.is_dark(self.palette()) else '#b42318'};"
                             if error else "")
         label.setProperty("error", error)

@@ -235,10 +235,9 @@ class PanelUi:
             self.splitter.addWidget(widget)
         self.splitter.setStretchFactor(1, 1)
 
-        self.message = QLabel(panel)
+        self.message = ElidedLabel("", panel)  # a long message (a server's error) never widens the window
         self.message.setObjectName("registryMessage")
         self.message.setAccessibleName("Registry status")
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.progress = QProgressBar(panel)
         self.progress.setObjectName("registryProgress")
         self.progress.setAccessibleName("Registration progress")
