@@ -9,8 +9,9 @@ import pytest
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractButton, QComboBox, QGraphicsView, QLabel, QLineEdit, QSplitter, QWidget,
+    QAbstractButton, QComboBox, QGraphicsView, QLabel, QLineEdit, QScrollArea, QSplitter, QWidget,
 )
+from pytestqt.exceptions import TimeoutError as WaitTimeout
 from sklearn.linear_model import LogisticRegression
 
 import tracker
@@ -47,6 +48,16 @@ def table_rows_visible(window) -> float:
     return table.viewport().height() / table.verticalHeader().defaultSectionSize()
 
 
+def _scrolled(w: QWidget) -> bool:
+    """Whether ``w`` is part of a scroll area's content."""
+    parent = w.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QScrollArea) and parent.widget() is not None and parent.widget().isAncestorOf(w):
+            return True
+        parent = parent.parentWidget()
+    return False
+
+
 def _clipped(window) -> list[str]:
     """Visible controls smaller than their minimum size hint, or reaching outside the window."""
     out = []
@@ -58,7 +69,8 @@ def _clipped(window) -> list[str]:
             continue
         hint = w.minimumSizeHint()
         where = QRect(w.mapTo(window, w.rect().topLeft()), w.size())
-        if w.width() < hint.width() - 1 or w.height() < hint.height() - 1 or not frame.contains(where):
+        outside = not frame.contains(where) and not _scrolled(w)  # (a scroll area's content may be scrolled away)
+        if w.width() < hint.width() - 1 or w.height() < hint.height() - 1 or outside:
             out.append(f"{type(w).__name__} {w.objectName() or getattr(w, 'text', lambda: '')()!r} "
                        f"{w.width()}x{w.height()} < {hint.width()}x{hint.height()}")
     return out
@@ -80,8 +92,8 @@ def test_first_start_keeps_eight_rows_and_clips_nothing(qtbot, qapp, runs, name,
             assert table_rows_visible(window) >= window_state.MIN_TABLE_ROWS, (page, table_rows_visible(window))
             try:  # (a panel's labels are laid out a pass or two after their text is set)
                 qtbot.waitUntil(lambda: not _clipped(window), timeout=10000)
-            except AssertionError:
-                raise AssertionError((page, _clipped(window))) from None
+            except (AssertionError, WaitTimeout) as e:  # (pytest-qt's TimeoutError is neither builtin)
+                raise AssertionError((page, _clipped(window))) from e
         window.close()
     finally:
         theme.apply_theme(qapp, "system")
@@ -135,8 +147,9 @@ def test_usable_saved_sizes_are_kept(qtbot, runs):
     window = open_window(qtbot, runs)
     _settle(qtbot, window, (1024, 700))
     _shown_a_run(qtbot, window)
-    window.right_splitter.setSizes([380, 260])
+    window.right_splitter.setSizes([300, 340])  # (both above what the panes' contents need, whenever measured)
     kept = window.right_splitter.sizes()
+    assert kept[0] == 300
     window.close()
     again = open_window(qtbot, runs)
     _settle(qtbot, again, (1024, 700))
@@ -149,4 +162,23 @@ def test_first_start_fits_a_small_screen(qtbot, runs):
     screen = QGuiApplication.primaryScreen().availableGeometry()
     window = open_window(qtbot, runs)
     assert window.width() <= max(screen.width(), 1024) and window.height() <= max(screen.height(), 700)
+    window.close()
+
+
+def test_a_tall_page_in_another_tab_does_not_hold_the_details_pane_open(qtbot, runs):
+    window = open_window(qtbot, runs)
+    _settle(qtbot, window, (1024, 700))
+    _shown_a_run(qtbot, window)
+    tabs = window.lower_tabs
+    tabs.setCurrentIndex(CHARTS)
+    qtbot.waitUntil(lambda: tabs.currentWidget().objectName() == "metricPlot")
+    registry = window.registry_panel  # built, not shown: its minimum height is above the charts'
+    assert registry.minimumSizeHint().height() > tabs.currentWidget().minimumSizeHint().height()
+    total = sum(window.right_splitter.sizes())
+    window.right_splitter.setSizes([total, 0])  # as small as the shown page allows
+    qtbot.waitUntil(lambda: window.right_splitter.sizes()[1] < registry.minimumSizeHint().height())
+
+    tabs.setCurrentIndex(REGISTRY)  # the pane grows to fit the page that opens
+    qtbot.waitUntil(lambda: registry.height() >= registry.minimumSizeHint().height() - 1)
+    qtbot.waitUntil(lambda: not _clipped(window))
     window.close()

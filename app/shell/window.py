@@ -28,6 +28,7 @@ from app.shell import theme
 from app.shell.errors import override_failed
 from app.runs.edit_wiring import RunEditing
 from app.runs.experiments import ExperimentsPanel
+from app.common.tab_sizing import CurrentPageSizing
 from app.details.page import RunDetails
 from app.runs.model import RunsTableModel
 from app.runs.source import RunsSource, Snapshot
@@ -131,6 +132,7 @@ class MainWindow(QMainWindow):
         self.lower_tabs.setAccessibleName("Run details, charts and comparison")
         self.lower_tabs.setDocumentMode(True)
         self.right_splitter.addWidget(self.lower_tabs)
+        CurrentPageSizing(self.lower_tabs)
         self.right_splitter.setChildrenCollapsible(False)
         window_state.set_default_sizes(self)
         self.details = RunDetails()
