@@ -85,3 +85,19 @@ def register_source(tmp_path):
     path = tmp_path / "churn.bin"
     path.write_bytes(b"churn")
     return path
+
+
+def test_a_server_that_cannot_be_reached_is_said_and_nothing_polls_it(qtbot, tracking_dir, monkeypatch):
+    import socket
+    with socket.socket() as closed:  # bound, never listening: connections are refused at once
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        monkeypatch.setenv("TRACKER_REGISTRY_URL", f"postgresql://postgres@127.0.0.1:{port}/team")
+        panel = make_panel(qtbot, tracking_dir)
+        try:
+            qtbot.waitUntil(lambda: "refused" in panel.ui.message.text(), timeout=10000)
+            assert panel.changes.listening() and not panel.poll_timer.isActive()
+            assert panel.ui.models_model.rowCount() == 0
+        finally:
+            panel.shutdown()
+    assert not panel.changes.listening()

@@ -77,6 +77,14 @@ def client(tracking_dir: Path) -> tracker.Client | ReadOnlyRegistry:
     return tracker.Client(tracking_dir)
 
 
+def notify_params(tracking_dir: Path) -> dict | None:
+    """Where to listen for changes: a PostgreSQL registry's connection parameters, else None (poll)."""
+    url = registry_url()
+    if not url or run_access.is_read_only(tracking_dir):
+        return None
+    return connect_params(url)
+
+
 def read_only(tracking_dir: Path) -> str:
     """"MLflow file store, read-only" when the registry belongs to MLflow; "" when the panel may write."""
     return run_access.describe(tracking_dir)

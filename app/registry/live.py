@@ -51,23 +51,29 @@ class ChangeWatch(QObject):
         self._lost = ""  # the message shown while reconnecting
         self._heard.connect(self._on_heard)
         self._state.connect(self._on_state)
+        self._use(jobs.notify_params(panel.tracking_dir()))  # before any load: the server may be down
+
+    def _use(self, params: dict[str, Any] | None) -> None:
+        """Listen to ``params`` (a PostgreSQL registry), or poll (None)."""
+        if params != self._params:
+            self._stop_listening()
+            if params is not None:
+                self._listen(params)
+        if self._thread is None and not self.timer.isActive():
+            self.timer.start()
 
     def listening(self) -> bool:
         return self._thread is not None
 
     def reset(self) -> None:
-        """Another tracking directory: its first load decides how to watch it."""
+        """Another tracking directory (an MLflow store's registry is polled)."""
         self._token, self._job = None, -1
+        self._use(jobs.notify_params(self.panel.tracking_dir()))
 
     def loaded(self, state: jobs.RegistryState) -> None:
         """Remember what a load saw; listen when its registry is PostgreSQL, poll otherwise."""
         self._token = state.token
-        if state.notify != self._params:
-            self._stop_listening()
-            if state.notify is not None:
-                self._listen(state.notify)
-        if self._thread is None and not self.timer.isActive():
-            self.timer.start()
+        self._use(state.notify)
 
     def stop(self) -> None:
         self.timer.stop()
