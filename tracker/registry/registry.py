@@ -26,6 +26,7 @@ from .entities import (
     ModelVersionNotFoundError, RegisteredModel, normalize_stage, parse_version, validate_name,
 )
 from .search import parse_filter, parse_order_by, sort_objects
+from .storage import listed_path, version_path
 from .writes import WriteOps
 
 _VERSION_ORDER = {"name", "version", "creation_timestamp", "last_updated_timestamp", "current_stage"}
@@ -167,13 +168,12 @@ class Registry(WriteOps):
         aliases: dict[tuple[int, int], list[str]] = defaultdict(list)
         for mid, number, alias in self._rows(query):
             aliases[(mid, number)].append(alias)
-        root, sep = str(self.tracking_dir), os.sep
+        root = str(self.tracking_dir)
         return [ModelVersion(
             name=name, version=number, current_stage=stage, aliases=aliases.get((mid, number), []),
             run_id=run_id, source=source, description=description, creation_timestamp=created,
             last_updated_timestamp=updated, tags=tags.get(vid, {}), user=user, experiment=experiment,
-            run_link=run_link, storage_path=sep.join((root, storage, entry) if entry else (root, storage))
-            .replace("/", sep), deleted=bool(deleted),
+            run_link=run_link, storage_path=listed_path(root, storage, entry), deleted=bool(deleted),
             trusted_types=self._json(types, list, "a version's trusted types") if types else [],
             trust_pickle=bool(pickle),
         ) for (vid, mid, name, number, stage, description, source, run_id, experiment, run_link, storage, entry,
@@ -339,7 +339,7 @@ class Registry(WriteOps):
     # -- files -----------------------------------------------------------------------------------
     def _version_path(self, row) -> tuple[Path, Path]:
         """(version directory, what the version resolves to: the file or that directory)."""
-        version_dir = self.tracking_dir / row.storage
+        version_dir = version_path(self.tracking_dir, row.storage)
         return version_dir, (version_dir / row.entry if row.entry else version_dir)
 
     def verify_model_version(self, name: str, version: int | str) -> None:
@@ -366,7 +366,7 @@ class Registry(WriteOps):
             found = (row.storage, row.entry, row.files, row.version, trust.types if trust else None,
                      trust.pickle if trust else False, row.model.name)
         rel, entry, files, number, types, pickle, name = found
-        version_dir = self.tracking_dir / rel
+        version_dir = version_path(self.tracking_dir, rel)
         if verify:
             verify_tree(version_dir, self._json(files, dict, "a version's file list"),
                         f"{uri} (model {name!r} version {number})", complete=True)

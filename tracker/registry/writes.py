@@ -347,7 +347,7 @@ class WriteOps:
                 version_id = insert(
                     V, model=model_id, version=number, current_stage=STAGE_NONE, description=description or "",
                     source=src.text, run_id=src.run_id, experiment=snapshot.get("experiment"), run_link=src.link,
-                    storage=version_dir.relative_to(self.tracking_dir).as_posix(), entry=entry,
+                    storage=storage.stored_path(self.tracking_dir, version_dir), entry=entry,
                     files=json.dumps(digests), user=user, creation_timestamp=ts, last_updated_timestamp=ts)
                 for key, value in tags.items():
                     insert(self.s.VersionTag, version=version_id, key=key, value=value)
