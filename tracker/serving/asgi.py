@@ -19,6 +19,7 @@ import os
 import time
 from typing import Any
 
+from . import array_input
 from .parsing import BadRequest, encode_predictions, parse_request
 from .swap import ModelHolder
 
@@ -34,6 +35,10 @@ OPTIONS_ENV = "TRACKER_SERVE_OPTIONS"  # how each worker process of --workers N 
 def predict(holder_model: Any, body: bytes, content_type: str | None) -> bytes:
     """Parse, check and predict one request with one loaded model (``ServedModel``); raises BadRequest."""
     model = holder_model.model
+    if holder_model.array_columns is not None:
+        rows = array_input.plain_rows(body, content_type, holder_model.array_columns)
+        if rows is not None:
+            return encode_predictions(model.predict(rows))
     data, params = parse_request(body, content_type, holder_model.schema, model.get_raw_model())
     return encode_predictions(model.predict(data, params) if params else model.predict(data))
 
@@ -135,6 +140,7 @@ def app_from_environment() -> Any:
     from .runner import configure_logging
     from .served import Target
     configure_logging()
+    array_input.quiet_feature_names()
     options = json.loads(os.environ[OPTIONS_ENV])
     target = Target(options["uri"], Path(options["tracking_dir"]),
                     Trust(tuple(options["trusted"]), bool(options["trust_code"])))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..model_trust import Trust
+from . import array_input
 from .served import Target
 from .swap import POLL_S, ModelHolder
 
@@ -82,6 +83,7 @@ def serve(options: ServeOptions) -> int:
 
     from .asgi import OPTIONS_ENV, app_from_environment, build_app
     configure_logging()
+    array_input.quiet_feature_names()
     target = Target(options.uri, options.tracking_dir, options.trust)
     sock = bind(options.host, options.port)
     try:

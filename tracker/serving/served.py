@@ -16,6 +16,7 @@ from typing import Any
 
 from ..integrity import MANIFEST, hash_tree, read_manifest, tree_digest
 from ..model_trust import Trust
+from . import array_input
 
 FOLLOWED_KINDS = ("stage", "alias", "latest")
 _EXAMPLE_LIMIT = 64 * 1024  # a larger saved example is left out of /metadata
@@ -39,6 +40,7 @@ class ServedModel:
     loaded_at: float = field(default_factory=time.time)
     load_seconds: float = 0.0
     input_example: dict[str, Any] | None = None  # a request body built from the saved input example
+    array_columns: tuple[str, ...] | None = None  # set when rows of numbers may reach it as one array (array_input)
 
     @property
     def label(self) -> str:
@@ -131,7 +133,8 @@ class Target:
             run_id = model.metadata.run_id
             return ServedModel(model, self.uri, str(path), files, run_id=run_id, git_commit=self._run_commit(run_id),
                                flavor=_flavor(path), load_seconds=time.perf_counter() - started,
-                               input_example=example_request(model.metadata, path))
+                               input_example=example_request(model.metadata, path),
+                               array_columns=array_input.columns_for(model, _flavor(path)))
         from ..registry import open_registry
         exact = f"models:/{version.name}/{version.version}"
         path, recorded = open_registry(self.tracking_dir).locate_models_uri(exact)  # sha256 of every file checked
@@ -141,7 +144,8 @@ class Target:
                            stage=version.current_stage, aliases=tuple(version.aliases),
                            run_id=version.run_id or model.metadata.run_id, git_commit=lineage.git_commit,
                            flavor=_flavor(path), load_seconds=time.perf_counter() - started,
-                           input_example=example_request(model.metadata, path))
+                           input_example=example_request(model.metadata, path),
+                           array_columns=array_input.columns_for(model, _flavor(path)))
 
     def _run_commit(self, run_id: str | None) -> str | None:
         if not run_id:
