@@ -18,13 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from ..entities import MetricSummary, Run, RunData, RunInfo, RunStatus, UnreadableRun
+from ..entities import Run, RunStatus, UnreadableRun
 from ..store.experiments import DEFAULT_EXPERIMENT, legacy_experiment_id
-from ..store import layout
 from ..store.rundoc import description_of, effective_status
 from .columns import (
     METRIC_FLOATS, METRIC_INTS, NO_INT, MetricColumn, TextColumn, concat_metrics, concat_texts,
 )
+from .table_runs import make_runs
 
 TEXT_FIELDS = ("run_id", "dir", "run_name", "experiment", "experiment_id", "status", "stored_status", "user",
                "host", "parent_run_id", "description", "error", "reason")
@@ -32,7 +32,6 @@ INT_FIELDS = ("start_time", "end_time", "pid", "pid_start", "mtime_ns", "size", 
 FAMILIES = ("params", "tags", "metrics")
 
 FileKey = tuple[int, int, int]  # (mtime_ns, size, inode) of a run.json
-_TRASH_PREFIX = layout.TRASH_DIR + "/"  # folders of deleted runs, in a table that shows them (index.trash_table)
 
 
 class RunTable:
@@ -98,56 +97,17 @@ class RunTable:
     def run(self, i: int) -> Run | UnreadableRun:
         return self.runs([i])[0]
 
-    def _artifact_uri(self, path: str, folder: str) -> str:
-        artifacts = path + os.sep + layout.ARTIFACTS_DIR
-        if os.path.islink(artifacts):  # a linked artifacts folder: its target
-            return Path(artifacts).resolve().as_uri()
-        if self._root_uri is None:  # what Path.resolve() gives, without its per-component lstat calls
+    def root_uri(self) -> str:
+        """The root's ``file:`` URI as ``Path.resolve()`` gives it (resolved once per table)."""
+        if self._root_uri is None:
             self._root_uri = Path(self.root).resolve().as_uri()
-        return f"{self._root_uri}/{folder}/{layout.ARTIFACTS_DIR}"
+        return self._root_uri
 
     def runs(self, rows: Iterable[int] | None = None) -> list[Run | UnreadableRun]:
-        """The runs of ``rows`` (default: all), made column by column: each column is read once for all."""
+        """The runs of ``rows`` (default: all), made column by column (``table_runs``)."""
         rows = np.arange(self.n) if rows is None else np.asarray(list(rows) if not isinstance(rows, np.ndarray)
                                                                    else rows, dtype=np.int64)
-        if not len(rows):
-            return []
-        text = {f: self.text[f].values(rows).tolist() for f in TEXT_FIELDS}
-        ints = {f: self.ints[f][rows].tolist() for f in ("start_time", "end_time", "pid")}
-        params, tags = _row_dicts(self.params, rows), _row_dicts(self.tags, rows)
-        summaries: list[dict[str, MetricSummary]] = [{} for _ in range(len(rows))]
-        for key, column in self.metrics.items():
-            present = column.present[rows]
-            at = np.flatnonzero(present)
-            if not len(at):
-                continue
-            picked = rows[at]
-            fields = [column.arrays[name][picked].tolist() for name in METRIC_FLOATS + METRIC_INTS]
-            for n, (last, low, high, value, count, last_step, last_ts, max_step) in zip(at.tolist(), zip(*fields)):
-                summaries[n][key] = MetricSummary(key, last, low, high, count, last_step, last_ts, max_step, value)
-        out: list[Run | UnreadableRun] = []
-        prefix = os.path.join(self.root, "")  # plain concatenation below: a join per run is measurable
-        trashed = os.path.basename(os.path.normpath(self.root)) == layout.TRASH_DIR
-        for n in range(len(rows)):
-            folder = text["dir"][n]
-            path = prefix + folder
-            if text["reason"][n] is not None:
-                out.append(UnreadableRun(folder, path, text["reason"][n]))
-                continue
-            end, pid = ints["end_time"][n], ints["pid"][n]
-            info = RunInfo(
-                run_id=text["run_id"][n], run_name=text["run_name"][n], experiment=text["experiment"][n],
-                status=text["status"][n], start_time=ints["start_time"][n],
-                end_time=None if end == NO_INT else end, artifact_uri=self._artifact_uri(path, folder),
-                parent_run_id=text["parent_run_id"][n], description=text["description"][n] or "",
-                user=text["user"][n] or "", host=text["host"][n] or "", pid=None if pid == NO_INT else pid,
-                error=text["error"][n], experiment_id=text["experiment_id"][n] or "",
-                lifecycle_stage="deleted" if trashed or folder.startswith(_TRASH_PREFIX) else "active")
-            mine = summaries[n]
-            data = RunData(params=params[n], tags=tags[n], metrics={k: s.value_at_max_step for k, s in mine.items()},
-                           summaries=mine)
-            out.append(Run(info, data, path))
-        return out
+        return make_runs(self, rows, TEXT_FIELDS)
 
     # ---- status of live runs -------------------------------------------------------------------
     def has_running(self) -> bool:
@@ -268,17 +228,6 @@ def experiment_counts(table: RunTable) -> dict[str, tuple[int, int]]:
         count = int(np.count_nonzero(mine))
         if count:
             out[name] = (count, int(starts[mine].min()))
-    return out
-
-
-def _row_dicts(columns: dict[str, TextColumn], rows: np.ndarray) -> list[dict[str, str]]:
-    out: list[dict[str, str]] = [{} for _ in range(len(rows))]
-    for key, column in columns.items():
-        codes = column.codes[rows]
-        at = np.flatnonzero(codes >= 0)
-        uniques = column.uniques
-        for n, code in zip(at.tolist(), codes[at].tolist()):
-            out[n][key] = uniques[code]
     return out
 
 

@@ -24,8 +24,14 @@ import os
 import posixpath
 import re
 import stat
+from collections.abc import Sequence
+from operator import attrgetter
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
+
+if TYPE_CHECKING:
+    import numpy as np
 
 FORMAT_VERSION = 1
 
@@ -50,6 +56,7 @@ MAX_RUN_NAME_LENGTH = 250
 MAX_DESCRIPTION_LENGTH = 8000
 
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
+_RUN_ID_CHARS = re.compile(r"[0-9a-f]*")  # names of 32 characters joined: all run ids when it matches whole
 _RUN_DOC_SUFFIX = os.sep + RUN_DOC
 
 
@@ -83,10 +90,15 @@ def run_dir_candidates(root: str) -> list[str]:
 
     ``os.listdir`` takes a third of ``list_run_dirs``'s time at 10,000 entries (it makes no
     ``DirEntry`` per name): for a pass that stats every run's ``run.json`` anyway and checks,
-    with ``is_plain_dir``, only the folders it goes on to read. Raises as ``list_run_dirs``.
+    with ``is_plain_dir``, only the folders it goes on to read. The names are checked in one
+    regular-expression pass over them all (one match per name cost 3 ms of 7 at 10,000 runs);
+    name by name only when one of them is not a run id. Raises as ``list_run_dirs``.
     """
-    match = _RUN_ID.match
-    return [name for name in os.listdir(root) if len(name) == 32 and match(name)]
+    names = [name for name in os.listdir(root) if len(name) == 32]
+    if _RUN_ID_CHARS.fullmatch("".join(names)) is None:
+        match = _RUN_ID.match
+        names = [name for name in names if match(name)]
+    return names
 
 
 def is_plain_dir(path: str) -> bool:
@@ -158,6 +170,83 @@ def run_doc_keys(root: str, names: list[str]) -> list[tuple[int, int, int] | Non
             out.append((st.st_mtime_ns, st.st_size, st.st_ino))
     finally:
         os.close(fd)
+    return out
+
+
+def run_doc_key_arrays(root: str, names: Sequence[str]) -> tuple["np.ndarray", "np.ndarray"]:
+    """``run_doc_keys`` as arrays: ``(keys, found)``, keys int64 of shape (3, n) (mtime_ns, size and
+    inode rows, zero where not found), ``found`` a bool per name.
+
+    For comparing 10,000 keys with a table's columns at once: the stat results are gathered in
+    one comprehension and their fields read by ``map`` (1.5 ms for 10,000, against 3.5 ms for a
+    loop making a tuple per run); the loop with a ``try`` per name only once a stat has failed.
+    """
+    import numpy as np
+
+    n = len(names)
+    suffix = _RUN_DOC_SUFFIX
+    fd = None
+    if os.stat in os.supports_dir_fd:
+        fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        paths = [name + suffix for name in names]
+    else:
+        paths = [os.path.join(root, name) + suffix for name in names]
+    try:
+        stat = os.stat
+        try:
+            stats = [stat(path, dir_fd=fd) for path in paths]
+            found = np.ones(n, dtype=bool)
+        except OSError:
+            stats = [_stat_or_none(path, fd) for path in paths]
+            found = np.fromiter((st is not None for st in stats), dtype=bool, count=n)
+            stats = [st if st is not None else _NOT_FOUND for st in stats]
+    finally:
+        if fd is not None:
+            os.close(fd)
+    keys = np.empty((3, n), dtype=np.int64)
+    for row, field in enumerate(("st_mtime_ns", "st_size", "st_ino")):
+        keys[row] = np.fromiter(map(attrgetter(field), stats), dtype=np.int64, count=n)
+    return keys, found
+
+
+def _stat_or_none(path: str, dir_fd: int | None) -> os.stat_result | None:
+    try:
+        return os.stat(path, dir_fd=dir_fd)
+    except OSError:
+        return None
+
+
+class _NotFound:
+    st_mtime_ns = st_size = st_ino = 0
+
+
+_NOT_FOUND = _NotFound()
+
+
+def linked_artifacts(root: str, folders: Sequence[str]) -> list[bool]:
+    """Whether each run folder's ``artifacts`` under ``root`` is a symbolic link (a missing one is not).
+
+    An ``lstat`` per folder, relative to the root's open directory where the platform allows."""
+    suffix = os.sep + ARTIFACTS_DIR
+    stat_, is_link = os.stat, stat.S_ISLNK
+    fd = None
+    if os.stat in os.supports_dir_fd and os.stat in os.supports_follow_symlinks:
+        try:
+            fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except OSError:  # (gone, or searchable but not readable: each path says for itself)
+            fd = None
+    paths = [folder + suffix for folder in folders] if fd is not None else [
+        os.path.join(root, folder) + suffix for folder in folders]
+    out = []
+    try:
+        for path in paths:
+            try:
+                out.append(is_link(stat_(path, dir_fd=fd, follow_symlinks=False).st_mode))
+            except OSError:
+                out.append(False)
+    finally:
+        if fd is not None:
+            os.close(fd)
     return out
 
 
