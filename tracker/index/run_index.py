@@ -220,9 +220,12 @@ class RunIndex:
             gone = [d for d in known if d not in listed]
             checked = {d: i for d, i in known.items() if d in listed}
         dirs = list(checked)
-        rows = np.fromiter(checked.values(), dtype=np.int64, count=len(dirs))
+        if len(dirs) == table.n:  # every row, in order (a folder is in one row)
+            stored = np.stack([table.ints[f] for f in ("mtime_ns", "size", "ino")])
+        else:
+            rows = np.fromiter(checked.values(), dtype=np.int64, count=len(dirs))
+            stored = np.stack([table.ints[f][rows] for f in ("mtime_ns", "size", "ino")])
         keys, found = layout.run_doc_key_arrays(self._root_str, dirs)
-        stored = np.stack([table.ints[f][rows] for f in ("mtime_ns", "size", "ino")])
         for j in np.flatnonzero(~found | (keys != stored).any(axis=0)).tolist():
             check(dirs[j], tuple(keys[:, j].tolist()) if found[j] else None)
         for name, key in zip(new, layout.run_doc_keys(self._root_str, new)):

@@ -37,21 +37,22 @@ def make_runs(table: "RunTable", rows: np.ndarray, text_fields: tuple[str, ...])
     prefix = os.path.join(table.root, "")  # plain concatenation below: a join per run is measurable
     trashed = os.path.basename(os.path.normpath(table.root)) == layout.TRASH_DIR
     out: list[Run | UnreadableRun] = []
-    for n, folder in enumerate(folders):
+    columns = zip(folders, reasons, uris, starts, ends, pids, params, tags, metrics, summaries,
+                  *(text[f] for f in ("run_id", "run_name", "experiment", "status", "parent_run_id", "description",
+                                      "user", "host", "error", "experiment_id")))
+    for (folder, reason, uri, start, end, pid, params_, tags_, metrics_, summaries_, run_id, run_name, experiment,
+         status, parent, description, user, host, error, experiment_id) in columns:
         path = prefix + folder
-        if reasons[n] is not None:
-            out.append(UnreadableRun(folder, path, reasons[n]))
+        if reason is not None:
+            out.append(UnreadableRun(folder, path, reason))
             continue
-        end, pid = ends[n], pids[n]
         info = RunInfo(
-            run_id=text["run_id"][n], run_name=text["run_name"][n], experiment=text["experiment"][n],
-            status=text["status"][n], start_time=starts[n], end_time=None if end == NO_INT else end,
-            artifact_uri=uris[n], parent_run_id=text["parent_run_id"][n], description=text["description"][n] or "",
-            user=text["user"][n] or "", host=text["host"][n] or "", pid=None if pid == NO_INT else pid,
-            error=text["error"][n], experiment_id=text["experiment_id"][n] or "",
+            run_id=run_id, run_name=run_name, experiment=experiment, status=status, start_time=start,
+            end_time=None if end == NO_INT else end, artifact_uri=uri, parent_run_id=parent,
+            description=description or "", user=user or "", host=host or "", pid=None if pid == NO_INT else pid,
+            error=error, experiment_id=experiment_id or "",
             lifecycle_stage="deleted" if trashed or folder.startswith(_TRASH_PREFIX) else "active")
-        out.append(Run(info, RunData(params=params[n], tags=tags[n], metrics=metrics[n], summaries=summaries[n]),
-                       path))
+        out.append(Run(info, RunData(params=params_, tags=tags_, metrics=metrics_, summaries=summaries_), path))
     return out
 
 
