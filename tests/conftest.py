@@ -30,12 +30,14 @@ def tracking_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # readers keep caches there
     tracker.set_tracking_dir(runs)
+    tracker.set_registry_uri(None)
     monkeypatch.setattr(fluent_experiments, "_active", None)
     yield runs
     while fluent._stack:
         tracker.end_run()
     fluent._last_active = None
     tracker.set_tracking_dir(None)
+    tracker.set_registry_uri(None)  # a test that set it and failed leaves no registry to the next
 
 
 @pytest.fixture(autouse=True)
