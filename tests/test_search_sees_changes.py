@@ -119,3 +119,26 @@ def test_a_sweep_searched_is_what_get_run_reads(root):
         expected = client.get_run(run.info.run_id)
         assert (run.info, run.data) == (expected.info, expected.data)
         assert list(run.data.metrics) == list(expected.data.metrics) == ["acc", "loss"]
+
+
+def test_the_module_level_search_sees_changes_between_calls(root):
+    import tracker
+    tracker.set_tracking_uri(root)
+    try:
+        kept = make_run(root, "kept").run_id
+        other = Client(root).create_experiment("other")
+        with tracker.start_run(experiment_id=other, run_name="elsewhere"):
+            pass
+        assert sorted(r.info.run_name for r in tracker.search_runs(search_all_experiments=True, output_format="list")) \
+            == ["elsewhere", "kept"]
+        Client(root).set_tag(kept, "stage", "prod")
+        found = tracker.search_runs(filter_string="tags.stage = 'prod'", search_all_experiments=True,
+                                    output_format="list")
+        assert [r.info.run_id for r in found] == [kept]
+        Client(root).delete_experiment(other)  # its runs go with it, and it is no longer searched
+        assert [r.info.run_name for r in tracker.search_runs(search_all_experiments=True, output_format="list")] \
+            == ["kept"]
+        assert [r.info.run_name for r in tracker.search_runs(experiment_names=["other"], run_view_type=3,
+                                                             output_format="list")] == ["elsewhere"]
+    finally:
+        tracker.set_tracking_uri(None)
