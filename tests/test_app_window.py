@@ -39,6 +39,8 @@ def test_window_shows_the_runs_of_a_directory(qtbot, three_runs):
     window = open_window(qtbot, three_runs, 3)
     assert sorted(names_shown(window)) == ["big", "other", "small"]
     assert window.pages.currentWidget() is window.browser
+    tabs = window.details.tabs  # (the Artifacts tab is built when first shown)
+    tabs.setCurrentIndex(next(i for i in range(tabs.count()) if tabs.tabText(i).startswith("Artifacts")))
     for name in ("experimentList", "runsTable", "runFilter", "runDetails", "artifactTree"):
         widget = window.findChild(object, name)
         assert widget is not None, name

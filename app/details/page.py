@@ -6,7 +6,7 @@ the shown run ("Registered as fraud v3" on the Overview; asked off the GUI threa
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QFontDatabase
@@ -21,6 +21,7 @@ from tracker.entities import Run, UnreadableRun
 from app.shell import resources
 
 from app.runs import access as run_access
+from app.runs.registered import close_client, registry_client
 from app.common.formatting import DIFF_TAG, format_size, is_system_tag
 from app.common.table_look import record_table
 from app.common.table_model import TableModel
@@ -28,7 +29,21 @@ from app.common.worker import Worker
 from app.details.copying import copy_from
 from app.details.overview import Overview
 
+if TYPE_CHECKING:
+    from app.details.artifacts import ArtifactsView
+    from app.details.output_view import OutputView
+
 MAX_DIFF_BYTES = 2 * 1024 * 1024
+
+
+def _placeholder(name: str, title: str, parent: QWidget) -> QLabel:
+    """A tab's page until its view is built (the moment the tab is first shown)."""
+    label = QLabel(f"Loading {title.lower()}…", parent)
+    label.setObjectName(name)
+    label.setAccessibleName(f"{title}: loading")
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setProperty("muted", True)
+    return label
 
 
 def _table(model: TableModel, name: str, parent: QWidget) -> QTableView:
@@ -96,6 +111,8 @@ class RunDetails(QWidget):
         self._tracking_dir: Path | None = None
         self._lookups: Worker | None = None  # asks the registry which versions came from the run
         self._lookup_job = -1
+        self._artifacts: ArtifactsView | None = None
+        self._output: OutputView | None = None
 
         self.placeholder = QLabel("Select a run to see its details", self)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -186,16 +203,17 @@ class RunDetails(QWidget):
         tags_layout.addWidget(self.no_tags)
         tags_layout.addWidget(self.system_heading)
         tags_layout.addWidget(self.system_tags_table, 3)
-        from app.details.artifacts import ArtifactsView
-        self.artifacts = ArtifactsView(content)
         self.tabs.addTab(self.overview, "Overview")
         self.tabs.addTab(self.params_table, "Params")
         self.tabs.addTab(self.metrics_table, "Metrics")
         self.tabs.addTab(self.tags_page, "Tags")
-        self.tabs.addTab(self.artifacts, "Artifacts")
-        from app.details.output_view import OutputView
-        self.output = OutputView(content)
-        self.tabs.addTab(self.output, "Output")
+        # Artifacts and Output are built when first shown (or asked for): their modules and
+        # widgets took ~100 ms of the GUI thread when the first run was shown, measured at start-up.
+        self._artifacts_page = _placeholder("artifactsPlaceholder", "Artifacts", content)
+        self._output_page = _placeholder("outputPlaceholder", "Output", content)
+        self.tabs.addTab(self._artifacts_page, "Artifacts")
+        self.tabs.addTab(self._output_page, "Output")
+        self.tabs.currentChanged.connect(self._on_tab_changed)
 
         content_layout = QVBoxLayout(content)
         content_layout.setContentsMargins(10, 8, 10, 0)
@@ -203,8 +221,59 @@ class RunDetails(QWidget):
         content_layout.addLayout(header)
         content_layout.addWidget(self.tabs, 1)
         self.stack.addWidget(content)
-        self.artifacts.contextMenuAboutToShow.connect(self.artifactMenuAboutToShow)
         self.built = True
+
+    @property
+    def artifacts(self) -> "ArtifactsView":
+        """The Artifacts tab's view (``artifactTree``...), built when first shown or asked for."""
+        self.build()
+        if self._artifacts is None:
+            from app.details.artifacts import ArtifactsView
+            view = ArtifactsView()
+            view.contextMenuAboutToShow.connect(self.artifactMenuAboutToShow)
+            self._artifacts = view
+            self._put_in_place(self._artifacts_page, view)
+            self._show_artifacts(self._run)
+        return self._artifacts
+
+    @property
+    def output(self) -> "OutputView":
+        """The Output tab's view (``outputView``), built when first shown or asked for."""
+        self.build()
+        if self._output is None:
+            from app.details.output_view import OutputView
+            view = OutputView()
+            self._output = view
+            self._put_in_place(self._output_page, view)
+            view.set_run(self._run)
+        return self._output
+
+    def _put_in_place(self, placeholder: QWidget, page: QWidget) -> None:
+        tabs = self.tabs
+        index, current = tabs.indexOf(placeholder), tabs.currentIndex()
+        tabs.blockSignals(True)  # the same tab stays current: nothing to tell
+        try:
+            tabs.insertTab(index, page, tabs.tabText(index))
+            tabs.setTabEnabled(index, tabs.isTabEnabled(index + 1))
+            tabs.removeTab(index + 1)
+            tabs.setCurrentIndex(current)
+        finally:
+            tabs.blockSignals(False)
+        placeholder.deleteLater()
+
+    @Slot(int)
+    def _on_tab_changed(self, index: int) -> None:
+        page = self.tabs.widget(index)
+        if page is self._artifacts_page:
+            self.artifacts  # noqa: B018 - builds it
+        elif page is self._output_page:
+            self.output  # noqa: B018 - builds it
+
+    def _show_artifacts(self, run: Run | UnreadableRun | None) -> None:
+        if isinstance(run, Run):
+            self._artifacts.set_root(run_access.artifact_dir(run), run_access.logged_models(run))
+        else:
+            self._artifacts.set_root(None)
 
     def add_tab(self, widget: QWidget, title: str, index: int = -1) -> int:
         self.build()
@@ -225,9 +294,10 @@ class RunDetails(QWidget):
         self._run = run
         if run is None:
             self.stack.setCurrentWidget(self.placeholder)
-            if self.built:
-                self.artifacts.set_root(None)
-                self.output.set_run(None)
+            if self._artifacts is not None:
+                self._artifacts.set_root(None)
+            if self._output is not None:
+                self._output.set_run(None)
             return
         self.build()
         self.stack.setCurrentIndex(1)
@@ -246,11 +316,10 @@ class RunDetails(QWidget):
         if readable:
             self._fill_tables(run)
             self._look_up_registrations(run.info.run_id)
-        if readable:
-            self.artifacts.set_root(run_access.artifact_dir(run), run_access.logged_models(run))
-        else:
-            self.artifacts.set_root(None)
-        self.output.set_run(run)
+        if self._artifacts is not None:
+            self._show_artifacts(run)
+        if self._output is not None:
+            self._output.set_run(run)
         self.tags_editor.update_buttons()
 
     @Slot()
@@ -355,8 +424,7 @@ class RunDetails(QWidget):
         if self._tracking_dir is None:
             return
         if self._lookups is None:
-            from app.registry.jobs import close_connections
-            self._lookups = Worker("run-registrations", self, finish=close_connections)
+            self._lookups = Worker("run-registrations", self)
         folder = self._tracking_dir
         self._lookup_job = self._lookups.submit(registered_versions, folder, run_id,
                                                 on_done=lambda found: self._on_registered(run_id, found),
@@ -373,15 +441,18 @@ class RunDetails(QWidget):
 
 def registered_versions(tracking_dir: Path, run_id: str) -> list[tuple[str, int]]:
     """(model, version) of every registered version made from ``run_id``'s files, by name then
-    version; [] without a registry (never creates one). Runs on a worker thread."""
-    from app.registry import jobs
-    if not jobs.registry_exists(tracking_dir):
+    version; [] without a registry (never creates one, nor imports the registry's modules).
+    Runs on a worker thread."""
+    client = registry_client(tracking_dir)
+    if client is None:
         return []
-    client = jobs.client(tracking_dir)
-    search = getattr(client, "search_model_versions", None)
-    if search is not None and "'" not in run_id:
-        found = search(f"run_id = '{run_id}'")
-    else:  # an MLflow store's registry reads have no search: its versions, model by model
-        found = [v for m in client.search_registered_models() for v in client.list_model_versions(m.name)
-                 if v.run_id == run_id]
+    try:
+        search = getattr(client, "search_model_versions", None)
+        if search is not None and "'" not in run_id:
+            found = search(f"run_id = '{run_id}'")
+        else:  # an MLflow store's registry reads have no search: its versions, model by model
+            found = [v for m in client.search_registered_models() for v in client.list_model_versions(m.name)
+                     if v.run_id == run_id]
+    finally:
+        close_client(client)
     return sorted((v.name, int(v.version)) for v in found)

@@ -74,6 +74,10 @@ class RunsTable(QTableView):
         self._last_scroll = 0  # the sideways position before the last move (which way it went)
         self._snapping = False
         self.setStyleSheet(CELL_PADDING)
+        # A scroll bar that came and went as a filter was typed (a few runs fit, then many do
+        # not) narrowed the viewport and laid out and painted the whole table a second time,
+        # after the first paint of each keystroke; the columns also jumped sideways by its width.
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         frozen = self.frozen = _FrozenView(self)
         frozen.setObjectName("runsTableFrozen")
         frozen.setAccessibleName("Runs (names)")
@@ -123,7 +127,17 @@ class RunsTable(QTableView):
         for signal in (model.columnsInserted, model.columnsRemoved):
             signal.connect(self._on_columns_changed)
         model.modelReset.connect(self.sync_frozen)
+        if hasattr(model, "arranged"):
+            model.arranged.connect(self._on_arranged)
         self.sync_frozen()
+
+    @Slot()
+    def _on_arranged(self) -> None:
+        """Rows moved, came or went: lay out now. Qt lays a view out on a zero-interval timer after
+        its rows change, which ran after the paint the change had asked for, and repainted every
+        cell again (QAbstractItemView.doItemsLayout updates the whole viewport)."""
+        self.executeDelayedItemsLayout()
+        self.frozen.executeDelayedItemsLayout()
 
     def frozen_count(self) -> int:
         """How many of the first columns stay in view (those up to the Name column)."""

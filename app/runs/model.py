@@ -54,6 +54,9 @@ class RunsTableModel(RowMoves, QAbstractTableModel):
     """Rows are runs (filtered, sorted, nested); columns are fixed ones plus chosen keys."""
 
     countsChanged = Signal()  # the number of runs, or of visible runs, changed
+    # The visible rows were reset, or moved, came or went: emitted once after the row signals of
+    # a change (a filter, a sort, a new table), so a view can lay itself out once, before its paint.
+    arranged = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -320,6 +323,7 @@ class RunsTableModel(RowMoves, QAbstractTableModel):
         self._visible, self._depth = self._arranged()
         self._shown_at = None
         self.endResetModel()
+        self.arranged.emit()
         self.countsChanged.emit()
 
     def update_table(self, table: RunTable, changed: Iterable[str] | np.ndarray = (), base: np.ndarray | None = None,

@@ -17,22 +17,23 @@ from app.common.worker import Worker
 
 POLL_MS = 2000
 _DB_FILE = "registry.db"
-_URL_ENV = "TRACKER_REGISTRY_URL"
 
 
-def _client(root: Path):
-    """tracker's registry reads for ``root`` (an MLflow store's, read-only), or None without a registry."""
+def registry_client(root: Path):
+    """tracker's registry reads for ``root`` (an MLflow store's, read-only), or None without a
+    registry: then the registry's modules (peewee, a PostgreSQL driver) are not even imported."""
     from app.runs import access as run_access  # (imported when used: start-up is measured)
     mlflow = run_access.registry_for(root)
     if mlflow is not None:
         return mlflow
-    if not os.environ.get(_URL_ENV) and not (root / _DB_FILE).is_file():
+    from tracker.registry.location import registry_url  # (cheap: no database module)
+    if not registry_url() and not (root / _DB_FILE).is_file():
         return None
     import tracker
     return tracker.Client(root)
 
 
-def _close(client) -> None:
+def close_client(client) -> None:
     """Close this thread's database connection (peewee keeps one per thread; a poll every few
     seconds does not need one held open on a folder the user may delete)."""
     db = getattr(getattr(client, "registry", None), "db", None)
@@ -41,18 +42,18 @@ def _close(client) -> None:
 
 
 def changed_token(root: Path) -> tuple | None:
-    client = _client(root)
+    client = registry_client(root)
     if client is None:
         return None
     try:
         return tuple(client.registry_changed_token())
     finally:
-        _close(client)
+        close_client(client)
 
 
 def registered_runs(root: Path) -> tuple[tuple | None, dict[str, str]]:
     """(change token, run id -> "fraud v3, churn v1") over every live version of every model."""
-    client = _client(root)
+    client = registry_client(root)
     if client is None:
         return None, {}
     try:
@@ -62,7 +63,7 @@ def registered_runs(root: Path) -> tuple[tuple | None, dict[str, str]]:
         else:  # an MLflow store's registry lists versions model by model
             versions = [v for m in client.search_registered_models() for v in client.list_model_versions(m.name)]
     finally:
-        _close(client)
+        close_client(client)
     labels: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for v in versions:
         if v.run_id:

@@ -17,7 +17,8 @@ _FINE_GRAINED_LIMIT = 24  # more insert/remove ranges than this: one layout chan
 
 
 class RowMoves:
-    """``_apply(target, shape)``: make the visible rows ``target``; ``_emit_changed``: repaint runs."""
+    """``_apply(target, shape)``: make the visible rows ``target``; ``_emit_changed``: repaint runs.
+    The model declares ``arranged``, a signal emitted once after each pass of row signals."""
 
     def _emit_changed(self, changed: Iterable[str] | np.ndarray) -> None:
         if not len(self._visible):
@@ -35,7 +36,12 @@ class RowMoves:
                                   self.index(int(rows.max()), len(self._columns) - 1))
 
     def _apply(self, target: np.ndarray, depth: np.ndarray | None) -> None:
-        """Turn the visible rows into ``target`` keeping persistent indexes (selections) valid."""
+        """Turn the visible rows into ``target`` keeping persistent indexes (selections) valid;
+        ``arranged`` follows the row signals, once."""
+        self._move_rows(target, depth)
+        self.arranged.emit()
+
+    def _move_rows(self, target: np.ndarray, depth: np.ndarray | None) -> None:
         old, n = self._visible, self._table.n
         old_depth = self._depth
         if len(old) == len(target) and np.array_equal(old, target):

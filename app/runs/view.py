@@ -54,6 +54,7 @@ class RunsView(QWidget):
         self.count_label = QLabel(self)
         self.count_label.setObjectName("runCount")
         self.count_label.setProperty("muted", True)
+        self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         self.table = RunsTable(self)
         self.table.setObjectName("runsTable")
@@ -164,6 +165,12 @@ class RunsView(QWidget):
     def _update_counts(self) -> None:
         total, shown = self.model.total_count(), self.model.visible_count()
         noun = "run" if total == 1 else "runs"
+        # As wide as the widest count of this many runs: a count changing width as a filter is
+        # typed laid out the filter row again (and repainted it) at every keystroke.
+        label = self.count_label
+        margins = label.contentsMargins()
+        label.setMinimumWidth(label.fontMetrics().horizontalAdvance(f"{total:,} of {total:,} {noun}")
+                              + margins.left() + margins.right() + 2 * label.margin())
         if self.model.is_filtering():
             self.count_label.setText(f"Filtering {total:,} {noun}…")
         else:
