@@ -6,7 +6,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
+import tracker
 from tracker import Client, store
 
 from index_fixtures import by_id, make_run
@@ -122,7 +127,6 @@ def test_a_sweep_searched_is_what_get_run_reads(root):
 
 
 def test_the_module_level_search_sees_changes_between_calls(root):
-    import tracker
     tracker.set_tracking_uri(root)
     try:
         kept = make_run(root, "kept").run_id
@@ -142,3 +146,27 @@ def test_the_module_level_search_sees_changes_between_calls(root):
                                                              output_format="list")] == ["elsewhere"]
     finally:
         tracker.set_tracking_uri(None)
+
+
+def test_a_killed_writer_is_seen_and_a_table_handed_out_keeps_its_statuses(root):
+    make_run(root, "done")
+    code = ("import sys, tracker\n"
+            "run = tracker.start_run(run_name='victim')\n"
+            "print(run.info.run_id, flush=True)\n"
+            "sys.stdin.read()\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parent.parent, env={**os.environ, "TRACKER_DIR": str(root)})
+    client = Client(root)
+    try:
+        run_id = proc.stdout.readline().strip()
+        assert client.get_run(run_id).info.status == "RUNNING"
+        handed_out = client.runs_table()
+        assert [r.info.status for r in client.search_runs(filter_string="attributes.status = 'RUNNING'")] == [
+            "RUNNING"]
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        proc.stdin.close()
+    assert [r.info.run_name for r in client.search_runs(filter_string="attributes.status = 'KILLED'")] == ["victim"]
+    assert handed_out.text["status"].get(handed_out.position(run_id)) == "RUNNING"  # not changed under its holder

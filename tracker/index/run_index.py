@@ -264,7 +264,7 @@ class RunIndex:
             table = table.patched(read, [] if result.cancelled else gone)
             result.written = self.save(table)
         if table.has_running() and (table is given or table is offered):
-            table = table.copy()  # status is re-derived in place: never in a table handed out
+            table = table.with_own_status()  # status is re-derived in place: never in a table handed out
         table.rederive_status()
         result.table, result.path = table, self.path
         if progress is not None and not result.cancelled:
@@ -283,7 +283,7 @@ class RunIndex:
                     read_into(builder, name, path, key)
             elif table.position(name) is not None:
                 gone.append(name)
-        new = table.patched(builder.build(), gone) if builder.n or gone else table.copy()
+        new = table.patched(builder.build(), gone) if builder.n or gone else table.with_own_status()
         new.rederive_status()
         if save and (builder.n or gone):
             with self._lock:

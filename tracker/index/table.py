@@ -211,6 +211,17 @@ class RunTable:
         new.metrics = _drop_empty_metrics(new.metrics)
         return new
 
+    def with_own_status(self) -> "RunTable":
+        """This table with a copy of its ``status`` column, the one column ``rederive_status`` changes,
+        and every other column shared: re-deriving a RUNNING run's status copies 10,000 statuses, not
+        10,000 runs (a whole copy took ~7 ms on every search while a run was being written)."""
+        text = dict(self.text)
+        text["status"] = text["status"].copy()
+        new = RunTable(self.root, self.n, text, dict(self.ints), dict(self.params), dict(self.tags),
+                       dict(self.metrics))
+        new._positions, new._root_uri, new._file_keys = self._positions, self._root_uri, self._file_keys
+        return new
+
     def copy(self) -> "RunTable":
         return RunTable(self.root, self.n, {k: c.copy() for k, c in self.text.items()},
                         {k: a.copy() for k, a in self.ints.items()}, {k: c.copy() for k, c in self.params.items()},
