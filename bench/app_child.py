@@ -5,8 +5,8 @@ imports of its own, so that what is timed is the app's start, not the benchmark'
     python bench/app_child.py MODE ROOT --expect N [--filter] [--live]   (MODE: window or source)
 
 With an index, the window fills from the stored table and the loading thread then checks it
-against the directory: ``checked`` is when that check is done, ``worst_gui_gap_ms_while_checking``
-the longest the GUI thread was unresponsive meanwhile.
+against the directory: ``checked`` is when that check is done and the first run's page is
+shown, ``worst_gui_gap_ms_while_checking`` the longest the GUI thread was unresponsive meanwhile.
 """
 from __future__ import annotations
 
@@ -82,8 +82,10 @@ def child(args) -> None:
     out["worst_gui_gap_ms_while_loading"] = worst_gap * 1000
     out["rows"] = table.model().rowCount() if window is not None else loaded[0].table.n
     worker = source._worker  # the stored table is checked after the fill: wait for the check to end
-    out["worst_gui_gap_ms_while_checking"] = 1000 * _pump_until(
-        qapp, lambda: getattr(worker, "index_path", 1) is not None or getattr(worker, "gone", False), TIMEOUT_S)
+    checked = lambda: getattr(worker, "index_path", 1) is not None or getattr(worker, "gone", False)  # noqa: E731
+    shown = (lambda: window.details.run() is not None) if window is not None else (lambda: True)
+    # (and for the first run's page, which the window builds and shows after the fill)
+    out["worst_gui_gap_ms_while_checking"] = 1000 * _pump_until(qapp, lambda: checked() and shown(), TIMEOUT_S)
     out["checked"] = time.time() - t_open
     _pump_until(qapp, lambda: bool(source.watch_mode), 30)  # (the app starts watching once the table is filled)
     out["watch_mode"] = source.watch_mode

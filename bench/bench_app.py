@@ -175,7 +175,8 @@ def main() -> None:
               "\n  imported, window shown, directory opening; for RunsSource alone: it is constructed);"
               "\n  (worker): the loading thread's time to the first table it handed over;"
               "\n  gui gap: the longest the GUI thread was unresponsive while loading;"
-              "\n  ->checked: open to the end of the check of the stored table (or of reading every run),"
+              "\n  ->checked: open to the end of the check of the stored table (or of reading every run)"
+              "\n  and the first run's page shown,"
               "\n  gap: the longest GUI stall from the fill to then")
         if len(warm) > 1:
             print("  warm start->filled, all: " + ", ".join(f"{r['start_to_filled']:.2f} s" for r in warm))

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
-from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
-    QAbstractItemView, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QMenu, QPlainTextEdit,
-    QPushButton, QStackedWidget, QTableView, QTabWidget, QVBoxLayout, QWidget,
+    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QMenu, QPushButton, QStackedWidget, QTableView,
+    QTabWidget, QVBoxLayout, QWidget,
 )
 
 from tracker import store
@@ -27,6 +26,7 @@ from app.common.table_look import record_table
 from app.common.table_model import TableModel
 from app.common.worker import Worker
 from app.details.copying import copy_from
+from app.details.diff_window import DiffWindow  # (also app.registry's, by this name)
 from app.details.overview import Overview
 
 if TYPE_CHECKING:
@@ -59,37 +59,6 @@ def _table(model: TableModel, name: str, parent: QWidget) -> QTableView:
     header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
     header.resizeSection(0, 220)
     return view
-
-
-class DiffWindow(QDialog):
-    """A non-modal window showing a saved ``git diff`` with colors."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("diffWindow")
-        self.setModal(False)
-        self.resize(860, 620)
-        self.text = QPlainTextEdit(self)
-        self.text.setAccessibleName("Diff")
-        self.text.setReadOnly(True)
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        from app.details.highlight import Highlighter  # (imported when a diff is first shown)
-        self._highlighter = Highlighter(self.text.document(), "diff")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        buttons.rejected.connect(self.close)
-        copy = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
-        copy.clicked.connect(lambda: copy_from(copy, self.text.toPlainText()))
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.text)
-        layout.addWidget(buttons)
-
-    def show_diff(self, title: str, text: str) -> None:
-        self.setWindowTitle(title)
-        self._highlighter.set_kind("diff")
-        self.text.setPlainText(text)
-        self.show()
-        self.raise_()
 
 
 class RunDetails(QWidget):
