@@ -4,6 +4,7 @@
     .venv/bin/python bench/bench_search.py -n 100000 --repeat 1
     .venv/bin/python bench/bench_search.py --queries ab  # only queries (a) and (b)
     .venv/bin/python bench/bench_search.py --profile a   # cProfile of tracker's warm search for query (a)
+    .venv/bin/python bench/bench_search.py --tracker-only  # tracker alone, each query beside the floor
 
 The runs are written once and kept under the temp dir (the folder's name holds N and a data
 version): tracker's runs by ``bench/generate_runs.py`` (the data ``bench_app.py`` uses), then the
@@ -199,7 +200,23 @@ def child(lib: str, query: Query, ready: dict) -> dict:
         warm.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
     rows = [[r.info.run_name, r.data.metrics.get(query.order_metric) if query.order_metric else None] for r in runs]
-    return {"import": t1 - t0, "client": t2 - t1, "cold": t3 - t2, "warm": min(warm), "cpu": min(cpu), "rows": rows}
+    out = {"import": t1 - t0, "client": t2 - t1, "cold": t3 - t2, "warm": min(warm), "cpu": min(cpu), "rows": rows}
+    if lib == "tracker":
+        out["floor"] = min(check_floor(ready["root"]) for _ in range(WARM_CALLS))
+    return out
+
+
+def check_floor(root: str) -> float:
+    """What any search that sees every change must do at least, timed in plain Python: list the root
+    and stat each run folder's run.json (relative to the open root, in one comprehension)."""
+    t = time.perf_counter()
+    names = [name for name in os.listdir(root) if len(name) == 32]
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        [os.stat(name + "/run.json", dir_fd=fd) for name in names]
+    finally:
+        os.close(fd)
+    return time.perf_counter() - t
 
 
 def spawn(lib: str, query: Query, n: int) -> dict:
@@ -252,9 +269,10 @@ def run_benchmark(n: int, repeat: int, keys: list[str]) -> None:
           f"{'cold':>6} {'warm':>6} {'cpu':>6}")
     print("-" * len(header))
     setup = {"tracker": [], "mlflow": []}
-    notes = []
+    notes, floors = [], []
     for query in (BY_KEY[k] for k in keys):
         got = {lib: [spawn(lib, query, n) for _ in range(repeat)] for lib in ("tracker", "mlflow")}
+        floors += got["tracker"]
         verdict = check_same(query, got["tracker"][0]["rows"], got["mlflow"][0]["rows"])
         if verdict != "same runs":
             notes.append(f"({query.key}) {verdict}")
@@ -268,6 +286,9 @@ def run_benchmark(n: int, repeat: int, keys: list[str]) -> None:
         print(f"{label[:32]:32} {len(got['tracker'][0]['rows']):>5} | {ms(t['cold'])} {ms(t['warm'])} {ms(t['cpu'])} | "
               f"{ms(m['cold'])} {ms(m['warm'])} {ms(m['cpu'])} | {ratios}")
     print()
+    floor = statistics.median(r["floor"] for r in floors)
+    print(f"the floor: listing the runs and a stat of each run.json, nothing else (best of {WARM_CALLS} in each "
+          f"tracker process, median): {floor * 1000:.1f} ms")
     for lib, name in (("tracker", "from tracker import Client"), ("mlflow", "from mlflow import MlflowClient")):
         imp = statistics.median(f["import"] for f in setup[lib])
         cli = statistics.median(f["client"] for f in setup[lib])
@@ -277,6 +298,22 @@ def run_benchmark(n: int, repeat: int, keys: list[str]) -> None:
     for query in (BY_KEY[k] for k in keys):
         print(f"({query.key}) filter {query.filter_string!r}, order_by {list(query.order_by)}, "
               f"max_results {query.max_results}")
+
+
+def run_tracker_only(n: int, repeat: int, keys: list[str]) -> None:
+    """tracker's figures alone, with the floor beside each query (no MLflow process is started)."""
+    from machine import describe_machine
+    ensure_data(n)
+    print(f"{n:,} runs; {describe_tree()}\nmachine: {describe_machine()}\nmedian of {repeat} processes; warm: best "
+          f"of {WARM_CALLS}; floor: listing + a stat of each run.json alone, best of {WARM_CALLS}; times in ms\n")
+    print(f"{'query':32} {'runs':>5} | {'cold':>7} {'warm':>7} {'cpu':>7} {'floor':>7}")
+    for query in (BY_KEY[k] for k in keys):
+        results = [spawn("tracker", query, n) for _ in range(repeat)]
+        fig = {f: statistics.median(r[f] for r in results) for f in ("cold", "warm", "cpu", "floor")}
+        label = f"({query.key}) {query.label}"
+        print(f"{label[:32]:32} {len(results[0]['rows']):>5} | {ms(fig['cold'])} {ms(fig['warm'])} {ms(fig['cpu'])} "
+              f"{ms(fig['floor'])}")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 def profile(n: int, key: str) -> None:
@@ -303,6 +340,8 @@ def main() -> None:
     parser.add_argument("-n", "--runs", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3, help="fresh processes per library and query (median)")
     parser.add_argument("--queries", default="".join(BY_KEY), help="which queries, e.g. 'ab' (default: all)")
+    parser.add_argument("--tracker-only", action="store_true",
+                        help="time tracker alone (no MLflow processes, no comparison): quick before/after checks")
     parser.add_argument("--profile", metavar="QUERY", choices=list(BY_KEY), help="profile tracker's warm search")
     parser.add_argument("--child", nargs=2, metavar=("LIB", "QUERY"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -312,6 +351,8 @@ def main() -> None:
         print("RESULT " + json.dumps(child(lib, BY_KEY[key], ready)), flush=True)
     elif args.profile:
         profile(args.runs, args.profile)
+    elif args.tracker_only:
+        run_tracker_only(args.runs, args.repeat, [k for k in args.queries if k in BY_KEY])
     else:
         run_benchmark(args.runs, args.repeat, [k for k in args.queries if k in BY_KEY])
 
