@@ -81,7 +81,7 @@ class Backend:
         admin_sql(self.admin_url, f"CREATE DATABASE {name}")
         self.created.append(name)
         parts = urlparse(self.admin_url)
-        query = f"options={self.options}" if self.options else ""
+        query = "&".join(q for q in (parts.query, f"options={self.options}" if self.options else "") if q)
         return urlunparse(parts._replace(path="/" + name, query=query))
 
     def drop(self) -> None:
@@ -190,8 +190,10 @@ def best(found: list[dict]) -> dict:
 def start_server():
     from postgres_server import PostgresServer, binaries
     bin_dir = binaries()
-    if bin_dir is None:
-        sys.exit("no PostgreSQL server binaries (initdb, pg_ctl): install Debian's postgresql, or pass --postgres-url")
+    if bin_dir is None:  # said, not failed: `make bench` runs every bench, and `make test` installs them
+        print("skipped: no PostgreSQL server binaries (initdb, pg_ctl); install Debian's postgresql "
+              "(`make test` does), or pass --postgres-url")
+        sys.exit(0)
     server = PostgresServer(bin_dir)
     try:
         server.start()
