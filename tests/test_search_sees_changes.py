@@ -170,3 +170,13 @@ def test_a_killed_writer_is_seen_and_a_table_handed_out_keeps_its_statuses(root)
         proc.stdin.close()
     assert [r.info.run_name for r in client.search_runs(filter_string="attributes.status = 'KILLED'")] == ["victim"]
     assert handed_out.text["status"].get(handed_out.position(run_id)) == "RUNNING"  # not changed under its holder
+
+
+def test_folders_not_named_by_a_run_id_are_not_searched(root):
+    run_id = make_run(root, "real").run_id
+    client = Client(root)
+    assert _names(client) == ["real"]
+    for name in (run_id.upper(), "g" * 32, "é" * 32, run_id[:31] + "\n", os.fsdecode(b"\xff" * 32)):
+        shutil.copytree(root / run_id, root / name)  # a copy of a real run, under a name no run has
+    assert _names(client) == ["real"]
+    assert _names(Client(root)) == ["real"]
