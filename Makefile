@@ -38,7 +38,7 @@ test: $(STAMP) lint postgres
 lint: $(STAMP)
 	$(BIN)/ruff check tracker app bench tests examples
 
-bench: $(STAMP) bytecode
+bench: $(STAMP) bytecode postgres
 	for b in bench/bench_*.py; do QT_QPA_PLATFORM=offscreen $(BIN)/python $$b || exit 1; done
 
 demo: $(STAMP)
