@@ -2,7 +2,7 @@
 then), and then show the selected run as if they had always been there."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QTreeView, QWidget
+from PySide6.QtWidgets import QLabel, QTableView, QTreeView, QWidget
 
 from app_fixtures import *  # noqa: F403
 from app_fixtures import OFFSCREEN_NOISE, log_run, open_window
@@ -50,3 +50,27 @@ def test_output_tab_is_built_when_shown(qtbot, runs_root):
     assert output.plain_text() == ""  # the run printed nothing
     assert window.findChild(QLabel, "outputPlaceholder") is None or \
         window.details.tabs.indexOf(window.findChild(QLabel, "outputPlaceholder")) < 0
+
+
+def test_params_metrics_and_tags_tabs_are_built_when_shown(qtbot, runs_root):
+    log_run("older", params={"lr": "0.1"}, metrics={"loss": 0.5}, tags={"team": "a"})
+    newest = log_run("newest", params={"lr": "0.2", "depth": "3"}, metrics={"loss": 0.25}, tags={"team": "b"})
+    window = open_window(qtbot, runs_root, 2)
+    qtbot.waitUntil(lambda: window.details.run() is not None and window.details.run().info.run_id == newest)
+    tabs = window.details.tabs
+    assert [tabs.tabText(i) for i in range(1, 4)] == ["Params (2)", "Metrics (1)", "Tags (1)"]
+    for name in ("paramsTable", "metricsTable", "tagsTable", "tagsEditor"):
+        assert window.findChild(QWidget, name) is None, name
+    _show_tab(window, "Params")
+    params = window.findChild(QTableView, "paramsTable")
+    assert params is not None and params.isVisible()
+    assert [params.model().index(r, 0).data() for r in range(params.model().rowCount())] == ["depth", "lr"]
+    _show_tab(window, "Tags")
+    assert window.findChild(QTableView, "tagsTable").model().index(0, 1).data() == "b"
+    assert window.details.system_heading.text().startswith("SYSTEM TAGS (")
+    third = log_run("third", params={"seed": "7"})
+    qtbot.waitUntil(lambda: window.runs_model.get(third) is not None, timeout=10000)
+    window.select_run(third)
+    qtbot.waitUntil(lambda: window.details.run() is not None and window.details.run().info.run_name == "third")
+    assert [params.model().index(r, 0).data() for r in range(params.model().rowCount())] == ["seed"]
+    assert window.details.tabs.tabText(1) == "Params (1)"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QMenu, QPushButton, QStackedWidget, QTableView,
+    QHBoxLayout, QLabel, QMenu, QPushButton, QStackedWidget, QTableView,
     QTabWidget, QVBoxLayout, QWidget,
 )
 
@@ -22,12 +22,13 @@ from app.shell import resources
 from app.runs import access as run_access
 from app.runs.registered import close_client, registry_client
 from app.common.formatting import DIFF_TAG, format_size, is_system_tag
-from app.common.table_look import record_table
 from app.common.table_model import TableModel
 from app.common.worker import Worker
 from app.details.copying import copy_from
 from app.details.diff_window import DiffWindow  # (also app.registry's, by this name)
 from app.details.overview import Overview
+from app.details.tags_editor import TagsEditor
+from app.details.tags_page import TagsPage, record_view
 
 if TYPE_CHECKING:
     from app.details.artifacts import ArtifactsView
@@ -44,21 +45,6 @@ def _placeholder(name: str, title: str, parent: QWidget) -> QLabel:
     label.setAlignment(Qt.AlignmentFlag.AlignCenter)
     label.setProperty("muted", True)
     return label
-
-
-def _table(model: TableModel, name: str, parent: QWidget) -> QTableView:
-    view = QTableView(parent)
-    view.setObjectName(name)
-    view.setAccessibleName(name.removesuffix("Table").capitalize())
-    view.setModel(model)
-    view.setSortingEnabled(True)
-    view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    record_table(view)
-    header = view.horizontalHeader()
-    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-    header.resizeSection(0, 220)
-    return view
 
 
 class RunDetails(QWidget):
@@ -144,40 +130,19 @@ class RunDetails(QWidget):
                                         numeric_columns=range(1, 6))
         self.tags_model = TableModel(["Tag", "Value"], self)  # the user's own
         self.system_tags_model = TableModel(["System tag", "Value"], self)  # tracker.*, mlflow.*
-        self.params_table = _table(self.params_model, "paramsTable", content)
-        self.metrics_table = _table(self.metrics_model, "metricsTable", content)
-        self.metrics_table.horizontalHeader().setStretchLastSection(False)
-        for column in range(1, 6):
-            self.metrics_table.horizontalHeader().resizeSection(column, 86)
-        self.tags_page = QWidget(content)
-        self.tags_table = _table(self.tags_model, "tagsTable", self.tags_page)
-        self.system_tags_table = _table(self.system_tags_model, "systemTagsTable", self.tags_page)
-        self.system_tags_table.setAccessibleName("System tags")
-        self.no_tags = QLabel("No tags of your own yet: Add Tag…, or tracker.set_tag(key, value) in a script",
-                              self.tags_page)
-        self.no_tags.setObjectName("noUserTags")
-        self.no_tags.setWordWrap(True)  # (a narrow pane wraps it rather than widening the page)
-        self.no_tags.setProperty("muted", True)
-        self.system_heading = QLabel(self.tags_page)
-        self.system_heading.setObjectName("panelHeading")  # the app's small-caps section style
-        self.system_heading.setToolTip("Recorded by the tracker (tracker.*) or by MLflow (mlflow.*)")
-        tags_layout = QVBoxLayout(self.tags_page)
-        tags_layout.setContentsMargins(0, 0, 0, 0)
-        tags_layout.setSpacing(4)
-        from app.details.tags_editor import TagsEditor
-        self.tags_editor = TagsEditor(self.tags_table, self.run, self.edits, self.tags_page)
-        self.tags_table.selectionModel().selectionChanged.connect(self._on_tag_selected)
-        tags_layout.addWidget(self.tags_editor)
-        tags_layout.addWidget(self.tags_table, 2)
-        tags_layout.addWidget(self.no_tags)
-        tags_layout.addWidget(self.system_heading)
-        tags_layout.addWidget(self.system_tags_table, 3)
         self.tabs.addTab(self.overview, "Overview")
-        self.tabs.addTab(self.params_table, "Params")
-        self.tabs.addTab(self.metrics_table, "Metrics")
-        self.tabs.addTab(self.tags_page, "Tags")
-        # Artifacts and Output are built when first shown (or asked for): their modules and
-        # widgets took ~100 ms of the GUI thread when the first run was shown, measured at start-up.
+        # The other tabs are built when first shown (or asked for): every widget of the page is
+        # polished when the page is first shown, hidden tabs' too, and the first run's page
+        # held the GUI thread for 100-250 ms at start-up with them all built (measured).
+        self._params_table: QTableView | None = None
+        self._metrics_table: QTableView | None = None
+        self._tags_page: TagsPage | None = None
+        self._params_page = _placeholder("paramsPlaceholder", "Params", content)
+        self._metrics_page = _placeholder("metricsPlaceholder", "Metrics", content)
+        self._tags_placeholder = _placeholder("tagsPlaceholder", "Tags", content)
+        self.tabs.addTab(self._params_page, "Params")
+        self.tabs.addTab(self._metrics_page, "Metrics")
+        self.tabs.addTab(self._tags_placeholder, "Tags")
         self._artifacts_page = _placeholder("artifactsPlaceholder", "Artifacts", content)
         self._output_page = _placeholder("outputPlaceholder", "Output", content)
         self.tabs.addTab(self._artifacts_page, "Artifacts")
@@ -191,6 +156,50 @@ class RunDetails(QWidget):
         content_layout.addWidget(self.tabs, 1)
         self.stack.addWidget(content)
         self.built = True
+
+    @property
+    def params_table(self) -> QTableView:
+        self.build()
+        if self._params_table is None:
+            self._params_table = record_view(self.params_model, "paramsTable", None)
+            self._put_in_place(self._params_page, self._params_table)
+        return self._params_table
+
+    @property
+    def metrics_table(self) -> QTableView:
+        self.build()
+        if self._metrics_table is None:
+            view = self._metrics_table = record_view(self.metrics_model, "metricsTable", None)
+            view.horizontalHeader().setStretchLastSection(False)
+            for column in range(1, 6):
+                view.horizontalHeader().resizeSection(column, 86)
+            self._put_in_place(self._metrics_page, view)
+        return self._metrics_table
+
+    @property
+    def tags_page(self) -> TagsPage:
+        """The Tags tab (``tags_table``, ``tags_editor``...), built when first shown or asked for."""
+        self.build()
+        if self._tags_page is None:
+            self._tags_page = TagsPage(self.tags_model, self.system_tags_model, self.run, self.edits)
+            self._put_in_place(self._tags_placeholder, self._tags_page)
+        return self._tags_page
+
+    @property
+    def tags_table(self) -> QTableView:
+        return self.tags_page.tags_table
+
+    @property
+    def system_tags_table(self) -> QTableView:
+        return self.tags_page.system_tags_table
+
+    @property
+    def tags_editor(self) -> TagsEditor:
+        return self.tags_page.editor
+
+    @property
+    def system_heading(self) -> QLabel:
+        return self.tags_page.system_heading
 
     @property
     def artifacts(self) -> "ArtifactsView":
@@ -232,11 +241,11 @@ class RunDetails(QWidget):
 
     @Slot(int)
     def _on_tab_changed(self, index: int) -> None:
-        page = self.tabs.widget(index)
-        if page is self._artifacts_page:
-            self.artifacts  # noqa: B018 - builds it
-        elif page is self._output_page:
-            self.output  # noqa: B018 - builds it
+        build = {self._params_page: "params_table", self._metrics_page: "metrics_table",
+                 self._tags_placeholder: "tags_page", self._artifacts_page: "artifacts",
+                 self._output_page: "output"}.get(self.tabs.widget(index))
+        if build is not None:
+            getattr(self, build)  # the property builds it
 
     def _show_artifacts(self, run: Run | UnreadableRun | None) -> None:
         if isinstance(run, Run):
@@ -289,11 +298,8 @@ class RunDetails(QWidget):
             self._show_artifacts(run)
         if self._output is not None:
             self._output.set_run(run)
-        self.tags_editor.update_buttons()
-
-    @Slot()
-    def _on_tag_selected(self) -> None:
-        self.tags_editor.update_buttons()
+        if self._tags_page is not None:
+            self._tags_page.editor.update_buttons()
 
     def _fill_tables(self, run: Run) -> None:
         data = run.data
@@ -305,27 +311,17 @@ class RunDetails(QWidget):
         system = sorted(((k, v) for k, v in data.tags.items() if is_system_tag(k)), key=lambda kv: kv[0].lower())
         self.tags_model.set_rows(mine)
         self.system_tags_model.set_rows(system)
-        self.tags_table.setVisible(bool(mine))
-        self._fit_rows(self.tags_table, len(mine))
-        self.no_tags.setVisible(not mine)
-        self.system_heading.setText(f"SYSTEM TAGS ({len(system)})")
-        for view in (self.params_table, self.metrics_table, self.tags_table, self.system_tags_table):
+        views = [self._params_table, self._metrics_table]  # those built: the others sort when they are
+        if self._tags_page is not None:
+            self._tags_page.show_counts()
+            views += [self._tags_page.tags_table, self._tags_page.system_tags_table]
+        for view in filter(None, views):
             header = view.horizontalHeader()
             if header.sortIndicatorSection() >= 0:
                 view.model().sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
         self.tabs.setTabText(1, f"Params ({len(data.params)})")
         self.tabs.setTabText(2, f"Metrics ({len(data.summaries)})")
         self.tabs.setTabText(3, f"Tags ({len(mine)})")
-
-    @staticmethod
-    def _fit_rows(view: QTableView, rows: int, most: int = 10) -> None:
-        """No taller than its rows (up to ``most``): the system tags below get the rest."""
-        if rows > most:
-            view.setMaximumHeight(16777215)  # QWIDGETSIZE_MAX
-            return
-        row = view.verticalHeader().defaultSectionSize()
-        view.setMaximumHeight(view.horizontalHeader().sizeHint().height() + (rows + 1) * row
-                              + 2 * view.frameWidth())  # + a row for a horizontal scroll bar
 
     # ---- actions ----------------------------------------------------------------------
 
