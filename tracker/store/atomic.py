@@ -7,6 +7,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
+import orjson
+
 from .regular import open_regular
 
 
@@ -47,4 +49,26 @@ def read_json(path: str | os.PathLike) -> Any:
     Only a regular file is read (``regular.open_regular``): anything else raises NotRegularFile.
     """
     with open_regular(path) as f:
-        return json.loads(f.read().decode("utf-8"))
+        return decode_json(f.read())
+
+
+def decode_json(data: bytes) -> Any:
+    """``json.loads(data.decode("utf-8"))`` in a third of its time for most documents (a first open
+    of many runs is mostly this), with one difference: an integer beyond 64 bits reads as the
+    float nearest to it, ``float(n)`` (as an int where no float holds it). What orjson refuses
+    (NaN, Infinity, lone surrogates) is read by json, so those read and fail as they always have.
+    """
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data.decode("utf-8"), parse_int=_int_as_orjson_reads_it)
+
+
+def _int_as_orjson_reads_it(text: str) -> int | float:
+    n = int(text)
+    if -2 ** 63 <= n < 2 ** 64:
+        return n
+    try:
+        return float(n)
+    except OverflowError:
+        return n
