@@ -54,11 +54,7 @@ def launch(args: argparse.Namespace) -> tuple["QApplication", "MainWindow"]:
 
     from PySide6.QtWidgets import QApplication
 
-    from app.shell import errors
-
-    from app.shell import resources
-
-    from app.shell import theme
+    from app.shell import errors, resources, theme
     from app.shell.window import MainWindow
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "tracker-app"])
