@@ -105,7 +105,9 @@ class TextColumn:
 
     def used_codes(self) -> np.ndarray:
         """The codes some run has (a table made by ``take`` keeps every distinct value of its source)."""
-        return np.unique(self.codes[self.codes >= 0])
+        # (bincount rather than np.unique: the same sorted codes in linear time, and np.unique
+        # imports numpy.ma on its first call, ~18 ms of a process's first search)
+        return np.flatnonzero(np.bincount(self.codes[self.codes >= 0], minlength=len(self._uniques)))
 
     def numbers(self) -> np.ndarray:
         """Every run's value as a float64: NaN where missing or not a number."""

@@ -171,7 +171,7 @@ def _read(files: np.lib.npyio.NpzFile, root: str) -> RunTable:
         raise TableFileError("keys missing or repeated")
     columns = [TextColumn(codes[i], groups[i]) for i in range(n_text)]
     text = dict(zip(TEXT_FIELDS, columns))
-    if n and (text["dir"].codes.min() < 0 or len(np.unique(text["dir"].codes)) != n):
+    if n and (text["dir"].codes.min() < 0 or np.count_nonzero(np.bincount(text["dir"].codes)) != n):
         raise TableFileError("run folders missing or repeated")
     ints = _member(files, "ints", np.int64, (len(INT_FIELDS), n))
     present = _member(files, "metrics.present", np.bool_, (n_metrics, n))
