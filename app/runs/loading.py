@@ -382,10 +382,10 @@ class LoadWorker(QObject):
         started = time.perf_counter()
         dirs = table.dirs()
         try:
-            keys = layout.run_doc_keys(str(self.root), dirs)
+            keys, found = layout.run_doc_key_arrays(str(self.root), dirs)
         except OSError:
-            keys = []
-        edited = {d for d, key, known in zip(dirs, keys, table.file_keys()) if key is not None and key != known}
+            return set()
+        edited = {dirs[i] for i in np.flatnonzero(found & (keys != table.file_key_array()).any(axis=0)).tolist()}
         self.next_edit_check = time.monotonic() + (time.perf_counter() - started) / EDIT_CHECK_SHARE
         return edited
 

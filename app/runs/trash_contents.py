@@ -34,7 +34,8 @@ class TrashContents:
         """Whether ``other`` lists the same deleted runs, read from the same files, deleted at the same times."""
         if other is None or other.table.n != self.table.n:
             return False
-        return (self.table.dirs() == other.table.dirs() and self.table.file_keys() == other.table.file_keys()
+        return (self.table.dirs() == other.table.dirs()
+                and bool(np.array_equal(self.table.file_key_array(), other.table.file_key_array()))
                 and bool(np.array_equal(self.deleted_ms, other.deleted_ms)))
 
 

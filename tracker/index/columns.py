@@ -237,6 +237,11 @@ def concat_texts(parts: list[TextColumn | None], sizes: list[int]) -> TextColumn
     lookup: dict[str, int] = {}
     codes = np.empty(sum(sizes), dtype=np.int32)
     at = 0
+    first = parts[0]
+    if first is not None:  # its codes stay as they are: runs added to a big table copy its lookup, not rebuild it
+        lookup = dict(first._lookup) if first._lookup is not None else {u: i for i, u in enumerate(first.uniques)}
+        codes[:sizes[0]] = first.codes
+        at, parts, sizes = sizes[0], parts[1:], sizes[1:]
     for part, size in zip(parts, sizes):
         if part is None:
             codes[at:at + size] = MISSING

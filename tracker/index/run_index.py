@@ -221,11 +221,9 @@ class RunIndex:
             gone = [d for d in known if d not in listed]
             checked = {d: i for d, i in known.items() if d in listed}
         dirs = list(checked)
-        if len(dirs) == table.n:  # every row, in order (a folder is in one row)
-            stored = np.stack([table.ints[f] for f in ("mtime_ns", "size", "ino")])
-        else:
-            rows = np.fromiter(checked.values(), dtype=np.int64, count=len(dirs))
-            stored = np.stack([table.ints[f][rows] for f in ("mtime_ns", "size", "ino")])
+        stored = table.file_key_array()
+        if len(dirs) != table.n:  # (else every row, in order: a folder is in one row)
+            stored = stored[:, np.fromiter(checked.values(), dtype=np.int64, count=len(dirs))]
         keys, found = layout.run_doc_key_arrays(self._root_str, dirs)
         for j in np.flatnonzero(~found | (keys != stored).any(axis=0)).tolist():
             check(dirs[j], tuple(keys[:, j].tolist()) if found[j] else None)

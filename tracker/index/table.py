@@ -32,6 +32,7 @@ INT_FIELDS = ("start_time", "end_time", "pid", "pid_start", "mtime_ns", "size", 
 FAMILIES = ("params", "tags", "metrics")
 
 FileKey = tuple[int, int, int]  # (mtime_ns, size, inode) of a run.json
+_KEY_FIELDS = ("mtime_ns", "size", "ino")  # the int columns that make up a FileKey
 
 
 class RunTable:
@@ -49,7 +50,6 @@ class RunTable:
         self.metrics = metrics
         self._positions: dict[str, int] | None = None
         self._root_uri: str | None = None
-        self._file_keys: list[FileKey] | None = None
 
     @classmethod
     def empty(cls, root: str) -> "RunTable":
@@ -82,13 +82,12 @@ class RunTable:
         return np.flatnonzero(~self.text["reason"].present())
 
     def file_key(self, i: int) -> FileKey:
-        return self.file_keys()[i]
+        """Row ``i``'s ``run.json`` key as read (``NO_INT`` three times: not to be trusted, read it again)."""
+        return tuple(int(self.ints[f][i]) for f in _KEY_FIELDS)
 
-    def file_keys(self) -> list[FileKey]:
-        """Each row's ``run.json`` key as read (``NO_INT`` three times: not to be trusted, read it again)."""
-        if self._file_keys is None:
-            self._file_keys = list(zip(*(self.ints[f].tolist() for f in ("mtime_ns", "size", "ino"))))
-        return self._file_keys
+    def file_key_array(self) -> np.ndarray:
+        """Every row's ``file_key``, as int64 rows of mtime_ns, size and inode (shape (3, n))."""
+        return np.stack([self.ints[f] for f in _KEY_FIELDS])
 
     def path(self, i: int) -> str:
         return os.path.join(self.root, self.text["dir"].get(i))
@@ -177,6 +176,8 @@ class RunTable:
         changed_dirs = changed.dirs()
         if not remove and all(d in positions for d in changed_dirs):  # runs that changed in place: one copy
             return self._replaced(changed, np.array([positions[d] for d in changed_dirs], dtype=np.int64))
+        if not remove and not any(d in positions for d in changed_dirs):  # new runs only: appended, one copy
+            return self.concat(changed)
         gone = set(remove) | set(changed_dirs)
         keep = [i for i, d in enumerate(self.dirs()) if d not in gone]
         if not changed.n:
@@ -219,7 +220,7 @@ class RunTable:
         text["status"] = text["status"].copy()
         new = RunTable(self.root, self.n, text, dict(self.ints), dict(self.params), dict(self.tags),
                        dict(self.metrics))
-        new._positions, new._root_uri, new._file_keys = self._positions, self._root_uri, self._file_keys
+        new._positions, new._root_uri = self._positions, self._root_uri
         return new
 
     def copy(self) -> "RunTable":
