@@ -47,7 +47,7 @@ def launch(args: argparse.Namespace) -> tuple["QApplication", "MainWindow"]:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Before any Qt module: once PySide6 is imported, it reads the source of every module imported
     # after it (looking for `from __feature__ import`), and numpy and the index are ~150 modules.
-    import tracker.index  # noqa: F401
+    import tracker.index
     import tracker.query  # noqa: F401
     configure_application()
     from app.shell.settings import Settings
