@@ -40,6 +40,7 @@ CHECK_MS = 2000  # re-check RUNNING and unreadable runs, and whether the root st
 RESCAN_EVERY = 5  # every 5th check also lists the root (a safety net for lost events)
 SAVE_MS = 10_000  # a table changed by live updates is saved at most this often (and at close)
 EDIT_CHECK_SHARE = 0.01  # looking for edits of unwatched runs takes at most this share of the loader's time
+EDIT_CHECK_MAX_S = 0.5  # the opening's time counted as a look for edits (a first open reads every run)
 
 _same = same_run  # (the MLflow worker's name for it)
 
@@ -145,6 +146,7 @@ class LoadWorker(QObject):
         if cached is not None and cached.n:
             self._show(cached, self.index.path)  # the window fills now; checking the runs comes after
         self._reading = not self.shown  # checking a stored table says nothing until a run must be read
+        noted, checking = layout.edits_noted(str(root)), time.perf_counter()
         try:
             result = self.index.refresh(self._progress, self.stop.is_set, None if self.shown else self._on_partial,
                                         table=cached if cached is not None else RunTable.empty(str(root)))
@@ -156,6 +158,13 @@ class LoadWorker(QObject):
             return
         if result.cancelled or self.stop.is_set():  # close() asked us to stop
             return
+        # The refresh has just compared every run.json with the table: the next look for edits of
+        # unwatched runs (_edited) is due one spacing from now, not at the first change (at 100,000
+        # runs that look is ~0.45 s, and it held up the first new run). An edit noted meanwhile is
+        # still looked for at once.
+        self.edits_seen = noted
+        spent = min(time.perf_counter() - checking, EDIT_CHECK_MAX_S)
+        self.next_edit_check = time.monotonic() + spent / EDIT_CHECK_SHARE
         table, self.index_path = result.table, result.path
         unreadable = int(np.count_nonzero(table.text["reason"].present()))
         if not table.n:
