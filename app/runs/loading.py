@@ -374,10 +374,10 @@ class LoadWorker(QObject):
             gone = self.table.dirs()
             if problem.endswith("does not exist"):
                 problem = f"{self.root} was deleted or moved; its runs are no longer listed"
-            self.status.emit(gen, problem)
-            if gone:
+            if gone:  # (first: whoever reads the message finds the runs gone already)
                 self.table, self.base = RunTable.empty(str(self.root)), None
                 self.changed.emit(gen, RunsUpdate(self.table, [], gone, prepare(self.table)))
+            self.status.emit(gen, problem)
         return False
 
     def _edited(self, table: RunTable) -> set[str]:
