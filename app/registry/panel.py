@@ -53,6 +53,7 @@ class RegistryPanel(QWidget):
         self._generation = 0
         self._model: str | None = None
         self._version: int | None = None
+        self._newest_by_default = False  # the selected version was picked as the newest, not by the user
         self._shown: ModelVersion | None = None  # the version whose lineage is shown
         self._reload_job = -1
         self._reload_again = False
@@ -279,7 +280,7 @@ class RegistryPanel(QWidget):
         ui.subtitle.setText(model_subtitle(model, len(state.versions)))
         ui.subtitle.setToolTip(model_alias_warnings(model))
         ui.middle_stack.setCurrentWidget(ui.middle)
-        wanted = self._version
+        wanted = None if self._newest_by_default else self._version  # a newer version moves a default pick
         ui.versions_model.set_rows(state.versions)
         ui.history_model.set_rows([history_row(e) for e in reversed(state.history)])
         if wanted is None or not self.select_version(wanted):
@@ -287,6 +288,7 @@ class RegistryPanel(QWidget):
                 index = ui.versions_proxy.index(0, 0)
                 ui.versions.selectionModel().setCurrentIndex(
                     index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+                self._newest_by_default = True
         self._show_lineage()
 
     def _show_lineage(self) -> None:
@@ -329,6 +331,7 @@ class RegistryPanel(QWidget):
 
     @Slot(QModelIndex, QModelIndex)
     def _on_version_current(self, current: QModelIndex, previous: QModelIndex) -> None:
+        self._newest_by_default = False  # (set again after this when the panel itself picked the newest)
         self._show_lineage()
 
     def _update_actions(self) -> None:
