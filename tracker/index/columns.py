@@ -185,16 +185,16 @@ class MetricColumn:
         return cls(np.zeros(n, dtype=bool), arrays)
 
     @classmethod
-    def from_rows(cls, n: int, rows: Sequence[int], summaries: Sequence[tuple]) -> "MetricColumn":
-        """``n`` runs, of which ``rows`` have the ``summaries``: one ``(last, min, max, value, count,
-        last_step, last_timestamp, max_step)`` each."""
+    def from_rows(cls, n: int, rows: Sequence[int], floats: Sequence[float], ints: Sequence[int]) -> "MetricColumn":
+        """``n`` runs, of which ``rows`` have a summary: ``floats`` holds each one's ``(last, min, max,
+        value)`` in turn, ``ints`` its ``(count, last_step, last_timestamp, max_step)``."""
         column = cls.empty(n)
         if rows:
             at = np.asarray(rows, dtype=np.int64)
             column.present[at] = True
-            k = len(METRIC_FLOATS)  # one conversion per kind for all the tuples (ints stay int64: exact)
-            floats = np.array([s[:k] for s in summaries], dtype=np.float64).reshape(len(rows), k)
-            ints = np.array([s[k:] for s in summaries], dtype=np.int64).reshape(len(rows), len(METRIC_INTS))
+            # one conversion per kind for all the rows (ints stay int64: exact)
+            floats = np.array(floats, dtype=np.float64).reshape(len(rows), len(METRIC_FLOATS))
+            ints = np.array(ints, dtype=np.int64).reshape(len(rows), len(METRIC_INTS))
             for j, name in enumerate(METRIC_FLOATS):
                 column.arrays[name][at] = floats[:, j]
             for j, name in enumerate(METRIC_INTS):

@@ -177,7 +177,12 @@ class RunTable:
         if not remove and all(d in positions for d in changed_dirs):  # runs that changed in place: one copy
             return self._replaced(changed, np.array([positions[d] for d in changed_dirs], dtype=np.int64))
         if not remove and not any(d in positions for d in changed_dirs):  # new runs only: appended, one copy
-            return self.concat(changed)
+            appended = self.concat(changed)
+            # the lookup grows rather than being made again: at 100,000 runs making it takes ~8 ms,
+            # and the table handed to a viewer is looked up in at once, on its GUI thread
+            appended._positions = dict(positions)
+            appended._positions.update(zip(changed_dirs, range(self.n, appended.n)))
+            return appended
         gone = set(remove) | set(changed_dirs)
         keep = [i for i, d in enumerate(self.dirs()) if d not in gone]
         if not changed.n:
@@ -260,7 +265,10 @@ class TableBuilder:
         self.n = 0
         self._text: dict[str, list] = {f: [] for f in TEXT_FIELDS}
         self._ints: dict[str, list] = {f: [] for f in INT_FIELDS}
-        # key -> [(row, value)], so that a key few runs have costs only those runs
+        # key -> (rows, values), so that a key few runs have costs only those runs; metrics: key ->
+        # (rows, 4 floats per row, 4 ints per row). Flat lists, not a tuple per value: a chunk of
+        # 4,096 runs made ~300,000 tuples, and the garbage collector went through them again and
+        # again while they lived (full collections of 35-55 ms, holding the GIL, at 100,000 runs)
         self._families: dict[str, dict[str, list]] = {f: {} for f in FAMILIES}
 
     def add_unreadable(self, name: str, key: FileKey | None, reason: str) -> None:
@@ -298,13 +306,23 @@ class TableBuilder:
         for family, mapping in (("params", doc["params"]), ("tags", doc["tags"])):
             columns = self._families[family]
             for k, v in mapping.items():
-                columns.setdefault(str(k), []).append((row, str(v)))
+                k = str(k)
+                try:
+                    rows, values = columns[k]
+                except KeyError:
+                    rows, values = columns[k] = ([], [])
+                rows.append(row)
+                values.append(str(v))
         metrics = self._families["metrics"]
         for k, s in doc["metrics"].items():
+            try:
+                rows, floats, ints = metrics[k]
+            except KeyError:
+                rows, floats, ints = metrics[k] = ([], [], [])
             last, last_step = s["last"], s["last_step"]
-            metrics.setdefault(k, []).append((row, (
-                last, s["min"], s["max"], s.get("value_at_max_step", last), s["count"], last_step,
-                s["last_timestamp"], s.get("max_step", last_step))))
+            rows.append(row)
+            floats += (last, s["min"], s["max"], s.get("value_at_max_step", last))
+            ints += (s["count"], last_step, s["last_timestamp"], s.get("max_step", last_step))
 
     def add_run(self, name: str, key: FileKey | None, run: Run) -> None:
         """A run already made (by ``store.read_run``, an MLflow store's reader, a test), as it is: its
@@ -346,15 +364,22 @@ class TableBuilder:
         self.n += 1
 
     def build(self) -> RunTable:
+        """The table of the runs added; the builder is left empty.
+
+        Each key's collected values are let go as soon as its column is made: freeing a whole chunk's
+        values at once, when the builder was dropped, held the GIL for 60-90 ms in one step (a
+        viewer's GUI thread waited that long for it).
+        """
         n = self.n
-        text = {f: TextColumn.from_values(v) for f, v in self._text.items()}
-        ints = {f: np.array(v, dtype=np.int64) for f, v in self._ints.items()}
+        text = {f: TextColumn.from_values(self._text.pop(f)) for f in list(self._text)}
+        ints = {f: np.array(self._ints.pop(f), dtype=np.int64) for f in list(self._ints)}
         families: dict[str, dict] = {}
         for family in ("params", "tags"):
-            families[family] = {k: _sparse_text(pairs, n) for k, pairs in self._families[family].items()}
-        metrics = {}
-        for k, pairs in self._families["metrics"].items():
-            metrics[k] = MetricColumn.from_rows(n, [row for row, _ in pairs], [s for _, s in pairs])
+            collected = self._families[family]
+            families[family] = {k: _sparse_text(*collected.pop(k), n) for k in list(collected)}
+        collected = self._families["metrics"]
+        metrics = {k: MetricColumn.from_rows(n, *collected.pop(k)) for k in list(collected)}
+        self.__init__(self.root)  # empty, and ready for more runs
         return RunTable(self.root, n, text, ints, families["params"], families["tags"], metrics)
 
 
@@ -380,11 +405,10 @@ def _float(value: object) -> float:
         return float("nan")
 
 
-def _sparse_text(pairs: list[tuple[int, str]], n: int) -> TextColumn:
+def _sparse_text(rows: list[int], values: list[str], n: int) -> TextColumn:
     lookup: dict[str, int] = {}
     codes = np.full(n, -1, dtype=np.int32)
-    rows = [row for row, _ in pairs]
-    codes[rows] = [lookup.setdefault(v, len(lookup)) for _, v in pairs]
+    codes[rows] = [lookup.setdefault(v, len(lookup)) for v in values]
     return TextColumn(codes, list(lookup))
 
 
