@@ -126,15 +126,26 @@ class Notifier(QObject):
                 self._compare(update.table, rows)
 
     def _compare(self, table: RunTable, rows: np.ndarray) -> None:
-        """Notify what changed in ``rows`` since they were last seen."""
+        """Notify what changed in ``rows`` since they were last seen.
+
+        Whole arrays first, Python only for the rows that may notify: a first open hands over tens
+        of thousands of rows at a time, and a loop over them in Python took 35-110 ms of the GUI
+        thread per update at 100,000 runs.
+        """
         ids = table.text["dir"].values(rows).tolist()
-        statuses = table.text["status"].values(rows).tolist()
-        for row, run_id, status in zip(rows.tolist(), ids, statuses):
-            before = self._status.get(run_id)
-            self._status[run_id] = status
-            event = _ENDED.get(status)
-            if event is not None and before not in _ENDED and self._ended_since_open(table, row, status):
-                self._notify_ended(table, row, run_id, event)
+        status_column = table.text["status"]
+        ended_codes = np.array([u in _ENDED for u in status_column.uniques] + [False])
+        ended = ended_codes[status_column.codes[rows]]
+        before = list(map(self._status.get, ids))
+        self._status.update(zip(ids, status_column.values(rows).tolist()))
+        was_ended = np.fromiter(map(_ENDED.__contains__, before), dtype=bool, count=len(ids))
+        end = table.ints["end_time"][rows]
+        no_end = end <= 0  # a killed writer left none: its heartbeat decides (_ended_since_open)
+        maybe = ended & ~was_ended & ((end >= self._opened_ms) | no_end)
+        for i in np.flatnonzero(maybe).tolist():
+            row, status = int(rows[i]), status_column.get(int(rows[i]))
+            if self._ended_since_open(table, row, status):
+                self._notify_ended(table, row, ids[i], _ENDED[status])
         for key, column in table.metrics.items():
             last = column["last"][rows]
             for i in np.flatnonzero(column.present[rows] & ~np.isfinite(last)).tolist():
