@@ -47,6 +47,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 
+from app.common.next_frame import after_next_frame
 from app.common.worker import Worker
 from app.runs import access as run_access
 from app.runs.mlflow_loading import MlflowLoadWorker
@@ -189,6 +190,7 @@ class RunsSource(QObject):
     def _on_loaded(self, generation: int, snapshot: Snapshot) -> None:
         if generation == self._generation:
             self.loaded.emit(snapshot)
+            self._taken()
 
     @Slot(int, object)
     def _on_changed(self, generation: int, update: RunsUpdate) -> None:
@@ -196,6 +198,13 @@ class RunsSource(QObject):
             self.runs_changed.emit(update)
             if update.removed and generation == self._generation:
                 self.runs_removed.emit(update.removed)
+            self._taken()
+
+    def _taken(self) -> None:
+        """Tell the loader its table is in once the window has painted it (``LoadWorker.taken``)."""
+        taken = getattr(self._worker, "taken", None)
+        if taken is not None:
+            after_next_frame(taken.set)
 
     @Slot(int, str)
     def _on_status(self, generation: int, message: str) -> None:
