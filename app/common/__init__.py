@@ -1,2 +1,2 @@
-"""Helpers shared by the app's panels: the background worker (``worker.Worker``) that runs
-every job off the GUI thread and delivers its results back on it."""
+"""Helpers shared by the app's panels: the background worker (``worker.Worker``), number
+formatting, table models and looks, and waiting for the window's next paint (``next_frame``)."""
