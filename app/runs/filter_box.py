@@ -7,6 +7,7 @@ What the filter names (keys, notes, near misses) is worked out in ``filter_keys`
 from __future__ import annotations
 
 import html
+import weakref
 from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, QStringListModel, Qt, Slot
@@ -82,9 +83,11 @@ class FilterBox(QWidget):
     def __init__(self, model: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model  # a RunsTableModel: its table gives the keys
-        self._keys_table: RunTable | None = None
-        self._names_of: tuple[RunTable, list[str]] | None = None  # (table, filter_names of it)
-        self._checked: tuple[Any, Any] | None = None  # (table, filter) the note was made for
+        # Tables are remembered weakly: a table is ~100 MB at 100,000 runs, and one kept here
+        # after newer ones came stayed in memory as long as the user did not type again.
+        self._keys_table: weakref.ref[RunTable] | None = None
+        self._names_of: tuple[weakref.ref[RunTable], list[str]] | None = None  # (table, filter_names of it)
+        self._checked: tuple[weakref.ref[RunTable], Any] | None = None  # (table, filter) the note was made for
         self._row_filter: RowFilter | None = None  # the filter in force, while it is not an error
         self._inserting = False
 
@@ -158,8 +161,8 @@ class FilterBox(QWidget):
 
     def _names(self) -> list[str]:
         table = self.model.table()
-        if self._names_of is None or self._names_of[0] is not table:  # a newer table: keys may have appeared
-            self._names_of = (table, filter_names(table))
+        if self._names_of is None or self._names_of[0]() is not table:  # a newer table: keys may have appeared
+            self._names_of = (weakref.ref(table), filter_names(table))
         return self._names_of[1]
 
     def show_result(self, row_filter: RowFilter, error: Exception | None = None) -> None:
@@ -195,9 +198,9 @@ class FilterBox(QWidget):
             self._checked = None
             self.note_label.hide()
             return
-        if self._checked is not None and self._checked[0] is table and self._checked[1] is row_filter:
+        if self._checked is not None and self._checked[0]() is table and self._checked[1] is row_filter:
             return
-        self._checked = (table, row_filter)
+        self._checked = (weakref.ref(table), row_filter)
         note = missing_keys_note(row_filter, table)
         self.note_label.setText(note)
         self.note_label.setVisible(bool(note))
@@ -212,8 +215,8 @@ class FilterBox(QWidget):
             popup.hide()
             return
         table = self.model.table()
-        if table is not self._keys_table:  # a newer table: keys may have appeared since
-            self._keys_table = table
+        if self._keys_table is None or self._keys_table() is not table:  # a newer table: keys may have appeared
+            self._keys_table = weakref.ref(table)
             self.completer.model().setStringList(completion_keys(table))
         self.completer.setCompletionPrefix(token)
         count = self.completer.completionCount()

@@ -101,7 +101,7 @@ class LoadWorker(QObject):
         self.poll_interval = poll_interval
         self.check_ms = check_ms
         self.save_ms = SAVE_MS if save_ms is None else save_ms
-        self.index = RunIndex(root)
+        self.index = RunIndex(root, keep=False)  # (its own table is self.table)
         self.index_path: Path | None = None
         self.watching_state = watching
         self.table = RunTable.empty(str(root))  # the table the GUI has (the last one handed over)

@@ -100,12 +100,16 @@ def _writable_beside(root: Path) -> bool:
 class RunIndex:
     """The index of one runs directory. Plain objects in, plain objects out; usable from any thread."""
 
-    def __init__(self, root: str | os.PathLike, path: str | os.PathLike | None = None) -> None:
+    def __init__(self, root: str | os.PathLike, path: str | os.PathLike | None = None, keep: bool = True) -> None:
+        """``keep``: hold the table last loaded or saved, so that loading again while nobody wrote
+        the file is a ``stat`` (a client's searches). A viewer that holds its own, newer table
+        passes False: at 100,000 runs a table kept here after newer ones came is ~100 MB."""
         self.root = Path(root)
         self._root_str = os.fspath(self.root)
         self._wanted_path = Path(path) if path is not None else None
         self.path: Path | None = None  # chosen on first use
         self._lock = threading.RLock()  # calls on one RunIndex run one at a time
+        self._keep = keep
         # the table last loaded or saved, with its file's key: loading again is a stat when nobody wrote since
         self._kept: tuple[tuple, RunTable] | None = None
 
@@ -128,7 +132,7 @@ class RunIndex:
                     if self._kept is not None and self._kept[0] == key and self.path == path:
                         return self._kept[1]
                     table = table_file.load(path, self._root_str)
-                    self._kept = (key, table)
+                    self._kept = (key, table) if self._keep else None
                 except FileNotFoundError:
                     if self.path is None:
                         self.path = path
@@ -156,7 +160,7 @@ class RunIndex:
                 try:
                     check_regular(path)
                     table_file.save(table, path)
-                    self._kept = (_file_key(path), table)
+                    self._kept = (_file_key(path), table) if self._keep else None
                 except OSError:
                     continue
                 self.path = path
