@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -233,10 +234,13 @@ class RunIndex:
             check(dirs[j], tuple(keys[:, j].tolist()) if found[j] else None)
         # Folders not in the table are looked at as they are read, not all first: on a first open of
         # 100,000 runs, the stats alone took ~0.5 s before the first rows could be shown.
-        todo += [(name, prefix + name, _LOOK_WHEN_READ) for name in new]
+        # (made as they are read: 100,000 tuples made at once outlived many collections of the
+        # garbage collector, and each full one went through them all)
+        to_read = len(todo) + len(new)
+        todo = chain(todo, ((name, prefix + name, _LOOK_WHEN_READ) for name in new))
         gone += [d for d in not_runs if d in known]
         total = len(names) - len(not_runs)
-        result.cached = total - len(todo)
+        result.cached = total - to_read
         if progress is not None:
             progress(result.cached, total)
         # Read into chunks that become columns as they fill, so the Python objects of one chunk at a
