@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self._load_status: str | None = None  # a message the source sent while loading
         self._has_columns = False
         self._loaded: Snapshot | None = None  # a snapshot shown in the table, its details to follow
+        self._picked_while_loading: str | None = None  # the run the window selected from a partial table
         self._finish_loading_timer = QTimer(self)
         self._finish_loading_timer.setSingleShot(True)
         self._finish_loading_timer.setInterval(15)  # after the paint that was just asked for, not before
@@ -214,6 +215,7 @@ class MainWindow(QMainWindow):
         self._finish_loading_timer.stop()
         self._loaded = None
         self._load_status = None
+        self._picked_while_loading = None
         self.pages.setCurrentWidget(self.browser)
         self.progress.setRange(0, 0)
         self.progress.show()
@@ -282,7 +284,9 @@ class MainWindow(QMainWindow):
         elif self.runs_model.visible_count() and not self.runs_view.table.selectionModel().hasSelection():
             # the first run is shown unless the user chose already (the rows are clickable from
             # the moment they are painted, before this pass)
-            self.runs_view.select_run(self.runs_model.run_id_at(0))
+            first = self.runs_model.run_id_at(0)
+            self.runs_view.select_run(first)
+            self._picked_while_loading = first if snapshot.partial else None
         if self._load_status is None and not snapshot.partial:
             count, unreadable = snapshot.run_count, snapshot.unreadable_count
             message = f"Loaded {count:,} run{'s' if count != 1 else ''}"
@@ -292,6 +296,23 @@ class MainWindow(QMainWindow):
                 message += f"; {unreadable:,} could not be read (marked with a warning)"
             self.status.show(message if snapshot.table.n else "No runs in this folder yet")
 
+    def _keep_newest_picked(self, complete: bool) -> None:
+        """While a first open reads runs, the run the window picked (not the user) moves to the
+        newest run read so far: the first rows shown are some of the runs, not the newest."""
+        picked = self._picked_while_loading
+        if picked is None:
+            return
+        current = self.runs_view.current_run()
+        if complete or current is None or _run_id(current) != picked:  # done, or the user chose
+            self._picked_while_loading = None
+        if current is None or _run_id(current) != picked or not self.runs_model.visible_count():
+            return
+        first = self.runs_model.run_id_at(0)
+        if first != picked:
+            self.runs_view.select_run(first)
+            if not complete:
+                self._picked_while_loading = first
+
     def is_loading(self) -> bool:
         """Whether runs are still being read, or the pass that follows the first table is due."""
         return self.progress.isVisible() or self._loaded is not None
@@ -299,6 +320,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_runs_changed(self, update) -> None:  # a RunsUpdate
         self.runs_model.update_table(update.table, update.changed_rows(), update.base, update.made)
+        self._keep_newest_picked(update.complete)
         if update.complete:
             self.progress.hide()
         self._refresh_experiments()
