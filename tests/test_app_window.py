@@ -444,22 +444,3 @@ def test_after_loading_the_newest_run_is_shown_in_the_details(qtbot, runs_root):
     assert window.details.title.text() == "newest"
     assert window.details.params_model.rowCount() == 1
 
-
-def test_a_first_open_read_in_parts_ends_on_the_newest_run(qtbot, runs_root, monkeypatch):
-    # The first rows shown are whichever runs were read first; the run the window picked from
-    # them gives way to the newest once it is read (the user picked nothing).
-    from tracker import store
-    from tracker.entities import RunStatus
-    from tracker.index import run_index
-    monkeypatch.setattr(run_index, "PARTIAL_FIRST", 10)
-    monkeypatch.setattr(run_index, "PARTIAL_SECONDS", 0.0)
-    for i in range(200):
-        path = runs_root / f"{i:032x}"
-        path.mkdir(parents=True)
-        doc = store.new_document(f"{i:032x}", f"r{i}", "Default", 1000 + i)
-        doc["info"]["status"] = RunStatus.FINISHED
-        store.write_document(path, doc)
-    window = open_window(qtbot, runs_root, 200)
-    qtbot.waitUntil(lambda: window.details.run() is not None and not window.is_loading(), timeout=10000)
-    assert window.runs_view.current_run().info.run_name == "r199"
-    assert window.details.run().info.run_name == "r199"
