@@ -303,15 +303,13 @@ class MainWindow(QMainWindow):
         if picked is None:
             return
         current = self.runs_view.current_run()
-        if complete or current is None or _run_id(current) != picked:  # done, or the user chose
+        if current is None or _run_id(current) != picked:  # the user chose
             self._picked_while_loading = None
-        if current is None or _run_id(current) != picked or not self.runs_model.visible_count():
             return
-        first = self.runs_model.run_id_at(0)
+        first = self.runs_model.run_id_at(0) if self.runs_model.visible_count() else picked
         if first != picked:
             self.runs_view.select_run(first)
-            if not complete:
-                self._picked_while_loading = first
+        self._picked_while_loading = None if complete else first
 
     def is_loading(self) -> bool:
         """Whether runs are still being read, or the pass that follows the first table is due."""

@@ -269,7 +269,7 @@ class TableBuilder:
         # (rows, 4 floats per row, 4 ints per row). Flat lists, not a tuple per value: a chunk of
         # 4,096 runs made ~300,000 tuples, and the garbage collector went through them again and
         # again while they lived (full collections of 35-55 ms, holding the GIL, at 100,000 runs)
-        self._families: dict[str, dict[str, list]] = {f: {} for f in FAMILIES}
+        self._families: dict[str, dict[str, tuple[list, ...]]] = {f: {} for f in FAMILIES}
 
     def add_unreadable(self, name: str, key: FileKey | None, reason: str) -> None:
         self._add_fixed({"run_id": name, "dir": name, "reason": reason, "status": "UNREADABLE"},
