@@ -11,7 +11,6 @@ import bisect
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
-
 from itertools import repeat
 
 import numpy as np
