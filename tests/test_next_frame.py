@@ -41,3 +41,15 @@ def test_with_no_window_on_screen_the_callback_comes_at_once(qtbot):
     log: list[str] = []
     after_next_frame(lambda: log.append("called"))
     qtbot.waitUntil(lambda: log == ["called"])
+
+
+def test_a_window_that_paints_nothing_still_lets_the_callback_come(qtbot):
+    log: list[str] = []
+    widget = Painted(log)
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    qtbot.waitUntil(lambda: "painted" in log)
+    log.clear()
+    after_next_frame(lambda: log.append("called"))  # nothing changed: no frame is asked for
+    qtbot.waitUntil(lambda: log == ["called"])
